@@ -1,0 +1,188 @@
+// A local stand-in for Upstash's Redis REST API, so the Worker runs its real
+// @upstash/redis client against either a real Redis (REDIS_URL) or an embedded
+// in-memory engine. It speaks just the protocol the client uses:
+//   POST /             one command as a JSON array        -> {result} | 400 {error}
+//   POST /pipeline     an array of commands               -> [{result}|{error}, ...]
+//   POST /multi-exec   the same, applied atomically       -> [{result}|{error}, ...]
+// with bearer-token auth and `Upstash-Encoding: base64` answers.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Redis as IORedis } from "ioredis";
+import RedisMock from "ioredis-mock";
+
+type Command = (string | number)[];
+type Reply = { result: unknown } | { error: string };
+
+interface Engine {
+  run(cmd: Command): Promise<unknown>;
+  multi(cmds: Command[]): Promise<Reply[]>;
+  close(): Promise<void>;
+  describe: string;
+}
+
+// ioredis-mock is a client emulation with no generic `call`: it is driven by
+// method name, and its replies are reshaped to what a real server would send.
+function mockEngine(): Engine {
+  const client = new RedisMock() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & {
+    multi(c: unknown[][]): { exec(): Promise<[Error | null, unknown][]> };
+  };
+  const method = (cmd: Command) => {
+    const name = String(cmd[0] ?? "").toLowerCase();
+    if (typeof client[name] !== "function") throw new Error(`ERR unknown command '${name}'`);
+    return name;
+  };
+  return {
+    describe: "embedded in-memory engine (ioredis-mock)",
+    async run(cmd) {
+      const name = method(cmd);
+      return toResp2(await client[name]!(...cmd.slice(1)));
+    },
+    async multi(cmds) {
+      const names = cmds.map(method);
+      const rows = await client.multi(cmds.map((c, i) => [names[i], ...c.slice(1)])).exec();
+      return rows.map(([err, res]) => (err ? { error: err.message } : { result: toResp2(res) }));
+    },
+    async close() {},
+  };
+}
+
+function realEngine(url: string): Engine {
+  const client = new IORedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  client.on("error", () => {}); // answered per request below; ioredis reconnects by itself
+  return {
+    describe: `Redis at ${redactUrl(url)}`,
+    async run(cmd) {
+      return client.call(String(cmd[0]), ...cmd.slice(1).map(String));
+    },
+    async multi(cmds) {
+      const rows = await client.multi(cmds.map((c) => ["call", ...c.map(String)])).exec();
+      return (rows ?? []).map(([err, res]) => (err ? { error: err.message } : { result: res }));
+    },
+    async close() {
+      client.disconnect();
+    },
+  };
+}
+
+function toResp2(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) return value.map(toResp2);
+  if (typeof value === "object" && !(value instanceof Buffer)) {
+    return Object.entries(value as Record<string, unknown>).flat().map(toResp2);
+  }
+  if (value instanceof Buffer) return value.toString("utf8");
+  return value;
+}
+
+// @upstash/redis base64-decodes every string of a base64 answer except a top-level "OK".
+function encode(value: unknown, topLevel: boolean): unknown {
+  if (typeof value === "string") {
+    return topLevel && value === "OK" ? value : Buffer.from(value, "utf8").toString("base64");
+  }
+  if (Array.isArray(value)) return value.map((v) => encode(v, false));
+  return value;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "redis";
+  }
+}
+
+function isCommand(value: unknown): value is Command {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((v) => typeof v === "string" || typeof v === "number")
+  );
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+function reply(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+export interface UpstashServer {
+  url: string;
+  token: string;
+  engine: string;
+  close(): Promise<void>;
+}
+
+export async function startUpstashServer(opts: {
+  redisUrl?: string;
+  token: string;
+  port?: number;
+}): Promise<UpstashServer> {
+  const engine = opts.redisUrl ? realEngine(opts.redisUrl) : mockEngine();
+  const server: Server = createServer(async (req, res) => {
+    if (req.method !== "POST") return reply(res, 405, { error: "ERR only POST is supported" });
+    if (req.headers.authorization !== `Bearer ${opts.token}`) {
+      return reply(res, 401, { error: "Unauthorized" });
+    }
+    const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
+    const out = (r: Reply): Reply => ("result" in r && base64 ? { result: encode(r.result, true) } : r);
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      return reply(res, 400, { error: "ERR failed to parse JSON body" });
+    }
+    const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "");
+    try {
+      if (path === "") {
+        if (!isCommand(body)) return reply(res, 400, { error: "ERR body must be a command array" });
+        try {
+          return reply(res, 200, out({ result: await engine.run(body) }));
+        } catch (e) {
+          return reply(res, 400, { error: (e as Error).message });
+        }
+      }
+      if (path === "/pipeline" || path === "/multi-exec") {
+        if (!Array.isArray(body) || !body.every(isCommand)) {
+          return reply(res, 400, { error: "ERR body must be an array of command arrays" });
+        }
+        let replies: Reply[];
+        if (path === "/multi-exec") {
+          replies = await engine.multi(body);
+        } else {
+          replies = [];
+          for (const cmd of body) {
+            try {
+              replies.push({ result: await engine.run(cmd) });
+            } catch (e) {
+              replies.push({ error: (e as Error).message });
+            }
+          }
+        }
+        return reply(res, 200, replies.map(out));
+      }
+      return reply(res, 404, { error: "ERR unknown endpoint" });
+    } catch (e) {
+      // The backing Redis is unreachable: answer like an unavailable service.
+      return reply(res, 503, { error: `ERR backing Redis unavailable: ${(e as Error).message}` });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token: opts.token,
+    engine: engine.describe,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from "drizzle-kit";
+
+// `npm run db:generate` writes migrations from src/db/schema.ts into drizzle/.
+// `DATABASE_URL=… npm run db:migrate` applies them (to Neon in production).
+export default defineConfig({
+  dialect: "postgresql",
+  schema: "./src/db/schema.ts",
+  out: "./drizzle",
+  dbCredentials: { url: process.env.DATABASE_URL ?? "" },
+});

@@ -1,0 +1,39 @@
+// The Hono app: routes mounted under their paths (with or without the trailing
+// slash), and the one place errors become the API's JSON error shape.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ApiError, dbUnavailable } from "./errors";
+import { isDbUnavailable } from "./db/client";
+import { withDb, type AppEnv } from "./http/context";
+import { authRoutes } from "./routes/auth";
+import { chatRoutes } from "./routes/chats";
+import { messageRoutes } from "./routes/messages";
+import { wsRoutes } from "./routes/ws";
+import { errorText, logEvent } from "./log";
+
+export const app = new Hono<AppEnv>({ strict: false });
+
+app.use("/api/*", withDb);
+app.route("/api/auth", authRoutes);
+app.route("/api/chats", chatRoutes);
+app.route("/api/chats", messageRoutes);
+app.route("/ws", wsRoutes);
+
+app.get("/", (c) =>
+  c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "see README.md and API.md" }),
+);
+
+app.notFound((c) => c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
+  if (err instanceof HTTPException) {
+    return c.json({ error: err.message || "The request could not be handled.", code: "HTTP_ERROR" }, err.status);
+  }
+  if (isDbUnavailable(err)) {
+    logEvent("db_unavailable", { path: c.req.routePath, error: errorText(err) });
+    return c.json(dbUnavailable().toJSON(), 503);
+  }
+  logEvent("internal_error", { path: c.req.routePath, error: errorText(err) });
+  return c.json({ error: "Something went wrong on our side; try again.", code: "INTERNAL_ERROR" }, 500);
+});

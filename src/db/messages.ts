@@ -1,0 +1,105 @@
+// Message reads and writes. Every public message object is built from these rows.
+import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Db } from "./client";
+import { messages, type NewMessageRow } from "./schema";
+import { toPublicMessage, type PublicMessage, type ReplySnapshot } from "../domain/message";
+
+const parent = alias(messages, "parent");
+
+const messageWithReply = {
+  id: messages.id,
+  seq: messages.seq,
+  username: messages.username,
+  userId: messages.userId,
+  content: messages.content,
+  messageType: messages.messageType,
+  isPinned: messages.isPinned,
+  pinnedUntil: messages.pinnedUntil,
+  usernameIsReserved: messages.usernameIsReserved,
+  createdAt: messages.createdAt,
+  replyId: parent.id,
+  replyUsername: parent.username,
+  replyContent: parent.content,
+};
+
+type MessageWithReply = {
+  [K in keyof typeof messageWithReply]: (typeof messageWithReply)[K]["_"]["data"] | null;
+};
+
+function present(chatCode: string, row: MessageWithReply): PublicMessage {
+  const reply: ReplySnapshot | null = row.replyId
+    ? { id: row.replyId, username: row.replyUsername!, content: row.replyContent! }
+    : null;
+  return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply);
+}
+
+/** One page of history, newest first from the database, returned oldest → newest. */
+export async function historyPage(
+  db: Db,
+  room: { id: string; code: string },
+  opts: { limit: number; beforeSeq: number | null },
+): Promise<{ messages: PublicMessage[]; hasMore: boolean }> {
+  const rows = await db
+    .select(messageWithReply)
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id))
+    .where(
+      and(
+        eq(messages.chatRoomId, room.id),
+        eq(messages.isDeleted, false),
+        opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq),
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(opts.limit + 1);
+  const hasMore = rows.length > opts.limit;
+  return { messages: rows.slice(0, opts.limit).reverse().map((r) => present(room.code, r)), hasMore };
+}
+
+/** Active pins, the highest bid first (amounts arrive with paid pins; until then, the longest pin). */
+export async function activePins(db: Db, room: { id: string; code: string }): Promise<PublicMessage[]> {
+  const rows = await db
+    .select(messageWithReply)
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id))
+    .where(
+      and(
+        eq(messages.chatRoomId, room.id),
+        eq(messages.isPinned, true),
+        eq(messages.isDeleted, false),
+        gt(messages.pinnedUntil, sql`now()`),
+      ),
+    )
+    .orderBy(desc(messages.pinnedUntil));
+  return rows.map((r) => present(room.code, r));
+}
+
+/** The messages (of this room, not deleted) that replies may quote. */
+export async function replyTargets(db: Db, roomId: string, ids: string[]): Promise<Map<string, ReplySnapshot>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: messages.id, username: messages.username, content: messages.content })
+    .from(messages)
+    .where(and(eq(messages.chatRoomId, roomId), eq(messages.isDeleted, false), inArray(messages.id, ids)));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export async function lastSeq(db: Db, roomId: string): Promise<number> {
+  const [row] = await db
+    .select({ max: sql<number>`coalesce(max(${messages.seq}), 0)::int` })
+    .from(messages)
+    .where(eq(messages.chatRoomId, roomId));
+  return Number(row?.max ?? 0);
+}
+
+/** One multi-row INSERT: the batch is stored whole or not at all. */
+export async function insertMessages(db: Db, rows: NewMessageRow[]): Promise<void> {
+  if (rows.length > 0) await db.insert(messages).values(rows);
+}
+
+/** How many of these message ids are stored. */
+export async function existingIds(db: Db, ids: string[]): Promise<number> {
+  const rows = await db.select({ id: messages.id }).from(messages).where(inArray(messages.id, ids));
+  return rows.length;
+}

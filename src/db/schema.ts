@@ -1,0 +1,133 @@
+// The PostgreSQL schema: the source of truth for accounts, rooms, participations
+// and messages. Migrations in drizzle/ are generated from this file by drizzle-kit.
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(), // stored lower-cased
+    passwordHash: text("password_hash").notNull(),
+    reservedUsername: text("reserved_username").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("users_email_key").on(t.email),
+    uniqueIndex("users_reserved_username_ci_key").on(sql`lower(${t.reservedUsername})`),
+  ],
+);
+
+// One row per issued account token, so logout can revoke it.
+export const authSessions = pgTable(
+  "auth_sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("auth_sessions_user_idx").on(t.userId)],
+);
+
+export const chatRooms = pgTable(
+  "chat_rooms",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    code: text("code").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    hostId: uuid("host_id")
+      .notNull()
+      .references(() => users.id),
+    accessMode: text("access_mode", { enum: ["public", "private"] }).notNull().default("public"),
+    accessCodeHash: text("access_code_hash"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("chat_rooms_code_key").on(t.code), index("chat_rooms_host_idx").on(t.hostId)],
+);
+
+// A person's presence in a room: logged in (user set) or anonymous (fingerprint set).
+export const participations = pgTable(
+  "participations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    chatRoomId: uuid("chat_room_id")
+      .notNull()
+      .references(() => chatRooms.id, { onDelete: "cascade" }),
+    userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
+    fingerprint: text("fingerprint"),
+    username: text("username").notNull(),
+    ipAddress: text("ip_address"),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("participations_room_user_key").on(t.chatRoomId, t.userId).where(sql`${t.userId} is not null`),
+    uniqueIndex("participations_room_fingerprint_key")
+      .on(t.chatRoomId, t.fingerprint)
+      .where(sql`${t.userId} is null`),
+    uniqueIndex("participations_room_anon_username_ci_key")
+      .on(t.chatRoomId, sql`lower(${t.username})`)
+      .where(sql`${t.userId} is null`),
+    uniqueIndex("participations_room_user_username_ci_key")
+      .on(t.chatRoomId, sql`lower(${t.username})`)
+      .where(sql`${t.userId} is not null`),
+    check("participations_identity_check", sql`${t.userId} is not null or ${t.fingerprint} is not null`),
+  ],
+);
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey(),
+    chatRoomId: uuid("chat_room_id")
+      .notNull()
+      .references(() => chatRooms.id, { onDelete: "cascade" }),
+    // Position in the room: 1, 2, 3… assigned by the room's Durable Object, the single writer.
+    seq: integer("seq").notNull(),
+    participationId: uuid("participation_id").references(() => participations.id, { onDelete: "set null" }),
+    userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
+    username: text("username").notNull(),
+    usernameIsReserved: boolean("username_is_reserved").notNull().default(false),
+    content: text("content").notNull(),
+    messageType: text("message_type", { enum: ["normal", "host", "system"] })
+      .notNull()
+      .default("normal"),
+    replyToId: uuid("reply_to_id").references((): AnyPgColumn => messages.id, { onDelete: "set null" }),
+    isPinned: boolean("is_pinned").notNull().default(false),
+    pinnedUntil: timestamp("pinned_until", { withTimezone: true, mode: "date" }),
+    isDeleted: boolean("is_deleted").notNull().default(false),
+    clientId: text("client_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // Keyset pagination walks (chat_room_id, seq); it also keeps seq unique per room.
+    uniqueIndex("messages_room_seq_key").on(t.chatRoomId, t.seq),
+    index("messages_room_created_idx").on(t.chatRoomId, t.createdAt),
+    index("messages_room_pinned_idx").on(t.chatRoomId, t.isPinned),
+    check("messages_seq_positive", sql`${t.seq} > 0`),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type ChatRoomRow = typeof chatRooms.$inferSelect;
+export type ParticipationRow = typeof participations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type NewMessageRow = typeof messages.$inferInsert;

@@ -1,0 +1,9 @@
+// Limits shared by the HTTP and WebSocket paths.
+export const MESSAGE_MAX_CHARS = 4000;
+/** A frame larger than this closes the socket with 1009. */
+export const FRAME_MAX_BYTES = 64 * 1024;
+export const CLIENT_ID_MAX_CHARS = 64;
+export const HISTORY_DEFAULT_LIMIT = 50;
+export const HISTORY_MAX_LIMIT = 100;
+/** How many queued sends one database write may carry. */
+export const WRITE_BATCH_MAX = 200;

@@ -1,0 +1,18 @@
+import type { ChatRoom } from "./room/chat-room";
+
+/** The Worker's bindings: wrangler.toml [vars], secrets, and the ChatRoom namespace. */
+export interface Env {
+  CHAT_ROOM: DurableObjectNamespace<ChatRoom>;
+  DATABASE_URL: string;
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+  JWT_SECRET: string;
+  MESSAGE_CACHE_MAX_COUNT?: string;
+  MESSAGE_CACHE_TTL_HOURS?: string;
+  /**
+   * Local-only: host:port/v2 of the dev Neon WebSocket proxy. Set by the dev
+   * launcher and the tests, never in wrangler.toml, so a deploy always talks
+   * to Neon directly over TLS.
+   */
+  NEON_WS_PROXY?: string;
+}

@@ -1,0 +1,31 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * The one error type of the API. Thrown anywhere, it becomes the JSON shape
+ * `{error, code, details?}` with its status (see app.ts), or an `error` frame
+ * on a WebSocket.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  toJSON(): ErrorBody {
+    return { error: this.message, code: this.code, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export interface ErrorBody {
+  error: string;
+  code: string;
+  details?: Record<string, unknown>;
+}
+
+export const dbUnavailable = () =>
+  new ApiError(503, "DB_UNAVAILABLE", "The database is unavailable right now; try again in a few seconds.");

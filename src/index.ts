@@ -1,0 +1,5 @@
+// Worker entry: the Hono app handles HTTP; each chat code maps to a ChatRoom Durable Object.
+import { app } from "./app";
+
+export { ChatRoom } from "./room/chat-room";
+export default app;

@@ -1,0 +1,155 @@
+// ChatRoom: one Durable Object per chat code. It owns the room's sockets
+// (hibernation API), is the single writer of the room's messages, and
+// broadcasts what it stored. Read top to bottom it is the protocol:
+// connect, message, close; the write path lives in send-pipeline.ts.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { ApiError } from "../errors";
+import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
+import type { SessionClaims } from "../domain/tokens";
+import { redisClient } from "../cache/redis";
+import { windowSettings } from "../cache/message-window";
+import { logEvent } from "../log";
+import { errorFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
+import { RoomDb } from "./room-db";
+import { SendPipeline, type Delivery, type SendResult } from "./send-pipeline";
+
+/** Carries the Worker-verified session claims on the upgrade request. */
+export const SESSION_HEADER = "X-ChatPop-Session";
+
+export const CLOSE_TOO_LARGE = 1009;
+
+/** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
+interface SocketState {
+  claims: SessionClaims;
+  connectedAt: number;
+}
+
+export class ChatRoom extends DurableObject<Env> {
+  private readonly db: RoomDb;
+  private pipelineFor: SendPipeline | null = null;
+  private chatCode: string | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = new RoomDb(env);
+  }
+
+  // ---- connect -----------------------------------------------------------
+
+  override async fetch(request: Request): Promise<Response> {
+    const raw = request.headers.get(SESSION_HEADER);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
+      return Response.json({ error: "Expected a WebSocket upgrade.", code: "UPGRADE_REQUIRED" }, { status: 426 });
+    }
+    const claims = JSON.parse(raw) as SessionClaims;
+    this.chatCode = claims.roomCode;
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server, [claims.participationId]);
+    server.serializeAttachment({ claims, connectedAt: Date.now() } satisfies SocketState);
+    logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  // ---- message -----------------------------------------------------------
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    if (frameBytes(data) > FRAME_MAX_BYTES) {
+      ws.close(CLOSE_TOO_LARGE, `frames can be at most ${FRAME_MAX_BYTES} bytes`);
+      return;
+    }
+    if (typeof data !== "string") {
+      ws.send(errorFrame(new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary.")));
+      return;
+    }
+    let frame;
+    try {
+      frame = parseClientFrame(data);
+    } catch (e) {
+      if (e instanceof ApiError) ws.send(errorFrame(e, clientIdOf(data)));
+      else throw e;
+      return;
+    }
+    if (frame.kind === "ping") {
+      ws.send(pongFrame);
+      return;
+    }
+    const { claims } = ws.deserializeAttachment() as SocketState;
+    const result = await this.pipeline(claims.roomCode).submit(claims, frame.input, ws);
+    if (!result.ok) {
+      safeSend(ws, errorFrame(new ApiError(result.error.status, result.error.code, result.error.message), frame.input.client_id));
+    }
+  }
+
+  /** A send from the REST API: the same pipeline as a socket's send. */
+  async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
+    return this.pipeline(claims.roomCode).submit(claims, input, null);
+  }
+
+  // ---- close -------------------------------------------------------------
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const state = ws.deserializeAttachment() as SocketState | null;
+    logEvent("socket_closed", { room: state?.claims.roomCode ?? this.chatCode, code });
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    const state = ws.deserializeAttachment() as SocketState | null;
+    logEvent("socket_error", { room: state?.claims.roomCode ?? this.chatCode });
+  }
+
+  // ---- below the protocol ------------------------------------------------
+
+  private pipeline(chatCode: string): SendPipeline {
+    this.chatCode = chatCode;
+    this.pipelineFor ??= new SendPipeline({
+      chatCode,
+      db: this.db,
+      redis: redisClient(this.env),
+      window: windowSettings(this.env),
+      maxBatch: WRITE_BATCH_MAX,
+      broadcast: (deliveries) => this.broadcast(deliveries),
+    });
+    return this.pipelineFor;
+  }
+
+  /** Every socket gets each message in seq order; the sender's own copy carries its client_id. */
+  private broadcast(deliveries: Delivery[]) {
+    const sockets = this.ctx.getWebSockets();
+    for (const d of deliveries) {
+      const plain = messageFrame(d.message);
+      const own = d.clientId && d.origin ? messageFrame(d.message, d.clientId) : null;
+      for (const ws of sockets) safeSend(ws, own && ws === d.origin ? own : plain);
+    }
+  }
+}
+
+function safeSend(ws: WebSocket, frame: string) {
+  try {
+    ws.send(frame);
+  } catch {
+    // the socket closed meanwhile; its close handler tidies up
+  }
+}
+
+function frameBytes(data: string | ArrayBuffer): number {
+  if (typeof data !== "string") return data.byteLength;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need an exact count.
+  return data.length * 3 <= FRAME_MAX_BYTES ? data.length : new TextEncoder().encode(data).byteLength;
+}
+
+/** Best effort: echo the client_id of a refused frame so the client can match the error. */
+function clientIdOf(text: string): string | null {
+  try {
+    const v = (JSON.parse(text) as { client_id?: unknown })?.client_id;
+    return typeof v === "string" && v.length <= 64 ? v : null;
+  } catch {
+    return null;
+  }
+}

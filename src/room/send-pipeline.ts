@@ -1,0 +1,167 @@
+// The room's send pipeline, in the seed's order:
+//   validate → INSERT into Postgres → add to the Redis window → broadcast.
+// Sends queue in arrival order. One batch is written at a time; sends that
+// arrive meanwhile wait and go out together as the next batch (one multi-row
+// INSERT, one Redis round trip), so seq order, storage order and broadcast
+// order are the same. seq is assigned only when a batch is written, so a
+// batch that fails leaves no gap.
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError, dbUnavailable } from "../errors";
+import { toPublicMessage, type MessageFields, type PublicMessage } from "../domain/message";
+import type { SessionClaims } from "../domain/tokens";
+import { isDbUnavailable, isUniqueViolation } from "../db/client";
+import { insertMessages, lastSeq, replyTargets, existingIds } from "../db/messages";
+import type { NewMessageRow } from "../db/schema";
+import { appendToWindow, type WindowSettings } from "../cache/message-window";
+import { errorText, logEvent } from "../log";
+import type { SendInput } from "./protocol";
+import type { RoomDb } from "./room-db";
+
+export type SendResult =
+  | { ok: true; message: PublicMessage }
+  | { ok: false; error: { status: ContentfulStatusCode; code: string; message: string } };
+
+/** A stored message and who sent it, handed to the broadcaster. */
+export interface Delivery {
+  message: PublicMessage;
+  clientId: string | null;
+  origin: WebSocket | null;
+}
+
+interface Pending {
+  sender: SessionClaims;
+  input: SendInput;
+  origin: WebSocket | null;
+  resolve(result: SendResult): void;
+}
+
+export interface PipelineDeps {
+  chatCode: string;
+  db: RoomDb;
+  redis: Redis;
+  window: WindowSettings;
+  maxBatch: number;
+  broadcast(deliveries: Delivery[]): void;
+}
+
+const failure = (e: ApiError): SendResult => ({ ok: false, error: { status: e.status, code: e.code, message: e.message } });
+
+export class SendPipeline {
+  private queue: Pending[] = [];
+  private writing = false;
+  /** The room's newest stored seq; null until read from Postgres (after a wake or a failed write). */
+  private seq: number | null = null;
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** Queues a validated send; resolves once it is stored and broadcast, or refused. */
+  submit(sender: SessionClaims, input: SendInput, origin: WebSocket | null = null): Promise<SendResult> {
+    return new Promise((resolve) => {
+      this.queue.push({ sender, input, origin, resolve });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain() {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.deps.maxBatch);
+        try {
+          await this.write(batch);
+        } catch (e) {
+          // Nothing of this batch was cached or broadcast; re-read seq before the next write.
+          this.seq = null;
+          const err = e instanceof ApiError ? e : isDbUnavailable(e) ? dbUnavailable() : internalError(e, this.deps.chatCode);
+          for (const p of batch) p.resolve(failure(err));
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async write(batch: Pending[]) {
+    const { chatCode, db } = this.deps;
+    const roomId = batch[0]!.sender.roomId;
+    const started = Date.now();
+
+    const replyIds = [...new Set(batch.flatMap((p) => (p.input.reply_to_id ? [p.input.reply_to_id] : [])))];
+    const { targets, seq } = await db.run(async (conn) => ({
+      targets: await replyTargets(conn, roomId, replyIds),
+      seq: this.seq ?? (await lastSeq(conn, roomId)),
+    }));
+    this.seq = seq;
+
+    const accepted: { pending: Pending; row: NewMessageRow; message: PublicMessage }[] = [];
+    let next = seq;
+    for (const p of batch) {
+      const replyTo = p.input.reply_to_id ? targets.get(p.input.reply_to_id) ?? null : null;
+      if (p.input.reply_to_id && !replyTo) {
+        p.resolve(failure(new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` names no message of this room.")));
+        continue;
+      }
+      const fields: MessageFields = {
+        id: crypto.randomUUID(),
+        seq: ++next,
+        username: p.sender.username,
+        userId: p.sender.userId,
+        content: p.input.message,
+        messageType: p.sender.isHost ? "host" : "normal",
+        isPinned: false,
+        pinnedUntil: null,
+        usernameIsReserved: p.sender.usernameIsReserved,
+        createdAt: new Date(),
+      };
+      const row: NewMessageRow = {
+        ...fields,
+        chatRoomId: roomId,
+        participationId: p.sender.participationId,
+        replyToId: replyTo?.id ?? null,
+        clientId: p.input.client_id ?? null,
+      };
+      const message = toPublicMessage(chatCode, fields, replyTo);
+      accepted.push({ pending: p, row, message });
+    }
+    if (accepted.length === 0) return;
+
+    const rows = accepted.map((a) => a.row);
+    try {
+      await db.run((conn) => insertMessages(conn, rows));
+    } catch (e) {
+      // A retried INSERT whose first attempt did commit collides with itself: that is success.
+      if (!isUniqueViolation(e) || !(await this.allStored(rows))) throw e;
+    }
+    this.seq = next;
+    const messages = accepted.map((a) => a.message);
+
+    try {
+      await appendToWindow(this.deps.redis, chatCode, messages, this.deps.window);
+    } catch (e) {
+      // Postgres has the messages; the window is only a cache, rebuilt from Postgres later.
+      logEvent("cache_write_failed", { room: chatCode, count: messages.length, error: errorText(e) });
+    }
+
+    const deliveries = accepted.map((a) => ({
+      message: a.message,
+      clientId: a.pending.input.client_id ?? null,
+      origin: a.pending.origin,
+    }));
+    this.deps.broadcast(deliveries);
+    for (const a of accepted) {
+      a.pending.resolve({ ok: true, message: a.pending.input.client_id ? { ...a.message, client_id: a.pending.input.client_id } : a.message });
+    }
+    logEvent("messages_stored", { room: chatCode, count: accepted.length, last_seq: next, ms: Date.now() - started });
+  }
+
+  private async allStored(rows: NewMessageRow[]): Promise<boolean> {
+    const found = await this.deps.db.run((conn) => existingIds(conn, rows.map((r) => r.id!)));
+    return found === rows.length;
+  }
+}
+
+function internalError(e: unknown, room: string): ApiError {
+  logEvent("send_failed", { room, error: errorText(e) });
+  return new ApiError(500, "INTERNAL_ERROR", "The message could not be stored; try again.");
+}

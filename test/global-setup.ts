@@ -1,0 +1,17 @@
+// Starts the local stack once for the whole run (in its own process) and hands
+// its addresses to the Worker under test (see vitest.config.ts).
+import type { TestProject } from "vitest/node";
+import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
+
+let stack: SpawnedStack | undefined;
+
+export async function setup(project: TestProject) {
+  stack = await spawnStack();
+  console.log(`[stack] Postgres: ${stack.postgres}`);
+  console.log(`[stack] Redis: ${stack.redis}`);
+  project.provide("stack", stack.bindings);
+}
+
+export async function teardown() {
+  await stack?.stop();
+}

@@ -1,0 +1,31 @@
+// Tests run inside workerd (@cloudflare/vitest-plugin) against the local stack
+// that test/global-setup.ts starts: real Postgres (DATABASE_URL) or PGlite,
+// and real Redis (REDIS_URL) or the embedded engine, behind the same
+// Neon and Upstash stand-ins that `npm run dev` uses.
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import type { StackBindings } from "./dev/stack.ts";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    stack: StackBindings;
+  }
+}
+
+export const TEST_JWT_SECRET = "test-only-jwt-secret-0123456789abcdef";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: { ...inject("stack"), JWT_SECRET: TEST_JWT_SECRET },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
