@@ -5,14 +5,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
+import { TEST_JWT_SECRET } from "./test/support/test-secret.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
     stack: StackBindings;
   }
 }
-
-export const TEST_JWT_SECRET = "test-only-jwt-secret-0123456789abcdef";
 
 export default defineConfig({
   plugins: [

@@ -15,16 +15,70 @@ export interface NeonProxy {
   close(): Promise<void>;
 }
 
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+const TERMINATE = 0x58; // 'X'
+
+/**
+ * Follows the client's side of the Postgres protocol just far enough to spot
+ * Terminate. Real Postgres hangs up on it; PGlite's socket server does not,
+ * and without this every ended connection would stay open until PGlite's
+ * connection limit is hit.
+ */
+export class TerminateWatch {
+  private header = Buffer.alloc(0);
+  private skip = 0;
+  private started = false;
+
+  /** True once the bytes seen so far hold a Terminate message. */
+  feed(chunk: Buffer): boolean {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - at);
+        this.skip -= n;
+        at += n;
+        continue;
+      }
+      // Untyped startup packets: int32 length, int32 code. Then: type byte, int32 length.
+      const need = this.started ? 5 : 8;
+      const take = Math.min(need - this.header.length, chunk.length - at);
+      this.header = Buffer.concat([this.header, chunk.subarray(at, at + take)]);
+      at += take;
+      if (this.header.length < need) return false;
+      if (this.started) {
+        if (this.header[0] === TERMINATE) return true;
+        this.skip = this.header.readInt32BE(1) - 4;
+      } else {
+        const code = this.header.readInt32BE(4);
+        this.skip = this.header.readInt32BE(0) - 8;
+        if (code !== SSL_REQUEST && code !== GSSENC_REQUEST) this.started = true;
+      }
+      this.header = Buffer.alloc(0);
+    }
+    return false;
+  }
+}
+
 function pipe(ws: WebSocket, host: string, port: number) {
   const tcp: Socket = connect({ host: host.replace(/^\[|\]$/g, ""), port });
   tcp.setNoDelay(true);
   const pending: Buffer[] = [];
+  const watch = new TerminateWatch();
   let open = false;
+  let ending = false;
   tcp.on("connect", () => {
     open = true;
     for (const chunk of pending.splice(0)) tcp.write(chunk);
+    if (ending) tcp.end();
   });
-  ws.on("message", (data: Buffer) => (open ? tcp.write(data) : pending.push(data)));
+  ws.on("message", (data: Buffer) => {
+    if (ending) return;
+    ending = watch.feed(data);
+    if (!open) return void pending.push(data);
+    tcp.write(data);
+    if (ending) tcp.end();
+  });
   tcp.on("data", (chunk) => ws.readyState === ws.OPEN && ws.send(chunk));
   tcp.on("error", () => ws.close(1011, "upstream error"));
   tcp.on("close", () => ws.readyState <= ws.OPEN && ws.close());
@@ -33,7 +87,15 @@ function pipe(ws: WebSocket, host: string, port: number) {
 }
 
 export async function startNeonProxy(opts: { port?: number } = {}): Promise<NeonProxy> {
-  const server: Server = createServer((_req, res) => {
+  // GET /stats tells how many Postgres connections were opened through the
+  // proxy, so tests can check that a room reuses its connection.
+  const stats = { opened: 0, open: 0 };
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/stats") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(stats));
+      return;
+    }
     res.writeHead(426, { "content-type": "text/plain" });
     res.end("WebSocket only\n");
   });
@@ -48,6 +110,9 @@ export async function startNeonProxy(opts: { port?: number } = {}): Promise<Neon
       ws.close(1008, "only loopback Postgres addresses are proxied");
       return;
     }
+    stats.opened++;
+    stats.open++;
+    ws.on("close", () => stats.open--);
     pipe(ws, host, port);
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));

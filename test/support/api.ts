@@ -1,0 +1,186 @@
+// Small helpers that drive the public HTTP and WebSocket API of the Worker
+// under test, as a client would. No database or cache client is mocked.
+import { SELF, env } from "cloudflare:test";
+import { Redis } from "@upstash/redis/cloudflare";
+
+export const BASE = "http://chatpop.test";
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function api<T = any>(
+  method: string,
+  path: string,
+  opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers["Content-Type"] ??= "application/json";
+  }
+  const res = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // leave as text
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+export const unique = (prefix = "") => `${prefix}${crypto.randomUUID().replace(/-/g, "").slice(0, 8)}`;
+
+export interface Account {
+  token: string;
+  user: { id: string; email: string; reserved_username: string };
+  password: string;
+}
+
+export async function register(reserved = unique("user_")): Promise<Account> {
+  const password = "correct horse battery";
+  const res = await api("POST", "/api/auth/register/", {
+    body: { email: `${unique("e")}@example.com`, password, reserved_username: reserved },
+  });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { ...res.body, password };
+}
+
+export async function createRoom(host: Account, extra: Record<string, unknown> = {}) {
+  const res = await api("POST", "/api/chats/create/", { token: host.token, body: { name: "Test room", ...extra } });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { code: string; name: string; ws_url: string; access_mode: string };
+}
+
+export interface Joined {
+  session_token: string;
+  username: string;
+  is_host: boolean;
+  username_is_reserved: boolean;
+  participation_id: string;
+}
+
+export async function join(code: string, username = unique("guest_"), opts: { token?: string; fingerprint?: string; access_code?: string } = {}): Promise<Joined> {
+  const res = await api("POST", `/api/chats/${code}/join/`, {
+    token: opts.token,
+    body: { username, fingerprint: opts.token ? opts.fingerprint : (opts.fingerprint ?? unique("fp")), access_code: opts.access_code },
+  });
+  if (res.status !== 200) throw new Error(`join failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** A room with a host account and a fresh code. */
+export async function newRoom() {
+  const host = await register();
+  const room = await createRoom(host);
+  return { host, room };
+}
+
+export type Frame = Record<string, any>;
+
+/** A connected client socket that records every frame and the close event. */
+export class Client {
+  readonly frames: Frame[] = [];
+  closed: { code: number; reason: string } | null = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.addEventListener("message", (e) => {
+      this.frames.push(JSON.parse(e.data as string));
+      this.wake();
+    });
+    ws.addEventListener("close", (e) => {
+      this.closed = { code: e.code, reason: e.reason };
+      this.wake();
+    });
+  }
+
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  send(frame: unknown) {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  messages(): Frame[] {
+    return this.frames.filter((f) => f.type === "message");
+  }
+
+  /** Waits until the predicate holds over what arrived so far. */
+  async until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async nextFrame(type?: string): Promise<Frame> {
+    const start = this.frames.length;
+    const find = () => this.frames.slice(start).find((f) => !type || f.type === type);
+    await this.until(`a ${type ?? "any"} frame`, () => find() !== undefined);
+    return find()!;
+  }
+
+  async waitForMessages(n: number, timeoutMs?: number): Promise<Frame[]> {
+    await this.until(`${n} messages`, () => this.messages().length >= n, timeoutMs);
+    return this.messages();
+  }
+
+  async waitForClose(): Promise<{ code: number; reason: string }> {
+    await this.until("the socket to close", () => this.closed !== null);
+    return this.closed!;
+  }
+
+  close() {
+    try {
+      this.ws.close(1000, "done");
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export async function connectRaw(code: string, query: string, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`${BASE}/ws/chat/${code}/${query}`, { headers: { Upgrade: "websocket", ...headers } });
+}
+
+export async function connect(code: string, sessionToken: string): Promise<Client> {
+  const res = await connectRaw(code, `?session_token=${encodeURIComponent(sessionToken)}`);
+  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
+  res.webSocket.accept();
+  return new Client(res.webSocket);
+}
+
+/** Opens a socket expected to be closed at once, and returns its close code. */
+export async function rejectedCloseCode(code: string, query: string): Promise<number> {
+  const res = await connectRaw(code, query);
+  if (res.status !== 101 || !res.webSocket) throw new Error(`expected an upgrade, got ${res.status}`);
+  res.webSocket.accept();
+  const client = new Client(res.webSocket);
+  return (await client.waitForClose()).code;
+}
+
+/** A client of the same Redis the Worker uses, through the same Upstash REST protocol. */
+export function redis(): Redis {
+  return new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false, automaticDeserialization: false });
+}
+
+/** Connections opened so far through the local Neon proxy. */
+export async function neonConnectionsOpened(): Promise<number> {
+  const res = await fetch(`http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}/stats`);
+  return ((await res.json()) as { opened: number }).opened;
+}
