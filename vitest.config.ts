@@ -7,18 +7,12 @@ import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
 import { TEST_JWT_SECRET } from "./test/support/test-secret.ts";
 
-declare module "vitest" {
-  interface ProvidedContext {
-    stack: StackBindings;
-  }
-}
-
 export default defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ...inject("stack"), JWT_SECRET: TEST_JWT_SECRET },
+        bindings: { ...inject<StackBindings>("stack"), JWT_SECRET: TEST_JWT_SECRET },
       },
     })),
   ],

@@ -55,7 +55,7 @@ function realEngine(url: string): Engine {
       return client.call(String(cmd[0]), ...cmd.slice(1).map(String));
     },
     async multi(cmds) {
-      const rows = await client.multi(cmds.map((c) => ["call", ...c.map(String)])).exec();
+      const rows = await client.multi(cmds.map((c) => ["call", ...c.map(String)]) as string[][]).exec();
       return (rows ?? []).map(([err, res]) => (err ? { error: err.message } : { result: res }));
     },
     async close() {
@@ -68,7 +68,7 @@ function toResp2(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (Array.isArray(value)) return value.map(toResp2);
   if (typeof value === "object" && !(value instanceof Buffer)) {
-    return Object.entries(value as Record<string, unknown>).flat().map(toResp2);
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [k, toResp2(v)]);
   }
   if (value instanceof Buffer) return value.toString("utf8");
   return value;

@@ -2,6 +2,13 @@
 // its addresses to the Worker under test (see vitest.config.ts).
 import type { TestProject } from "vitest/node";
 import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
+import type { StackBindings } from "../dev/stack.ts";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    stack: StackBindings;
+  }
+}
 
 let stack: SpawnedStack | undefined;
 

@@ -1,0 +1,130 @@
+// Pure rules: no I/O.
+import { describe, expect, it } from "vitest";
+import { decodeCursor, encodeCursor } from "../../src/domain/cursor";
+import { PBKDF2_ITERATIONS, hashSecret, verifySecret } from "../../src/domain/passwords";
+import { isRoomCode, newRoomCode } from "../../src/domain/room-code";
+import { usernameProblem } from "../../src/domain/usernames";
+import { signSessionToken, signUserToken, verifySessionToken, verifyUserToken } from "../../src/domain/tokens";
+import { parseClientFrame } from "../../src/room/protocol";
+import { ApiError } from "../../src/errors";
+
+describe("usernames", () => {
+  it.each([
+    ["robert", null],
+    ["Robert_99", null],
+    ["abcde", null],
+    ["a".repeat(15), null],
+    ["abcd", "too_short"],
+    ["", "too_short"],
+    ["a".repeat(16), "too_long"],
+    ["rob ert", "invalid_characters"],
+    [" robert", "invalid_characters"],
+    ["robert\n", "invalid_characters"],
+    ["rob-ert", "invalid_characters"],
+    ["Ꭱobert", "invalid_characters"],
+    ["rоbert", "invalid_characters"], // Cyrillic о
+    ["😀😀😀😀😀", "invalid_characters"],
+    ["x';DROP", "invalid_characters"],
+  ])("%j → %s", (name, problem) => {
+    expect(usernameProblem(name)).toBe(problem);
+  });
+});
+
+describe("history cursors", () => {
+  it("round-trips any seq and rejects anything else", () => {
+    for (const seq of [1, 2, 500, 123_456_789, 2 ** 40]) expect(decodeCursor(encodeCursor(seq))).toBe(seq);
+    for (const junk of ["", "abc", "MTIz", encodeCursor(5) + "x", btoa("s1.0"), btoa("s1.-1"), btoa("s1.zzzzzzzzzzzz")]) {
+      expect(decodeCursor(junk)).toBeNull();
+    }
+    expect(encodeCursor(42)).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+});
+
+describe("room codes", () => {
+  it("are 8 URL-safe characters and differ", () => {
+    const codes = new Set(Array.from({ length: 200 }, newRoomCode));
+    expect(codes.size).toBe(200);
+    for (const c of codes) expect(isRoomCode(c)).toBe(true);
+    for (const bad of ["", "ABCDEFGH", "abc", "abcdefgh1", "chat:*ab", "0oabcdef"]) expect(isRoomCode(bad)).toBe(false);
+  });
+});
+
+describe("passwords", () => {
+  it("hash with PBKDF2-SHA256, a random salt and 100,000 iterations, and verify", async () => {
+    const a = await hashSecret("hunter2hunter2");
+    const b = await hashSecret("hunter2hunter2");
+    expect(a).not.toBe(b);
+    expect(a.split("$").slice(0, 2)).toEqual(["pbkdf2-sha256", String(PBKDF2_ITERATIONS)]);
+    expect(PBKDF2_ITERATIONS).toBeGreaterThanOrEqual(100_000);
+    expect(await verifySecret("hunter2hunter2", a)).toBe(true);
+    expect(await verifySecret("hunter2hunter3", a)).toBe(false);
+    expect(await verifySecret("hunter2hunter2", "garbage")).toBe(false);
+  });
+});
+
+describe("tokens", () => {
+  const claims = {
+    roomCode: "abcdefgh",
+    roomId: "11111111-1111-4111-8111-111111111111",
+    participationId: "22222222-2222-4222-8222-222222222222",
+    userId: null,
+    username: "robert",
+    isHost: false,
+    usernameIsReserved: false,
+  };
+
+  it("bind a session token to its room, secret and expiry", async () => {
+    const token = await signSessionToken(claims, "s1");
+    expect(await verifySessionToken(token, "s1", "abcdefgh")).toEqual(claims);
+    expect(await verifySessionToken(token, "s1", "hgfedcba")).toBeNull();
+    expect(await verifySessionToken(token, "s2", "abcdefgh")).toBeNull();
+    expect(await verifySessionToken(await signSessionToken(claims, "s1", -1), "s1", "abcdefgh")).toBeNull();
+  });
+
+  it("never accept one kind of token as the other", async () => {
+    const user = await signUserToken({ userId: claims.participationId, authSessionId: claims.roomId }, "s1");
+    const session = await signSessionToken(claims, "s1");
+    expect(await verifyUserToken(user, "s1")).toEqual({ userId: claims.participationId, authSessionId: claims.roomId });
+    expect(await verifyUserToken(session, "s1")).toBeNull();
+    expect(await verifySessionToken(user, "s1", "abcdefgh")).toBeNull();
+  });
+
+  it("refuses the none algorithm", async () => {
+    const [, payload] = (await signSessionToken(claims, "s1")).split(".");
+    const none = `${btoa(JSON.stringify({ alg: "none", typ: "JWT" })).replace(/=+$/, "")}.${payload}.`;
+    expect(await verifySessionToken(none, "s1", "abcdefgh")).toBeNull();
+  });
+});
+
+describe("client frames", () => {
+  const code = (text: string) => {
+    try {
+      parseClientFrame(text);
+      return "ok";
+    } catch (e) {
+      return (e as ApiError).code;
+    }
+  };
+
+  it("accept a send with or without type, and a ping", () => {
+    expect(parseClientFrame('{"message":"hi"}')).toEqual({ kind: "send", input: { message: "hi" } });
+    expect(parseClientFrame('{"type":"message","message":"hi","client_id":"c1","extra":1}')).toEqual({
+      kind: "send",
+      input: { message: "hi", client_id: "c1" },
+    });
+    expect(parseClientFrame('{"type":"ping"}')).toEqual({ kind: "ping" });
+  });
+
+  it.each([
+    ["{", "INVALID_JSON"],
+    ["[]", "INVALID_FRAME"],
+    ["1", "INVALID_FRAME"],
+    ['{"type":"x"}', "UNKNOWN_FRAME_TYPE"],
+    ['{"message":""}', "MESSAGE_EMPTY"],
+    [JSON.stringify({ message: "a".repeat(4001) }), "MESSAGE_TOO_LONG"],
+    [JSON.stringify({ message: "a".repeat(4000) }), "ok"],
+    ['{"message":"hi","reply_to_id":"x"}', "VALIDATION_ERROR"],
+  ])("%s → %s", (text, expected) => {
+    expect(code(text)).toBe(expected);
+  });
+});
