@@ -70,7 +70,7 @@ function toResp2(value: unknown): unknown {
   if (typeof value === "object" && !(value instanceof Buffer)) {
     return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [k, toResp2(v)]);
   }
-  if (value instanceof Buffer) return value.toString("utf8");
+  if (value instanceof Buffer) return value.toString();
   return value;
 }
 
