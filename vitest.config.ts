@@ -20,6 +20,8 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // One file at a time: the fault tests take the shared stand-ins down.
+    fileParallelism: false,
     // The Worker logs one JSON line per event; keep them out of the report
     // (they are still printed when DEBUG_LOGS is set).
     onConsoleLog: (log) => (process.env.DEBUG_LOGS || !log.startsWith('{"event"') ? undefined : false),

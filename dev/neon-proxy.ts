@@ -87,13 +87,21 @@ function pipe(ws: WebSocket, host: string, port: number) {
 }
 
 export async function startNeonProxy(opts: { port?: number } = {}): Promise<NeonProxy> {
-  // GET /stats tells how many Postgres connections were opened through the
-  // proxy, so tests can check that a room reuses its connection.
+  // Test hooks, loopback only like the rest:
+  //   GET /stats             Postgres connections opened through the proxy (tests check reuse)
+  //   POST /fault/down|up    drop every connection and refuse new ones, as if Postgres were gone
   const stats = { opened: 0, open: 0 };
+  let down = false;
   const server: Server = createServer((req, res) => {
-    if (req.url === "/stats") {
+    if (req.url === "/stats" || req.url?.startsWith("/fault/")) {
+      if (req.method === "POST" && req.url === "/fault/down") {
+        down = true;
+        for (const client of wss.clients) client.terminate();
+      } else if (req.method === "POST" && req.url === "/fault/up") {
+        down = false;
+      }
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(stats));
+      res.end(JSON.stringify({ ...stats, down }));
       return;
     }
     res.writeHead(426, { "content-type": "text/plain" });
@@ -101,6 +109,10 @@ export async function startNeonProxy(opts: { port?: number } = {}): Promise<Neon
   });
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   wss.on("connection", (ws, req) => {
+    if (down) {
+      ws.close(1011, "Postgres is down (test fault)");
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     const address = url.searchParams.get("address") ?? "";
     const sep = address.lastIndexOf(":");

@@ -74,6 +74,7 @@ export class SendPipeline {
           // Nothing of this batch was cached or broadcast; re-read seq before the next write.
           this.seq = null;
           const err = e instanceof ApiError ? e : isDbUnavailable(e) ? dbUnavailable() : internalError(e, this.deps.chatCode);
+          logEvent("send_batch_failed", { room: this.deps.chatCode, count: batch.length, code: err.code });
           for (const p of batch) p.resolve(failure(err));
         }
       }

@@ -179,8 +179,20 @@ export function redis(): Redis {
   return new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false, automaticDeserialization: false });
 }
 
+const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
+
 /** Connections opened so far through the local Neon proxy. */
 export async function neonConnectionsOpened(): Promise<number> {
-  const res = await fetch(`http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}/stats`);
+  const res = await fetch(`${neonProxy()}/stats`);
   return ((await res.json()) as { opened: number }).opened;
+}
+
+/** Runs fn while the local Neon proxy drops and refuses every Postgres connection. */
+export async function withPostgresDown<T>(fn: () => Promise<T>): Promise<T> {
+  await fetch(`${neonProxy()}/fault/down`, { method: "POST" });
+  try {
+    return await fn();
+  } finally {
+    await fetch(`${neonProxy()}/fault/up`, { method: "POST" });
+  }
 }
