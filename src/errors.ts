@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
 
 /**
  * The one error type of the API. Thrown anywhere, it becomes the JSON shape
@@ -29,3 +30,9 @@ export interface ErrorBody {
 
 export const dbUnavailable = () =>
   new ApiError(503, "DB_UNAVAILABLE", "The database is unavailable right now; try again in a few seconds.");
+
+/** A failed zod parse as a 400, naming each bad field. */
+export function validationError(error: z.ZodError): ApiError {
+  const fields = error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
+  return new ApiError(400, "VALIDATION_ERROR", fields[0]?.message ?? "The request is not valid.", { fields });
+}

@@ -3,8 +3,7 @@
 // error, and handlers read the result with c.req.valid(…).
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { ApiError } from "../errors";
-import { validationError } from "../room/protocol";
+import { ApiError, validationError } from "../errors";
 
 const MAX_BODY_BYTES = 64 * 1024;
 

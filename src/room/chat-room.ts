@@ -27,7 +27,7 @@ interface SocketState {
 
 export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
-  private pipelineFor: SendPipeline | null = null;
+  private sendPipeline: SendPipeline | null = null;
   private chatCode: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -108,7 +108,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   private pipeline(chatCode: string): SendPipeline {
     this.chatCode = chatCode;
-    this.pipelineFor ??= new SendPipeline({
+    this.sendPipeline ??= new SendPipeline({
       chatCode,
       db: this.db,
       redis: redisClient(this.env),
@@ -116,7 +116,7 @@ export class ChatRoom extends DurableObject<Env> {
       maxBatch: WRITE_BATCH_MAX,
       broadcast: (deliveries) => this.broadcast(deliveries),
     });
-    return this.pipelineFor;
+    return this.sendPipeline;
   }
 
   /** Every socket gets each message in seq order; the sender's own copy carries its client_id. */

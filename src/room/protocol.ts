@@ -1,7 +1,7 @@
 // The WebSocket protocol: the client frames the room accepts, and the frames it sends.
 // The send fields are shared with POST …/messages/send/ so both paths validate alike.
 import { z } from "zod";
-import { ApiError } from "../errors";
+import { ApiError, validationError } from "../errors";
 import { CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS } from "../domain/limits";
 import type { PublicMessage } from "../domain/message";
 
@@ -28,11 +28,6 @@ export function checkContent(message: string): void {
       max_chars: MESSAGE_MAX_CHARS,
     });
   }
-}
-
-export function validationError(error: z.ZodError): ApiError {
-  const fields = error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
-  return new ApiError(400, "VALIDATION_ERROR", fields[0]?.message ?? "The request is not valid.", { fields });
 }
 
 export type ClientFrame = { kind: "ping" } | { kind: "send"; input: SendInput };
