@@ -7,6 +7,7 @@
 // with bearer-token auth and `Upstash-Encoding: base64` answers.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createHash } from "node:crypto";
 import { Redis as IORedis } from "ioredis";
 import RedisMock from "ioredis-mock";
 
@@ -46,9 +47,11 @@ function mockEngine(): Engine {
   };
 }
 
-function realEngine(url: string): Engine {
-  const client = new IORedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+async function realEngine(url: string): Promise<Engine> {
+  const client = new IORedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
   client.on("error", () => {}); // answered per request below; ioredis reconnects by itself
+  // Without an offline queue, a command sent before the connection is up fails: connect first.
+  await client.connect();
   return {
     describe: `Redis at ${redactUrl(url)}`,
     async run(cmd) {
@@ -62,6 +65,38 @@ function realEngine(url: string): Engine {
       client.disconnect();
     },
   };
+}
+
+// Upstash's Lua accepts a shebang with flags of its own ("#!lua flags=allow-key-locking",
+// used by @upstash/ratelimit) that Redis 7 rejects and ioredis-mock cannot parse. The
+// stand-in drops the shebang line and answers EVALSHA itself from the scripts it has seen,
+// so the client's EVALSHA → NOSCRIPT → EVAL fallback works as it does against Upstash.
+class Scripts {
+  private bySha = new Map<string, string>();
+
+  translate(cmd: Command): Command {
+    const name = String(cmd[0]).toUpperCase();
+    if (name === "EVAL" || name === "EVAL_RO") return ["EVAL", this.remember(String(cmd[1])).body, ...cmd.slice(2)];
+    if (name === "EVALSHA" || name === "EVALSHA_RO") {
+      const body = this.bySha.get(String(cmd[1]).toLowerCase());
+      if (body === undefined) throw new Error("NOSCRIPT No matching script. Please use EVAL.");
+      return ["EVAL", body, ...cmd.slice(2)];
+    }
+    return cmd;
+  }
+
+  /** SCRIPT LOAD, answered here: the engine never sees the script until it runs. */
+  load(cmd: Command): string | null {
+    if (String(cmd[0]).toUpperCase() !== "SCRIPT" || String(cmd[1]).toUpperCase() !== "LOAD") return null;
+    return this.remember(String(cmd[2])).sha;
+  }
+
+  private remember(script: string) {
+    const sha = createHash("sha1").update(script).digest("hex");
+    const body = script.startsWith("#!") ? script.slice(script.indexOf("\n") + 1) : script;
+    this.bySha.set(sha, body);
+    return { sha, body };
+  }
 }
 
 function toResp2(value: unknown): unknown {
@@ -124,7 +159,13 @@ export async function startUpstashServer(opts: {
   token: string;
   port?: number;
 }): Promise<UpstashServer> {
-  const engine = opts.redisUrl ? realEngine(opts.redisUrl) : mockEngine();
+  const backing = opts.redisUrl ? await realEngine(opts.redisUrl) : mockEngine();
+  const scripts = new Scripts();
+  const engine: Engine = {
+    ...backing,
+    run: async (cmd) => scripts.load(cmd) ?? backing.run(scripts.translate(cmd)),
+    multi: (cmds) => backing.multi(cmds.map((c) => scripts.translate(c))),
+  };
   const server: Server = createServer(async (req, res) => {
     if (req.method !== "POST") return reply(res, 405, { error: "ERR only POST is supported" });
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
