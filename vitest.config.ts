@@ -12,7 +12,14 @@ export default defineConfig({
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ...inject<StackBindings>("stack"), JWT_SECRET: TEST_JWT_SECRET },
+        bindings: {
+          ...inject<StackBindings>("stack"),
+          JWT_SECRET: TEST_JWT_SECRET,
+          // Small limits keep the rate-limit tests quick; every other call comes from its own address.
+          RATE_LIMIT_REGISTER: "5/1 m",
+          RATE_LIMIT_LOGIN: "5/1 m",
+          RATE_LIMIT_JOIN: "10/1 m",
+        },
       },
     })),
   ],

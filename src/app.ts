@@ -6,6 +6,7 @@ import { ApiError, dbUnavailable } from "./errors";
 import { isDbUnavailable } from "./db/client";
 import { withDb, type AppEnv } from "./http/context";
 import { authRoutes } from "./routes/auth";
+import { banRoutes } from "./routes/bans";
 import { chatRoutes } from "./routes/chats";
 import { messageRoutes } from "./routes/messages";
 import { wsRoutes } from "./routes/ws";
@@ -17,6 +18,7 @@ app.use("/api/*", withDb);
 app.route("/api/auth", authRoutes);
 app.route("/api/chats", chatRoutes);
 app.route("/api/chats", messageRoutes);
+app.route("/api/chats", banRoutes);
 app.route("/ws", wsRoutes);
 
 app.get("/", (c) =>
@@ -26,7 +28,7 @@ app.get("/", (c) =>
 app.notFound((c) => c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404));
 
 app.onError((err, c) => {
-  if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
+  if (err instanceof ApiError) return c.json(err.toJSON(), err.status, err.headers);
   if (err instanceof HTTPException) {
     return c.json({ error: err.message || "The request could not be handled.", code: "HTTP_ERROR" }, err.status);
   }

@@ -9,6 +9,10 @@ export interface Env {
   JWT_SECRET: string;
   MESSAGE_CACHE_MAX_COUNT?: string;
   MESSAGE_CACHE_TTL_HOURS?: string;
+  /** Per-IP limits, "<requests>/<window>" such as "30/1 m"; defaults in domain/rate-limits.ts. */
+  RATE_LIMIT_REGISTER?: string;
+  RATE_LIMIT_LOGIN?: string;
+  RATE_LIMIT_JOIN?: string;
   /**
    * Local-only: host:port/v2 of the dev Neon WebSocket proxy. Set by the dev
    * launcher and the tests, never in wrangler.toml, so a deploy always talks

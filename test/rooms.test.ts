@@ -120,13 +120,12 @@ describe("joining", () => {
     expect(JSON.stringify(room)).not.toContain("open-sesame");
     const details = await api("GET", `/api/chats/${room.code}/`);
     expect(JSON.stringify(details.body)).not.toContain("sesame");
-    for (const access_code of [undefined, "", "wrong", "x".repeat(256)]) {
+    // A 10 KB code is just as wrong: refused the same way, without hashing it.
+    for (const access_code of [undefined, "", "wrong", "open-sesame ", "OPEN-SESAME", "x".repeat(256), "x".repeat(10_000)]) {
       const res = await api("POST", `/api/chats/${room.code}/join/`, { body: { username: "sneaky_one", fingerprint: unique("fp"), access_code } });
       expect(res.status).toBe(403);
       expect(res.body.code).toBe("ACCESS_CODE_INVALID");
     }
-    const tooLong = await api("POST", `/api/chats/${room.code}/join/`, { body: { username: "sneaky_one", fingerprint: unique("fp"), access_code: "x".repeat(10_000) } });
-    expect(tooLong.status).toBe(400);
     const member = await join(room.code, "invited_one", { access_code: "open-sesame" });
     // History of a private room needs a session of that room.
     expect((await api("GET", `/api/chats/${room.code}/messages/`)).body.code).toBe("SESSION_REQUIRED");

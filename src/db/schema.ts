@@ -74,6 +74,9 @@ export const participations = pgTable(
     userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
     fingerprint: text("fingerprint"),
     username: text("username").notNull(),
+    // True when a logged-in participant chats under the account's reserved username (the badge).
+    usernameIsReserved: boolean("username_is_reserved").notNull().default(false),
+    // The client address at join, as a rate-limit key (IPv6 cut to its /64): see domain/client-ip.ts.
     ipAddress: text("ip_address"),
     createdAt: createdAt(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
@@ -90,6 +93,33 @@ export const participations = pgTable(
       .on(t.chatRoomId, sql`lower(${t.username})`)
       .where(sql`${t.userId} is not null`),
     check("participations_identity_check", sql`${t.userId} is not null or ${t.fingerprint} is not null`),
+  ],
+);
+
+// A host's ban. It matches a participation by any of the targets it names
+// (see db/bans.ts); revoked_at is set by unban, expires_at is optional.
+export const chatBans = pgTable(
+  "chat_bans",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    chatRoomId: uuid("chat_room_id")
+      .notNull()
+      .references(() => chatRooms.id, { onDelete: "cascade" }),
+    username: text("username"),
+    fingerprint: text("fingerprint"),
+    ipAddress: text("ip_address"),
+    userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
+    reason: text("reason").notNull().default(""),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    index("chat_bans_room_idx").on(t.chatRoomId),
+    check(
+      "chat_bans_target_check",
+      sql`${t.username} is not null or ${t.fingerprint} is not null or ${t.ipAddress} is not null or ${t.userId} is not null`,
+    ),
   ],
 );
 
@@ -129,5 +159,6 @@ export const messages = pgTable(
 export type UserRow = typeof users.$inferSelect;
 export type ChatRoomRow = typeof chatRooms.$inferSelect;
 export type ParticipationRow = typeof participations.$inferSelect;
+export type ChatBanRow = typeof chatBans.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessageRow = typeof messages.$inferInsert;

@@ -21,7 +21,8 @@ export function jsonBody<S extends z.ZodType>(schema: S): Validated<"json", S> {
     }
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      // No body at all reads as {}: the schema then names what is missing.
+      raw = text.trim() === "" ? {} : JSON.parse(text);
     } catch {
       throw new ApiError(400, "INVALID_JSON", "The request body must be valid JSON.");
     }

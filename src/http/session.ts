@@ -17,3 +17,15 @@ export async function requireSession(c: Context<AppEnv>, roomCode: string, token
   if (!claims) throw sessionInvalid();
   return claims;
 }
+
+/** The room's host, by session token: every host power goes through here. */
+export async function requireHostSession(c: Context<AppEnv>, roomCode: string, token: string | undefined | null): Promise<SessionClaims> {
+  const claims = await requireSession(c, roomCode, token);
+  if (!claims.isHost) throw new ApiError(403, "HOST_ONLY", "Only the room's host can do this.");
+  return claims;
+}
+
+/** The session token of a REST call: the body's, else the query's, else the X-Session-Token header. */
+export function sessionTokenOf(c: Context<AppEnv>, fromBody?: string | null): string | undefined {
+  return fromBody ?? c.req.query("session_token") ?? c.req.header("X-Session-Token");
+}

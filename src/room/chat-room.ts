@@ -10,14 +10,16 @@ import type { SessionClaims } from "../domain/tokens";
 import { redisClient } from "../cache/redis";
 import { windowSettings } from "../cache/message-window";
 import { logEvent } from "../log";
-import { errorFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
+import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
+import { RoomBans, type BanOrder } from "./room-bans";
 import { RoomDb } from "./room-db";
-import { SendPipeline, type Delivery, type SendResult } from "./send-pipeline";
+import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
 
 /** Carries the Worker-verified session claims on the upgrade request. */
 export const SESSION_HEADER = "X-ChatPop-Session";
 
 export const CLOSE_TOO_LARGE = 1009;
+export const CLOSE_BANNED = 4403;
 
 /** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
 interface SocketState {
@@ -27,12 +29,14 @@ interface SocketState {
 
 export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
+  private readonly bans: RoomBans;
   private sendPipeline: SendPipeline | null = null;
   private chatCode: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new RoomDb(env);
+    this.bans = new RoomBans(this.db);
   }
 
   // ---- connect -----------------------------------------------------------
@@ -48,7 +52,11 @@ export class ChatRoom extends DurableObject<Env> {
     const server = pair[1];
     this.ctx.acceptWebSocket(server, [claims.participationId]);
     server.serializeAttachment({ claims, connectedAt: Date.now() } satisfies SocketState);
-    logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
+    if (await this.bans.covers(claims, { failOpen: true })) {
+      kick(server, claims.roomCode);
+    } else {
+      logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
+    }
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -76,7 +84,11 @@ export class ChatRoom extends DurableObject<Env> {
       return;
     }
     const { claims } = ws.deserializeAttachment() as SocketState;
-    const result = await this.pipeline(claims.roomCode).submit(claims, frame.input, ws);
+    if (await this.bans.covers(claims)) {
+      kick(ws, claims.roomCode);
+      return;
+    }
+    const result = await this.pipeline(claims.roomCode).submit(authorOf(claims), frame.input, ws);
     if (!result.ok) {
       safeSend(ws, errorFrame(new ApiError(result.error.status, result.error.code, result.error.message), frame.input.client_id));
     }
@@ -84,7 +96,39 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** A send from the REST API: the same pipeline as a socket's send. */
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
-    return this.pipeline(claims.roomCode).submit(claims, input, null);
+    if (await this.bans.covers(claims)) {
+      return { ok: false, error: { status: 403, code: "BANNED", message: "You are banned from this room." } };
+    }
+    return this.pipeline(claims.roomCode).submit(authorOf(claims), input, null);
+  }
+
+  // ---- host powers -------------------------------------------------------
+
+  /** A ban just stored in Postgres: it applies at once, its participants' sockets are kicked. */
+  async enforceBan(order: BanOrder): Promise<{ kicked: number }> {
+    this.chatCode = order.roomCode;
+    await this.bans.add(order);
+    let kicked = 0;
+    for (const participationId of order.participationIds) {
+      for (const ws of this.ctx.getWebSockets(participationId)) {
+        kick(ws, order.roomCode);
+        kicked++;
+      }
+    }
+    logEvent("ban_enforced", { room: order.roomCode, participations: order.participationIds.length, kicked });
+    if (order.announcement) {
+      await this.pipeline(order.roomCode).submit(systemAuthor(order.roomId), {
+        message: order.announcement,
+        reply_to_id: null,
+        client_id: null,
+      });
+    }
+    return { kicked };
+  }
+
+  async liftBan(roomCode: string, banId: string): Promise<void> {
+    this.bans.remove(banId);
+    logEvent("ban_lifted", { room: roomCode });
   }
 
   // ---- close -------------------------------------------------------------
@@ -128,6 +172,17 @@ export class ChatRoom extends DurableObject<Env> {
       for (const ws of sockets) safeSend(ws, own && ws === d.origin ? own : plain);
     }
   }
+}
+
+/** Tells a banned participant's socket why, then closes it with 4403. */
+function kick(ws: WebSocket, room: string) {
+  safeSend(ws, kickedFrame("You have been removed from this room by the host."));
+  try {
+    ws.close(CLOSE_BANNED, "banned from this room");
+  } catch {
+    // already closed
+  }
+  logEvent("socket_kicked", { room });
 }
 
 function safeSend(ws: WebSocket, frame: string) {

@@ -65,3 +65,8 @@ export function errorFrame(err: ApiError, clientId?: string | null): string {
 export function messageFrame(message: PublicMessage, clientId?: string | null): string {
   return JSON.stringify({ type: "message", ...message, ...(clientId ? { client_id: clientId } : {}) });
 }
+
+/** Sent to a banned participant's socket just before it is closed with 4403. */
+export function kickedFrame(message: string): string {
+  return JSON.stringify({ type: "kicked", message });
+}

@@ -8,7 +8,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, dbUnavailable } from "../errors";
-import { toPublicMessage, type MessageFields, type PublicMessage } from "../domain/message";
+import { toPublicMessage, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
 import type { SessionClaims } from "../domain/tokens";
 import { isDbUnavailable, isUniqueViolation } from "../db/client";
 import { insertMessages, lastSeq, replyTargets, existingIds } from "../db/messages";
@@ -29,8 +29,39 @@ export interface Delivery {
   origin: WebSocket | null;
 }
 
+/** Who a message is from: a participant (normal or host) or the room itself (system). */
+export interface Author {
+  roomId: string;
+  participationId: string | null;
+  userId: string | null;
+  username: string;
+  usernameIsReserved: boolean;
+  messageType: MessageType;
+}
+
+export const authorOf = (claims: SessionClaims): Author => ({
+  roomId: claims.roomId,
+  participationId: claims.participationId,
+  userId: claims.userId,
+  username: claims.username,
+  usernameIsReserved: claims.usernameIsReserved,
+  messageType: claims.isHost ? "host" : "normal",
+});
+
+/** System messages announce room events; they belong to no participant. */
+export const SYSTEM_USERNAME = "ChatPop";
+
+export const systemAuthor = (roomId: string): Author => ({
+  roomId,
+  participationId: null,
+  userId: null,
+  username: SYSTEM_USERNAME,
+  usernameIsReserved: false,
+  messageType: "system",
+});
+
 interface Pending {
-  sender: SessionClaims;
+  author: Author;
   input: SendInput;
   origin: WebSocket | null;
   resolve(result: SendResult): void;
@@ -56,9 +87,9 @@ export class SendPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
   /** Queues a validated send; resolves once it is stored and broadcast, or refused. */
-  submit(sender: SessionClaims, input: SendInput, origin: WebSocket | null = null): Promise<SendResult> {
+  submit(author: Author, input: SendInput, origin: WebSocket | null = null): Promise<SendResult> {
     return new Promise((resolve) => {
-      this.queue.push({ sender, input, origin, resolve });
+      this.queue.push({ author, input, origin, resolve });
       if (!this.writing) void this.drain();
     });
   }
@@ -85,7 +116,7 @@ export class SendPipeline {
 
   private async write(batch: Pending[]) {
     const { chatCode, db } = this.deps;
-    const roomId = batch[0]!.sender.roomId;
+    const roomId = batch[0]!.author.roomId;
     const started = Date.now();
 
     const replyIds = [...new Set(batch.flatMap((p) => (p.input.reply_to_id ? [p.input.reply_to_id] : [])))];
@@ -106,19 +137,19 @@ export class SendPipeline {
       const fields: MessageFields = {
         id: crypto.randomUUID(),
         seq: ++next,
-        username: p.sender.username,
-        userId: p.sender.userId,
+        username: p.author.username,
+        userId: p.author.userId,
         content: p.input.message,
-        messageType: p.sender.isHost ? "host" : "normal",
+        messageType: p.author.messageType,
         isPinned: false,
         pinnedUntil: null,
-        usernameIsReserved: p.sender.usernameIsReserved,
+        usernameIsReserved: p.author.usernameIsReserved,
         createdAt: new Date(),
       };
       const row: NewMessageRow = {
         ...fields,
         chatRoomId: roomId,
-        participationId: p.sender.participationId,
+        participationId: p.author.participationId,
         replyToId: replyTo?.id ?? null,
         clientId: p.input.client_id ?? null,
       };

@@ -11,6 +11,7 @@ import { authSessions, users, type UserRow } from "../db/schema";
 import { jsonBody } from "../http/body";
 import { publicUser, requireUser } from "../http/auth";
 import type { AppEnv } from "../http/context";
+import { rateLimit } from "../http/rate-limit";
 import { logEvent } from "../log";
 
 const email = z
@@ -43,7 +44,7 @@ async function issueToken(db: Db, user: UserRow, secret: string) {
 }
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/register", jsonBody(registerSchema), async (c) => {
+  .post("/register", rateLimit("register"), jsonBody(registerSchema), async (c) => {
     const body = c.req.valid("json");
     const problem = usernameProblem(body.reserved_username);
     if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
@@ -65,7 +66,7 @@ export const authRoutes = new Hono<AppEnv>()
     logEvent("user_registered", { user_id: user.id });
     return c.json({ user: publicUser(user), token }, 201);
   })
-  .post("/login", jsonBody(loginSchema), async (c) => {
+  .post("/login", rateLimit("login"), jsonBody(loginSchema), async (c) => {
     const body = c.req.valid("json");
     const db = c.var.db();
     const [user] = await db.select().from(users).where(eq(users.email, body.email));

@@ -1,6 +1,8 @@
-// Chat rooms: create, details, join, validate-username.
-import { Hono, type Context } from "hono";
-import { and, eq, isNull, ne, sql } from "drizzle-orm";
+// Chat rooms: create, details, join, my-participation, validate-username.
+// Identity rules (ChatPop's dual sessions): an anonymous participation is keyed
+// by fingerprint, a logged-in one by account; both may exist for one person in
+// one room, and each keeps the username it first chose there.
+import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../errors";
 import { hashSecret, verifySecret } from "../domain/passwords";
@@ -9,8 +11,19 @@ import { signSessionToken } from "../domain/tokens";
 import { describeUsernameProblem, usernameKey, usernameProblem } from "../domain/usernames";
 import { isUniqueViolation, pgErrorConstraint } from "../db/client";
 import { loadRoom, publicRoom, type RoomWithHost } from "../db/rooms";
-import { chatRooms, participations, type ParticipationRow } from "../db/schema";
-import { jsonBody } from "../http/body";
+import { activeBanFor } from "../db/bans";
+import {
+  createParticipation,
+  findParticipation,
+  reservedByOtherUser,
+  touchParticipation,
+  usernameHeld,
+  type Identity,
+} from "../db/participations";
+import { chatRooms, type ChatBanRow } from "../db/schema";
+import { jsonBody, queryParams } from "../http/body";
+import { requireClientIp } from "../http/client-ip";
+import { rateLimit } from "../http/rate-limit";
 import { optionalUser, requireUser, type Authenticated } from "../http/auth";
 import type { AppEnv } from "../http/context";
 import { logEvent } from "../log";
@@ -45,7 +58,7 @@ const fingerprint = z
 const joinSchema = z.object({
   username: z.string({ error: "`username` must be a string." }),
   fingerprint: fingerprint.optional(),
-  access_code: z.string({ error: "`access_code` must be a string." }).max(256).optional(),
+  access_code: z.string({ error: "`access_code` must be a string." }).optional(),
 });
 
 const validateSchema = z.object({
@@ -58,26 +71,29 @@ function checkUsername(name: string) {
   if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
 }
 
+const ACCESS_CODE_MAX_CHARS = 64;
+
 async function checkAccessCode(room: RoomWithHost, given: string | undefined) {
   if (room.accessMode !== "private") return;
-  if (!given || !room.accessCodeHash || !(await verifySecret(given, room.accessCodeHash))) {
+  // An over-long code cannot be right: refuse it without spending a hash on it.
+  const fits = given !== undefined && given.length > 0 && given.length <= ACCESS_CODE_MAX_CHARS;
+  if (!fits || !room.accessCodeHash || !(await verifySecret(given, room.accessCodeHash))) {
     throw new ApiError(403, "ACCESS_CODE_INVALID", "This room is private: the access code is missing or wrong.");
   }
 }
 
-/** The caller's existing participation: by account when logged in, otherwise by fingerprint. */
-async function findParticipation(
-  c: Context<AppEnv>,
-  room: RoomWithHost,
-  auth: Authenticated | null,
-  fp: string | undefined,
-): Promise<ParticipationRow | undefined> {
-  const identity = auth
-    ? eq(participations.userId, auth.user.id)
-    : and(isNull(participations.userId), eq(participations.fingerprint, fp!));
-  const [row] = await c.var.db().select().from(participations).where(and(eq(participations.chatRoomId, room.id), identity));
-  return row;
+/** Who the caller is in this room: the account when a bearer token came, else the fingerprint. */
+function identityOf(auth: Authenticated | null, fingerprint: string | undefined): Identity {
+  if (auth) return { userId: auth.user.id };
+  if (!fingerprint) throw new ApiError(400, "IDENTITY_REQUIRED", "Send a `fingerprint` to join anonymously, or log in first.");
+  return { fingerprint };
 }
+
+const bannedError = (ban: ChatBanRow) =>
+  new ApiError(403, "BANNED", "You are banned from this room.", {
+    reason: ban.reason || null,
+    expires_at: ban.expiresAt?.toISOString() ?? null,
+  });
 
 export const chatRoutes = new Hono<AppEnv>()
   .post("/create", jsonBody(createSchema), async (c) => {
@@ -110,52 +126,64 @@ export const chatRoutes = new Hono<AppEnv>()
     const room = await loadRoom(c.var.db(), c.req.param("code"));
     return c.json(publicRoom(room, c.req.url));
   })
-  .post("/:code/join", jsonBody(joinSchema), async (c) => {
+  .post("/:code/join", rateLimit("join"), jsonBody(joinSchema), async (c) => {
     const body = c.req.valid("json");
+    const ipKey = requireClientIp(c);
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
     const auth = await optionalUser(c);
-    if (!auth && !body.fingerprint) {
-      throw new ApiError(400, "IDENTITY_REQUIRED", "Send a `fingerprint` to join anonymously, or log in first.");
-    }
+    const who = identityOf(auth, body.fingerprint);
     await checkAccessCode(room, body.access_code);
-    let participation = await findParticipation(c, room, auth, body.fingerprint);
-    if (!participation) {
+    const isHost = auth !== null && auth.user.id === room.hostId;
+
+    // The subjects a ban may cover: the person as they come now, and their stored participation.
+    const asNow = {
+      username: body.username,
+      usernameIsReserved: auth !== null && usernameKey(body.username) === usernameKey(auth.user.reservedUsername),
+      fingerprint: body.fingerprint ?? null,
+      ipAddress: ipKey,
+      userId: auth?.user.id ?? null,
+    };
+    let participation = await findParticipation(db, room.id, who);
+    if (participation) {
+      // A returning participant keeps the username it first chose in this room.
+      const again = { ...asNow, username: participation.username, usernameIsReserved: participation.usernameIsReserved };
+      const ban = isHost ? null : await activeBanFor(db, room.id, [again, participation]);
+      if (ban) throw bannedError(ban);
+      await touchParticipation(db, participation.id);
+    } else {
       checkUsername(body.username);
+      if (auth && !asNow.usernameIsReserved && (await reservedByOtherUser(db, body.username, auth.user.id))) {
+        throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
+      }
+      const ban = isHost ? null : await activeBanFor(db, room.id, [asNow]);
+      if (ban) throw bannedError(ban);
       try {
-        [participation] = await db
-          .insert(participations)
-          .values({
-            chatRoomId: room.id,
-            userId: auth?.user.id ?? null,
-            fingerprint: body.fingerprint ?? null,
-            username: body.username,
-            ipAddress: c.req.header("CF-Connecting-IP") ?? null,
-          })
-          .returning();
+        participation = await createParticipation(db, {
+          roomId: room.id,
+          who,
+          username: body.username,
+          usernameIsReserved: asNow.usernameIsReserved,
+          ipKey,
+        });
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
         // Either the name is taken, or a concurrent join of the same person won the race.
-        participation = await findParticipation(c, room, auth, body.fingerprint);
+        participation = await findParticipation(db, room.id, who);
         if (!participation) throw new ApiError(409, "USERNAME_TAKEN", "That username is taken in this room; pick another.");
       }
-      logEvent("room_joined", { room: room.code, participation: participation!.id, anonymous: !auth });
-    } else {
-      // A returning participant keeps the username it first chose in this room.
-      await db.update(participations).set({ lastSeenAt: new Date() }).where(eq(participations.id, participation.id));
+      logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
     }
-    const p = participation!;
-    const isHost = auth !== null && auth.user.id === room.hostId;
-    const reserved = auth !== null && usernameKey(p.username) === usernameKey(auth.user.reservedUsername);
+    const p = participation;
     const sessionToken = await signSessionToken(
       {
         roomCode: room.code,
         roomId: room.id,
         participationId: p.id,
-        userId: auth?.user.id ?? null,
+        userId: p.userId,
         username: p.username,
         isHost,
-        usernameIsReserved: reserved,
+        usernameIsReserved: p.usernameIsReserved,
       },
       c.env.JWT_SECRET,
     );
@@ -163,26 +191,53 @@ export const chatRoutes = new Hono<AppEnv>()
       session_token: sessionToken,
       username: p.username,
       is_host: isHost,
-      username_is_reserved: reserved,
+      username_is_reserved: p.usernameIsReserved,
       participation_id: p.id,
+    });
+  })
+  .get("/:code/my-participation", queryParams(z.object({ fingerprint: fingerprint.optional() })), async (c) => {
+    const q = c.req.valid("query");
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    const auth = await optionalUser(c);
+    const p = await findParticipation(db, room.id, identityOf(auth, q.fingerprint));
+    if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
+    const ban = p.userId === room.hostId ? null : await activeBanFor(db, room.id, [p]);
+    return c.json({
+      participation_id: p.id,
+      username: p.username,
+      is_anonymous: p.userId === null,
+      is_host: p.userId !== null && p.userId === room.hostId,
+      username_is_reserved: p.usernameIsReserved,
+      joined_at: p.createdAt.toISOString(),
+      last_seen_at: p.lastSeenAt.toISOString(),
+      ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
     });
   })
   .post("/:code/validate-username", jsonBody(validateSchema), async (c) => {
     const body = c.req.valid("json");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
+    const auth = await optionalUser(c);
+    const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
+
     const problem = usernameProblem(body.username);
-    if (problem) return c.json({ available: false, reason: describeUsernameProblem(problem) });
-    const [taken] = await db
-      .select({ id: participations.id })
-      .from(participations)
-      .where(
-        and(
-          eq(participations.chatRoomId, room.id),
-          isNull(participations.userId),
-          eq(sql`lower(${participations.username})`, usernameKey(body.username)),
-          body.fingerprint ? ne(participations.fingerprint, body.fingerprint) : undefined,
-        ),
-      );
-    return c.json(taken ? { available: false, reason: "That username is taken in this room." } : { available: true });
+    if (problem) return answer(describeUsernameProblem(problem));
+    const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
+    const mine = who && (await findParticipation(db, room.id, who));
+    if (mine) {
+      return usernameKey(mine.username) === usernameKey(body.username)
+        ? answer()
+        : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
+    }
+    const reserved = auth !== null && usernameKey(body.username) === usernameKey(auth.user.reservedUsername);
+    if (auth && !reserved && (await reservedByOtherUser(db, body.username, auth.user.id))) {
+      return answer("That username is reserved by another account.");
+    }
+    const subject = { username: body.username, usernameIsReserved: reserved, fingerprint: null, ipAddress: null, userId: null };
+    if (await activeBanFor(db, room.id, [subject])) return answer("That username is banned in this room.");
+    if (await usernameHeld(db, room.id, body.username, who ?? { fingerprint: "" })) {
+      return answer("That username is taken in this room.");
+    }
+    return answer();
   });

@@ -14,9 +14,13 @@ export interface ApiResponse<T = any> {
 export async function api<T = any>(
   method: string,
   path: string,
-  opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {},
+  opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string>; ip?: string | null } = {},
 ): Promise<ApiResponse<T>> {
+  // Cloudflare's edge sets CF-Connecting-IP; each call comes from its own address
+  // unless the test names one (or null: no header at all).
   const headers: Record<string, string> = { ...opts.headers };
+  const ip = opts.ip === undefined ? randomIp() : opts.ip;
+  if (ip !== null) headers["CF-Connecting-IP"] ??= ip;
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
   let body: string | undefined = opts.rawBody;
   if (opts.body !== undefined) {
@@ -33,6 +37,9 @@ export async function api<T = any>(
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
+
+export const randomIp = () => `10.${rand8()}.${rand8()}.${rand8()}`;
+const rand8 = () => Math.floor(Math.random() * 256);
 
 export const unique = (prefix = "") => `${prefix}${crypto.randomUUID().replace(/-/g, "").slice(0, 8)}`;
 
@@ -65,9 +72,14 @@ export interface Joined {
   participation_id: string;
 }
 
-export async function join(code: string, username = unique("guest_"), opts: { token?: string; fingerprint?: string; access_code?: string } = {}): Promise<Joined> {
+export async function join(
+  code: string,
+  username = unique("guest_"),
+  opts: { token?: string; fingerprint?: string; access_code?: string; ip?: string } = {},
+): Promise<Joined> {
   const res = await api("POST", `/api/chats/${code}/join/`, {
     token: opts.token,
+    ip: opts.ip,
     body: { username, fingerprint: opts.token ? opts.fingerprint : (opts.fingerprint ?? unique("fp")), access_code: opts.access_code },
   });
   if (res.status !== 200) throw new Error(`join failed: ${res.status} ${JSON.stringify(res.body)}`);

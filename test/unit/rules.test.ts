@@ -7,6 +7,8 @@ import { usernameProblem } from "../../src/domain/usernames";
 import { signSessionToken, signUserToken, verifySessionToken, verifyUserToken } from "../../src/domain/tokens";
 import { parseClientFrame } from "../../src/room/protocol";
 import { ApiError } from "../../src/errors";
+import { clientIpKey } from "../../src/domain/client-ip";
+import { parseRateLimit, rateLimitRule, retryAfterSeconds } from "../../src/domain/rate-limits";
 
 describe("usernames", () => {
   it.each([
@@ -126,5 +128,40 @@ describe("client frames", () => {
     ['{"message":"hi","reply_to_id":"x"}', "VALIDATION_ERROR"],
   ])("%s → %s", (text, expected) => {
     expect(code(text)).toBe(expected);
+  });
+});
+
+describe("client addresses", () => {
+  it("keeps IPv4 as it is and refuses what is not an address", () => {
+    expect(clientIpKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(clientIpKey(" 203.0.113.7 ")).toBe("203.0.113.7");
+    for (const bad of [null, undefined, "", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.4, 5.6.7.8", "localhost", "fe80::1%eth0", "1::2::3", ":::", "1:2:3:4:5:6:7:8:9", "12345::", "::g"]) {
+      expect(clientIpKey(bad), String(bad)).toBeNull();
+    }
+  });
+
+  it("cuts IPv6 to its /64 and reads IPv4-mapped addresses as IPv4", () => {
+    expect(clientIpKey("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(clientIpKey("2001:DB8:1:2::ffff")).toBe("2001:db8:1:2::/64");
+    expect(clientIpKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientIpKey("::ffff:10.0.0.1")).toBe("10.0.0.1");
+    expect(clientIpKey("::ffff:a00:1")).toBe("10.0.0.1");
+    expect(clientIpKey("64:ff9b::192.0.2.33")).toBe("64:ff9b:0:0::/64");
+  });
+});
+
+describe("rate-limit rules", () => {
+  it("parses <requests>/<window> and falls back to the default, never to no limit", () => {
+    expect(parseRateLimit("30/1 m")).toEqual({ requests: 30, window: "1 m" });
+    expect(parseRateLimit(" 5 / 10s ")).toEqual({ requests: 5, window: "10 s" });
+    for (const bad of ["", "30", "0/1 m", "30/0 s", "x/1 m", "30/1 weeks", "-1/1 m"]) expect(parseRateLimit(bad), bad).toBeNull();
+    expect(rateLimitRule("join", "nonsense")).toEqual({ requests: 30, window: "1 m" });
+    expect(rateLimitRule("login", "3/1 h")).toEqual({ requests: 3, window: "1 h" });
+  });
+
+  it("tells a refused caller to wait at least a second", () => {
+    expect(retryAfterSeconds(10_500, 10_000)).toBe(1);
+    expect(retryAfterSeconds(10_000, 10_000)).toBe(1);
+    expect(retryAfterSeconds(70_001, 10_000)).toBe(61);
   });
 });

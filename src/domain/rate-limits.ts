@@ -1,0 +1,38 @@
+// Per-IP rate limits for the endpoints a flood would hit first. Each is
+// "<requests>/<window>" (window as @upstash/ratelimit writes it: "60 s",
+// "10 m", "1 h"), overridable per deploy with a RATE_LIMIT_<NAME> var.
+
+export type RateLimitName = "register" | "login" | "join";
+
+export interface RateLimitRule {
+  requests: number;
+  window: `${number} ${"ms" | "s" | "m" | "h" | "d"}`;
+}
+
+export const DEFAULT_RATE_LIMITS: Record<RateLimitName, string> = {
+  register: "10/1 h",
+  login: "20/10 m",
+  join: "30/1 m",
+};
+
+const SPEC = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*(ms|s|m|h|d)\s*$/;
+
+/** The rule a spec describes, or null when the spec is not "<requests>/<number> <unit>". */
+export function parseRateLimit(spec: string): RateLimitRule | null {
+  const m = SPEC.exec(spec);
+  if (!m) return null;
+  const requests = Number(m[1]);
+  const amount = Number(m[2]);
+  if (requests < 1 || amount < 1) return null;
+  return { requests, window: `${amount} ${m[3] as "ms" | "s" | "m" | "h" | "d"}` };
+}
+
+/** The configured rule for `name`: a bad override falls back to the default, never to no limit. */
+export function rateLimitRule(name: RateLimitName, override: string | undefined): RateLimitRule {
+  return (override && parseRateLimit(override)) || parseRateLimit(DEFAULT_RATE_LIMITS[name])!;
+}
+
+/** Whole seconds until `resetAtMs`, at least 1: the Retry-After a refused caller should wait. */
+export function retryAfterSeconds(resetAtMs: number, nowMs: number): number {
+  return Math.max(1, Math.ceil((resetAtMs - nowMs) / 1000));
+}

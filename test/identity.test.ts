@@ -1,0 +1,326 @@
+// Identity rules through the public API: dual sessions, usernames, the
+// per-IP limits, and what a missing or forged address gets.
+import { describe, expect, it } from "vitest";
+import { signUserToken } from "../src/domain/tokens";
+import { api, connect, join, newRoom, randomIp, register, unique } from "./support/api";
+import { TEST_JWT_SECRET } from "./support/test-secret";
+
+const joinRaw = (code: string, body: Record<string, unknown>, opts: { token?: string; ip?: string | null } = {}) =>
+  api("POST", `/api/chats/${code}/join/`, { body, ...opts });
+
+const myParticipation = (code: string, opts: { fingerprint?: string; token?: string } = {}) =>
+  api("GET", `/api/chats/${code}/my-participation/${opts.fingerprint ? `?fingerprint=${encodeURIComponent(opts.fingerprint)}` : ""}`, {
+    token: opts.token,
+  });
+
+describe("dual sessions", () => {
+  it("lets an anonymous robert and a registered Robert share a room, the badge only on the verified one", async () => {
+    const { room } = await newRoom();
+    const fp = unique("fp");
+    const anon = await join(room.code, "robert", { fingerprint: fp });
+    expect(anon).toMatchObject({ username: "robert", is_host: false, username_is_reserved: false });
+
+    const reservedName = `Robert${unique().slice(0, 6)}`;
+    const robert = await register(reservedName);
+    // Same browser, now logged in: a second participation, not the anonymous one.
+    const verified = await join(room.code, reservedName, { token: robert.token, fingerprint: fp });
+    expect(verified.username).toBe(reservedName);
+    expect(verified.username_is_reserved).toBe(true);
+    expect(verified.participation_id).not.toBe(anon.participation_id);
+
+    // Names are unique per kind, case-insensitively: anonymous "ROBERT" is taken, the logged-in namespace is separate.
+    const clash = await joinRaw(room.code, { username: "ROBERT", fingerprint: unique("fp") });
+    expect(clash.status).toBe(409);
+    expect(clash.body.code).toBe("USERNAME_TAKEN");
+    const anonTwin = await join(room.code, reservedName.toLowerCase());
+    expect(anonTwin.username_is_reserved).toBe(false);
+
+    const a = await connect(room.code, anon.session_token);
+    a.send({ message: "from the anonymous one", client_id: "a1" });
+    await a.until("own copy", () => a.messages().some((m) => m.client_id === "a1"));
+    const sent = await api("POST", `/api/chats/${room.code}/messages/send/`, {
+      body: { message: "from the verified one", session_token: verified.session_token },
+    });
+    expect(sent.status).toBe(201);
+    expect(sent.body.username_is_reserved).toBe(true);
+    const history = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages;
+    const byContent = Object.fromEntries(history.map((m: any) => [m.content, m]));
+    expect(byContent["from the anonymous one"]).toMatchObject({ username: "robert", username_is_reserved: false, user_id: null });
+    expect(byContent["from the verified one"]).toMatchObject({
+      username: reservedName,
+      username_is_reserved: true,
+      user_id: robert.user.id,
+    });
+    a.close();
+  });
+
+  it("answers my-participation by fingerprint or by account, never falling back from an account to a fingerprint", async () => {
+    const { room } = await newRoom();
+    const fp = unique("fp");
+    const anon = await join(room.code, "casual_one", { fingerprint: fp });
+    const byFp = await myParticipation(room.code, { fingerprint: fp });
+    expect(byFp.status).toBe(200);
+    expect(byFp.body).toMatchObject({
+      participation_id: anon.participation_id,
+      username: "casual_one",
+      is_anonymous: true,
+      is_host: false,
+      username_is_reserved: false,
+      ban: null,
+    });
+
+    const user = await register();
+    const loggedOut = await myParticipation(room.code, { fingerprint: fp, token: user.token });
+    expect(loggedOut.status).toBe(404);
+    expect(loggedOut.body.code).toBe("PARTICIPATION_NOT_FOUND");
+
+    const mine = await join(room.code, "account_nm", { token: user.token });
+    const byAccount = await myParticipation(room.code, { fingerprint: fp, token: user.token });
+    expect(byAccount.body).toMatchObject({ participation_id: mine.participation_id, username: "account_nm", is_anonymous: false });
+
+    expect((await myParticipation(room.code, { fingerprint: unique("fp") })).status).toBe(404);
+    const noIdentity = await myParticipation(room.code);
+    expect(noIdentity.status).toBe(400);
+    expect(noIdentity.body.code).toBe("IDENTITY_REQUIRED");
+    expect((await myParticipation("nosuchrm", { fingerprint: fp })).status).toBe(404);
+  });
+
+  it("gives a returning fingerprint or account its locked username, whatever name it asks for", async () => {
+    const { room } = await newRoom();
+    const fp = unique("fp");
+    const first = await join(room.code, "first_name", { fingerprint: fp });
+    const again = await join(room.code, "other_name", { fingerprint: fp });
+    expect(again.username).toBe("first_name");
+    expect(again.participation_id).toBe(first.participation_id);
+
+    const user = await register();
+    const one = await join(room.code, "logged_name", { token: user.token });
+    const two = await join(room.code, "switched_nm", { token: user.token });
+    expect(two.username).toBe("logged_name");
+    expect(two.participation_id).toBe(one.participation_id);
+    // The name it tried was never taken.
+    const v = await api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: "switched_nm", fingerprint: unique("fp") } });
+    expect(v.body).toEqual({ available: true });
+  });
+
+  it("keeps logged-in names unique among logged-in participants and keeps reserved names for their owners", async () => {
+    const { room } = await newRoom();
+    const alice = await register();
+    const bob = await register();
+    await join(room.code, "shared_nm", { token: alice.token });
+    const taken = await joinRaw(room.code, { username: "SHARED_NM" }, { token: bob.token });
+    expect(taken.status).toBe(409);
+    expect(taken.body.code).toBe("USERNAME_TAKEN");
+    // The anonymous namespace is separate.
+    expect((await join(room.code, "shared_nm")).username).toBe("shared_nm");
+    // Bob may not chat under the name Alice reserved.
+    const impostor = await joinRaw(room.code, { username: alice.user.reserved_username.toUpperCase() }, { token: bob.token });
+    expect(impostor.status).toBe(409);
+    expect(impostor.body.code).toBe("USERNAME_RESERVED");
+    expect((await myParticipation(room.code, { token: bob.token })).status).toBe(404);
+  });
+});
+
+describe("usernames", () => {
+  const bad = [
+    "abcd", // 4
+    "a".repeat(16),
+    "has space",
+    "emoji😀name",
+    "Ꭱobert", // Cherokee letter
+    "rоbert", // Cyrillic o
+    " robert",
+    "robert ",
+    "'; DROP TABLE users;--",
+    "<b>bold</b>",
+    "robert\u0000",
+    "",
+  ];
+
+  it("refuses names that break the rules, on join and on registration, and stores nothing", async () => {
+    const { room } = await newRoom();
+    for (const username of bad) {
+      const fp = unique("fp");
+      const res = await joinRaw(room.code, { username, fingerprint: fp });
+      expect(res.status, username).toBe(400);
+      expect(res.body.code, username).toBe("INVALID_USERNAME");
+      expect(typeof res.body.error).toBe("string");
+      expect((await myParticipation(room.code, { fingerprint: fp })).status, username).toBe(404);
+
+      const reg = await api("POST", "/api/auth/register/", {
+        body: { email: `${unique("e")}@example.com`, password: "long enough pw", reserved_username: username },
+      });
+      expect(reg.status, username).toBe(400);
+      expect(reg.body.code, username).toBe("INVALID_USERNAME");
+    }
+    for (const username of ["abcde", "a".repeat(15), "Under_Score_9"]) {
+      expect((await join(room.code, username)).username).toBe(username);
+    }
+  });
+
+  it("keeps reserved usernames unique across accounts, case-insensitively", async () => {
+    const name = `Casey${unique().slice(0, 6)}`;
+    await register(name);
+    const again = await api("POST", "/api/auth/register/", {
+      body: { email: `${unique("e")}@example.com`, password: "long enough pw", reserved_username: name.toUpperCase() },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("USERNAME_TAKEN");
+  });
+
+  it("answers validate-username with availability and a reason, from the caller's point of view", async () => {
+    const { room } = await newRoom();
+    const fp = unique("fp");
+    await join(room.code, "taken_name", { fingerprint: fp });
+    const check = (username: unknown, opts: { fingerprint?: string; token?: string } = {}) =>
+      api("POST", `/api/chats/${room.code}/validate-username/`, {
+        body: { username, fingerprint: opts.fingerprint },
+        token: opts.token,
+      });
+
+    expect((await check("free_name")).body).toEqual({ available: true });
+    const taken = await check("TAKEN_NAME", { fingerprint: unique("fp") });
+    expect(taken.body.available).toBe(false);
+    expect(taken.body.reason).toMatch(/taken/);
+    // Its owner may of course keep it; asking for another name says why not.
+    expect((await check("taken_name", { fingerprint: fp })).body).toEqual({ available: true });
+    const switching = await check("new_name", { fingerprint: fp });
+    expect(switching.body.available).toBe(false);
+    expect(switching.body.reason).toMatch(/already joined this room as taken_name/);
+    // A logged-in caller is checked among logged-in participants.
+    const user = await register();
+    expect((await check("taken_name", { token: user.token })).body).toEqual({ available: true });
+    for (const username of ["abcd", "a".repeat(16), "has space", " padded_nm"]) {
+      const res = await check(username);
+      expect(res.status).toBe(200);
+      expect(res.body.available, username).toBe(false);
+      expect(res.body.reason.length).toBeGreaterThan(0);
+    }
+    expect((await check(12345)).status).toBe(400);
+  });
+});
+
+describe("joining needs an identity", () => {
+  it("refuses a join with neither fingerprint nor bearer, and bearer tokens of logged-out or unknown users", async () => {
+    const { room } = await newRoom();
+    const none = await joinRaw(room.code, { username: "nobody_here" });
+    expect(none.status).toBe(400);
+    expect(none.body.code).toBe("IDENTITY_REQUIRED");
+
+    const user = await register();
+    expect((await api("POST", "/api/auth/logout/", { token: user.token })).status).toBe(204);
+    const loggedOut = await joinRaw(room.code, { username: "logged_out", fingerprint: unique("fp") }, { token: user.token });
+    expect(loggedOut.status).toBe(401);
+    expect(loggedOut.body.code).toBe("INVALID_TOKEN");
+
+    // A well-signed token for an account that does not exist (deleted) is refused too, never treated as anonymous.
+    const ghost = await signUserToken({ userId: crypto.randomUUID(), authSessionId: crypto.randomUUID() }, TEST_JWT_SECRET);
+    const deleted = await joinRaw(room.code, { username: "ghost_user", fingerprint: unique("fp") }, { token: ghost });
+    expect(deleted.status).toBe(401);
+    expect(deleted.body.code).toBe("INVALID_TOKEN");
+    const validate = await api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: "ghost_user" }, token: ghost });
+    expect(validate.status).toBe(401);
+  });
+});
+
+describe("per-IP limits", () => {
+  it("allows 3 anonymous usernames per IP per room; returning fingerprints, accounts and other rooms are exempt", async () => {
+    const { room } = await newRoom();
+    const other = await newRoom();
+    const ip = randomIp();
+    const fps = [unique("fp"), unique("fp"), unique("fp")];
+    for (const [i, fp] of fps.entries()) await join(room.code, `ip_user_${i}`, { fingerprint: fp, ip });
+
+    const fourthFp = unique("fp");
+    const fourth = await joinRaw(room.code, { username: "ip_user_3", fingerprint: fourthFp }, { ip });
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.code).toBe("IP_USERNAME_LIMIT");
+    expect(fourth.body.error).toMatch(/3 anonymous usernames/);
+    expect((await myParticipation(room.code, { fingerprint: fourthFp })).status).toBe(404);
+
+    // Returning, logged in, another room, another address: all fine.
+    expect((await join(room.code, "whatever_nm", { fingerprint: fps[0], ip })).username).toBe("ip_user_0");
+    const user = await register();
+    expect((await join(room.code, "member_nm", { token: user.token, ip })).username).toBe("member_nm");
+    expect((await join(other.room.code, "ip_user_3", { fingerprint: fourthFp, ip })).username).toBe("ip_user_3");
+    expect((await join(room.code, "ip_user_3", { fingerprint: fourthFp })).username).toBe("ip_user_3");
+  });
+
+  it("counts an IPv6 /64 as one address", async () => {
+    const { room } = await newRoom();
+    const prefix = `2001:db8:${Math.floor(Math.random() * 65535).toString(16)}:1`;
+    for (let i = 0; i < 3; i++) await join(room.code, `v6_user_${i}`, { ip: `${prefix}::${i + 1}` });
+    const res = await joinRaw(room.code, { username: "v6_user_3", fingerprint: unique("fp") }, { ip: `${prefix}:ffff:ffff:ffff:ffff` });
+    expect(res.status).toBe(429);
+    expect(res.body.code).toBe("IP_USERNAME_LIMIT");
+  });
+
+  it("parallel joins from one IP cannot slip past the limit", async () => {
+    const { room } = await newRoom();
+    const ip = randomIp();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => joinRaw(room.code, { username: `race_user_${i}`, fingerprint: unique("fp") }, { ip })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(results.filter((r) => r.status === 429).every((r) => r.body.code === "IP_USERNAME_LIMIT")).toBe(true);
+  });
+
+  it("rate-limits joins, registrations and logins per IP with Retry-After", async () => {
+    const { room } = await newRoom();
+    const ip = randomIp();
+    // The tests run with RATE_LIMIT_JOIN = "10/1 m" (vitest.config.ts).
+    const joins = [];
+    for (let i = 0; i < 11; i++) joins.push(await joinRaw(room.code, { username: "flooder", fingerprint: "same-fp" }, { ip }));
+    expect(joins.slice(0, 10).every((r) => r.status === 200)).toBe(true);
+    const limited = joins[10]!;
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe("RATE_LIMITED");
+    const retryAfter = Number(limited.headers.get("Retry-After"));
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited.body.details.retry_after_seconds).toBe(retryAfter);
+    // Another address is not affected.
+    expect((await joinRaw(room.code, { username: "flooder", fingerprint: "same-fp" })).status).toBe(200);
+
+    const regIp = randomIp();
+    const regs = [];
+    for (let i = 0; i < 6; i++) {
+      regs.push(
+        await api("POST", "/api/auth/register/", {
+          ip: regIp,
+          body: { email: `${unique("e")}@example.com`, password: "long enough pw", reserved_username: unique("rl_") },
+        }),
+      );
+    }
+    expect(regs.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 429]);
+    expect(regs[5]!.headers.get("Retry-After")).toMatch(/^\d+$/);
+
+    const user = await register();
+    const loginIp = randomIp();
+    const logins = [];
+    for (let i = 0; i < 6; i++) {
+      logins.push(await api("POST", "/api/auth/login/", { ip: loginIp, body: { email: user.user.email, password: "wrong password" } }));
+    }
+    expect(logins.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 429]);
+    // The right password from that address waits too: that is what stops guessing.
+    const right = await api("POST", "/api/auth/login/", { ip: loginIp, body: { email: user.user.email, password: user.password } });
+    expect(right.status).toBe(429);
+  });
+
+  it("refuses a request whose client address header is missing or malformed, and stores nothing", async () => {
+    const { room } = await newRoom();
+    for (const ip of [null, "", "not-an-ip", "999.1.1.1", "1.2.3.4, 5.6.7.8", "1.2.3", "fe80::1%eth0", "::1::2"]) {
+      const fp = unique("fp");
+      const res = await joinRaw(room.code, { username: "no_address", fingerprint: fp }, { ip });
+      expect(res.status, String(ip)).toBe(400);
+      expect(res.body.code, String(ip)).toBe(ip ? "INVALID_CLIENT_IP" : "CLIENT_IP_REQUIRED");
+      expect((await myParticipation(room.code, { fingerprint: fp })).status).toBe(404);
+      const reg = await api("POST", "/api/auth/register/", {
+        ip,
+        body: { email: `${unique("e")}@example.com`, password: "long enough pw", reserved_username: unique("noip_") },
+      });
+      expect(reg.status).toBe(400);
+    }
+  });
+});
