@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { QueryCycleQueue } from "./pglite-cycles.ts";
 
 export interface LocalPostgres {
   url: string;
@@ -29,6 +30,8 @@ export async function startPostgres(opts: {
   const db = await PGlite.create(opts.dataDir ?? "memory://");
   // Several connections: the Worker's per-request pools and each room's client.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: opts.port ?? 0, maxConnections: 64 });
+  // Keep each connection's query cycle together on PGlite's single backend (see pglite-cycles.ts).
+  (server as unknown as { queryQueue: QueryCycleQueue }).queryQueue = new QueryCycleQueue(db);
   await server.start();
   const conn = server.getServerConn(); // "host:port"
   const port = Number(conn.slice(conn.lastIndexOf(":") + 1));

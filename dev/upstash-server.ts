@@ -54,12 +54,13 @@ async function realEngine(url: string): Promise<Engine> {
   await client.connect();
   return {
     describe: `Redis at ${redactUrl(url)}`,
+    // ioredis reshapes some replies even through `call` (HGETALL becomes an object): flatten back to RESP2.
     async run(cmd) {
-      return client.call(String(cmd[0]), ...cmd.slice(1).map(String));
+      return toResp2(await client.call(String(cmd[0]), ...cmd.slice(1).map(String)));
     },
     async multi(cmds) {
       const rows = await client.multi(cmds.map((c) => ["call", ...c.map(String)]) as string[][]).exec();
-      return (rows ?? []).map(([err, res]) => (err ? { error: err.message } : { result: res }));
+      return (rows ?? []).map(([err, res]) => (err ? { error: err.message } : { result: toResp2(res) }));
     },
     async close() {
       client.disconnect();

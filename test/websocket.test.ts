@@ -103,7 +103,7 @@ describe("sending over the WebSocket", () => {
   it("answers a ping with a pong", async () => {
     const { a } = await roomWithTwoClients();
     a.send({ type: "ping" });
-    expect(await a.nextFrame()).toEqual({ type: "pong" });
+    expect(await a.nextFrame("pong")).toEqual({ type: "pong" });
     a.close();
   });
 
@@ -239,7 +239,7 @@ describe("connecting", () => {
     // The same token for the right room works.
     const ok = await connect(room.code, mine.session_token);
     ok.send({ type: "ping" });
-    expect(await ok.nextFrame()).toEqual({ type: "pong" });
+    expect(await ok.nextFrame("pong")).toEqual({ type: "pong" });
     ok.close();
   });
 

@@ -1,10 +1,10 @@
 // The Redis window of a room's newest messages: a sorted set scored by seq,
 // trimmed to MESSAGE_CACHE_MAX_COUNT and expiring MESSAGE_CACHE_TTL_HOURS after
-// the last write. Members are the public message JSON (without client_id).
+// the last write. Members are the public message JSON (without client_id, and
+// with `reactions: []`: live counts are in the reaction hashes, see reactions.ts).
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { PublicMessage } from "../domain/message";
-
-export const messagesKey = (code: string) => `chat:${code}:messages`;
+import { messagesKey, pinnedKey, reactionsKey } from "./keys";
 
 export interface WindowSettings {
   maxCount: number;
@@ -37,4 +37,33 @@ export async function appendToWindow(
   p.zremrangebyrank(key, 0, -(settings.maxCount + 1));
   p.expire(key, settings.ttlSeconds);
   await p.exec();
+}
+
+/** A deleted message leaves the window, the pinned set and the reaction cache, in one round trip. */
+export async function forgetMessage(redis: Redis, code: string, message: { id: string; seq: number }): Promise<void> {
+  const tx = redis.multi();
+  tx.zremrangebyscore(messagesKey(code), message.seq, message.seq);
+  tx.zrem(pinnedKey(code), message.id);
+  tx.del(reactionsKey(code, message.id));
+  await tx.exec();
+}
+
+/**
+ * Replaces cached copies of messages whose public form changed (a reply whose
+ * parent was deleted), only where the window still holds them: a message
+ * already trimmed away must not come back.
+ */
+export async function refreshCached(redis: Redis, code: string, messages: PublicMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const key = messagesKey(code);
+  const oldest = (await redis.zrange<string[]>(key, 0, 0, { withScores: true }))[1];
+  if (oldest === undefined) return;
+  const inWindow = messages.filter((m) => m.seq >= Number(oldest));
+  if (inWindow.length === 0) return;
+  const tx = redis.multi();
+  for (const m of inWindow) {
+    tx.zremrangebyscore(key, m.seq, m.seq);
+    tx.zadd(key, { score: m.seq, member: JSON.stringify(m) });
+  }
+  await tx.exec();
 }

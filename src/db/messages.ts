@@ -4,6 +4,8 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
 import { messages, type NewMessageRow } from "./schema";
 import { toPublicMessage, type PublicMessage, type ReplySnapshot } from "../domain/message";
+import type { ReactionCount } from "../domain/reactions";
+import { reactionCounts } from "./reactions";
 
 const parent = alias(messages, "parent");
 
@@ -21,17 +23,25 @@ const messageWithReply = {
   replyId: parent.id,
   replyUsername: parent.username,
   replyContent: parent.content,
+  replyDeleted: parent.isDeleted,
 };
 
 type MessageWithReply = {
   [K in keyof typeof messageWithReply]: (typeof messageWithReply)[K]["_"]["data"] | null;
 };
 
-function present(chatCode: string, row: MessageWithReply): PublicMessage {
+function present(chatCode: string, row: MessageWithReply, reactions: ReactionCount[] = []): PublicMessage {
+  // A deleted parent is still named, but what it said is withheld.
   const reply: ReplySnapshot | null = row.replyId
-    ? { id: row.replyId, username: row.replyUsername!, content: row.replyContent! }
+    ? { id: row.replyId, username: row.replyUsername!, content: row.replyDeleted ? null : row.replyContent! }
     : null;
-  return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply);
+  return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply, reactions);
+}
+
+/** Public messages with their reaction counts from Postgres, in the order given. */
+async function presentAll(db: Db, chatCode: string, rows: MessageWithReply[]): Promise<PublicMessage[]> {
+  const counts = await reactionCounts(db, rows.map((r) => r.id!));
+  return rows.map((r) => present(chatCode, r, counts.get(r.id!)));
 }
 
 /** One page of history, newest first from the database, returned oldest → newest. */
@@ -54,7 +64,7 @@ export async function historyPage(
     .orderBy(desc(messages.seq))
     .limit(opts.limit + 1);
   const hasMore = rows.length > opts.limit;
-  return { messages: rows.slice(0, opts.limit).reverse().map((r) => present(room.code, r)), hasMore };
+  return { messages: await presentAll(db, room.code, rows.slice(0, opts.limit).reverse()), hasMore };
 }
 
 /** Active pins, the highest bid first (amounts arrive with paid pins; until then, the longest pin). */
@@ -72,7 +82,7 @@ export async function activePins(db: Db, room: { id: string; code: string }): Pr
       ),
     )
     .orderBy(desc(messages.pinnedUntil));
-  return rows.map((r) => present(room.code, r));
+  return presentAll(db, room.code, rows);
 }
 
 /** The messages (of this room, not deleted) that replies may quote. */
@@ -102,4 +112,38 @@ export async function insertMessages(db: Db, rows: NewMessageRow[]): Promise<voi
 export async function existingIds(db: Db, ids: string[]): Promise<number> {
   const rows = await db.select({ id: messages.id }).from(messages).where(inArray(messages.id, ids));
   return rows.length;
+}
+
+/** A message of the room that is not deleted, with what deleting it needs. */
+export async function liveMessage(
+  db: Db,
+  roomId: string,
+  id: string,
+): Promise<{ id: string; seq: number; participationId: string | null; messageType: string } | null> {
+  const [row] = await db
+    .select({ id: messages.id, seq: messages.seq, participationId: messages.participationId, messageType: messages.messageType })
+    .from(messages)
+    .where(and(eq(messages.chatRoomId, roomId), eq(messages.id, id), eq(messages.isDeleted, false)));
+  return row ?? null;
+}
+
+/** Soft-deletes the message; false when it was already deleted (by a concurrent call). */
+export async function markDeleted(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .update(messages)
+    .set({ isDeleted: true })
+    .where(and(eq(messages.id, id), eq(messages.isDeleted, false)))
+    .returning({ id: messages.id });
+  return rows.length > 0;
+}
+
+/** The live replies to a message, as the window holds them (reactions live in their own hashes). */
+export async function repliesTo(db: Db, chatCode: string, id: string): Promise<PublicMessage[]> {
+  const rows = await db
+    .select(messageWithReply)
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id))
+    .where(and(eq(messages.replyToId, id), eq(messages.isDeleted, false)))
+    .orderBy(messages.seq);
+  return rows.map((r) => present(chatCode, r));
 }

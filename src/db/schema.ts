@@ -156,6 +156,23 @@ export const messages = pgTable(
   ],
 );
 
+// One row per (message, participant, emoji): a second toggle deletes it.
+export const messageReactions = pgTable(
+  "message_reactions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    participationId: uuid("participation_id")
+      .notNull()
+      .references(() => participations.id, { onDelete: "cascade" }),
+    emoji: text("emoji").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("message_reactions_once_key").on(t.messageId, t.participationId, t.emoji)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type ChatRoomRow = typeof chatRooms.$inferSelect;
 export type ParticipationRow = typeof participations.$inferSelect;

@@ -1,11 +1,14 @@
 // The public message object of API.md, built the same way for history,
 // broadcasts, the REST send answer and the Redis window.
+import type { ReactionCount } from "./reactions";
+
 export type MessageType = "normal" | "host" | "system";
 
+/** The quoted parent of a reply; `content` is null once the parent was deleted. */
 export interface ReplySnapshot {
   id: string;
   username: string;
-  content: string;
+  content: string | null;
 }
 
 export interface PublicMessage {
@@ -21,7 +24,7 @@ export interface PublicMessage {
   pinned_until: string | null;
   is_from_host: boolean;
   username_is_reserved: boolean;
-  reactions: { emoji: string; count: number }[];
+  reactions: ReactionCount[];
   created_at: string;
   client_id?: string;
 }
@@ -39,7 +42,12 @@ export interface MessageFields {
   createdAt: Date;
 }
 
-export function toPublicMessage(chatCode: string, m: MessageFields, replyTo: ReplySnapshot | null): PublicMessage {
+export function toPublicMessage(
+  chatCode: string,
+  m: MessageFields,
+  replyTo: ReplySnapshot | null,
+  reactions: ReactionCount[] = [],
+): PublicMessage {
   return {
     id: m.id,
     chat_code: chatCode,
@@ -53,7 +61,7 @@ export function toPublicMessage(chatCode: string, m: MessageFields, replyTo: Rep
     pinned_until: m.pinnedUntil ? m.pinnedUntil.toISOString() : null,
     is_from_host: m.messageType === "host",
     username_is_reserved: m.usernameIsReserved,
-    reactions: [],
+    reactions,
     created_at: m.createdAt.toISOString(),
   };
 }

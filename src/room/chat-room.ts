@@ -4,14 +4,18 @@
 // connect, message, close; the write path lives in send-pipeline.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, dbUnavailable } from "../errors";
+import { isDbUnavailable } from "../db/client";
 import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
 import { redisClient } from "../cache/redis";
 import { windowSettings } from "../cache/message-window";
 import { logEvent } from "../log";
 import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
-import { RoomBans, type BanOrder } from "./room-bans";
+import { deleteMessage, react, type ActionDeps, type ReactionResult } from "./message-actions";
+import { Presence } from "./presence";
+import { done, refused, type RoomResult } from "./result";
+import { RoomBans, bannedError, type BanOrder } from "./room-bans";
 import { RoomDb } from "./room-db";
 import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
 
@@ -30,13 +34,20 @@ interface SocketState {
 export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
   private readonly bans: RoomBans;
+  private readonly presence: Presence;
   private sendPipeline: SendPipeline | null = null;
   private chatCode: string | null = null;
+  /** Reactions and deletions run one after another, so the caches follow Postgres' order. */
+  private actions: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new RoomDb(env);
     this.bans = new RoomBans(this.db);
+    this.presence = new Presence(
+      () => this.participantsOnline(),
+      (frame) => this.sendToAll(frame),
+    );
   }
 
   // ---- connect -----------------------------------------------------------
@@ -56,6 +67,8 @@ export class ChatRoom extends DurableObject<Env> {
       kick(server, claims.roomCode);
     } else {
       logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
+      safeSend(server, this.presence.frame());
+      this.presence.changed();
     }
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -86,6 +99,7 @@ export class ChatRoom extends DurableObject<Env> {
     const { claims } = ws.deserializeAttachment() as SocketState;
     if (await this.bans.covers(claims)) {
       kick(ws, claims.roomCode);
+      this.presence.changed();
       return;
     }
     const result = await this.pipeline(claims.roomCode).submit(authorOf(claims), frame.input, ws);
@@ -96,10 +110,18 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** A send from the REST API: the same pipeline as a socket's send. */
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
-    if (await this.bans.covers(claims)) {
-      return { ok: false, error: { status: 403, code: "BANNED", message: "You are banned from this room." } };
-    }
+    if (await this.bans.covers(claims)) return refused(bannedError());
     return this.pipeline(claims.roomCode).submit(authorOf(claims), input, null);
+  }
+
+  /** Toggles the caller's reaction; the room gets a `reaction` frame with the new counts. */
+  async react(claims: SessionClaims, messageId: string, emoji: string): Promise<RoomResult<ReactionResult>> {
+    return this.action(claims, (deps) => react(deps, claims, messageId, emoji));
+  }
+
+  /** Soft-deletes a message (its author or the host); the room gets a `message_deleted` frame. */
+  async deleteMessage(claims: SessionClaims, messageId: string): Promise<RoomResult<{ message_id: string }>> {
+    return this.action(claims, (deps) => deleteMessage(deps, claims, messageId));
   }
 
   // ---- host powers -------------------------------------------------------
@@ -115,6 +137,7 @@ export class ChatRoom extends DurableObject<Env> {
         kicked++;
       }
     }
+    if (kicked > 0) this.presence.changed();
     logEvent("ban_enforced", { room: order.roomCode, participations: order.participationIds.length, kicked });
     if (order.announcement) {
       await this.pipeline(order.roomCode).submit(systemAuthor(order.roomId), {
@@ -141,6 +164,7 @@ export class ChatRoom extends DurableObject<Env> {
     } catch {
       // already closed
     }
+    this.presence.changed();
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
@@ -149,6 +173,41 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   // ---- below the protocol ------------------------------------------------
+
+  private async action<T>(claims: SessionClaims, fn: (deps: ActionDeps) => Promise<T>): Promise<RoomResult<T>> {
+    if (await this.bans.covers(claims)) return refused(bannedError());
+    const deps: ActionDeps = {
+      chatCode: claims.roomCode,
+      db: this.db,
+      redis: redisClient(this.env),
+      window: windowSettings(this.env),
+      broadcast: (frame) => this.sendToAll(frame),
+    };
+    const run = this.actions.then(() => fn(deps));
+    this.actions = run.catch(() => {});
+    try {
+      return done(await run);
+    } catch (e) {
+      if (e instanceof ApiError) return refused(e);
+      if (isDbUnavailable(e)) return refused(dbUnavailable());
+      throw e;
+    }
+  }
+
+  /** Distinct participants with an open socket (a kicked or closing socket no longer counts). */
+  private participantsOnline(): number {
+    const ids = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const state = ws.deserializeAttachment() as SocketState | null;
+      if (state) ids.add(state.claims.participationId);
+    }
+    return ids.size;
+  }
+
+  private sendToAll(frame: string) {
+    for (const ws of this.ctx.getWebSockets()) safeSend(ws, frame);
+  }
 
   private pipeline(chatCode: string): SendPipeline {
     this.chatCode = chatCode;

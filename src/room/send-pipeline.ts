@@ -6,7 +6,6 @@
 // order are the same. seq is assigned only when a batch is written, so a
 // batch that fails leaves no gap.
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, dbUnavailable } from "../errors";
 import { toPublicMessage, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
 import type { SessionClaims } from "../domain/tokens";
@@ -16,11 +15,10 @@ import type { NewMessageRow } from "../db/schema";
 import { appendToWindow, type WindowSettings } from "../cache/message-window";
 import { errorText, logEvent } from "../log";
 import type { SendInput } from "./protocol";
+import { done, refused, type RoomResult } from "./result";
 import type { RoomDb } from "./room-db";
 
-export type SendResult =
-  | { ok: true; message: PublicMessage }
-  | { ok: false; error: { status: ContentfulStatusCode; code: string; message: string } };
+export type SendResult = RoomResult<PublicMessage>;
 
 /** A stored message and who sent it, handed to the broadcaster. */
 export interface Delivery {
@@ -76,7 +74,6 @@ export interface PipelineDeps {
   broadcast(deliveries: Delivery[]): void;
 }
 
-const failure = (e: ApiError): SendResult => ({ ok: false, error: { status: e.status, code: e.code, message: e.message } });
 
 export class SendPipeline {
   private queue: Pending[] = [];
@@ -106,7 +103,7 @@ export class SendPipeline {
           this.seq = null;
           const err = e instanceof ApiError ? e : isDbUnavailable(e) ? dbUnavailable() : internalError(e, this.deps.chatCode);
           logEvent("send_batch_failed", { room: this.deps.chatCode, count: batch.length, code: err.code });
-          for (const p of batch) p.resolve(failure(err));
+          for (const p of batch) p.resolve(refused(err));
         }
       }
     } finally {
@@ -131,7 +128,7 @@ export class SendPipeline {
     for (const p of batch) {
       const replyTo = p.input.reply_to_id ? targets.get(p.input.reply_to_id) ?? null : null;
       if (p.input.reply_to_id && !replyTo) {
-        p.resolve(failure(new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` names no message of this room.")));
+        p.resolve(refused(new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` names no message of this room.")));
         continue;
       }
       const fields: MessageFields = {
@@ -182,7 +179,7 @@ export class SendPipeline {
     }));
     this.deps.broadcast(deliveries);
     for (const a of accepted) {
-      a.pending.resolve({ ok: true, message: a.pending.input.client_id ? { ...a.message, client_id: a.pending.input.client_id } : a.message });
+      a.pending.resolve(done(a.pending.input.client_id ? { ...a.message, client_id: a.pending.input.client_id } : a.message));
     }
     logEvent("messages_stored", { room: chatCode, count: accepted.length, last_seq: next, ms: Date.now() - started });
   }

@@ -9,8 +9,15 @@ import { activePins, historyPage } from "../db/messages";
 import { loadRoom } from "../db/rooms";
 import { jsonBody, queryParams } from "../http/body";
 import type { AppEnv } from "../http/context";
-import { requireSession } from "../http/session";
+import { requireSession, sessionTokenOf } from "../http/session";
+import { describeEmojiProblem, emojiProblem } from "../domain/reactions";
+import { liveMessage } from "../db/messages";
+import { reactionCounts } from "../db/reactions";
+import { redisClient } from "../cache/redis";
+import { windowSettings } from "../cache/message-window";
+import { readReactionCounts, writeReactionCounts } from "../cache/reactions";
 import { checkContent, sendFields } from "../room/protocol";
+import { unwrap } from "../room/result";
 
 const historyQuery = z.object({
   limit: z
@@ -25,6 +32,23 @@ const historyQuery = z.object({
   session_token: z.string().optional(),
 });
 
+const messageIdParam = z.uuid();
+
+const reactBody = z.object({
+  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
+  emoji: z.string({ error: "`emoji` must be a string holding one emoji." }),
+});
+
+const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
+
+/** The message id of the path, or the 404 an unknown id gets anyway. */
+function messageIdOf(raw: string): string {
+  if (!messageIdParam.safeParse(raw).success) {
+    throw new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
+  }
+  return raw;
+}
+
 const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
 
 export const messageRoutes = new Hono<AppEnv>()
@@ -33,7 +57,7 @@ export const messageRoutes = new Hono<AppEnv>()
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
     if (room.accessMode === "private") {
-      await requireSession(c, room.code, q.session_token ?? c.req.header("X-Session-Token"));
+      await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
     }
     let beforeSeq: number | null = null;
     if (q.before !== undefined && q.before !== "") {
@@ -56,7 +80,7 @@ export const messageRoutes = new Hono<AppEnv>()
   .post("/:code/messages/send", jsonBody(sendBody), async (c) => {
     const body = c.req.valid("json");
     const code = c.req.param("code");
-    const claims = await requireSession(c, code, body.session_token ?? c.req.header("X-Session-Token"));
+    const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
     checkContent(body.message);
     const stub = c.env.CHAT_ROOM.getByName(code);
     const result = await stub.submit(claims, {
@@ -64,6 +88,39 @@ export const messageRoutes = new Hono<AppEnv>()
       reply_to_id: body.reply_to_id ?? null,
       client_id: body.client_id ?? null,
     });
-    if (!result.ok) throw new ApiError(result.error.status, result.error.code, result.error.message);
-    return c.json(result.message, 201);
+    return c.json(unwrap(result), 201);
+  })
+  .post("/:code/messages/:id/react", jsonBody(reactBody), async (c) => {
+    const body = c.req.valid("json");
+    const code = c.req.param("code");
+    const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+    const problem = emojiProblem(body.emoji);
+    if (problem) throw new ApiError(400, "INVALID_EMOJI", describeEmojiProblem(problem), { reason: problem });
+    const result = await c.env.CHAT_ROOM.getByName(code).react(claims, messageIdOf(c.req.param("id")), body.emoji);
+    return c.json(unwrap(result));
+  })
+  .get("/:code/messages/:id/reactions", async (c) => {
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
+    const id = messageIdOf(c.req.param("id"));
+    if (!(await liveMessage(db, room.id, id))) {
+      throw new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
+    }
+    const redis = redisClient(c.env);
+    let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
+    if (reactions === null) {
+      // Missing or expired: rebuild from Postgres, and put it back for the next reader.
+      reactions = (await reactionCounts(db, [id])).get(id)!;
+      const ttl = windowSettings(c.env).ttlSeconds;
+      c.executionCtx.waitUntil(writeReactionCounts(redis, room.code, id, reactions, ttl).catch(() => {}));
+    }
+    return c.json({ message_id: id, reactions });
+  })
+  .post("/:code/messages/:id/delete", jsonBody(tokenBody), async (c) => {
+    const body = c.req.valid("json");
+    const code = c.req.param("code");
+    const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+    const result = await c.env.CHAT_ROOM.getByName(code).deleteMessage(claims, messageIdOf(c.req.param("id")));
+    return c.json(unwrap(result));
   });

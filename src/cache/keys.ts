@@ -1,0 +1,9 @@
+// Every Redis key of a room, in one place: the Worker, the Durable Object and
+// the operator CLIs (inspect-redis, cache:rebuild) all name keys through here.
+// No imports, so Node scripts can load this file as it is.
+
+export const messagesKey = (code: string) => `chat:${code}:messages`;
+export const backroomMessagesKey = (code: string) => `chat:${code}:backroom:messages`;
+export const pinnedKey = (code: string) => `chat:${code}:pinned`;
+export const reactionsKey = (code: string, messageId: string) => `chat:${code}:reactions:${messageId}`;
+export const reactionsPattern = (code: string) => `chat:${code}:reactions:*`;

@@ -1,0 +1,39 @@
+// Presence: how many distinct participants have a socket open in the room.
+// Broadcast when the number changes, at most once a second, so a wave of
+// connects or a reconnect storm costs one frame, not one per socket.
+export const PRESENCE_MIN_INTERVAL_MS = 1000;
+
+export class Presence {
+  private lastSent: number | null = null;
+  private lastSentAt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly count: () => number,
+    private readonly broadcast: (frame: string) => void,
+  ) {}
+
+  /** The current count as a frame, for a socket that just connected. */
+  frame(): string {
+    return presenceFrame(this.count());
+  }
+
+  /** Something connected or left: send the new count now, or once the interval has passed. */
+  changed(): void {
+    if (this.timer) return;
+    const wait = this.lastSentAt + PRESENCE_MIN_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.flush();
+    else this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush() {
+    this.timer = null;
+    const n = this.count();
+    if (n === this.lastSent) return;
+    this.lastSent = n;
+    this.lastSentAt = Date.now();
+    this.broadcast(presenceFrame(n));
+  }
+}
+
+const presenceFrame = (count: number) => JSON.stringify({ type: "presence", count });
