@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
 import { TEST_JWT_SECRET } from "./test/support/test-secret.ts";
 
-export default defineConfig({
+const worker = {
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
@@ -24,6 +24,9 @@ export default defineConfig({
     })),
   ],
   test: {
+    name: "worker",
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/cli/**"],
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -31,6 +34,20 @@ export default defineConfig({
     fileParallelism: false,
     // The Worker logs one JSON line per event; keep them out of the report
     // (they are still printed when DEBUG_LOGS is set).
-    onConsoleLog: (log) => (process.env.DEBUG_LOGS || !log.startsWith('{"event"') ? undefined : false),
+    onConsoleLog: (log: string) => (process.env.DEBUG_LOGS || !log.startsWith('{"event"') ? undefined : false),
   },
-});
+};
+
+// The operator CLIs run in Node as child processes, against the Worker in wrangler dev.
+const cli = {
+  test: {
+    name: "cli",
+    include: ["test/cli/**/*.test.ts"],
+    environment: "node",
+    globalSetup: ["./test/global-setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+};
+
+export default defineConfig({ test: { projects: [worker, cli] } });

@@ -4,9 +4,10 @@
 //   REDIS_URL     a real Redis; otherwise the embedded in-memory engine
 //   JWT_SECRET    signing secret (a fixed dev-only value otherwise)
 // Ctrl-C stops everything it started.
-import { spawn } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./stack.ts";
+import { startWranglerDev } from "./wrangler-dev.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const port = Number(process.env.PORT || 8787);
@@ -30,39 +31,34 @@ const vars: Record<string, string> = {
   ...stack.bindings,
   JWT_SECRET: process.env.JWT_SECRET || "dev-only-secret-do-not-use-in-production",
 };
-const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
-for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+// The operator CLIs (npm run inspect-redis, cache:rebuild) find the local stack here while it runs.
+const stackFile = `${root}/.data/dev-stack.json`;
+mkdirSync(`${root}/.data`, { recursive: true });
+const { DATABASE_URL, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN } = stack.bindings;
+writeFileSync(stackFile, JSON.stringify({ DATABASE_URL, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN }, null, 2));
 
 console.log(`[dev] Postgres: ${stack.postgres}`);
 console.log(`[dev] Redis:    ${stack.redis}`);
 console.log(`[dev] starting the Worker (wrangler dev)…`);
 
 let stopping = false;
-const wrangler = spawn(`${root}/node_modules/.bin/wrangler`, args, { cwd: root, stdio: "inherit", env: process.env });
+const worker = startWranglerDev({ port, vars });
+const wrangler = worker.child;
 // Say where to go once the Worker answers (wrangler prints its own line earlier, before it is ready).
-const announce = (async () => {
-  for (let tries = 0; tries < 240 && !stopping; tries++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) {
-        console.log(`\n[dev] ChatPop Edge is ready at http://127.0.0.1:${port}/  (WebSocket: ws://127.0.0.1:${port}/ws/chat/{code}/)`);
-        console.log("[dev] Ctrl-C stops the Worker, the stand-ins and the embedded databases.\n");
-        return;
-      }
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-})();
+worker.ready.then(
+  () => {
+    console.log(`\n[dev] ChatPop Edge is ready at ${worker.url}/  (WebSocket: ws://127.0.0.1:${port}/ws/chat/{code}/)`);
+    console.log("[dev] Ctrl-C stops the Worker, the stand-ins and the embedded databases.\n");
+  },
+  () => {},
+);
 
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
-  if (wrangler.exitCode === null) {
-    wrangler.kill("SIGINT");
-    await new Promise((r) => wrangler.once("exit", r));
-  }
+  await worker.stop();
   await stack.stop();
+  rmSync(stackFile, { force: true });
   console.log("[dev] stopped.");
   process.exit(code);
 }

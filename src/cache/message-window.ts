@@ -67,3 +67,17 @@ export async function refreshCached(redis: Redis, code: string, messages: Public
   }
   await tx.exec();
 }
+
+/** Replaces the whole window with these messages (oldest first) and sets its TTL: cache:rebuild's write. */
+export async function replaceWindow(redis: Redis, code: string, messages: PublicMessage[], settings: WindowSettings): Promise<void> {
+  const key = messagesKey(code);
+  const tx = redis.multi();
+  tx.del(key);
+  // Chunks keep each ZADD a reasonable size; the MULTI keeps the swap atomic for readers.
+  for (let i = 0; i < messages.length; i += 100) {
+    const [first, ...rest] = messages.slice(i, i + 100).map((m) => ({ score: m.seq, member: JSON.stringify(m) }));
+    tx.zadd(key, first!, ...rest);
+  }
+  if (messages.length > 0) tx.expire(key, settings.ttlSeconds);
+  await tx.exec();
+}

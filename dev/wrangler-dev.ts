@@ -1,0 +1,50 @@
+// Runs the Worker with `wrangler dev` against given bindings: used by
+// `npm run dev` and by the tests that drive the Worker from Node (the CLI tests).
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+export interface WranglerDev {
+  url: string;
+  child: ChildProcess;
+  /** Resolves once the Worker answers HTTP; rejects if wrangler exits first or it takes over two minutes. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startWranglerDev(opts: { port: number; vars: Record<string, string>; stdio?: StdioOptions }): WranglerDev {
+  const args = ["dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  for (const [k, v] of Object.entries(opts.vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn(`${root}/node_modules/.bin/wrangler`, args, { cwd: root, stdio: opts.stdio ?? "inherit", env: process.env });
+  const url = `http://127.0.0.1:${opts.port}`;
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`wrangler dev exited (code ${code}) before the Worker was ready`))),
+  );
+  exited.catch(() => {});
+  const ready = Promise.race([
+    (async () => {
+      for (let tries = 0; tries < 240; tries++) {
+        try {
+          if ((await fetch(`${url}/`)).ok) return;
+        } catch {
+          // not up yet
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error("the Worker did not answer within two minutes");
+    })(),
+    exited,
+  ]);
+  return {
+    url,
+    child,
+    ready,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((r) => child.once("exit", r));
+      child.kill("SIGINT");
+      await gone;
+    },
+  };
+}

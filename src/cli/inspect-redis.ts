@@ -1,0 +1,198 @@
+// `npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]`
+// What Redis holds for one room: the message window (count, seq range, TTL,
+// approximate memory), pinned entries, the back-room window and the reaction
+// hashes; with --show-messages, the newest cached messages as a table.
+// Reads only: it never changes a key.
+import { parseArgs } from "node:util";
+import type { Redis } from "@upstash/redis";
+import { isRoomCode } from "../domain/room-code";
+import { backroomMessagesKey, messagesKey, pinnedKey, reactionsPattern } from "../cache/keys";
+import { CliError, bytes, cliSettings, connectRedis, duration, runCli } from "./settings";
+
+const USAGE = "usage: npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]";
+
+interface CachedMessage {
+  seq: number;
+  created_at: string;
+  username: string;
+  content: string;
+}
+
+export interface RoomCacheReport {
+  chat: string;
+  redis: string;
+  messages: {
+    key: string;
+    count: number;
+    seq_min: number | null;
+    seq_max: number | null;
+    ttl_seconds: number | null;
+    approx_bytes: number;
+    shown?: CachedMessage[];
+  };
+  pinned: { key: string; entries: { message_id: string; pinned_until: string; seconds_left: number }[] };
+  backroom: { key: string; count: number };
+  reactions: { keys: { key: string; message_id: string; counts: Record<string, number>; ttl_seconds: number | null }[] };
+  approx_bytes_total: number;
+}
+
+/** RESP2 pairs [member, score, member, score…] as tuples. */
+function pairs(flat: unknown[]): [string, number][] {
+  const out: [string, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([String(flat[i]), Number(flat[i + 1])]);
+  return out;
+}
+
+const ttlOf = (ttl: number) => (ttl >= 0 ? ttl : null);
+
+/** MEMORY USAGE where the server has it; otherwise the size of the values, which is close enough to compare rooms. */
+async function memoryOf(redis: Redis, key: string, fallback: () => Promise<number>): Promise<number> {
+  try {
+    const n = await redis.exec<number | null>(["MEMORY", "USAGE", key]);
+    if (typeof n === "number") return n;
+  } catch {
+    // not supported by this server: estimate below
+  }
+  return fallback();
+}
+
+async function allKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | number = "0";
+  do {
+    const [next, batch] = (await redis.scan(cursor, { match: pattern, count: 500 })) as [string | number, string[]];
+    keys.push(...batch);
+    cursor = next;
+  } while (String(cursor) !== "0");
+  return keys.sort();
+}
+
+export async function inspectRoom(redis: Redis, redisUrl: string, chat: string, opts: { show: boolean; limit: number }): Promise<RoomCacheReport> {
+  const key = messagesKey(chat);
+  const [count, first, last, ttl] = await Promise.all([
+    redis.zcard(key),
+    redis.zrange(key, 0, 0, { withScores: true }) as Promise<unknown[]>,
+    redis.zrange(key, -1, -1, { withScores: true }) as Promise<unknown[]>,
+    redis.ttl(key),
+  ]);
+  const messageBytes = count === 0 ? 0 : await memoryOf(redis, key, async () => {
+    const members = (await redis.zrange(key, 0, -1)) as string[];
+    return members.reduce((n, m) => n + Buffer.byteLength(m) + 16, 0);
+  });
+  let shown: CachedMessage[] | undefined;
+  if (opts.show) {
+    const newest = (await redis.zrange(key, -opts.limit, -1)) as string[];
+    shown = newest.map((m) => {
+      const parsed = JSON.parse(m) as CachedMessage;
+      return { seq: parsed.seq, created_at: parsed.created_at, username: parsed.username, content: parsed.content };
+    });
+  }
+
+  const pinned = pairs((await redis.zrange(pinnedKey(chat), 0, -1, { withScores: true })) as unknown[]).map(([id, until]) => ({
+    message_id: id,
+    pinned_until: new Date(until).toISOString(),
+    seconds_left: Math.max(0, Math.round((until - Date.now()) / 1000)),
+  }));
+  const backroomCount = await redis.zcard(backroomMessagesKey(chat));
+
+  const reactionKeys = await allKeys(redis, reactionsPattern(chat));
+  const reactions = await Promise.all(
+    reactionKeys.map(async (k) => {
+      const [flat, ttlLeft] = await Promise.all([redis.hgetall(k) as Promise<unknown>, redis.ttl(k)]);
+      const counts = Object.fromEntries(pairs(Array.isArray(flat) ? flat : Object.entries(flat ?? {}).flat()));
+      return { key: k, message_id: k.slice(k.lastIndexOf(":") + 1), counts, ttl_seconds: ttlOf(ttlLeft) };
+    }),
+  );
+  const reactionBytes = reactions.reduce((n, r) => n + Object.keys(r.counts).length * 24 + r.key.length + 48, 0);
+
+  return {
+    chat,
+    redis: redisUrl,
+    messages: {
+      key,
+      count,
+      seq_min: count > 0 ? Number(first[1]) : null,
+      seq_max: count > 0 ? Number(last[1]) : null,
+      ttl_seconds: count > 0 ? ttlOf(ttl) : null,
+      approx_bytes: messageBytes,
+      ...(shown ? { shown } : {}),
+    },
+    pinned: { key: pinnedKey(chat), entries: pinned },
+    backroom: { key: backroomMessagesKey(chat), count: backroomCount },
+    reactions: { keys: reactions },
+    approx_bytes_total: messageBytes + reactionBytes + pinned.length * 64,
+  };
+}
+
+const oneLine = (text: string, max: number) => {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+function printReport(r: RoomCacheReport) {
+  const m = r.messages;
+  console.log(`Room ${r.chat} in Redis at ${r.redis}`);
+  console.log(`  messages   ${m.key}`);
+  console.log(`             ${m.count} cached, seq ${m.seq_min ?? "-"}–${m.seq_max ?? "-"}, TTL ${m.ttl_seconds === null ? "none" : duration(m.ttl_seconds)}, ~${bytes(m.approx_bytes)}`);
+  console.log(`  pinned     ${r.pinned.key}: ${r.pinned.entries.length} ${r.pinned.entries.length === 1 ? "entry" : "entries"}`);
+  for (const p of r.pinned.entries) console.log(`             ${p.message_id}  ${duration(p.seconds_left)} left`);
+  console.log(`  back room  ${r.backroom.key}: ${r.backroom.count} cached`);
+  console.log(`  reactions  ${r.reactions.keys.length} ${r.reactions.keys.length === 1 ? "key" : "keys"}`);
+  for (const k of r.reactions.keys) {
+    const counts = Object.entries(k.counts).map(([e, n]) => `${e} ${n}`).join(", ");
+    console.log(`             ${k.key}  ${counts}  TTL ${k.ttl_seconds === null ? "none" : duration(k.ttl_seconds)}`);
+  }
+  console.log(`  memory     ~${bytes(r.approx_bytes_total)} in all (approximate)`);
+  if (m.shown) {
+    console.log("");
+    const rows = m.shown.map((s) => [String(s.seq), s.created_at.replace("T", " ").slice(0, 19), s.username, oneLine(s.content, 60)]);
+    const head = ["seq", "time (UTC)", "username", "content"];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+    console.log(line(head));
+    console.log(line(widths.map((w) => "-".repeat(w))));
+    for (const row of rows) console.log(line(row));
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      chat: { type: "string" },
+      "show-messages": { type: "boolean", default: false },
+      limit: { type: "string", default: "20" },
+      json: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (!values.chat) throw new CliError(`--chat CODE is required.\n${USAGE}`, 2);
+  // A code is checked before it goes near a key name: "*", ":" or spaces would reach other rooms' keys.
+  if (!isRoomCode(values.chat)) {
+    throw new CliError(`"${values.chat}" is not a room code (8 characters from 23456789abcdefghjkmnpqrstuvwxyz).`, 2);
+  }
+  const limit = Number(values.limit);
+  if (!/^\d+$/.test(values.limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500.", 2);
+
+  const settings = cliSettings();
+  const redis = await connectRedis(settings);
+  const report = await inspectRoom(redis, settings.redisUrl, values.chat, { show: values["show-messages"], limit });
+  const empty = report.messages.count === 0 && report.pinned.entries.length === 0 && report.reactions.keys.length === 0 && report.backroom.count === 0;
+  if (empty) {
+    throw new CliError(
+      `Room ${values.chat} has nothing cached in Redis (no ${report.messages.key}). ` +
+        `If the room exists, \`npm run cache:rebuild -- --chat ${values.chat}\` rebuilds its window from Postgres.`,
+    );
+  }
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  else printReport(report);
+}
+
+runCli(async () => {
+  try {
+    await main();
+  } catch (e) {
+    // parseArgs' own errors (unknown flag, missing value) are usage errors.
+    if (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS")) throw new CliError(`${e.message}\n${USAGE}`, 2);
+    throw e;
+  }
+});
