@@ -5,7 +5,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
-import { TEST_JWT_SECRET } from "./test/support/test-secret.ts";
+import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from "./test/support/test-secret.ts";
 
 const worker = {
   plugins: [
@@ -15,6 +15,10 @@ const worker = {
         bindings: {
           ...inject<StackBindings>("stack"),
           JWT_SECRET: TEST_JWT_SECRET,
+          ALLOW_TEST_PAYMENTS: "true",
+          // A pin minute lasts 0.2 s here, so expiry can be watched: $1 pins for 2 s.
+          PIN_SECONDS_PER_MINUTE: "0.2",
+          STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
           // Small limits keep the rate-limit tests quick; every other call comes from its own address.
           RATE_LIMIT_REGISTER: "5/1 m",
           RATE_LIMIT_LOGIN: "5/1 m",

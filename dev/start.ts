@@ -30,6 +30,9 @@ const stack = await startStack({
 const vars: Record<string, string> = {
   ...stack.bindings,
   JWT_SECRET: process.env.JWT_SECRET || "dev-only-secret-do-not-use-in-production",
+  // Payments complete at once through the test provider unless Stripe keys are given.
+  ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : { ALLOW_TEST_PAYMENTS: "true" }),
+  STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET || "whsec_dev_only_do_not_use_in_production",
 };
 // The operator CLIs (npm run inspect-redis, cache:rebuild) find the local stack here while it runs.
 const stackFile = `${root}/.data/dev-stack.json`;

@@ -7,6 +7,8 @@ import { isDbUnavailable } from "./db/client";
 import { withDb, type AppEnv } from "./http/context";
 import { authRoutes } from "./routes/auth";
 import { banRoutes } from "./routes/bans";
+import { backroomRoutes } from "./routes/backroom";
+import { earningsRoutes, paidRoutes, webhookRoutes } from "./routes/payments";
 import { chatRoutes } from "./routes/chats";
 import { messageRoutes } from "./routes/messages";
 import { wsRoutes } from "./routes/ws";
@@ -19,6 +21,10 @@ app.route("/api/auth", authRoutes);
 app.route("/api/chats", chatRoutes);
 app.route("/api/chats", messageRoutes);
 app.route("/api/chats", banRoutes);
+app.route("/api/chats", paidRoutes);
+app.route("/api/chats", backroomRoutes);
+app.route("/api/payments", webhookRoutes);
+app.route("/api/auth", earningsRoutes);
 app.route("/ws", wsRoutes);
 
 app.get("/", (c) =>

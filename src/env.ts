@@ -13,6 +13,15 @@ export interface Env {
   RATE_LIMIT_REGISTER?: string;
   RATE_LIMIT_LOGIN?: string;
   RATE_LIMIT_JOIN?: string;
+  /** Stripe: the secret key (payments) and the webhook signing secret (POST /api/payments/webhook/). */
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** Another Stripe API base URL (a local stand-in); never set in production. */
+  STRIPE_API_BASE?: string;
+  /** "true" lets the test payment provider run when there is no Stripe key (npm run dev, the tests). */
+  ALLOW_TEST_PAYMENTS?: string;
+  /** Seconds in a pin minute: 60 unless shortened for tests and demos. */
+  PIN_SECONDS_PER_MINUTE?: string;
   /**
    * Local-only: host:port/v2 of the dev Neon WebSocket proxy. Set by the dev
    * launcher and the tests, never in wrangler.toml, so a deploy always talks

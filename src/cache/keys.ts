@@ -5,5 +5,8 @@
 export const messagesKey = (code: string) => `chat:${code}:messages`;
 export const backroomMessagesKey = (code: string) => `chat:${code}:backroom:messages`;
 export const pinnedKey = (code: string) => `chat:${code}:pinned`;
+/** The window of a channel: the main room's, or the paid back room's. */
+export const windowKey = (code: string, channel: "main" | "backroom") =>
+  channel === "main" ? messagesKey(code) : backroomMessagesKey(code);
 export const reactionsKey = (code: string, messageId: string) => `chat:${code}:reactions:${messageId}`;
 export const reactionsPattern = (code: string) => `chat:${code}:reactions:*`;

@@ -4,7 +4,8 @@
 // with `reactions: []`: live counts are in the reaction hashes, see reactions.ts).
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { PublicMessage } from "../domain/message";
-import { messagesKey, pinnedKey, reactionsKey } from "./keys";
+import type { Channel } from "../domain/message";
+import { pinnedKey, reactionsKey, windowKey } from "./keys";
 
 export interface WindowSettings {
   maxCount: number;
@@ -26,11 +27,12 @@ export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_
 export async function appendToWindow(
   redis: Redis,
   code: string,
+  channel: Channel,
   messages: PublicMessage[],
   settings: WindowSettings,
 ): Promise<void> {
   if (messages.length === 0) return;
-  const key = messagesKey(code);
+  const key = windowKey(code, channel);
   const [first, ...rest] = messages.map((m) => ({ score: m.seq, member: JSON.stringify(m) }));
   const p = redis.multi();
   p.zadd(key, first!, ...rest);
@@ -40,9 +42,9 @@ export async function appendToWindow(
 }
 
 /** A deleted message leaves the window, the pinned set and the reaction cache, in one round trip. */
-export async function forgetMessage(redis: Redis, code: string, message: { id: string; seq: number }): Promise<void> {
+export async function forgetMessage(redis: Redis, code: string, message: { id: string; seq: number; channel: Channel }): Promise<void> {
   const tx = redis.multi();
-  tx.zremrangebyscore(messagesKey(code), message.seq, message.seq);
+  tx.zremrangebyscore(windowKey(code, message.channel), message.seq, message.seq);
   tx.zrem(pinnedKey(code), message.id);
   tx.del(reactionsKey(code, message.id));
   await tx.exec();
@@ -53,9 +55,9 @@ export async function forgetMessage(redis: Redis, code: string, message: { id: s
  * parent was deleted), only where the window still holds them: a message
  * already trimmed away must not come back.
  */
-export async function refreshCached(redis: Redis, code: string, messages: PublicMessage[]): Promise<void> {
+export async function refreshCached(redis: Redis, code: string, channel: Channel, messages: PublicMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  const key = messagesKey(code);
+  const key = windowKey(code, channel);
   const oldest = (await redis.zrange<string[]>(key, 0, 0, { withScores: true }))[1];
   if (oldest === undefined) return;
   const inWindow = messages.filter((m) => m.seq >= Number(oldest));
@@ -69,8 +71,14 @@ export async function refreshCached(redis: Redis, code: string, messages: Public
 }
 
 /** Replaces the whole window with these messages (oldest first) and sets its TTL: cache:rebuild's write. */
-export async function replaceWindow(redis: Redis, code: string, messages: PublicMessage[], settings: WindowSettings): Promise<void> {
-  const key = messagesKey(code);
+export async function replaceWindow(
+  redis: Redis,
+  code: string,
+  channel: Channel,
+  messages: PublicMessage[],
+  settings: WindowSettings,
+): Promise<void> {
+  const key = windowKey(code, channel);
   const tx = redis.multi();
   tx.del(key);
   // Chunks keep each ZADD a reasonable size; the MULTI keeps the swap atomic for readers.

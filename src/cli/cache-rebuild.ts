@@ -1,6 +1,7 @@
 // `npm run cache:rebuild -- --chat CODE`
-// Rebuilds a room's Redis window (its newest MESSAGE_CACHE_MAX_COUNT live
-// messages, with the TTL) and its reaction counts from Postgres, the source of
+// Rebuilds a room's Redis windows (main and back room: the newest
+// MESSAGE_CACHE_MAX_COUNT live messages each, with the TTL), its reaction
+// counts and its pinned set from Postgres, the source of
 // truth, and reports what changed. Safe to run while the room is live: a send
 // that lands meanwhile is in Postgres and arrives in Redis with its own write.
 import { parseArgs } from "node:util";
@@ -8,10 +9,12 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../db/schema";
 import type { Db } from "../db/client";
-import { historyPage } from "../db/messages";
+import { activePins, historyPage } from "../db/messages";
+import type { PublicMessage } from "../domain/message";
+import { cachePin } from "../cache/pins";
 import { loadRoom } from "../db/rooms";
 import { isRoomCode } from "../domain/room-code";
-import { messagesKey, reactionsPattern } from "../cache/keys";
+import { pinnedKey, reactionsPattern, windowKey } from "../cache/keys";
 import { replaceWindow, windowSettings } from "../cache/message-window";
 import { writeReactionCounts } from "../cache/reactions";
 import { CliError, cliSettings, connectRedis, duration, runCli } from "./settings";
@@ -39,20 +42,26 @@ async function main() {
       if (e instanceof Error && "code" in e && e.code === "ROOM_NOT_FOUND") throw new CliError(`No room with code ${chat} in Postgres.`);
       throw new CliError(`Cannot read Postgres: ${e instanceof Error ? e.message : String(e)}. Check DATABASE_URL.`);
     });
-    const { messages } = await historyPage(db, room, { limit: window.maxCount, beforeSeq: null });
+    const report: string[] = [];
+    const withReactions: PublicMessage[] = [];
+    for (const channel of ["main", "backroom"] as const) {
+      const { messages } = await historyPage(db, room, { limit: window.maxCount, beforeSeq: null, channel });
+      const key = windowKey(chat, channel);
+      const before = await redis.zcard(key);
+      console.log(`Writing ${messages.length} messages to ${key}…`);
+      // Window members never carry counts: the reaction hashes do.
+      await replaceWindow(redis, chat, channel, messages.map((m) => ({ ...m, reactions: [] })), window);
+      withReactions.push(...messages.filter((m) => m.reactions.length > 0));
+      const seqs = messages.map((m) => m.seq);
+      const label = channel === "main" ? "window    " : "back room ";
+      report.push(`  ${label} ${before} → ${messages.length} messages` + (seqs.length ? ` (seq ${seqs[0]}–${seqs.at(-1)})` : "") + `, TTL ${duration(window.ttlSeconds)}`);
+    }
 
-    const key = messagesKey(chat);
-    const before = { count: await redis.zcard(key), ttl: await redis.ttl(key) };
-    console.log(`Writing ${messages.length} messages to ${key}…`);
-    // Window members never carry counts: the reaction hashes do.
-    await replaceWindow(redis, chat, messages.map((m) => ({ ...m, reactions: [] })), window);
-
-    const withReactions = messages.filter((m) => m.reactions.length > 0);
     for (const [i, m] of withReactions.entries()) {
       await writeReactionCounts(redis, chat, m.id, m.reactions, window.ttlSeconds);
       if ((i + 1) % 50 === 0) console.log(`  reaction counts: ${i + 1}/${withReactions.length}`);
     }
-    // Hashes of messages no longer in the window (deleted, or older than it) go.
+    // Hashes of messages no longer in a window (deleted, or older than it) go.
     const keep = new Set(withReactions.map((m) => m.id));
     const stale: string[] = [];
     let cursor: string | number = "0";
@@ -63,10 +72,14 @@ async function main() {
     } while (String(cursor) !== "0");
     if (stale.length > 0) await redis.del(...stale);
 
-    const seqs = messages.map((m) => m.seq);
+    const pins = await activePins(db, room);
+    await redis.del(pinnedKey(chat));
+    for (const p of pins) await cachePin(redis, chat, p.id, Date.parse(p.pinned_until!), window.ttlSeconds);
+
     console.log(`Rebuilt room ${chat}:`);
-    console.log(`  window     ${before.count} → ${messages.length} messages` + (seqs.length ? ` (seq ${seqs[0]}–${seqs.at(-1)})` : "") + `, TTL ${duration(window.ttlSeconds)}`);
+    for (const line of report) console.log(line);
     console.log(`  reactions  ${withReactions.length} hashes written, ${stale.length} stale removed`);
+    console.log(`  pinned     ${pins.length} active ${pins.length === 1 ? "pin" : "pins"}`);
   } finally {
     await pool.end();
   }

@@ -3,7 +3,7 @@ import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
 import { messages, type NewMessageRow } from "./schema";
-import { toPublicMessage, type PublicMessage, type ReplySnapshot } from "../domain/message";
+import { toPublicMessage, type Channel, type PublicMessage, type ReplySnapshot } from "../domain/message";
 import type { ReactionCount } from "../domain/reactions";
 import { reactionCounts } from "./reactions";
 
@@ -11,6 +11,7 @@ const parent = alias(messages, "parent");
 
 const messageWithReply = {
   id: messages.id,
+  channel: messages.channel,
   seq: messages.seq,
   username: messages.username,
   userId: messages.userId,
@@ -18,6 +19,7 @@ const messageWithReply = {
   messageType: messages.messageType,
   isPinned: messages.isPinned,
   pinnedUntil: messages.pinnedUntil,
+  pinAmountCents: messages.pinAmountCents,
   usernameIsReserved: messages.usernameIsReserved,
   createdAt: messages.createdAt,
   replyId: parent.id,
@@ -48,7 +50,7 @@ async function presentAll(db: Db, chatCode: string, rows: MessageWithReply[]): P
 export async function historyPage(
   db: Db,
   room: { id: string; code: string },
-  opts: { limit: number; beforeSeq: number | null },
+  opts: { limit: number; beforeSeq: number | null; channel?: Channel },
 ): Promise<{ messages: PublicMessage[]; hasMore: boolean }> {
   const rows = await db
     .select(messageWithReply)
@@ -57,6 +59,7 @@ export async function historyPage(
     .where(
       and(
         eq(messages.chatRoomId, room.id),
+        eq(messages.channel, opts.channel ?? "main"),
         eq(messages.isDeleted, false),
         opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq),
       ),
@@ -67,7 +70,7 @@ export async function historyPage(
   return { messages: await presentAll(db, room.code, rows.slice(0, opts.limit).reverse()), hasMore };
 }
 
-/** Active pins, the highest bid first (amounts arrive with paid pins; until then, the longest pin). */
+/** Active pins of the main room, the highest amount first (then the one that ends last). */
 export async function activePins(db: Db, room: { id: string; code: string }): Promise<PublicMessage[]> {
   const rows = await db
     .select(messageWithReply)
@@ -76,30 +79,33 @@ export async function activePins(db: Db, room: { id: string; code: string }): Pr
     .where(
       and(
         eq(messages.chatRoomId, room.id),
+        eq(messages.channel, "main"),
         eq(messages.isPinned, true),
         eq(messages.isDeleted, false),
         gt(messages.pinnedUntil, sql`now()`),
       ),
     )
-    .orderBy(desc(messages.pinnedUntil));
+    .orderBy(desc(messages.pinAmountCents), desc(messages.pinnedUntil));
   return presentAll(db, room.code, rows);
 }
 
 /** The messages (of this room, not deleted) that replies may quote. */
-export async function replyTargets(db: Db, roomId: string, ids: string[]): Promise<Map<string, ReplySnapshot>> {
+export async function replyTargets(db: Db, roomId: string, channel: Channel, ids: string[]): Promise<Map<string, ReplySnapshot>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select({ id: messages.id, username: messages.username, content: messages.content })
     .from(messages)
-    .where(and(eq(messages.chatRoomId, roomId), eq(messages.isDeleted, false), inArray(messages.id, ids)));
+    .where(
+      and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel), eq(messages.isDeleted, false), inArray(messages.id, ids)),
+    );
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-export async function lastSeq(db: Db, roomId: string): Promise<number> {
+export async function lastSeq(db: Db, roomId: string, channel: Channel): Promise<number> {
   const [row] = await db
     .select({ max: sql<number>`coalesce(max(${messages.seq}), 0)::int` })
     .from(messages)
-    .where(eq(messages.chatRoomId, roomId));
+    .where(and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel)));
   return Number(row?.max ?? 0);
 }
 
@@ -119,9 +125,15 @@ export async function liveMessage(
   db: Db,
   roomId: string,
   id: string,
-): Promise<{ id: string; seq: number; participationId: string | null; messageType: string } | null> {
+): Promise<{ id: string; channel: Channel; seq: number; participationId: string | null; messageType: string } | null> {
   const [row] = await db
-    .select({ id: messages.id, seq: messages.seq, participationId: messages.participationId, messageType: messages.messageType })
+    .select({
+      id: messages.id,
+      channel: messages.channel,
+      seq: messages.seq,
+      participationId: messages.participationId,
+      messageType: messages.messageType,
+    })
     .from(messages)
     .where(and(eq(messages.chatRoomId, roomId), eq(messages.id, id), eq(messages.isDeleted, false)));
   return row ?? null;
@@ -146,4 +158,11 @@ export async function repliesTo(db: Db, chatCode: string, id: string): Promise<P
     .where(and(eq(messages.replyToId, id), eq(messages.isDeleted, false)))
     .orderBy(messages.seq);
   return rows.map((r) => present(chatCode, r));
+}
+
+/** One message as the API shows it (with its reply snapshot and reaction counts). */
+export async function publicMessage(db: Db, chatCode: string, id: string): Promise<PublicMessage | null> {
+  const rows = await db.select(messageWithReply).from(messages).leftJoin(parent, eq(messages.replyToId, parent.id)).where(eq(messages.id, id));
+  const [message] = await presentAll(db, chatCode, rows);
+  return message ?? null;
 }

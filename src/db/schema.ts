@@ -58,6 +58,10 @@ export const chatRooms = pgTable(
       .references(() => users.id),
     accessMode: text("access_mode", { enum: ["public", "private"] }).notNull().default("public"),
     accessCodeHash: text("access_code_hash"),
+    // The paid back room: off until the host enables it with a price and a seat limit.
+    backroomEnabled: boolean("backroom_enabled").notNull().default(false),
+    backroomPriceCents: integer("backroom_price_cents"),
+    backroomSeatLimit: integer("backroom_seat_limit"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("chat_rooms_code_key").on(t.code), index("chat_rooms_host_idx").on(t.hostId)],
@@ -130,7 +134,9 @@ export const messages = pgTable(
     chatRoomId: uuid("chat_room_id")
       .notNull()
       .references(() => chatRooms.id, { onDelete: "cascade" }),
-    // Position in the room: 1, 2, 3… assigned by the room's Durable Object, the single writer.
+    // The main room, or the paid back room: each channel has its own seq and window.
+    channel: text("channel", { enum: ["main", "backroom"] }).notNull().default("main"),
+    // Position in the room's channel: 1, 2, 3… assigned by the room's Durable Object, the single writer.
     seq: integer("seq").notNull(),
     participationId: uuid("participation_id").references(() => participations.id, { onDelete: "set null" }),
     userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
@@ -143,13 +149,15 @@ export const messages = pgTable(
     replyToId: uuid("reply_to_id").references((): AnyPgColumn => messages.id, { onDelete: "set null" }),
     isPinned: boolean("is_pinned").notNull().default(false),
     pinnedUntil: timestamp("pinned_until", { withTimezone: true, mode: "date" }),
+    // What the current pin paid in all (a pin that is paid for again adds up); orders the pins.
+    pinAmountCents: integer("pin_amount_cents").notNull().default(0),
     isDeleted: boolean("is_deleted").notNull().default(false),
     clientId: text("client_id"),
     createdAt: createdAt(),
   },
   (t) => [
-    // Keyset pagination walks (chat_room_id, seq); it also keeps seq unique per room.
-    uniqueIndex("messages_room_seq_key").on(t.chatRoomId, t.seq),
+    // Keyset pagination walks (chat_room_id, channel, seq); it also keeps seq unique per channel.
+    uniqueIndex("messages_room_channel_seq_key").on(t.chatRoomId, t.channel, t.seq),
     index("messages_room_created_idx").on(t.chatRoomId, t.createdAt),
     index("messages_room_pinned_idx").on(t.chatRoomId, t.isPinned),
     check("messages_seq_positive", sql`${t.seq} > 0`),
@@ -173,6 +181,54 @@ export const messageReactions = pgTable(
   (t) => [uniqueIndex("message_reactions_once_key").on(t.messageId, t.participationId, t.emoji)],
 );
 
+// Every payment: what it bought, for how much, and where the provider is with it.
+export const transactions = pgTable(
+  "transactions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    chatRoomId: uuid("chat_room_id")
+      .notNull()
+      .references(() => chatRooms.id, { onDelete: "restrict" }),
+    participationId: uuid("participation_id")
+      .notNull()
+      .references(() => participations.id, { onDelete: "restrict" }),
+    messageId: uuid("message_id").references(() => messages.id, { onDelete: "set null" }),
+    type: text("type", { enum: ["pin", "tip", "back_room"] }).notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency").notNull().default("usd"),
+    status: text("status", { enum: ["pending", "completed", "failed", "refunded"] }).notNull().default("pending"),
+    provider: text("provider").notNull(),
+    providerPaymentId: text("provider_payment_id"),
+    clientSecret: text("client_secret"),
+    idempotencyKey: text("idempotency_key").notNull(),
+    createdAt: createdAt(),
+    completedAt: timestamp("completed_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("transactions_idempotency_key").on(t.participationId, t.idempotencyKey),
+    uniqueIndex("transactions_provider_payment_key").on(t.provider, t.providerPaymentId),
+    index("transactions_room_idx").on(t.chatRoomId, t.type, t.status),
+    check("transactions_amount_positive", sql`${t.amountCents} > 0`),
+  ],
+);
+
+export const backroomMembers = pgTable(
+  "backroom_members",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    chatRoomId: uuid("chat_room_id")
+      .notNull()
+      .references(() => chatRooms.id, { onDelete: "cascade" }),
+    participationId: uuid("participation_id")
+      .notNull()
+      .references(() => participations.id, { onDelete: "cascade" }),
+    transactionId: uuid("transaction_id").references(() => transactions.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("backroom_members_once_key").on(t.chatRoomId, t.participationId)],
+);
+
+export type TransactionRow = typeof transactions.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type ChatRoomRow = typeof chatRooms.$inferSelect;
 export type ParticipationRow = typeof participations.$inferSelect;

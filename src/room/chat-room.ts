@@ -10,12 +10,19 @@ import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
 import { redisClient } from "../cache/redis";
 import { windowSettings } from "../cache/message-window";
-import { logEvent } from "../log";
+import { errorText, logEvent } from "../log";
 import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "./message-actions";
 import { Presence } from "./presence";
-import { done, refused, type RoomResult } from "./result";
+import { asApiError, done, refused, type RoomResult } from "./result";
 import { RoomBans, bannedError, type BanOrder } from "./room-bans";
+import { RoomBackroom } from "./room-backroom";
+import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "./purchases";
+import { paymentProvider } from "../payments/provider";
+import { expirePins, nextPinEnd } from "../db/pins";
+import { uncachePins } from "../cache/pins";
+import type { Channel } from "../domain/message";
+import { pinClock } from "../domain/pricing";
 import { RoomDb } from "./room-db";
 import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
 
@@ -24,6 +31,9 @@ export const SESSION_HEADER = "X-ChatPop-Session";
 
 export const CLOSE_TOO_LARGE = 1009;
 export const CLOSE_BANNED = 4403;
+
+/** Storage key of the room whose pins the alarm clears (an alarm carries no arguments). */
+const PIN_ALARM_ROOM = "pin-alarm-room";
 
 /** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
 interface SocketState {
@@ -35,7 +45,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
   private readonly bans: RoomBans;
   private readonly presence: Presence;
-  private sendPipeline: SendPipeline | null = null;
+  private readonly backroom: RoomBackroom;
+  private readonly pipelines = new Map<Channel, SendPipeline>();
   private chatCode: string | null = null;
   /** Reactions and deletions run one after another, so the caches follow Postgres' order. */
   private actions: Promise<unknown> = Promise.resolve();
@@ -44,6 +55,7 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     this.db = new RoomDb(env);
     this.bans = new RoomBans(this.db);
+    this.backroom = new RoomBackroom(this.db);
     this.presence = new Presence(
       () => this.participantsOnline(),
       (frame) => this.sendToAll(frame),
@@ -102,16 +114,44 @@ export class ChatRoom extends DurableObject<Env> {
       this.presence.changed();
       return;
     }
-    const result = await this.pipeline(claims.roomCode).submit(authorOf(claims), frame.input, ws);
+    const result = await this.send(claims, frame.input, ws);
     if (!result.ok) {
-      safeSend(ws, errorFrame(new ApiError(result.error.status, result.error.code, result.error.message), frame.input.client_id));
+      safeSend(ws, errorFrame(asApiError(result.error), frame.input.client_id));
     }
   }
 
   /** A send from the REST API: the same pipeline as a socket's send. */
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
     if (await this.bans.covers(claims)) return refused(bannedError());
-    return this.pipeline(claims.roomCode).submit(authorOf(claims), input, null);
+    return this.send(claims, input, null);
+  }
+
+  // ---- payments ----------------------------------------------------------
+
+  /** A pin, a tip or a back-room seat: checked, charged and applied one at a time per room. */
+  async purchase(claims: SessionClaims, order: PurchaseOrder): Promise<RoomResult<PurchaseOutcome>> {
+    return this.action(claims, () => purchase(this.purchaseDeps(claims.roomCode, claims.roomId), claims, order));
+  }
+
+  /** A payment the provider confirmed later (webhook): its effect is applied once, however often this is called. */
+  async completePayment(roomCode: string, roomId: string, transactionId: string): Promise<RoomResult<{ applied: boolean }>> {
+    return this.serial(async () => ({ applied: await completePurchase(this.purchaseDeps(roomCode, roomId), transactionId) }));
+  }
+
+  /** Pins end without a cron: the alarm clears each one when its time is up and tells the room. */
+  override async alarm(): Promise<void> {
+    const room = await this.ctx.storage.get<{ code: string; id: string }>(PIN_ALARM_ROOM);
+    if (!room) return;
+    const ended = await this.db.run((conn) => expirePins(conn, room.id));
+    if (ended.length > 0) {
+      await uncachePins(redisClient(this.env), room.code, ended).catch((e) =>
+        logEvent("pin_cache_failed", { room: room.code, error: errorText(e) }),
+      );
+      for (const id of ended) this.sendToAll(JSON.stringify({ type: "unpinned", message_id: id }));
+      logEvent("pins_ended", { room: room.code, count: ended.length });
+    }
+    const next = await this.db.run((conn) => nextPinEnd(conn, room.id));
+    if (next) await this.ctx.storage.setAlarm(next.getTime());
   }
 
   /** Toggles the caller's reaction; the room gets a `reaction` frame with the new counts. */
@@ -182,8 +222,14 @@ export class ChatRoom extends DurableObject<Env> {
       redis: redisClient(this.env),
       window: windowSettings(this.env),
       broadcast: (frame) => this.sendToAll(frame),
+      inBackroom: (who) => this.backroom.admits(who),
     };
-    const run = this.actions.then(() => fn(deps));
+    return this.serial(() => fn(deps));
+  }
+
+  /** Runs fn after every earlier action of the room; refusals come back as data (see result.ts). */
+  private async serial<T>(fn: () => Promise<T>): Promise<RoomResult<T>> {
+    const run = this.actions.then(fn);
     this.actions = run.catch(() => {});
     try {
       return done(await run);
@@ -209,22 +255,65 @@ export class ChatRoom extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) safeSend(ws, frame);
   }
 
-  private pipeline(chatCode: string): SendPipeline {
+  /** A send to its channel; the back room takes members' (and the host's) sends only. */
+  private async send(claims: SessionClaims, input: SendInput, origin: WebSocket | null): Promise<SendResult> {
+    const channel = input.channel ?? "main";
+    if (channel === "backroom" && !(await this.backroom.admits(claims))) {
+      return refused(new ApiError(403, "NOT_BACKROOM_MEMBER", "Only back-room members and the host can send there; join the back room first."));
+    }
+    return this.pipeline(claims.roomCode, channel).submit(authorOf(claims), input, origin);
+  }
+
+  private pipeline(chatCode: string, channel: Channel = "main"): SendPipeline {
     this.chatCode = chatCode;
-    this.sendPipeline ??= new SendPipeline({
-      chatCode,
+    let found = this.pipelines.get(channel);
+    if (!found) {
+      found = new SendPipeline({
+        chatCode,
+        channel,
+        db: this.db,
+        redis: redisClient(this.env),
+        window: windowSettings(this.env),
+        maxBatch: WRITE_BATCH_MAX,
+        broadcast: (deliveries) => this.broadcast(channel, deliveries),
+      });
+      this.pipelines.set(channel, found);
+    }
+    return found;
+  }
+
+  private purchaseDeps(roomCode: string, roomId: string): PurchaseDeps {
+    return {
+      chatCode: roomCode,
+      roomId,
       db: this.db,
       redis: redisClient(this.env),
       window: windowSettings(this.env),
-      maxBatch: WRITE_BATCH_MAX,
-      broadcast: (deliveries) => this.broadcast(deliveries),
-    });
-    return this.sendPipeline;
+      pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
+      provider: () => paymentProvider(this.env),
+      broadcast: (frame) => this.sendToAll(frame),
+      postSystemMessage: async (text) => {
+        const result = await this.pipeline(roomCode).submit(systemAuthor(roomId), { message: text, reply_to_id: null, client_id: null });
+        if (!result.ok) logEvent("system_message_failed", { room: roomCode, code: result.error.code });
+      },
+      pinEndsAt: async (untilMs) => {
+        await this.ctx.storage.put(PIN_ALARM_ROOM, { code: roomCode, id: roomId });
+        const current = await this.ctx.storage.getAlarm();
+        if (current === null || untilMs < current) await this.ctx.storage.setAlarm(untilMs);
+      },
+      memberJoined: (participationId) => this.backroom.add(participationId),
+    };
   }
 
-  /** Every socket gets each message in seq order; the sender's own copy carries its client_id. */
-  private broadcast(deliveries: Delivery[]) {
-    const sockets = this.ctx.getWebSockets();
+  /** Every socket of the channel gets each message in seq order; the sender's own copy carries its client_id. */
+  private broadcast(channel: Channel, deliveries: Delivery[]) {
+    const sockets =
+      channel === "main"
+        ? this.ctx.getWebSockets()
+        : this.ctx.getWebSockets().filter((ws) => {
+            const state = ws.deserializeAttachment() as SocketState | null;
+            return state !== null && this.backroom.admitsNow(state.claims);
+          });
     for (const d of deliveries) {
       const plain = messageFrame(d.message);
       const own = d.clientId && d.origin ? messageFrame(d.message, d.clientId) : null;

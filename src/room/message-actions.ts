@@ -18,6 +18,8 @@ export interface ActionDeps {
   redis: Redis;
   window: WindowSettings;
   broadcast(frame: string): void;
+  /** Whether the participant may see back-room messages (members and the host). */
+  inBackroom(claims: SessionClaims): Promise<boolean>;
 }
 
 const messageNotFound = () => new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
@@ -31,7 +33,8 @@ export interface ReactionResult {
 
 export async function react(deps: ActionDeps, claims: SessionClaims, messageId: string, emoji: string): Promise<ReactionResult> {
   const { action, reactions } = await deps.db.run(async (conn) => {
-    if (!(await liveMessage(conn, claims.roomId, messageId))) throw messageNotFound();
+    const message = await liveMessage(conn, claims.roomId, messageId);
+    if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
     const action = await toggleReaction(conn, { messageId, participationId: claims.participationId, emoji });
     const reactions = (await reactionCounts(conn, [messageId])).get(messageId)!;
     return { action, reactions };
@@ -49,7 +52,7 @@ export async function react(deps: ActionDeps, claims: SessionClaims, messageId: 
 export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, messageId: string): Promise<{ message_id: string }> {
   const { message, replies } = await deps.db.run(async (conn) => {
     const message = await liveMessage(conn, claims.roomId, messageId);
-    if (!message) throw messageNotFound();
+    if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
     if (!claims.isHost && message.participationId !== claims.participationId) {
       throw new ApiError(403, "NOT_ALLOWED", "Only the message's author or the room's host can delete it.");
     }
@@ -58,7 +61,7 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
   });
   await cacheSafely(deps, "delete_cache_failed", async () => {
     await forgetMessage(deps.redis, deps.chatCode, message);
-    await refreshCached(deps.redis, deps.chatCode, replies);
+    await refreshCached(deps.redis, deps.chatCode, message.channel, replies);
   });
   deps.broadcast(JSON.stringify({ type: "message_deleted", message_id: messageId }));
   logEvent("message_deleted", { room: deps.chatCode, by_host: claims.isHost });

@@ -7,6 +7,8 @@ import type { PublicMessage } from "../domain/message";
 
 export const sendFields = {
   message: z.string({ error: "`message` must be a string." }),
+  /** "backroom" sends to the paid back room (members and the host); the main room otherwise. */
+  channel: z.enum(["main", "backroom"], { error: '`channel` must be "main" or "backroom".' }).nullish(),
   reply_to_id: z.uuid({ error: "`reply_to_id` must be a message id (a UUID)." }).nullish(),
   client_id: z
     .string({ error: "`client_id` must be a string." })

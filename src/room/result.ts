@@ -6,17 +6,23 @@ import { ApiError } from "../errors";
 
 export type RoomResult<T> =
   | { ok: true; value: T }
-  | { ok: false; error: { status: ContentfulStatusCode; code: string; message: string } };
+  | { ok: false; error: RefusalData };
+
+export interface RefusalData {
+  status: ContentfulStatusCode;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
 
 export const done = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 
 export const refused = (e: ApiError): RoomResult<never> => ({
   ok: false,
-  error: { status: e.status, code: e.code, message: e.message },
+  error: { status: e.status, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
 });
 
-export const asApiError = (error: { status: ContentfulStatusCode; code: string; message: string }) =>
-  new ApiError(error.status, error.code, error.message);
+export const asApiError = (error: RefusalData) => new ApiError(error.status, error.code, error.message, error.details);
 
 export function unwrap<T>(result: RoomResult<T>): T {
   if (!result.ok) throw asApiError(result.error);

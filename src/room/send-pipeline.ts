@@ -7,7 +7,7 @@
 // batch that fails leaves no gap.
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, dbUnavailable } from "../errors";
-import { toPublicMessage, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
+import { toPublicMessage, type Channel, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
 import type { SessionClaims } from "../domain/tokens";
 import { isDbUnavailable, isUniqueViolation } from "../db/client";
 import { insertMessages, lastSeq, replyTargets, existingIds } from "../db/messages";
@@ -67,6 +67,8 @@ interface Pending {
 
 export interface PipelineDeps {
   chatCode: string;
+  /** Each channel (the main room, the back room) has its own pipeline, seq and window. */
+  channel: Channel;
   db: RoomDb;
   redis: Redis;
   window: WindowSettings;
@@ -118,8 +120,8 @@ export class SendPipeline {
 
     const replyIds = [...new Set(batch.flatMap((p) => (p.input.reply_to_id ? [p.input.reply_to_id] : [])))];
     const { targets, seq } = await db.run(async (conn) => ({
-      targets: await replyTargets(conn, roomId, replyIds),
-      seq: this.seq ?? (await lastSeq(conn, roomId)),
+      targets: await replyTargets(conn, roomId, this.deps.channel, replyIds),
+      seq: this.seq ?? (await lastSeq(conn, roomId, this.deps.channel)),
     }));
     this.seq = seq;
 
@@ -133,6 +135,7 @@ export class SendPipeline {
       }
       const fields: MessageFields = {
         id: crypto.randomUUID(),
+        channel: this.deps.channel,
         seq: ++next,
         username: p.author.username,
         userId: p.author.userId,
@@ -140,6 +143,7 @@ export class SendPipeline {
         messageType: p.author.messageType,
         isPinned: false,
         pinnedUntil: null,
+        pinAmountCents: 0,
         usernameIsReserved: p.author.usernameIsReserved,
         createdAt: new Date(),
       };
@@ -166,7 +170,7 @@ export class SendPipeline {
     const messages = accepted.map((a) => a.message);
 
     try {
-      await appendToWindow(this.deps.redis, chatCode, messages, this.deps.window);
+      await appendToWindow(this.deps.redis, chatCode, this.deps.channel, messages, this.deps.window);
     } catch (e) {
       // Postgres has the messages; the window is only a cache, rebuilt from Postgres later.
       logEvent("cache_write_failed", { room: chatCode, count: messages.length, error: errorText(e) });

@@ -6,7 +6,9 @@ import { ApiError } from "../errors";
 import { decodeCursor, encodeCursor } from "../domain/cursor";
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from "../domain/limits";
 import { activePins, historyPage } from "../db/messages";
-import { loadRoom } from "../db/rooms";
+import { loadRoom, type RoomWithHost } from "../db/rooms";
+import type { Db } from "../db/client";
+import type { Channel } from "../domain/message";
 import { jsonBody, queryParams } from "../http/body";
 import type { AppEnv } from "../http/context";
 import { requireSession, sessionTokenOf } from "../http/session";
@@ -19,7 +21,7 @@ import { readReactionCounts, writeReactionCounts } from "../cache/reactions";
 import { checkContent, sendFields } from "../room/protocol";
 import { unwrap } from "../room/result";
 
-const historyQuery = z.object({
+export const historyQuery = z.object({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, { error: `\`limit\` must be a whole number from 1 to ${HISTORY_MAX_LIMIT}.` })
@@ -49,6 +51,30 @@ function messageIdOf(raw: string): string {
   return raw;
 }
 
+/** One page of a channel's history, newest page first, with the keyset cursor to the page before it. */
+export async function historyAnswer(db: Db, room: RoomWithHost, q: z.output<typeof historyQuery>, channel: Channel) {
+  let beforeSeq: number | null = null;
+  if (q.before !== undefined && q.before !== "") {
+    beforeSeq = decodeCursor(q.before);
+    if (beforeSeq === null) {
+      throw new ApiError(400, "INVALID_CURSOR", "`before` must be a `next_before` value from an earlier page.");
+    }
+  }
+  const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
+  const [page, pinned] = await Promise.all([
+    historyPage(db, room, { limit, beforeSeq, channel }),
+    channel === "main" ? activePins(db, room) : Promise.resolve([]),
+  ]);
+  const oldest = page.messages[0];
+  return {
+    messages: page.messages,
+    pinned_messages: pinned,
+    has_more: page.hasMore,
+    next_before: page.hasMore && oldest ? encodeCursor(oldest.seq) : null,
+    count: page.messages.length,
+  };
+}
+
 const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
 
 export const messageRoutes = new Hono<AppEnv>()
@@ -59,23 +85,7 @@ export const messageRoutes = new Hono<AppEnv>()
     if (room.accessMode === "private") {
       await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
     }
-    let beforeSeq: number | null = null;
-    if (q.before !== undefined && q.before !== "") {
-      beforeSeq = decodeCursor(q.before);
-      if (beforeSeq === null) {
-        throw new ApiError(400, "INVALID_CURSOR", "`before` must be a `next_before` value from an earlier page.");
-      }
-    }
-    const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
-    const [page, pinned] = await Promise.all([historyPage(db, room, { limit, beforeSeq }), activePins(db, room)]);
-    const oldest = page.messages[0];
-    return c.json({
-      messages: page.messages,
-      pinned_messages: pinned,
-      has_more: page.hasMore,
-      next_before: page.hasMore && oldest ? encodeCursor(oldest.seq) : null,
-      count: page.messages.length,
-    });
+    return c.json(await historyAnswer(db, room, q, "main"));
   })
   .post("/:code/messages/send", jsonBody(sendBody), async (c) => {
     const body = c.req.valid("json");
@@ -87,6 +97,7 @@ export const messageRoutes = new Hono<AppEnv>()
       message: body.message,
       reply_to_id: body.reply_to_id ?? null,
       client_id: body.client_id ?? null,
+      channel: body.channel ?? "main",
     });
     return c.json(unwrap(result), 201);
   })

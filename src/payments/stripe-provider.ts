@@ -1,0 +1,67 @@
+// Stripe: a PaymentIntent per purchase, created server-side with our
+// transaction id as the idempotency key; the client confirms it with the
+// client_secret, and the webhook (payment_intent.succeeded) completes it.
+import Stripe from "stripe";
+import type { PaymentEvent, PaymentProvider } from "./provider";
+
+const clients = new Map<string, Stripe>();
+
+function client(secretKey: string, apiBase?: string): Stripe {
+  const id = `${secretKey}|${apiBase ?? ""}`;
+  let found = clients.get(id);
+  if (!found) {
+    const base = apiBase ? new URL(apiBase) : null;
+    found = new Stripe(secretKey, {
+      httpClient: Stripe.createFetchHttpClient(),
+      maxNetworkRetries: 1,
+      timeout: 10_000,
+      ...(base ? { host: base.hostname, port: Number(base.port || 443), protocol: base.protocol.replace(":", "") as "http" | "https" } : {}),
+    });
+    clients.set(id, found);
+  }
+  return found;
+}
+
+export function stripeProvider(secretKey: string, apiBase?: string): PaymentProvider {
+  return {
+    name: "stripe",
+    async createPayment(req) {
+      const intent = await client(secretKey, apiBase).paymentIntents.create(
+        {
+          amount: req.amountCents,
+          currency: req.currency,
+          description: req.description,
+          metadata: req.metadata,
+          automatic_payment_methods: { enabled: true },
+        },
+        { idempotencyKey: req.transactionId },
+      );
+      const status = intent.status === "succeeded" ? "completed" : intent.status === "canceled" ? "failed" : "pending";
+      return { providerPaymentId: intent.id, status, clientSecret: intent.client_secret };
+    },
+  };
+}
+
+/** Checks Stripe's signature (and its timestamp, 5 minutes of tolerance); null when it does not hold. */
+export async function verifyStripeWebhook(body: string, signature: string, secret: string): Promise<PaymentEvent | null> {
+  let event: Stripe.Event;
+  try {
+    event = await Stripe.webhooks.constructEventAsync(body, signature, secret, 300, Stripe.createSubtleCryptoProvider());
+  } catch {
+    return null;
+  }
+  const object = event.data.object as { id?: string; object?: string; payment_intent?: string | { id: string } | null };
+  switch (event.type) {
+    case "payment_intent.succeeded":
+      return { kind: "succeeded", providerPaymentId: object.id ?? null, eventType: event.type };
+    case "payment_intent.payment_failed":
+    case "payment_intent.canceled":
+      return { kind: "failed", providerPaymentId: object.id ?? null, eventType: event.type };
+    case "charge.refunded": {
+      const pi = object.payment_intent;
+      return { kind: "refunded", providerPaymentId: typeof pi === "string" ? pi : (pi?.id ?? null), eventType: event.type };
+    }
+    default:
+      return { kind: "ignored", providerPaymentId: null, eventType: event.type };
+  }
+}
