@@ -18,6 +18,12 @@ const worker = {
           ALLOW_TEST_PAYMENTS: "true",
           // A pin minute lasts 0.2 s here, so expiry can be watched: $1 pins for 2 s.
           PIN_SECONDS_PER_MINUTE: "0.2",
+          // Send limits are tested against wrangler dev with small values (test/node); here they stay out of the way.
+          SEND_BURST: "100000",
+          SEND_PER_SECOND: "100000",
+          ALLOWED_ORIGINS: "https://chat.example, https://app.chat.example",
+          // The fuzz tests' seed: fixed in CI so a run can be replayed, random locally.
+          FUZZ_SEED: process.env.FUZZ_SEED ?? (process.env.CI ? "20261124" : String(Math.floor(Math.random() * 2 ** 31))),
           STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
           // Small limits keep the rate-limit tests quick; every other call comes from its own address.
           RATE_LIMIT_REGISTER: "5/1 m",
@@ -30,7 +36,7 @@ const worker = {
   test: {
     name: "worker",
     include: ["test/**/*.test.ts"],
-    exclude: ["test/cli/**"],
+    exclude: ["test/node/**"],
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -42,11 +48,12 @@ const worker = {
   },
 };
 
-// The operator CLIs run in Node as child processes, against the Worker in wrangler dev.
-const cli = {
+// Node-side tests against the Worker in wrangler dev: the operator CLIs (as child
+// processes) and the per-connection limits (with small limits of their own).
+const node = {
   test: {
-    name: "cli",
-    include: ["test/cli/**/*.test.ts"],
+    name: "node",
+    include: ["test/node/**/*.test.ts"],
     environment: "node",
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 120_000,
@@ -54,4 +61,4 @@ const cli = {
   },
 };
 
-export default defineConfig({ test: { projects: [worker, cli] } });
+export default defineConfig({ test: { projects: [worker, node] } });

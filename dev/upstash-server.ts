@@ -167,11 +167,22 @@ export async function startUpstashServer(opts: {
     run: async (cmd) => scripts.load(cmd) ?? backing.run(scripts.translate(cmd)),
     multi: (cmds) => backing.multi(cmds.map((c) => scripts.translate(c))),
   };
+  // Test hooks (POST /__fault/down | /__fault/slow?ms=N | /__fault/up): the fault tests make Redis
+  // unreachable or slow around live sockets, as an Upstash outage would.
+  let fault: { kind: "down" } | { kind: "slow"; ms: number } | null = null;
   const server: Server = createServer(async (req, res) => {
     if (req.method !== "POST") return reply(res, 405, { error: "ERR only POST is supported" });
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       return reply(res, 401, { error: "Unauthorized" });
     }
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    if (url.pathname.startsWith("/__fault/")) {
+      const kind = url.pathname.slice("/__fault/".length);
+      fault = kind === "down" ? { kind: "down" } : kind === "slow" ? { kind: "slow", ms: Number(url.searchParams.get("ms") ?? 3000) } : null;
+      return reply(res, 200, { fault });
+    }
+    if (fault?.kind === "down") return reply(res, 503, { error: "ERR Redis is down (fault injected by a test)" });
+    if (fault?.kind === "slow") await new Promise((r) => setTimeout(r, fault && fault.kind === "slow" ? fault.ms : 0));
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
     const out = (r: Reply): Reply => ("result" in r && base64 ? { result: encode(r.result, true) } : r);
     let body: unknown;

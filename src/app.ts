@@ -2,6 +2,9 @@
 // slash), and the one place errors become the API's JSON error shape.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { originAllowed } from "./http/origins";
 import { ApiError, dbUnavailable } from "./errors";
 import { isDbUnavailable } from "./db/client";
 import { withDb, type AppEnv } from "./http/context";
@@ -16,6 +19,18 @@ import { errorText, logEvent } from "./log";
 
 export const app = new Hono<AppEnv>({ strict: false });
 
+// Browsers: only the sites in ALLOWED_ORIGINS get CORS answers; every API answer carries security headers.
+app.use(
+  "/api/*",
+  cors({
+    origin: (origin, c) => (originAllowed(c.env.ALLOWED_ORIGINS, origin) ? origin : null),
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Session-Token"],
+    exposeHeaders: ["Retry-After"],
+    maxAge: 600,
+  }),
+);
+app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
 app.use("/api/*", withDb);
 app.route("/api/auth", authRoutes);
 app.route("/api/chats", chatRoutes);

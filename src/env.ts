@@ -20,6 +20,14 @@ export interface Env {
   STRIPE_API_BASE?: string;
   /** "true" lets the test payment provider run when there is no Stripe key (npm run dev, the tests). */
   ALLOW_TEST_PAYMENTS?: string;
+  /** Per-socket send limits: a burst, then a steady rate (domain/send-limit.ts). */
+  SEND_BURST?: string;
+  SEND_PER_SECOND?: string;
+  /** Caps on open sockets: per room, and per client IP in a room. */
+  MAX_SOCKETS_PER_ROOM?: string;
+  MAX_SOCKETS_PER_IP?: string;
+  /** Comma-separated origins allowed to open WebSockets and call the API from a browser; "*" allows any. */
+  ALLOWED_ORIGINS?: string;
   /** Seconds in a pin minute: 60 unless shortened for tests and demos. */
   PIN_SECONDS_PER_MINUTE?: string;
   /**

@@ -89,3 +89,9 @@ export async function replaceWindow(
   if (messages.length > 0) tx.expire(key, settings.ttlSeconds);
   await tx.exec();
 }
+
+/** The whole window, oldest first (at most MESSAGE_CACHE_MAX_COUNT messages). */
+export async function readWindow(redis: Redis, code: string, channel: Channel): Promise<PublicMessage[]> {
+  const members = (await redis.zrange(windowKey(code, channel), 0, -1)) as string[];
+  return members.map((m) => JSON.parse(m) as PublicMessage);
+}

@@ -9,14 +9,10 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../db/schema";
 import type { Db } from "../db/client";
-import { activePins, historyPage } from "../db/messages";
-import type { PublicMessage } from "../domain/message";
-import { cachePin } from "../cache/pins";
 import { loadRoom } from "../db/rooms";
 import { isRoomCode } from "../domain/room-code";
-import { pinnedKey, reactionsPattern, windowKey } from "../cache/keys";
-import { replaceWindow, windowSettings } from "../cache/message-window";
-import { writeReactionCounts } from "../cache/reactions";
+import { windowSettings } from "../cache/message-window";
+import { rebuildRoomCache } from "../cache/rebuild";
 import { CliError, cliSettings, connectRedis, duration, runCli } from "./settings";
 
 const USAGE = "usage: npm run cache:rebuild -- --chat CODE";
@@ -42,44 +38,15 @@ async function main() {
       if (e instanceof Error && "code" in e && e.code === "ROOM_NOT_FOUND") throw new CliError(`No room with code ${chat} in Postgres.`);
       throw new CliError(`Cannot read Postgres: ${e instanceof Error ? e.message : String(e)}. Check DATABASE_URL.`);
     });
-    const report: string[] = [];
-    const withReactions: PublicMessage[] = [];
-    for (const channel of ["main", "backroom"] as const) {
-      const { messages } = await historyPage(db, room, { limit: window.maxCount, beforeSeq: null, channel });
-      const key = windowKey(chat, channel);
-      const before = await redis.zcard(key);
-      console.log(`Writing ${messages.length} messages to ${key}…`);
-      // Window members never carry counts: the reaction hashes do.
-      await replaceWindow(redis, chat, channel, messages.map((m) => ({ ...m, reactions: [] })), window);
-      withReactions.push(...messages.filter((m) => m.reactions.length > 0));
-      const seqs = messages.map((m) => m.seq);
-      const label = channel === "main" ? "window    " : "back room ";
-      report.push(`  ${label} ${before} → ${messages.length} messages` + (seqs.length ? ` (seq ${seqs[0]}–${seqs.at(-1)})` : "") + `, TTL ${duration(window.ttlSeconds)}`);
-    }
-
-    for (const [i, m] of withReactions.entries()) {
-      await writeReactionCounts(redis, chat, m.id, m.reactions, window.ttlSeconds);
-      if ((i + 1) % 50 === 0) console.log(`  reaction counts: ${i + 1}/${withReactions.length}`);
-    }
-    // Hashes of messages no longer in a window (deleted, or older than it) go.
-    const keep = new Set(withReactions.map((m) => m.id));
-    const stale: string[] = [];
-    let cursor: string | number = "0";
-    do {
-      const [next, batch] = (await redis.scan(cursor, { match: reactionsPattern(chat), count: 500 })) as [string | number, string[]];
-      for (const k of batch) if (!keep.has(k.slice(k.lastIndexOf(":") + 1))) stale.push(k);
-      cursor = next;
-    } while (String(cursor) !== "0");
-    if (stale.length > 0) await redis.del(...stale);
-
-    const pins = await activePins(db, room);
-    await redis.del(pinnedKey(chat));
-    for (const p of pins) await cachePin(redis, chat, p.id, Date.parse(p.pinned_until!), window.ttlSeconds);
-
+    const report = await rebuildRoomCache(db, redis, room, window, (line) => console.log(line));
     console.log(`Rebuilt room ${chat}:`);
-    for (const line of report) console.log(line);
-    console.log(`  reactions  ${withReactions.length} hashes written, ${stale.length} stale removed`);
-    console.log(`  pinned     ${pins.length} active ${pins.length === 1 ? "pin" : "pins"}`);
+    for (const w of report.windows) {
+      const label = w.channel === "main" ? "window    " : "back room ";
+      const range = w.firstSeq === null ? "" : ` (seq ${w.firstSeq}–${w.lastSeq})`;
+      console.log(`  ${label} ${w.before} → ${w.after} messages${range}, TTL ${duration(window.ttlSeconds)}`);
+    }
+    console.log(`  reactions  ${report.reactionHashes} hashes written, ${report.staleReactionHashes} stale removed`);
+    console.log(`  pinned     ${report.pins} active ${report.pins === 1 ? "pin" : "pins"}`);
   } finally {
     await pool.end();
   }

@@ -166,3 +166,54 @@ export async function publicMessage(db: Db, chatCode: string, id: string): Promi
   const [message] = await presentAll(db, chatCode, rows);
   return message ?? null;
 }
+
+/** How long a client_id names one send: a retry within this window gets the stored message back. */
+export const RETRY_WINDOW_HOURS = 24;
+
+export const retryKey = (participationId: string, clientId: string) => `${participationId}|${clientId}`;
+
+/** Messages these participants already sent with these client_ids (within the retry window), by retryKey. */
+export async function sentEarlier(
+  db: Db,
+  roomId: string,
+  chatCode: string,
+  sends: { participationId: string; clientId: string }[],
+): Promise<Map<string, PublicMessage>> {
+  if (sends.length === 0) return new Map();
+  const rows = await db
+    .select({ ...messageWithReply, participationId: messages.participationId, clientId: messages.clientId })
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id))
+    .where(
+      and(
+        eq(messages.chatRoomId, roomId),
+        inArray(messages.clientId, [...new Set(sends.map((s) => s.clientId))]),
+        inArray(messages.participationId, [...new Set(sends.map((s) => s.participationId))]),
+        gt(messages.createdAt, sql`now() - make_interval(hours => ${RETRY_WINDOW_HOURS})`),
+      ),
+    );
+  return new Map(rows.map((r) => [retryKey(r.participationId!, r.clientId!), present(chatCode, r)]));
+}
+
+/** Messages after `afterSeq`, oldest first, with reaction counts: a resuming socket's backlog from Postgres. */
+export async function messagesAfter(
+  db: Db,
+  room: { id: string; code: string },
+  opts: { afterSeq: number; limit: number; channel: Channel },
+): Promise<PublicMessage[]> {
+  const rows = await db
+    .select(messageWithReply)
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id))
+    .where(
+      and(
+        eq(messages.chatRoomId, room.id),
+        eq(messages.channel, opts.channel),
+        eq(messages.isDeleted, false),
+        gt(messages.seq, opts.afterSeq),
+      ),
+    )
+    .orderBy(messages.seq)
+    .limit(opts.limit);
+  return presentAll(db, room.code, rows);
+}

@@ -160,6 +160,8 @@ export const messages = pgTable(
     uniqueIndex("messages_room_channel_seq_key").on(t.chatRoomId, t.channel, t.seq),
     index("messages_room_created_idx").on(t.chatRoomId, t.createdAt),
     index("messages_room_pinned_idx").on(t.chatRoomId, t.isPinned),
+    // Finds a retried send (same participant, same client_id) to answer it with the stored message.
+    index("messages_participation_client_idx").on(t.participationId, t.clientId),
     check("messages_seq_positive", sql`${t.seq} > 0`),
   ],
 );

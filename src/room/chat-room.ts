@@ -14,6 +14,7 @@ import { errorText, logEvent } from "../log";
 import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "./message-actions";
 import { Presence } from "./presence";
+import { CacheHealth } from "./cache-health";
 import { asApiError, done, refused, type RoomResult } from "./result";
 import { RoomBans, bannedError, type BanOrder } from "./room-bans";
 import { RoomBackroom } from "./room-backroom";
@@ -21,19 +22,26 @@ import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type
 import { paymentProvider } from "../payments/provider";
 import { expirePins, nextPinEnd } from "../db/pins";
 import { uncachePins } from "../cache/pins";
-import type { Channel } from "../domain/message";
+import type { Channel, PublicMessage } from "../domain/message";
+import { sendBacklog } from "./resume";
+import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
 import { RoomDb } from "./room-db";
 import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
 
 /** Carries the Worker-verified session claims on the upgrade request. */
 export const SESSION_HEADER = "X-ChatPop-Session";
+/** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
+export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
 
 export const CLOSE_TOO_LARGE = 1009;
 export const CLOSE_BANNED = 4403;
+export const CLOSE_POLICY = 1008;
 
 /** Storage key of the room whose pins the alarm clears (an alarm carries no arguments). */
 const PIN_ALARM_ROOM = "pin-alarm-room";
+/** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
+const CACHE_STALE = "cache-stale";
 
 /** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
 interface SocketState {
@@ -45,6 +53,11 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
   private readonly bans: RoomBans;
   private readonly presence: Presence;
+  private readonly cacheHealth: CacheHealth;
+  /** Sockets reading their resume backlog: live messages wait here, then follow the backlog. */
+  private readonly catchingUp = new Map<WebSocket, Delivery[]>();
+  /** Each socket's send bucket (reset by hibernation, which only forgets credit). */
+  private readonly limiters = new WeakMap<WebSocket, SendLimiter>();
   private readonly backroom: RoomBackroom;
   private readonly pipelines = new Map<Channel, SendPipeline>();
   private chatCode: string | null = null;
@@ -56,6 +69,10 @@ export class ChatRoom extends DurableObject<Env> {
     this.db = new RoomDb(env);
     this.bans = new RoomBans(this.db);
     this.backroom = new RoomBackroom(this.db);
+    this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale));
+    ctx.blockConcurrencyWhile(async () => {
+      this.cacheHealth.stale = (await ctx.storage.get<boolean>(CACHE_STALE)) === true;
+    });
     this.presence = new Presence(
       () => this.participantsOnline(),
       (frame) => this.sendToAll(frame),
@@ -71,16 +88,30 @@ export class ChatRoom extends DurableObject<Env> {
     }
     const claims = JSON.parse(raw) as SessionClaims;
     this.chatCode = claims.roomCode;
+    const ipTag = `ip:${request.headers.get(CLIENT_IP_HEADER) ?? "unknown"}`;
     const pair = new WebSocketPair();
     const server = pair[1];
-    this.ctx.acceptWebSocket(server, [claims.participationId]);
+    this.ctx.acceptWebSocket(server, [claims.participationId, ipTag]);
     server.serializeAttachment({ claims, connectedAt: Date.now() } satisfies SocketState);
-    if (await this.bans.covers(claims, { failOpen: true })) {
+    const full = this.socketCapReached(ipTag);
+    if (full) {
+      logEvent("socket_refused", { room: claims.roomCode, reason: full });
+      server.close(CLOSE_POLICY, full);
+    } else if (await this.bans.covers(claims, { failOpen: true })) {
       kick(server, claims.roomCode);
     } else {
       logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
       safeSend(server, this.presence.frame());
       this.presence.changed();
+      const lastSeq = new URL(request.url).searchParams.get("last_seq");
+      if (lastSeq !== null) {
+        if (/^\d{1,9}$/.test(lastSeq)) {
+          this.catchingUp.set(server, []);
+          void this.resume(server, claims, Number(lastSeq));
+        } else {
+          safeSend(server, errorFrame(new ApiError(400, "INVALID_LAST_SEQ", "`last_seq` must be a whole number: the seq of the last message you have.")));
+        }
+      }
     }
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -109,6 +140,16 @@ export class ChatRoom extends DurableObject<Env> {
       return;
     }
     const { claims } = ws.deserializeAttachment() as SocketState;
+    const allowance = this.limiterOf(ws).take();
+    if (allowance !== "ok") {
+      if (allowance === "abusive") {
+        logEvent("socket_closed_for_abuse", { room: claims.roomCode });
+        ws.close(CLOSE_POLICY, "too many messages");
+      } else {
+        safeSend(ws, errorFrame(new ApiError(429, "RATE_LIMITED", "You are sending too fast; wait a moment."), frame.input.client_id));
+      }
+      return;
+    }
     if (await this.bans.covers(claims)) {
       kick(ws, claims.roomCode);
       this.presence.changed();
@@ -214,6 +255,49 @@ export class ChatRoom extends DurableObject<Env> {
 
   // ---- below the protocol ------------------------------------------------
 
+  private limiterOf(ws: WebSocket): SendLimiter {
+    let found = this.limiters.get(ws);
+    if (!found) this.limiters.set(ws, (found = new SendLimiter(sendLimitSettings(this.env))));
+    return found;
+  }
+
+  /** Why a new socket cannot stay (the room or this address has too many), or null. */
+  private socketCapReached(ipTag: string): string | null {
+    const cap = (text: string | undefined, fallback: number) => (Number(text) > 0 ? Number(text) : fallback);
+    if (this.ctx.getWebSockets().length > cap(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
+    if (this.ctx.getWebSockets(ipTag).length > cap(this.env.MAX_SOCKETS_PER_IP, 50)) return "too many connections from your address";
+    return null;
+  }
+
+  /** Sends the backlog after `afterSeq`, then what arrived live meanwhile, skipping what the backlog carried. */
+  private async resume(ws: WebSocket, claims: SessionClaims, afterSeq: number) {
+    let sentUpTo = afterSeq;
+    const send = (m: PublicMessage) => {
+      if (m.seq <= sentUpTo) return;
+      safeSend(ws, messageFrame(m));
+      sentUpTo = m.seq;
+    };
+    try {
+      const source = await sendBacklog(
+        { room: { id: claims.roomId, code: claims.roomCode }, db: this.db, redis: redisClient(this.env), cacheHealth: this.cacheHealth },
+        afterSeq,
+        send,
+      );
+      logEvent("socket_resumed", { room: claims.roomCode, from: source, after_seq: afterSeq, to_seq: sentUpTo });
+    } catch (e) {
+      logEvent("resume_failed", { room: claims.roomCode, error: errorText(e) });
+      safeSend(ws, errorFrame(isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.")));
+    } finally {
+      const held = this.catchingUp.get(ws) ?? [];
+      this.catchingUp.delete(ws);
+      for (const d of held) {
+        if (d.message.seq <= sentUpTo) continue;
+        safeSend(ws, d.clientId && d.origin === ws ? messageFrame(d.message, d.clientId) : messageFrame(d.message));
+        sentUpTo = d.message.seq;
+      }
+    }
+  }
+
   private async action<T>(claims: SessionClaims, fn: (deps: ActionDeps) => Promise<T>): Promise<RoomResult<T>> {
     if (await this.bans.covers(claims)) return refused(bannedError());
     const deps: ActionDeps = {
@@ -221,6 +305,7 @@ export class ChatRoom extends DurableObject<Env> {
       db: this.db,
       redis: redisClient(this.env),
       window: windowSettings(this.env),
+      cacheHealth: this.cacheHealth,
       broadcast: (frame) => this.sendToAll(frame),
       inBackroom: (who) => this.backroom.admits(who),
     };
@@ -275,6 +360,7 @@ export class ChatRoom extends DurableObject<Env> {
         redis: redisClient(this.env),
         window: windowSettings(this.env),
         maxBatch: WRITE_BATCH_MAX,
+        cacheHealth: this.cacheHealth,
         broadcast: (deliveries) => this.broadcast(channel, deliveries),
       });
       this.pipelines.set(channel, found);
@@ -289,6 +375,7 @@ export class ChatRoom extends DurableObject<Env> {
       db: this.db,
       redis: redisClient(this.env),
       window: windowSettings(this.env),
+      cacheHealth: this.cacheHealth,
       pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
       provider: () => paymentProvider(this.env),
       broadcast: (frame) => this.sendToAll(frame),
@@ -317,7 +404,15 @@ export class ChatRoom extends DurableObject<Env> {
     for (const d of deliveries) {
       const plain = messageFrame(d.message);
       const own = d.clientId && d.origin ? messageFrame(d.message, d.clientId) : null;
-      for (const ws of sockets) safeSend(ws, own && ws === d.origin ? own : plain);
+      if (d.onlyToOrigin) {
+        if (own && d.origin) safeSend(d.origin, own);
+        continue;
+      }
+      for (const ws of sockets) {
+        const held = channel === "main" ? this.catchingUp.get(ws) : undefined;
+        if (held) held.push(d);
+        else safeSend(ws, own && ws === d.origin ? own : plain);
+      }
     }
   }
 }

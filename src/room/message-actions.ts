@@ -10,6 +10,7 @@ import { reactionCounts, toggleReaction } from "../db/reactions";
 import { forgetMessage, refreshCached, type WindowSettings } from "../cache/message-window";
 import { writeReactionCounts } from "../cache/reactions";
 import { errorText, logEvent } from "../log";
+import type { CacheHealth } from "./cache-health";
 import type { RoomDb } from "./room-db";
 
 export interface ActionDeps {
@@ -17,6 +18,7 @@ export interface ActionDeps {
   db: RoomDb;
   redis: Redis;
   window: WindowSettings;
+  cacheHealth: CacheHealth;
   broadcast(frame: string): void;
   /** Whether the participant may see back-room messages (members and the host). */
   inBackroom(claims: SessionClaims): Promise<boolean>;
@@ -68,11 +70,16 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
   return { message_id: messageId };
 }
 
-/** Postgres has the change; a cache that could not follow is logged and rebuilt later (npm run cache:rebuild). */
+/** Postgres has the change; a cache that could not follow is marked stale and rebuilt at the next send. */
 async function cacheSafely(deps: ActionDeps, event: string, fn: () => Promise<void>) {
+  if (!deps.cacheHealth.usable()) {
+    deps.cacheHealth.stale = true;
+    return;
+  }
   try {
     await fn();
   } catch (e) {
+    deps.cacheHealth.failed();
     logEvent(event, { room: deps.chatCode, error: errorText(e) });
   }
 }

@@ -28,6 +28,7 @@ import { cachePin } from "../cache/pins";
 import type { WindowSettings } from "../cache/message-window";
 import type { PaymentProvider } from "../payments/provider";
 import { errorText, logEvent } from "../log";
+import type { CacheHealth } from "./cache-health";
 import type { RoomDb } from "./room-db";
 
 export interface PurchaseOrder {
@@ -53,6 +54,7 @@ export interface PurchaseDeps {
   db: RoomDb;
   redis: Redis;
   window: WindowSettings;
+  cacheHealth: CacheHealth;
   /** Seconds in a pin minute (60; shorter in tests, see PIN_SECONDS_PER_MINUTE). */
   pinSecondsPerMinute: number;
   provider: () => PaymentProvider;
@@ -198,8 +200,10 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
   logEvent("payment_completed", { room: deps.chatCode, transaction: row.id, type: row.type });
   if (pin) {
     try {
-      await cachePin(deps.redis, deps.chatCode, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds);
+      if (!deps.cacheHealth.usable()) deps.cacheHealth.stale = true;
+      else await cachePin(deps.redis, deps.chatCode, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds);
     } catch (e) {
+      deps.cacheHealth.failed();
       logEvent("pin_cache_failed", { room: deps.chatCode, error: errorText(e) });
     }
     const message = await deps.db.run((conn) => publicMessage(conn, deps.chatCode, row.messageId!));

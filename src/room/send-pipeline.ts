@@ -10,9 +10,11 @@ import { ApiError, dbUnavailable } from "../errors";
 import { toPublicMessage, type Channel, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
 import type { SessionClaims } from "../domain/tokens";
 import { isDbUnavailable, isUniqueViolation } from "../db/client";
-import { insertMessages, lastSeq, replyTargets, existingIds } from "../db/messages";
+import { existingIds, insertMessages, lastSeq, replyTargets, retryKey, sentEarlier } from "../db/messages";
 import type { NewMessageRow } from "../db/schema";
 import { appendToWindow, type WindowSettings } from "../cache/message-window";
+import { rebuildRoomCache } from "../cache/rebuild";
+import type { CacheHealth } from "./cache-health";
 import { errorText, logEvent } from "../log";
 import type { SendInput } from "./protocol";
 import { done, refused, type RoomResult } from "./result";
@@ -25,6 +27,8 @@ export interface Delivery {
   message: PublicMessage;
   clientId: string | null;
   origin: WebSocket | null;
+  /** A retried send: its stored message goes back to the sender only, as the acknowledgement. */
+  onlyToOrigin?: boolean;
 }
 
 /** Who a message is from: a participant (normal or host) or the room itself (system). */
@@ -73,6 +77,8 @@ export interface PipelineDeps {
   redis: Redis;
   window: WindowSettings;
   maxBatch: number;
+  /** Shared by the room's pipelines and actions: skips Redis while it is failing, rebuilds it after. */
+  cacheHealth: CacheHealth;
   broadcast(deliveries: Delivery[]): void;
 }
 
@@ -119,15 +125,35 @@ export class SendPipeline {
     const started = Date.now();
 
     const replyIds = [...new Set(batch.flatMap((p) => (p.input.reply_to_id ? [p.input.reply_to_id] : [])))];
-    const { targets, seq } = await db.run(async (conn) => ({
+    const keyed = batch.flatMap((p) => {
+      const key = keyOf(p);
+      return key ? [{ participationId: p.author.participationId!, clientId: p.input.client_id! }] : [];
+    });
+    const { targets, seq, earlier } = await db.run(async (conn) => ({
       targets: await replyTargets(conn, roomId, this.deps.channel, replyIds),
       seq: this.seq ?? (await lastSeq(conn, roomId, this.deps.channel)),
+      earlier: await sentEarlier(conn, roomId, chatCode, keyed),
     }));
     this.seq = seq;
 
-    const accepted: { pending: Pending; row: NewMessageRow; message: PublicMessage }[] = [];
+    type Accepted = { pending: Pending; row: NewMessageRow; message: PublicMessage };
+    const accepted: Accepted[] = [];
+    // Retries (same participant, same client_id) are stored once: they get the first copy back.
+    const retries: { pending: Pending; message: () => PublicMessage }[] = [];
+    const firstOfKey = new Map<string, Accepted>();
     let next = seq;
     for (const p of batch) {
+      const key = keyOf(p);
+      const stored = key ? earlier.get(key) : undefined;
+      if (stored) {
+        retries.push({ pending: p, message: () => stored });
+        continue;
+      }
+      const sibling = key ? firstOfKey.get(key) : undefined;
+      if (sibling) {
+        retries.push({ pending: p, message: () => sibling.message });
+        continue;
+      }
       const replyTo = p.input.reply_to_id ? targets.get(p.input.reply_to_id) ?? null : null;
       if (p.input.reply_to_id && !replyTo) {
         p.resolve(refused(new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` names no message of this room.")));
@@ -155,43 +181,74 @@ export class SendPipeline {
         clientId: p.input.client_id ?? null,
       };
       const message = toPublicMessage(chatCode, fields, replyTo);
-      accepted.push({ pending: p, row, message });
-    }
-    if (accepted.length === 0) return;
-
-    const rows = accepted.map((a) => a.row);
-    try {
-      await db.run((conn) => insertMessages(conn, rows));
-    } catch (e) {
-      // A retried INSERT whose first attempt did commit collides with itself: that is success.
-      if (!isUniqueViolation(e) || !(await this.allStored(rows))) throw e;
-    }
-    this.seq = next;
-    const messages = accepted.map((a) => a.message);
-
-    try {
-      await appendToWindow(this.deps.redis, chatCode, this.deps.channel, messages, this.deps.window);
-    } catch (e) {
-      // Postgres has the messages; the window is only a cache, rebuilt from Postgres later.
-      logEvent("cache_write_failed", { room: chatCode, count: messages.length, error: errorText(e) });
+      const entry = { pending: p, row, message };
+      accepted.push(entry);
+      if (key) firstOfKey.set(key, entry);
     }
 
-    const deliveries = accepted.map((a) => ({
-      message: a.message,
-      clientId: a.pending.input.client_id ?? null,
-      origin: a.pending.origin,
-    }));
+    if (accepted.length > 0) {
+      const rows = accepted.map((a) => a.row);
+      try {
+        await db.run((conn) => insertMessages(conn, rows));
+      } catch (e) {
+        // A retried INSERT whose first attempt did commit collides with itself: that is success.
+        if (!isUniqueViolation(e) || !(await this.allStored(rows))) throw e;
+      }
+      this.seq = next;
+      await this.cache(roomId, accepted.map((a) => a.message));
+    }
+
+    const deliveries: Delivery[] = [
+      ...accepted.map((a) => ({ message: a.message, clientId: a.pending.input.client_id ?? null, origin: a.pending.origin })),
+      ...retries.map((r) => ({ message: r.message(), clientId: r.pending.input.client_id!, origin: r.pending.origin, onlyToOrigin: true })),
+    ];
     this.deps.broadcast(deliveries);
-    for (const a of accepted) {
+    for (const a of [...accepted.map((a) => ({ pending: a.pending, message: a.message })), ...retries.map((r) => ({ pending: r.pending, message: r.message() }))]) {
       a.pending.resolve(done(a.pending.input.client_id ? { ...a.message, client_id: a.pending.input.client_id } : a.message));
     }
-    logEvent("messages_stored", { room: chatCode, count: accepted.length, last_seq: next, ms: Date.now() - started });
+    if (accepted.length > 0) {
+      logEvent("messages_stored", { room: chatCode, count: accepted.length, last_seq: next, ms: Date.now() - started });
+    }
+    if (retries.length > 0) logEvent("send_retries_acknowledged", { room: chatCode, count: retries.length });
+  }
+
+  /**
+   * Adds stored messages to the Redis window. Postgres has them, so a failure
+   * is logged, not returned; while Redis is failing it is not called, and once
+   * it answers again the room's Redis state is rebuilt from Postgres (which
+   * includes these messages) rather than appended to.
+   */
+  private async cache(roomId: string, messages: PublicMessage[]) {
+    const { cacheHealth: health, chatCode } = this.deps;
+    if (!health.usable()) {
+      health.stale = true;
+      return;
+    }
+    try {
+      if (health.stale) {
+        const report = await this.deps.db.run((conn) =>
+          rebuildRoomCache(conn, this.deps.redis, { id: roomId, code: chatCode }, this.deps.window),
+        );
+        health.repaired();
+        logEvent("cache_rebuilt", { room: chatCode, messages: report.windows.reduce((n, w) => n + w.after, 0) });
+      } else {
+        await appendToWindow(this.deps.redis, chatCode, this.deps.channel, messages, this.deps.window);
+      }
+    } catch (e) {
+      health.failed();
+      logEvent("cache_write_failed", { room: chatCode, count: messages.length, error: errorText(e) });
+    }
   }
 
   private async allStored(rows: NewMessageRow[]): Promise<boolean> {
     const found = await this.deps.db.run((conn) => existingIds(conn, rows.map((r) => r.id!)));
     return found === rows.length;
   }
+}
+
+/** The retry identity of a send: only a participant's sends with a client_id have one. */
+function keyOf(p: Pending): string | null {
+  return p.input.client_id && p.author.participationId ? retryKey(p.author.participationId, p.input.client_id) : null;
 }
 
 function internalError(e: unknown, room: string): ApiError {

@@ -208,3 +208,30 @@ export async function withPostgresDown<T>(fn: () => Promise<T>): Promise<T> {
     await fetch(`${neonProxy()}/fault/up`, { method: "POST" });
   }
 }
+
+async function redisFault(kind: "down" | "slow" | "up", ms?: number) {
+  const query = ms === undefined ? "" : `?ms=${ms}`;
+  const res = await fetch(`${env.UPSTASH_REDIS_REST_URL}/__fault/${kind}${query}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` },
+  });
+  if (!res.ok) throw new Error(`fault ${kind} refused: ${res.status}`);
+}
+
+/** Runs fn while the Upstash stand-in answers every command with 503 (or, with slowMs, answers that late). */
+export async function withRedisFault<T>(fn: () => Promise<T>, slowMs?: number): Promise<T> {
+  await redisFault(slowMs === undefined ? "down" : "slow", slowMs);
+  try {
+    return await fn();
+  } finally {
+    await redisFault("up");
+  }
+}
+
+/** Opens a socket that resumes after `lastSeq`. */
+export async function connectResuming(code: string, sessionToken: string, lastSeq: number | string): Promise<Client> {
+  const res = await connectRaw(code, `?session_token=${encodeURIComponent(sessionToken)}&last_seq=${lastSeq}`);
+  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
+  res.webSocket.accept();
+  return new Client(res.webSocket);
+}

@@ -1,15 +1,13 @@
 // The operator CLIs, run as child processes (as an operator would) against a
 // room seeded through the public API of the Worker running in wrangler dev.
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../../dev/wrangler-dev.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, stack, startTestWorker, type TestWorker } from "./worker.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const stack = inject("stack");
-let worker: WranglerDev;
+let worker: TestWorker;
 
 interface Run {
   code: number;
@@ -38,24 +36,11 @@ function cli(script: "inspect-redis" | "cache-rebuild", args: string[], env: Rec
 }
 
 async function call(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return (await res.json()) as any;
+  return (await worker.call(method, path, body, token ? { authorization: `Bearer ${token}` } : {})).body;
 }
 
 const redis = () =>
   new Redis({ url: stack.UPSTASH_REDIS_REST_URL, token: stack.UPSTASH_REDIS_REST_TOKEN, automaticDeserialization: false, enableTelemetry: false });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** A room with three messages (one over two lines, one long) and a reaction on the last. */
 async function seededRoom() {
@@ -72,8 +57,7 @@ async function seededRoom() {
 }
 
 beforeAll(async () => {
-  worker = startWranglerDev({ port: await freePort(), vars: { ...stack, JWT_SECRET: "cli-test-secret-0123456789abcdef" }, stdio: "ignore" });
-  await worker.ready;
+  worker = await startTestWorker();
 });
 
 afterAll(async () => {

@@ -1,0 +1,1 @@
+CREATE INDEX "messages_participation_client_idx" ON "messages" USING btree ("participation_id","client_id");

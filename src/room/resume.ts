@@ -1,0 +1,58 @@
+// Resume: a socket that reconnects with last_seq=n first gets every message
+// with seq > n, in order, then live messages, with no gap and no duplicate.
+// The backlog comes from the Redis window when the window covers n and is
+// known to be complete, from Postgres otherwise. Live messages that arrive
+// while the backlog is read are held for the socket and sent after it,
+// skipping any the backlog already carried.
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { PublicMessage } from "../domain/message";
+import { lastSeq, messagesAfter } from "../db/messages";
+import { reactionCounts } from "../db/reactions";
+import { readWindow } from "../cache/message-window";
+import type { CacheHealth } from "./cache-health";
+import type { RoomDb } from "./room-db";
+
+const PAGE = 500;
+
+export interface BacklogDeps {
+  room: { id: string; code: string };
+  db: RoomDb;
+  redis: Redis;
+  cacheHealth: CacheHealth;
+}
+
+/** Calls `send` for each message after `afterSeq`, oldest first; answers where it got them from. */
+export async function sendBacklog(deps: BacklogDeps, afterSeq: number, send: (m: PublicMessage) => void): Promise<"redis" | "postgres"> {
+  const fromWindow = await windowBacklog(deps, afterSeq);
+  if (fromWindow) {
+    // Window members carry no counts; Postgres has them.
+    const counts = await deps.db.run((conn) => reactionCounts(conn, fromWindow.map((m) => m.id)));
+    for (const m of fromWindow) send({ ...m, reactions: counts.get(m.id) ?? [] });
+    return "redis";
+  }
+  let after = afterSeq;
+  for (;;) {
+    const page = await deps.db.run((conn) => messagesAfter(conn, deps.room, { afterSeq: after, limit: PAGE, channel: "main" }));
+    for (const m of page) send(m);
+    if (page.length < PAGE) return "postgres";
+    after = page.at(-1)!.seq;
+  }
+}
+
+/** The window's messages after `afterSeq`, or null when the window cannot be trusted to hold them all. */
+async function windowBacklog(deps: BacklogDeps, afterSeq: number): Promise<PublicMessage[] | null> {
+  if (deps.cacheHealth.stale || !deps.cacheHealth.usable()) return null;
+  let window: PublicMessage[];
+  try {
+    window = await readWindow(deps.redis, deps.room.code, "main");
+  } catch {
+    deps.cacheHealth.failed();
+    return null;
+  }
+  const first = window[0];
+  if (!first || first.seq > afterSeq + 1) return null;
+  // The window must reach the newest stored message, or it missed writes.
+  const newest = await deps.db.run((conn) => lastSeq(conn, deps.room.id, "main"));
+  if (window.at(-1)!.seq < newest) return null;
+  return window.filter((m) => m.seq > afterSeq);
+}

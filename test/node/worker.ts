@@ -1,0 +1,61 @@
+// The Worker in wrangler dev, for Node-side tests: started on a free port with
+// the local stack's bindings (plus any vars a test needs), driven over HTTP.
+import { createServer } from "node:net";
+import { inject } from "vitest";
+import { startWranglerDev, type WranglerDev } from "../../dev/wrangler-dev.ts";
+
+export const stack = inject("stack");
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface TestWorker {
+  url: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(vars: Record<string, string> = {}): Promise<TestWorker> {
+  const dev: WranglerDev = startWranglerDev({
+    port: await freePort(),
+    vars: {
+      ...stack,
+      JWT_SECRET: "node-test-secret-0123456789abcdef",
+      ALLOW_TEST_PAYMENTS: "true",
+      // Every call here comes from 127.0.0.1 (wrangler dev): the per-IP limits of the API are tested elsewhere.
+      RATE_LIMIT_REGISTER: "100000/1 m",
+      RATE_LIMIT_LOGIN: "100000/1 m",
+      RATE_LIMIT_JOIN: "100000/1 m",
+      ...vars,
+    },
+    stdio: "ignore",
+  });
+  await dev.ready;
+  return {
+    url: dev.url,
+    async call(method, path, body, headers = {}) {
+      const res = await fetch(`${dev.url}${path}`, {
+        method,
+        headers: { "content-type": "application/json", ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    stop: () => dev.stop(),
+  };
+}
+
+/** A room with a host and one joined guest. */
+export async function roomWithGuest(worker: TestWorker) {
+  const rand = crypto.randomUUID().slice(0, 8);
+  const { body: acct } = await worker.call("POST", "/api/auth/register/", { email: `n${rand}@example.com`, password: "password123", reserved_username: `n_${rand}` });
+  const { body: room } = await worker.call("POST", "/api/chats/create/", { name: "Node" }, { authorization: `Bearer ${acct.token}` });
+  const { body: guest } = await worker.call("POST", `/api/chats/${room.code}/join/`, { username: `g_${rand}`, fingerprint: `fp-${rand}` });
+  return { code: room.code as string, sessionToken: guest.session_token as string, hostToken: acct.token as string };
+}
