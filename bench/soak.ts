@@ -46,6 +46,7 @@ interface ClientState {
   lastSeq: number;
   outOfOrder: number;
   errors: Map<string, number>; // error frame code → count
+  reconnects: number;
 }
 
 const freePort = () =>
@@ -100,23 +101,30 @@ try {
     codes.push(room.code);
     for (let c = 0; c < CLIENTS; c++) {
       const joined = await call("POST", `/api/chats/${room.code}/join/`, { username: `user_${r}_${c}`.slice(0, 15), fingerprint: `soak-${tag}-${c}` });
-      const ws = new WebSocket(`${base.replace("http", "ws")}/ws/chat/${room.code}/?session_token=${encodeURIComponent(joined.session_token)}`);
-      const state: ClientState = { room: r, index: c, ws, sent: 0, received: new Map(), lastSeq: 0, outOfOrder: 0, errors: new Map() };
-      ws.addEventListener("message", (e) => {
-        const f = JSON.parse(String(e.data));
-        if (f.type === "error") state.errors.set(f.code, (state.errors.get(f.code) ?? 0) + 1);
-        if (f.type !== "message") return;
-        state.received.set(f.id, (state.received.get(f.id) ?? 0) + 1);
-        if (f.seq <= state.lastSeq) state.outOfOrder++;
-        state.lastSeq = Math.max(state.lastSeq, f.seq);
-      });
-      ws.addEventListener("close", (e) => {
-        if (!finished) state.errors.set(`closed ${e.code}`, (state.errors.get(`closed ${e.code}`) ?? 0) + 1);
-      });
-      await new Promise<void>((resolve, reject) => {
-        ws.addEventListener("open", () => resolve());
-        ws.addEventListener("error", () => reject(new Error(`socket ${r}/${c} failed to open`)));
-      });
+      const url = `${base.replace("http", "ws")}/ws/chat/${room.code}/?session_token=${encodeURIComponent(joined.session_token)}`;
+      const state: ClientState = { room: r, index: c, ws: null as unknown as WebSocket, sent: 0, received: new Map(), lastSeq: 0, outOfOrder: 0, errors: new Map(), reconnects: 0 };
+      // A dropped socket (a Worker reload, a restart) comes back with last_seq, as a real client would.
+      const open = (lastSeq: number | null) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(lastSeq === null ? url : `${url}&last_seq=${lastSeq}`);
+          state.ws = ws;
+          ws.addEventListener("message", (e) => {
+            const f = JSON.parse(String(e.data));
+            if (f.type === "error") state.errors.set(f.code, (state.errors.get(f.code) ?? 0) + 1);
+            if (f.type !== "message") return;
+            state.received.set(f.id, (state.received.get(f.id) ?? 0) + 1);
+            if (f.seq <= state.lastSeq) state.outOfOrder++;
+            state.lastSeq = Math.max(state.lastSeq, f.seq);
+          });
+          ws.addEventListener("close", () => {
+            if (finished) return;
+            state.reconnects++;
+            setTimeout(() => void open(state.lastSeq).catch(() => {}), 200);
+          });
+          ws.addEventListener("open", () => resolve());
+          ws.addEventListener("error", () => reject(new Error(`socket ${r}/${c} failed to open`)));
+        });
+      await open(null);
       clients.push(state);
     }
     if ((r + 1) % 5 === 0 || r === ROOMS - 1) log(`  ${r + 1}/${ROOMS} rooms ready`);
@@ -126,6 +134,8 @@ try {
   const started = Date.now();
   const timers = clients.map((s) =>
     setInterval(() => {
+      // A send on a socket that is down is not made (the user would see it fail), so it is not counted.
+      if (s.ws.readyState !== WebSocket.OPEN) return;
       s.sent++;
       s.ws.send(JSON.stringify({ message: `r${s.room} c${s.index} n${s.sent}`, client_id: `${s.room}-${s.index}-${s.sent}` }));
     }, 1000 / RATE),
@@ -194,7 +204,7 @@ try {
     "|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${summary.sent} | ${summary.deliveries_expected} | ${summary.delivered} | ${summary.lost} | ${summary.duplicated} | ${summary.out_of_order} | ${summary.history_mismatches} | ${summary.deliveries_per_second} |`,
     "",
-    `Error frames: ${errorCodes.size === 0 ? "none" : [...errorCodes].map(([code, n]) => `${code} × ${n}`).join(", ")}`,
+    `Error frames: ${errorCodes.size === 0 ? "none" : [...errorCodes].map(([code, n]) => `${code} × ${n}`).join(", ")}; reconnects (with last_seq): ${clients.reduce((n, s) => n + s.reconnects, 0)}`,
     "",
     "| room | clients | sent | delivered | lost | duplicated | out of order | history |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
