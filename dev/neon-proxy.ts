@@ -60,7 +60,7 @@ export class TerminateWatch {
   }
 }
 
-function pipe(ws: WebSocket, host: string, port: number) {
+function pipe(ws: WebSocket, host: string, port: number, latency: { ms: number }) {
   const tcp: Socket = connect({ host: host.replace(/^\[|\]$/g, ""), port });
   tcp.setNoDelay(true);
   const pending: Buffer[] = [];
@@ -79,7 +79,9 @@ function pipe(ws: WebSocket, host: string, port: number) {
     tcp.write(data);
     if (ending) tcp.end();
   });
-  tcp.on("data", (chunk) => ws.readyState === ws.OPEN && ws.send(chunk));
+  const reply = (chunk: Buffer) => ws.readyState === ws.OPEN && ws.send(chunk);
+  // Equal delays keep their order: timers of the same length fire first in, first out.
+  tcp.on("data", (chunk) => (latency.ms > 0 ? setTimeout(() => reply(chunk), latency.ms) : reply(chunk)));
   tcp.on("error", () => ws.close(1011, "upstream error"));
   tcp.on("close", () => ws.readyState <= ws.OPEN && ws.close());
   ws.on("close", () => tcp.destroy());
@@ -90,18 +92,22 @@ export async function startNeonProxy(opts: { port?: number } = {}): Promise<Neon
   // Test hooks, loopback only like the rest:
   //   GET /stats             Postgres connections opened through the proxy (tests check reuse)
   //   POST /fault/down|up    drop every connection and refuse new ones, as if Postgres were gone
+  //   POST /fault/latency?ms=N  answer every query N ms late, as a Postgres far from the edge would
   const stats = { opened: 0, open: 0 };
+  const latency = { ms: 0 };
   let down = false;
   const server: Server = createServer((req, res) => {
     if (req.url === "/stats" || req.url?.startsWith("/fault/")) {
-      if (req.method === "POST" && req.url === "/fault/down") {
+      if (req.method === "POST" && req.url?.startsWith("/fault/latency")) {
+        latency.ms = Math.max(0, Math.min(1000, Number(new URL(req.url, "http://proxy").searchParams.get("ms")) || 0));
+      } else if (req.method === "POST" && req.url === "/fault/down") {
         down = true;
         for (const client of wss.clients) client.terminate();
       } else if (req.method === "POST" && req.url === "/fault/up") {
         down = false;
       }
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ...stats, down }));
+      res.end(JSON.stringify({ ...stats, down, latency_ms: latency.ms }));
       return;
     }
     res.writeHead(426, { "content-type": "text/plain" });
@@ -125,7 +131,7 @@ export async function startNeonProxy(opts: { port?: number } = {}): Promise<Neon
     stats.opened++;
     stats.open++;
     ws.on("close", () => stats.open--);
-    pipe(ws, host, port);
+    pipe(ws, host, port, latency);
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

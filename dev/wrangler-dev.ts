@@ -13,10 +13,12 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-export function startWranglerDev(opts: { port: number; vars: Record<string, string>; stdio?: StdioOptions }): WranglerDev {
+export function startWranglerDev(opts: { port: number; vars: Record<string, string>; stdio?: StdioOptions; config?: string }): WranglerDev {
   const args = ["dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  if (opts.config) args.push("--config", opts.config);
   for (const [k, v] of Object.entries(opts.vars)) args.push("--var", `${k}:${v}`);
-  const child = spawn(`${root}/node_modules/.bin/wrangler`, args, { cwd: root, stdio: opts.stdio ?? "inherit", env: process.env });
+  // This Node (22, from the project) runs wrangler, whatever `node` is first on PATH.
+  const child = spawn(process.execPath, [`${root}/node_modules/wrangler/bin/wrangler.js`, ...args], { cwd: root, stdio: opts.stdio ?? "inherit", env: process.env });
   const url = `http://127.0.0.1:${opts.port}`;
   const exited = new Promise<never>((_, reject) =>
     child.once("exit", (code) => reject(new Error(`wrangler dev exited (code ${code}) before the Worker was ready`))),

@@ -28,6 +28,8 @@ export interface Env {
   MAX_SOCKETS_PER_IP?: string;
   /** Comma-separated origins allowed to open WebSockets and call the API from a browser; "*" allows any. */
   ALLOWED_ORIGINS?: string;
+  /** Most sends written in one INSERT (200); the benchmark sets 1 to measure what batching buys. */
+  WRITE_BATCH_MAX?: string;
   /** Seconds in a pin minute: 60 unless shortened for tests and demos. */
   PIN_SECONDS_PER_MINUTE?: string;
   /**

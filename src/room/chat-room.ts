@@ -359,7 +359,7 @@ export class ChatRoom extends DurableObject<Env> {
         db: this.db,
         redis: redisClient(this.env),
         window: windowSettings(this.env),
-        maxBatch: WRITE_BATCH_MAX,
+        maxBatch: Number(this.env.WRITE_BATCH_MAX) > 0 ? Math.floor(Number(this.env.WRITE_BATCH_MAX)) : WRITE_BATCH_MAX,
         cacheHealth: this.cacheHealth,
         broadcast: (deliveries) => this.broadcast(channel, deliveries),
       });

@@ -1,0 +1,549 @@
+// `npm run bench [-- --clients 50 --senders 10 --seconds 10 --batch-senders 200
+//                    --history 10000,100000,1000000 --samples 40 --quick]`
+// Measures ChatPop Edge on the local stack (real Postgres / Redis when
+// DATABASE_URL / REDIS_URL are set), always next to a baseline from the same
+// run, and writes a markdown report to bench/results/ (printed too):
+//   0. transport: wrangler dev's proxy versus the Worker's own workerd port
+//   1. fan-out: full pipeline vs a bare broadcast room vs the pipeline unbatched
+//   2. history: keyset pages vs OFFSET paging in rooms of 10k, 100k and 1M messages
+//   3. join backfill: the last 50 messages from the Redis window vs from Postgres
+// Loopback only. Goals are reported, never asserted.
+import { execSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { WebSocket } from "ws";
+import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
+import { startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
+import { encodeCursor } from "../src/domain/cursor.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const { values: opt } = parseArgs({
+  options: {
+    clients: { type: "string", default: "50" },
+    senders: { type: "string", default: "10" },
+    window: { type: "string", default: "4" },
+    seconds: { type: "string", default: "10" },
+    "batch-senders": { type: "string", default: "200" },
+    history: { type: "string", default: "10000,100000,1000000" },
+    samples: { type: "string", default: "40" },
+    quick: { type: "boolean", default: false },
+  },
+});
+const quick = opt.quick!;
+const CLIENTS = Number(opt.clients);
+const SENDERS = Number(opt.senders);
+const WINDOW = Number(opt.window);
+const SECONDS = quick ? 3 : Number(opt.seconds);
+const BATCH_SENDERS = Number(opt["batch-senders"]);
+const HISTORY_SIZES = quick ? [1000, 10000] : opt.history!.split(",").map(Number);
+const SAMPLES = quick ? 10 : Number(opt.samples);
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+// ---- small helpers ----------------------------------------------------------
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1) : "–");
+const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "–");
+let ipCounter = 0;
+const nextIp = () => {
+  ipCounter++;
+  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
+};
+
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { "content-type": "application/json", "CF-Connecting-IP": nextIp(), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+/** Whether `pid` descends from `ancestor` (Linux /proc). */
+function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 20; hops++) {
+    if (p === ancestor) return true;
+    try {
+      p = Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** The Worker's own workerd port under this wrangler dev (not its proxy's): the path without the dev proxy. */
+async function directUrl(dev: WranglerDev, proxyPort: number, marker: string): Promise<string | null> {
+  try {
+    const out = execSync("ss -ltnp", { encoding: "utf8" });
+    const ports = [...out.matchAll(/127\.0\.0\.1:(\d+)\s.*"workerd",pid=(\d+)/g)]
+      .filter((m) => descendsFrom(Number(m[2]), dev.child.pid!))
+      .map((m) => Number(m[1]))
+      .filter((p) => p !== proxyPort);
+    for (const p of ports) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(1000) });
+        const text = await res.text();
+        if (text.includes(marker)) return `http://127.0.0.1:${p}`;
+      } catch {
+        // not this one
+      }
+    }
+  } catch {
+    // no ss: fall back to the proxy
+  }
+  return null;
+}
+
+interface Target {
+  name: string;
+  dev: WranglerDev;
+  proxy: string;
+  direct: string | null;
+  /** The fastest path found for this target. */
+  url: string;
+}
+
+async function startTarget(name: string, vars: Record<string, string>, config?: string): Promise<Target> {
+  const port = await freePort();
+  const dev = startWranglerDev({ port, vars, stdio: "ignore", config });
+  await dev.ready;
+  const direct = await directUrl(dev, port, config ? "bare" : '"chatpop-edge"');
+  return { name, dev, proxy: dev.url, direct, url: direct ?? dev.url };
+}
+
+// ---- 0. transport ------------------------------------------------------------
+
+async function transport(t: Target): Promise<{ path: string; http: number; ws: number }[]> {
+  const rows = [];
+  for (const [path, base] of [["wrangler dev proxy", t.proxy], ["workerd direct", t.direct]] as const) {
+    if (!base) continue;
+    const http: number[] = [];
+    for (let i = 0; i < SAMPLES * 5; i++) {
+      const t0 = performance.now();
+      await (await fetch(`${base}/`)).text();
+      http.push(performance.now() - t0);
+    }
+    const room = await newRoom(base);
+    const [token] = await joinMany(base, room, 1);
+    const ws = await openSocket(`${base.replace("http", "ws")}/ws/chat/${room}/?session_token=${token}`);
+    const rtt: number[] = [];
+    for (let i = 0; i < SAMPLES * 5; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        const on = (data: Buffer) => {
+          if (JSON.parse(String(data)).type === "pong") {
+            ws.off("message", on);
+            resolve();
+          }
+        };
+        ws.on("message", on);
+        ws.send('{"type":"ping"}');
+      });
+      rtt.push(performance.now() - t0);
+    }
+    ws.close();
+    rows.push({ path, http: pct(http, 50), ws: pct(rtt, 50) });
+  }
+  return rows;
+}
+
+// ---- rooms and sessions -------------------------------------------------------
+
+async function newRoom(base: string): Promise<string> {
+  const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.slice(-12);
+  const host = await call(base, "POST", "/api/auth/register/", { email: `b${tag}@example.com`, password: "bench-password", reserved_username: `b_${tag}`.slice(0, 15) });
+  const room = await call(base, "POST", "/api/chats/create/", { name: "Bench" }, { authorization: `Bearer ${host.token}` });
+  return room.code;
+}
+
+async function joinMany(base: string, code: string, n: number): Promise<string[]> {
+  const tokens = [];
+  for (let i = 0; i < n; i++) {
+    const j = await call(base, "POST", `/api/chats/${code}/join/`, { username: `u${i}_${Math.floor(Math.random() * 1e6)}`.slice(0, 15), fingerprint: `bench-${code}-${i}` });
+    tokens.push(j.session_token as string);
+  }
+  return tokens;
+}
+
+// ---- 1. fan-out ----------------------------------------------------------------
+
+interface FanoutResult {
+  target: string;
+  clients: number;
+  senders: number;
+  sent: number;
+  deliveriesPerSecond: number;
+  messagesPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Closed loop: each sender keeps WINDOW sends in flight; every socket of the room listens. */
+async function fanout(t: Target, bare: boolean, clients: number, senders: number): Promise<FanoutResult> {
+  const ws = t.url.replace("http", "ws");
+  let urls: string[];
+  if (bare) {
+    const room = `bare-${Math.random().toString(36).slice(2)}`;
+    urls = Array.from({ length: clients }, () => `${ws}/room/${room}`);
+  } else {
+    const room = await newRoom(t.url);
+    urls = (await joinMany(t.url, room, clients)).map((token) => `${ws}/ws/chat/${room}/?session_token=${token}`);
+  }
+  const sockets = await Promise.all(urls.map(openSocket));
+  let measuring = false;
+  let deliveries = 0;
+  const latencies: number[] = [];
+  for (const s of sockets) {
+    s.on("message", (data: Buffer) => {
+      const f = JSON.parse(String(data));
+      if (f.type !== "message" || !measuring) return;
+      deliveries++;
+      latencies.push(performance.now() - Number(f.content));
+    });
+  }
+  let sent = 0;
+  let running = true;
+  const loops = sockets.slice(0, senders).map((s, i) => {
+    let n = 0;
+    const send = () => {
+      if (!running) return;
+      n++;
+      sent += measuring ? 1 : 0;
+      s.send(JSON.stringify({ message: String(performance.now()), client_id: `s${i}-${n}` }));
+    };
+    s.on("message", (data: Buffer) => {
+      const f = JSON.parse(String(data));
+      if (f.type === "message" && typeof f.client_id === "string" && f.client_id.startsWith(`s${i}-`)) send();
+      if (f.type === "error") setTimeout(send, 50);
+    });
+    for (let k = 0; k < WINDOW; k++) send();
+  });
+  void loops;
+  await new Promise((r) => setTimeout(r, 2000)); // warm-up
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  running = false;
+  await new Promise((r) => setTimeout(r, 500));
+  sockets.forEach((s) => s.close());
+  return {
+    target: t.name,
+    clients,
+    senders,
+    sent,
+    deliveriesPerSecond: deliveries / elapsed,
+    messagesPerSecond: deliveries / elapsed / clients,
+    p50: pct(latencies, 50),
+    p95: pct(latencies, 95),
+    p99: pct(latencies, 99),
+  };
+}
+
+/** Stored messages per second with many concurrent REST senders (no fan-out to hide the write path). */
+async function writeThroughput(t: Target, senders: number): Promise<{ target: string; perSecond: number; p50: number; p99: number }> {
+  const room = await newRoom(t.url);
+  const tokens = await joinMany(t.url, room, senders);
+  let measuring = false;
+  let stored = 0;
+  const latencies: number[] = [];
+  let running = true;
+  const loops = tokens.map(async (token, i) => {
+    let n = 0;
+    while (running) {
+      const t0 = performance.now();
+      const res = await fetch(`${t.url}/api/chats/${room}/messages/send/`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: `w${i}-${n}`, session_token: token, client_id: `w${i}-${n++}` }),
+      });
+      await res.text();
+      if (measuring && res.status === 201) {
+        stored++;
+        latencies.push(performance.now() - t0);
+      }
+    }
+  });
+  await new Promise((r) => setTimeout(r, 2000));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  running = false;
+  await Promise.all(loops);
+  return { target: t.name, perSecond: stored / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+// ---- 2. history ----------------------------------------------------------------
+
+async function seedRoom(db: pg.Client, size: number): Promise<{ code: string; roomId: string }> {
+  const code = `h${Math.random().toString(36).slice(2, 9)}`.replace(/[01ilo]/g, "x").slice(0, 8).padEnd(8, "x");
+  const { rows: users } = await db.query(
+    "insert into users (email, password_hash, reserved_username) values ($1, 'x', $2) returning id",
+    [`seed-${code}@example.com`, `seed_${code}`],
+  );
+  const { rows: rooms } = await db.query("insert into chat_rooms (code, name, host_id) values ($1, $2, $3) returning id", [code, `History ${size}`, users[0].id]);
+  const roomId = rooms[0].id as string;
+  const chunk = 100_000;
+  for (let from = 1; from <= size; from += chunk) {
+    const to = Math.min(size, from + chunk - 1);
+    await db.query(
+      `insert into messages (id, chat_room_id, seq, username, content, created_at)
+       select gen_random_uuid(), $1, s, 'seed_user', 'seeded message ' || s, now() - make_interval(secs => $2 - s)
+       from generate_series($3::int, $4::int) s`,
+      [roomId, size, from, to],
+    );
+    if (size >= 100_000) log(`  seeded ${to.toLocaleString()} / ${size.toLocaleString()}`);
+  }
+  await db.query("analyze messages");
+  return { code, roomId };
+}
+
+async function timeQuery(db: pg.Client, sql: string, params: unknown[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await db.query(sql, params);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function timePage(base: string, path: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}${path}`);
+    await res.text();
+    if (!res.ok) throw new Error(`${path}: ${res.status}`);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+
+const RTT_MS = 5;
+
+/** Delays every Postgres answer in the local Neon proxy (its test hook), as distance would. */
+async function setPostgresLatency(msDelay: number) {
+  const proxy = `http://${stack.bindings.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
+  await fetch(`${proxy}/fault/latency?ms=${msDelay}`, { method: "POST" });
+}
+
+// ---- 3. join backfill ------------------------------------------------------------
+
+async function backfill(t: Target, redisDel: (key: string) => Promise<void>): Promise<{ source: string; p50: number; p99: number }[]> {
+  const room = await newRoom(t.url);
+  const [sender, reader] = await joinMany(t.url, room, 2);
+  const ws = await openSocket(`${t.url.replace("http", "ws")}/ws/chat/${room}/?session_token=${sender}`);
+  let acked = 0;
+  ws.on("message", (d: Buffer) => {
+    if (JSON.parse(String(d)).client_id) acked++;
+  });
+  for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ message: `backlog ${i}`, client_id: `b${i}` }));
+  while (acked < 200) await new Promise((r) => setTimeout(r, 50));
+  ws.close();
+  const rows = [];
+  for (const source of ["Redis window", "Postgres"]) {
+    const times: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      if (source === "Postgres") await redisDel(`chat:${room}:messages`);
+      const t0 = performance.now();
+      const s = await openSocket(`${t.url.replace("http", "ws")}/ws/chat/${room}/?session_token=${reader}&last_seq=150`);
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        s.on("message", (d: Buffer) => {
+          if (JSON.parse(String(d)).type === "message" && ++got === 50) resolve();
+        });
+      });
+      times.push(performance.now() - t0);
+      s.close();
+    }
+    rows.push({ source, p50: pct(times, 50), p99: pct(times, 99) });
+  }
+  return rows;
+}
+
+// ---- the run ------------------------------------------------------------------------
+
+const started = Date.now();
+log("starting the local stack…");
+const stack: SpawnedStack = await spawnStack();
+const appVars = {
+  ...stack.bindings,
+  JWT_SECRET: "bench-only-secret-0123456789abcdef",
+  RATE_LIMIT_REGISTER: "10000000/1 m",
+  RATE_LIMIT_LOGIN: "10000000/1 m",
+  RATE_LIMIT_JOIN: "10000000/1 m",
+  SEND_BURST: "10000000",
+  SEND_PER_SECOND: "10000000",
+  MAX_SOCKETS_PER_IP: "100000",
+};
+const report: string[] = [];
+const targets: Target[] = [];
+let exitCode = 0;
+try {
+  log("starting the Worker (wrangler dev) and finding its own workerd port…");
+  const app = await startTarget("full pipeline", appVars);
+  targets.push(app);
+
+  const versions = {
+    node: process.version,
+    wrangler: JSON.parse(readFileSync(`${root}node_modules/wrangler/package.json`, "utf8")).version,
+    workerd: JSON.parse(readFileSync(`${root}node_modules/workerd/package.json`, "utf8")).version,
+    postgres: stack.postgres,
+    redis: stack.redis,
+  };
+  const db = new pg.Client({ connectionString: stack.bindings.DATABASE_URL });
+  await db.connect();
+  const pgVersion = (await db.query("select version()")).rows[0].version as string;
+
+  log("0/3 transport: wrangler dev proxy vs the Worker's own workerd port…");
+  const transportRows = await transport(app);
+
+  log(`1/3 fan-out: ${CLIENTS} clients, ${SENDERS} senders, ${SECONDS} s each…`);
+  const full = await fanout(app, false, CLIENTS, SENDERS);
+  log(`  full pipeline: ${Math.round(full.deliveriesPerSecond)} deliveries/s`);
+  const bareTarget = await startTarget("bare broadcast", {}, `${root}bench/bare.wrangler.toml`);
+  targets.push(bareTarget);
+  const bare = await fanout(bareTarget, true, CLIENTS, SENDERS);
+  log(`  bare broadcast: ${Math.round(bare.deliveriesPerSecond)} deliveries/s`);
+  await bareTarget.dev.stop();
+  const unbatchedTarget = await startTarget("full pipeline, batching off", { ...appVars, WRITE_BATCH_MAX: "1" });
+  targets.push(unbatchedTarget);
+  const unbatchedFanout = await fanout(unbatchedTarget, false, CLIENTS, SENDERS);
+  log(`1b/3 writes: ${BATCH_SENDERS} concurrent REST senders, batched vs one INSERT per message…`);
+  const batchedWrites = await writeThroughput(app, BATCH_SENDERS);
+  const unbatchedWrites = await writeThroughput(unbatchedTarget, BATCH_SENDERS);
+  // The same with Postgres 5 ms away (each query answered 5 ms late, as from an edge location to Neon).
+  await setPostgresLatency(RTT_MS);
+  const batchedFar = await writeThroughput(app, BATCH_SENDERS);
+  const unbatchedFar = await writeThroughput(unbatchedTarget, BATCH_SENDERS);
+  await setPostgresLatency(0);
+  await unbatchedTarget.dev.stop();
+
+  log(`2/3 history: seeding rooms of ${HISTORY_SIZES.map((n) => n.toLocaleString()).join(", ")} messages in bulk…`);
+  const history = [];
+  for (const size of HISTORY_SIZES) {
+    const seeded = await seedRoom(db, size);
+    const deepSeq = Math.max(51, Math.floor(size * 0.1)); // a page 90% of the way back
+    const keysetNewest = await timeQuery(db, "select id, seq from messages where chat_room_id = $1 and channel = 'main' and not is_deleted order by seq desc limit 51", [seeded.roomId]);
+    const keysetDeep = await timeQuery(db, "select id, seq from messages where chat_room_id = $1 and channel = 'main' and not is_deleted and seq < $2 order by seq desc limit 51", [seeded.roomId, deepSeq]);
+    const offsetDeep = await timeQuery(db, "select id, seq from messages where chat_room_id = $1 and channel = 'main' and not is_deleted order by seq desc offset $2 limit 51", [seeded.roomId, size - deepSeq]);
+    const apiNewest = await timePage(app.url, `/api/chats/${seeded.code}/messages/?limit=50`);
+    const apiDeep = await timePage(app.url, `/api/chats/${seeded.code}/messages/?limit=50&before=${encodeCursor(deepSeq)}`);
+    history.push({ size, keysetNewest, keysetDeep, offsetDeep, apiNewest, apiDeep });
+    log(`  ${size.toLocaleString()}: API deep page p50 ${ms(pct(apiDeep, 50))} ms, OFFSET deep ${ms(pct(offsetDeep, 50))} ms`);
+  }
+
+  log("3/3 join backfill: the last 50 messages from the Redis window vs from Postgres…");
+  const { Redis } = await import("@upstash/redis");
+  const redis = new Redis({ url: stack.bindings.UPSTASH_REDIS_REST_URL, token: stack.bindings.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false });
+  const backfillRows = await backfill(app, async (key) => void (await redis.del(key)));
+  await db.end();
+
+  // ---- the report ----
+  const small = history[0]!;
+  const large = history.at(-1)!;
+  const growth = pct(large.apiDeep, 50) / pct(small.apiDeep, 50);
+  const fullVsBare = full.deliveriesPerSecond / bare.deliveriesPerSecond;
+  const batchGain = batchedWrites.perSecond / unbatchedWrites.perSecond;
+  report.push(
+    `# ChatPop Edge benchmark — ${new Date().toISOString()}`,
+    "",
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}.`,
+    `Versions: Node ${versions.node}, wrangler ${versions.wrangler}, workerd ${versions.workerd}; Postgres: ${versions.postgres} (${pgVersion.split(" on ")[0]}); Redis: ${versions.redis}.`,
+    `Settings: ${CLIENTS} clients per fan-out room, ${SENDERS} senders × ${WINDOW} in flight, ${SECONDS} s measured after 2 s of warm-up; ${BATCH_SENDERS} REST senders for the write test; ${SAMPLES} samples per history and backfill figure.${quick ? " (--quick)" : ""}`,
+    `The bench talks to ${app.direct ? "the Worker's own workerd port (found next to wrangler dev's proxy)" : "wrangler dev's proxy (the direct port was not found)"}. Ratios compare figures from this same run.`,
+    "",
+    "## 0. Transport",
+    "",
+    "| path | HTTP GET / p50 (ms) | WebSocket ping→pong p50 (ms) |",
+    "|---|---:|---:|",
+    ...transportRows.map((r) => `| ${r.path} | ${ms(r.http)} | ${ms(r.ws)} |`),
+    "",
+    "## 1. Fan-out",
+    "",
+    "| target | clients | senders | deliveries/s | messages/s | p50 (ms) | p95 (ms) | p99 (ms) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...[full, bare, unbatchedFanout].map((r) => `| ${r.target} | ${r.clients} | ${r.senders} | ${Math.round(r.deliveriesPerSecond)} | ${Math.round(r.messagesPerSecond)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} |`),
+    "",
+    `Full pipeline / bare broadcast (deliveries/s): **${fullVsBare.toFixed(2)}×** (goal ≥ 0.8×).`,
+    "",
+    `Writes with ${BATCH_SENDERS} concurrent senders (REST, same pipeline):`,
+    "",
+    "| writes | stored/s | send p50 (ms) | send p99 (ms) |",
+    "|---|---:|---:|---:|",
+    `| batched (up to 200 per INSERT) | ${Math.round(batchedWrites.perSecond)} | ${ms(batchedWrites.p50)} | ${ms(batchedWrites.p99)} |`,
+    `| one INSERT per message | ${Math.round(unbatchedWrites.perSecond)} | ${ms(unbatchedWrites.p50)} | ${ms(unbatchedWrites.p99)} |`,
+    `| batched, Postgres ${RTT_MS} ms away | ${Math.round(batchedFar.perSecond)} | ${ms(batchedFar.p50)} | ${ms(batchedFar.p99)} |`,
+    `| one INSERT per message, Postgres ${RTT_MS} ms away | ${Math.round(unbatchedFar.perSecond)} | ${ms(unbatchedFar.p50)} | ${ms(unbatchedFar.p99)} |`,
+    "",
+    `Batching buys **${batchGain.toFixed(2)}×** on loopback and **${(batchedFar.perSecond / unbatchedFar.perSecond).toFixed(2)}×** with Postgres ${RTT_MS} ms away (goal ≥ 3×).`,
+    "",
+    "## 2. History (pages of 50)",
+    "",
+    "| messages | API newest p50/p99 (ms) | API deep p50/p99 (ms) | SQL keyset newest p50 | SQL keyset deep p50 | SQL OFFSET deep p50 | OFFSET / keyset (deep) |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
+    ...history.map(
+      (h) =>
+        `| ${h.size.toLocaleString()} | ${ms(pct(h.apiNewest, 50))} / ${ms(pct(h.apiNewest, 99))} | ${ms(pct(h.apiDeep, 50))} / ${ms(pct(h.apiDeep, 99))} | ${ms(pct(h.keysetNewest, 50))} | ${ms(pct(h.keysetDeep, 50))} | ${ms(pct(h.offsetDeep, 50))} | ${ratio(pct(h.offsetDeep, 50), pct(h.keysetDeep, 50))}× |`,
+    ),
+    "",
+    `Deep page (90% back) through the API, ${large.size.toLocaleString()} vs ${small.size.toLocaleString()} messages: **${growth.toFixed(2)}×** (goal ≤ 1.5×); SQL keyset ${ratio(pct(large.keysetDeep, 50), pct(small.keysetDeep, 50))}×, SQL OFFSET ${ratio(pct(large.offsetDeep, 50), pct(small.offsetDeep, 50))}×.`,
+    "",
+    "## 3. Join backfill (last 50 of 200 messages, connect → 50th message)",
+    "",
+    "| source | p50 (ms) | p99 (ms) |",
+    "|---|---:|---:|",
+    ...backfillRows.map((r) => `| ${r.source} | ${ms(r.p50)} | ${ms(r.p99)} |`),
+    "",
+    `Postgres / Redis window (p50): ${ratio(backfillRows[1]!.p50, backfillRows[0]!.p50)}×.`,
+    "",
+    `Run time: ${Math.round((Date.now() - started) / 1000)} s.`,
+  );
+  const text = report.join("\n");
+  console.log(`\n${text}\n`);
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  const file = `${root}bench/results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.md`;
+  writeFileSync(file, `${text}\n`);
+  log(`report written to ${file.slice(root.length)}`);
+} catch (e) {
+  console.error(`[bench] error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  exitCode = 1;
+} finally {
+  for (const t of targets) await t.dev.stop();
+  await stack.stop();
+}
+process.exit(exitCode);
