@@ -109,7 +109,7 @@ async function directUrl(dev: WranglerDev, proxyPort: number, marker: string): P
       .filter((p) => p !== proxyPort);
     for (const p of ports) {
       try {
-        const res = await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`http://127.0.0.1:${p}${marker === "bare" ? "/" : "/api/"}`, { signal: AbortSignal.timeout(1000) });
         const text = await res.text();
         if (text.includes(marker)) return `http://127.0.0.1:${p}`;
       } catch {
@@ -173,6 +173,16 @@ async function transport(t: Target): Promise<{ path: string; http: number; ws: n
     rows.push({ path, http: pct(http, 50), ws: pct(rtt, 50) });
   }
   return rows;
+}
+
+/** 2 s of warm-up, then SECONDS with `on(true)`: answers the measured seconds. */
+async function measure(on: (measuring: boolean) => void): Promise<number> {
+  await new Promise((r) => setTimeout(r, 2000));
+  on(true);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  on(false);
+  return (performance.now() - t0) / 1000;
 }
 
 // ---- rooms and sessions -------------------------------------------------------
@@ -248,12 +258,7 @@ async function fanout(t: Target, bare: boolean, clients: number, senders: number
     for (let k = 0; k < WINDOW; k++) send();
   });
   void loops;
-  await new Promise((r) => setTimeout(r, 2000)); // warm-up
-  measuring = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
+  const elapsed = await measure((on) => (measuring = on));
   running = false;
   await new Promise((r) => setTimeout(r, 500));
   sockets.forEach((s) => s.close());
@@ -294,12 +299,7 @@ async function writeThroughput(t: Target, senders: number): Promise<{ target: st
       }
     }
   });
-  await new Promise((r) => setTimeout(r, 2000));
-  measuring = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
+  const elapsed = await measure((on) => (measuring = on));
   running = false;
   await Promise.all(loops);
   return { target: t.name, perSecond: stored / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99) };

@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { originAllowed } from "./http/origins";
+import { DOCS_PAGE, openApiDocument } from "./http/openapi";
 import { ApiError, dbUnavailable } from "./errors";
 import { isDbUnavailable } from "./db/client";
 import { withDb, type AppEnv } from "./http/context";
@@ -42,11 +43,19 @@ app.route("/api/payments", webhookRoutes);
 app.route("/api/auth", earningsRoutes);
 app.route("/ws", wsRoutes);
 
-app.get("/", (c) =>
-  c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "see README.md and API.md" }),
+app.get("/api/schema", (c) => c.json(openApiDocument()));
+app.get("/api/docs", (c) => c.html(DOCS_PAGE));
+app.get("/api", (c) =>
+  c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "/api/docs/", schema: "/api/schema/" }),
 );
 
-app.notFound((c) => c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404));
+app.notFound((c) => {
+  // Requests that reach the Worker without matching a route: the API answers in JSON; any other
+  // path belongs to the web app (the assets router usually serves those before the Worker runs).
+  const isApi = c.req.path.startsWith("/api/") || c.req.path === "/api" || c.req.path.startsWith("/ws/");
+  if (!isApi && c.env.ASSETS && c.req.method === "GET") return c.env.ASSETS.fetch(c.req.raw);
+  return c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404);
+});
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.toJSON(), err.status, err.headers);

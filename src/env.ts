@@ -3,6 +3,8 @@ import type { ChatRoom } from "./room/chat-room";
 /** The Worker's bindings: wrangler.toml [vars], secrets, and the ChatRoom namespace. */
 export interface Env {
   CHAT_ROOM: DurableObjectNamespace<ChatRoom>;
+  /** The web app's static files ([assets]): served for every path that is not the API or a socket. */
+  ASSETS?: Fetcher;
   DATABASE_URL: string;
   UPSTASH_REDIS_REST_URL: string;
   UPSTASH_REDIS_REST_TOKEN: string;

@@ -26,13 +26,13 @@ const password = z
   .min(8, { error: "Passwords need at least 8 characters." })
   .max(128, { error: "Passwords can have at most 128 characters." });
 
-const registerSchema = z.object({
+export const registerSchema = z.object({
   email,
   password,
   reserved_username: z.string({ error: "`reserved_username` must be a string." }),
 });
 
-const loginSchema = z.object({
+export const loginSchema = z.object({
   email,
   password: z.string({ error: "`password` must be a string." }).max(128, { error: "Wrong email or password." }),
 });

@@ -17,7 +17,7 @@ import { requireHostSession, requireSession, sessionTokenOf } from "../http/sess
 import { logEvent } from "../log";
 import { historyAnswer, historyQuery } from "./messages";
 
-const settingsBody = z
+export const settingsBody = z
   .object({
     session_token: z.string().optional(),
     enabled: z.boolean({ error: "`enabled` must be true or false." }),

@@ -17,7 +17,7 @@ import { logEvent } from "../log";
 
 const MAX_BAN_SECONDS = 366 * 24 * 3600;
 
-const banBody = z.object({
+export const banBody = z.object({
   session_token: z.string({ error: "`session_token` must be a string." }).optional(),
   username: z.string({ error: "`username` must be a string." }).optional(),
   fingerprint: z.string({ error: "`fingerprint` must be a string." }).min(1).max(128, { error: "`fingerprint` can have at most 128 characters." }).optional(),

@@ -28,7 +28,7 @@ import { optionalUser, requireUser, type Authenticated } from "../http/auth";
 import type { AppEnv } from "../http/context";
 import { logEvent } from "../log";
 
-const createSchema = z
+export const createSchema = z
   .object({
     name: z.string({ error: "`name` must be a string." }).trim().min(1, { error: "The room needs a name." }).max(100, {
       error: "Room names can have at most 100 characters.",
@@ -55,13 +55,13 @@ const fingerprint = z
   .min(1, { error: "`fingerprint` must not be empty." })
   .max(128, { error: "`fingerprint` can have at most 128 characters." });
 
-const joinSchema = z.object({
+export const joinSchema = z.object({
   username: z.string({ error: "`username` must be a string." }),
   fingerprint: fingerprint.optional(),
   access_code: z.string({ error: "`access_code` must be a string." }).optional(),
 });
 
-const validateSchema = z.object({
+export const validateSchema = z.object({
   username: z.string({ error: "`username` must be a string." }),
   fingerprint: fingerprint.optional(),
 });

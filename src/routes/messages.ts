@@ -36,12 +36,12 @@ export const historyQuery = z.object({
 
 const messageIdParam = z.uuid();
 
-const reactBody = z.object({
+export const reactBody = z.object({
   session_token: z.string({ error: "`session_token` must be a string." }).optional(),
   emoji: z.string({ error: "`emoji` must be a string holding one emoji." }),
 });
 
-const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
+export const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
 
 /** The message id of the path, or the 404 an unknown id gets anyway. */
 function messageIdOf(raw: string): string {
@@ -75,7 +75,7 @@ export async function historyAnswer(db: Db, room: RoomWithHost, q: z.output<type
   };
 }
 
-const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
+export const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
 
 export const messageRoutes = new Hono<AppEnv>()
   .get("/:code/messages", queryParams(historyQuery), async (c) => {

@@ -19,7 +19,7 @@ import type { PurchaseOrder, PurchaseOutcome } from "../room/purchases";
 import { unwrap } from "../room/result";
 import { logEvent } from "../log";
 
-const paidBody = z.object({
+export const paidBody = z.object({
   session_token: z.string({ error: "`session_token` must be a string." }).optional(),
   amount_cents: z.unknown().optional(),
 });

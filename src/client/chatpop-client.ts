@@ -1,0 +1,330 @@
+// The typed ChatPop client: the REST API and a room connection that behaves
+// like the original ChatPop hook — up to 5 reconnect attempts 2 s apart, then
+// backing off — resumes with last_seq (no gap, no duplicate), and queues sends
+// with a client_id so a send made while offline or lost in a drop is retried
+// and still stored once. Runs in browsers and in Node 22 (global fetch and
+// WebSocket); it imports nothing from the server.
+
+export type MessageType = "normal" | "host" | "system";
+
+export interface ChatMessage {
+  id: string;
+  chat_code: string;
+  channel: "main" | "backroom";
+  seq: number;
+  username: string;
+  user_id: string | null;
+  content: string;
+  message_type: MessageType;
+  reply_to: { id: string; username: string; content: string | null } | null;
+  is_pinned: boolean;
+  pinned_until: string | null;
+  pin_amount_cents: number;
+  is_from_host: boolean;
+  username_is_reserved: boolean;
+  reactions: { emoji: string; count: number }[];
+  created_at: string;
+  client_id?: string;
+}
+
+export interface Room {
+  code: string;
+  name: string;
+  description: string;
+  access_mode: "public" | "private";
+  host: { reserved_username: string };
+  created_at: string;
+  ws_url: string;
+}
+
+export interface Session {
+  session_token: string;
+  username: string;
+  is_host: boolean;
+  username_is_reserved: boolean;
+  participation_id: string;
+}
+
+export interface HistoryPage {
+  messages: ChatMessage[];
+  pinned_messages: ChatMessage[];
+  has_more: boolean;
+  next_before: string | null;
+  count: number;
+}
+
+export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed" | "kicked";
+
+export interface RoomEvents {
+  message: ChatMessage;
+  reaction: { message_id: string; emoji: string; action: "added" | "removed"; username: string; reactions: ChatMessage["reactions"] };
+  message_deleted: { message_id: string };
+  presence: { count: number };
+  pinned: { message: ChatMessage };
+  unpinned: { message_id: string };
+  kicked: { message: string };
+  error: { error: string; code: string; client_id?: string };
+  status: { status: ConnectionStatus; attempt: number; retryInMs: number | null };
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** The REST API. Every method throws ApiFailure with the server's code on an error answer. */
+export class ChatPopApi {
+  token: string | null = null;
+
+  constructor(readonly baseUrl = "") {}
+
+  private async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok && res.status !== 402) throw new ApiFailure(res.status, data?.code ?? "HTTP_ERROR", data?.error ?? res.statusText, data?.details);
+    return data as T;
+  }
+
+  async register(email: string, password: string, reservedUsername: string) {
+    const r = await this.request<{ user: { id: string; email: string; reserved_username: string }; token: string }>("POST", "/api/auth/register/", {
+      email,
+      password,
+      reserved_username: reservedUsername,
+    });
+    this.token = r.token;
+    return r;
+  }
+
+  async login(email: string, password: string) {
+    const r = await this.request<{ user: { id: string; email: string; reserved_username: string }; token: string }>("POST", "/api/auth/login/", { email, password });
+    this.token = r.token;
+    return r;
+  }
+
+  me() {
+    return this.request<{ user: { id: string; email: string; reserved_username: string } }>("GET", "/api/auth/me/");
+  }
+
+  async logout() {
+    await this.request("POST", "/api/auth/logout/");
+    this.token = null;
+  }
+
+  createRoom(input: { name: string; description?: string; access_mode?: "public" | "private"; access_code?: string }) {
+    return this.request<Room>("POST", "/api/chats/create/", input);
+  }
+
+  room(code: string) {
+    return this.request<Room>("GET", `/api/chats/${encodeURIComponent(code)}/`);
+  }
+
+  join(code: string, input: { username: string; fingerprint?: string; access_code?: string }) {
+    return this.request<Session>("POST", `/api/chats/${encodeURIComponent(code)}/join/`, input);
+  }
+
+  history(code: string, opts: { before?: string | null; limit?: number; sessionToken?: string; channel?: "main" | "backroom" } = {}) {
+    const q = new URLSearchParams();
+    if (opts.limit) q.set("limit", String(opts.limit));
+    if (opts.before) q.set("before", opts.before);
+    const path = opts.channel === "backroom" ? "backroom/messages" : "messages";
+    return this.request<HistoryPage>("GET", `/api/chats/${encodeURIComponent(code)}/${path}/?${q}`, undefined, opts.sessionToken ? { "X-Session-Token": opts.sessionToken } : {});
+  }
+
+  react(code: string, messageId: string, sessionToken: string, emoji: string) {
+    return this.request<{ message_id: string; reactions: ChatMessage["reactions"] }>("POST", `/api/chats/${code}/messages/${messageId}/react/`, { session_token: sessionToken, emoji });
+  }
+
+  deleteMessage(code: string, messageId: string, sessionToken: string) {
+    return this.request<{ message_id: string }>("POST", `/api/chats/${code}/messages/${messageId}/delete/`, { session_token: sessionToken });
+  }
+
+  pin(code: string, messageId: string, sessionToken: string, amountCents: number, idempotencyKey = newId()) {
+    return this.request<{ message?: ChatMessage; transaction: unknown; client_secret?: string }>(
+      "POST",
+      `/api/chats/${code}/messages/${messageId}/pin/`,
+      { session_token: sessionToken, amount_cents: amountCents },
+      { "Idempotency-Key": idempotencyKey },
+    );
+  }
+
+  ban(code: string, hostSessionToken: string, target: { username?: string; user_id?: string; reason?: string; announce?: boolean }) {
+    return this.request<{ ban: unknown }>("POST", `/api/chats/${code}/bans/`, { session_token: hostSessionToken, ...target });
+  }
+
+  backroom(code: string, sessionToken?: string) {
+    return this.request<{ backroom: { enabled: boolean; price_cents: number | null; seats_left: number; is_member?: boolean } }>(
+      "GET",
+      `/api/chats/${code}/backroom/`,
+      undefined,
+      sessionToken ? { "X-Session-Token": sessionToken } : {},
+    );
+  }
+}
+
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+type Handler<K extends keyof RoomEvents> = (event: RoomEvents[K]) => void;
+
+export interface ReconnectPolicy {
+  /** Attempts at a fixed delay before backing off (the original hook: 5). */
+  attempts: number;
+  /** The fixed delay (2 s). */
+  delayMs: number;
+  /** The longest wait once backing off. */
+  maxDelayMs: number;
+}
+
+const NO_RETRY = new Set([4001, 4003, 4403, 1008]);
+
+/** One room's live connection. */
+export class RoomConnection {
+  private ws: WebSocket | null = null;
+  private handlers = new Map<keyof RoomEvents, Set<Handler<any>>>();
+  private pending = new Map<string, Record<string, unknown>>();
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closedByUser = false;
+  status: ConnectionStatus = "closed";
+  lastSeq: number;
+
+  constructor(
+    private readonly opts: {
+      baseUrl: string;
+      code: string;
+      sessionToken: string;
+      /** Resume after this seq (the newest message the page already shows). */
+      lastSeq?: number;
+      reconnect?: Partial<ReconnectPolicy>;
+      WebSocketImpl?: typeof WebSocket;
+    },
+  ) {
+    this.lastSeq = opts.lastSeq ?? 0;
+  }
+
+  private get policy(): ReconnectPolicy {
+    return { attempts: 5, delayMs: 2000, maxDelayMs: 30_000, ...this.opts.reconnect };
+  }
+
+  on<K extends keyof RoomEvents>(type: K, handler: Handler<K>): () => void {
+    let set = this.handlers.get(type);
+    if (!set) this.handlers.set(type, (set = new Set()));
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  private emit<K extends keyof RoomEvents>(type: K, event: RoomEvents[K]) {
+    for (const h of this.handlers.get(type) ?? []) h(event);
+  }
+
+  private setStatus(status: ConnectionStatus, retryInMs: number | null = null) {
+    this.status = status;
+    this.emit("status", { status, attempt: this.attempt, retryInMs });
+  }
+
+  connect(): void {
+    this.closedByUser = false;
+    // In a page, "" means this site; elsewhere the base URL is required.
+    const here = (globalThis as { location?: { origin: string } }).location?.origin ?? "";
+    const base = this.opts.baseUrl || here;
+    const url = new URL(`/ws/chat/${encodeURIComponent(this.opts.code)}/`, base.replace(/^http/, "ws"));
+    url.searchParams.set("session_token", this.opts.sessionToken);
+    if (this.lastSeq > 0) url.searchParams.set("last_seq", String(this.lastSeq));
+    const Impl = this.opts.WebSocketImpl ?? WebSocket;
+    this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    const ws = new Impl(url.toString());
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.attempt = 0;
+      this.setStatus("open");
+      // Sends not acknowledged before the drop go again: the server stores each client_id once.
+      for (const frame of this.pending.values()) ws.send(JSON.stringify(frame));
+    });
+    ws.addEventListener("message", (e) => this.receive(String((e as MessageEvent).data)));
+    ws.addEventListener("close", (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const code = (e as CloseEvent).code;
+      if (this.closedByUser) return this.setStatus("closed");
+      if (code === 4403) return this.setStatus("kicked");
+      if (NO_RETRY.has(code)) return this.setStatus("closed");
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect() {
+    this.attempt++;
+    const { attempts, delayMs, maxDelayMs } = this.policy;
+    const wait = this.attempt <= attempts ? delayMs : Math.min(maxDelayMs, delayMs * 2 ** (this.attempt - attempts));
+    this.setStatus("reconnecting", wait);
+    this.timer = setTimeout(() => this.connect(), wait);
+  }
+
+  private receive(text: string) {
+    const frame = JSON.parse(text) as { type: string } & Record<string, any>;
+    switch (frame.type) {
+      case "message": {
+        const message = frame as unknown as ChatMessage & { type?: string };
+        delete message.type;
+        if (message.client_id) this.pending.delete(message.client_id);
+        if (message.channel === "main" || !message.channel) this.lastSeq = Math.max(this.lastSeq, message.seq);
+        this.emit("message", message);
+        break;
+      }
+      case "error":
+        if (frame.client_id) this.pending.delete(frame.client_id);
+        this.emit("error", frame as unknown as RoomEvents["error"]);
+        break;
+      case "reaction":
+      case "message_deleted":
+      case "presence":
+      case "pinned":
+      case "unpinned":
+      case "kicked":
+        this.emit(frame.type, frame as any);
+        break;
+    }
+  }
+
+  /** Queues a send (retried across drops until acknowledged); answers its client_id. */
+  send(text: string, opts: { replyTo?: string | null; channel?: "main" | "backroom" } = {}): string {
+    const clientId = newId();
+    const frame = { message: text, client_id: clientId, reply_to_id: opts.replyTo ?? undefined, channel: opts.channel ?? undefined };
+    this.pending.set(clientId, frame);
+    if (this.ws && this.status === "open") this.ws.send(JSON.stringify(frame));
+    return clientId;
+  }
+
+  /** Sends not yet acknowledged by the server. */
+  get unacknowledged(): number {
+    return this.pending.size;
+  }
+
+  /** Drops the socket as a dead network would (the connection then comes back by itself). */
+  drop(): void {
+    this.ws?.close(4000, "dropped by the client");
+  }
+
+  close(): void {
+    this.closedByUser = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.ws?.close(1000, "bye");
+    this.setStatus("closed");
+  }
+}

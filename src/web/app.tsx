@@ -1,0 +1,266 @@
+/** @jsxImportSource hono/jsx/dom */
+// The ChatPop web app, served by the Worker as static assets (built by
+// dev/build-web.ts). It uses only the typed client in src/client.
+import { render, useEffect, useRef, useState } from "hono/jsx/dom";
+import { ApiFailure, ChatPopApi, RoomConnection, type ChatMessage, type ConnectionStatus, type Room, type Session } from "../client/chatpop-client";
+
+const api = new ChatPopApi("");
+const REACTIONS = ["👍", "❤️", "😂", "🔥"];
+
+// The anonymous visitor's stable id, and per-room sessions so a reload keeps the seat.
+function fingerprint(): string {
+  let fp = localStorage.getItem("chatpop:fingerprint");
+  if (!fp) localStorage.setItem("chatpop:fingerprint", (fp = crypto.randomUUID()));
+  return fp;
+}
+const sessionKey = (code: string) => `chatpop:session:${code}`;
+const savedSession = (code: string): Session | null => JSON.parse(localStorage.getItem(sessionKey(code)) ?? "null");
+api.token = localStorage.getItem("chatpop:token");
+
+const errorText = (e: unknown) => (e instanceof ApiFailure ? e.message : e instanceof Error ? e.message : String(e));
+
+function Home({ open }: { open: (code: string) => void }) {
+  const [me, setMe] = useState<string | null>(null);
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [reserved, setReserved] = useState("");
+  const [roomName, setRoomName] = useState("");
+  const [code, setCode] = useState(new URLSearchParams(location.search).get("room") ?? "");
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    if (api.token) api.me().then((r) => setMe(r.user.reserved_username), () => (api.token = null));
+  }, []);
+
+  const guard = (fn: () => Promise<void>) => async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    try {
+      await fn();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const keepToken = () => (api.token ? localStorage.setItem("chatpop:token", api.token) : localStorage.removeItem("chatpop:token"));
+
+  return (
+    <main class="home">
+      <h1>ChatPop</h1>
+      {error && <p class="error" role="alert">{error}</p>}
+      {me ? (
+        <section>
+          <p>
+            Logged in as <b>{me}</b>{" "}
+            <button onClick={guard(async () => (await api.logout(), keepToken(), setMe(null)))}>Log out</button>
+          </p>
+          <form onSubmit={guard(async () => open((await api.createRoom({ name: roomName })).code))}>
+            <h2>Create a room</h2>
+            <input name="room-name" placeholder="Room name" value={roomName} onInput={(e: any) => setRoomName(e.target.value)} />
+            <button type="submit">Create</button>
+          </form>
+        </section>
+      ) : (
+        <form>
+          <h2>Log in or register</h2>
+          <input name="email" placeholder="Email" value={email} onInput={(e: any) => setEmail(e.target.value)} />
+          <input name="password" type="password" placeholder="Password" value={password} onInput={(e: any) => setPassword(e.target.value)} />
+          <input name="reserved" placeholder="Username to reserve (to register)" value={reserved} onInput={(e: any) => setReserved(e.target.value)} />
+          <button onClick={guard(async () => (await api.login(email, password), keepToken(), setMe((await api.me()).user.reserved_username)))}>Log in</button>
+          <button onClick={guard(async () => (await api.register(email, password, reserved), keepToken(), setMe(reserved)))}>Register</button>
+        </form>
+      )}
+      <form onSubmit={guard(async () => open(code.trim()))}>
+        <h2>Join a room</h2>
+        <input name="code" placeholder="Room code" value={code} onInput={(e: any) => setCode(e.target.value)} />
+        <button type="submit">Open</button>
+      </form>
+    </main>
+  );
+}
+
+function JoinForm({ room, joined }: { room: Room; joined: (s: Session) => void }) {
+  const [username, setUsername] = useState("");
+  const [accessCode, setAccessCode] = useState("");
+  const [error, setError] = useState("");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const s = await api.join(room.code, { username, fingerprint: fingerprint(), access_code: accessCode || undefined });
+      localStorage.setItem(sessionKey(room.code), JSON.stringify(s));
+      joined(s);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <form class="join" onSubmit={submit}>
+      <h2>Join {room.name}</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      <input name="username" placeholder="Username (5–15 letters, digits, _)" value={username} onInput={(e: any) => setUsername(e.target.value)} />
+      {room.access_mode === "private" && <input name="access-code" placeholder="Access code" value={accessCode} onInput={(e: any) => setAccessCode(e.target.value)} />}
+      <button type="submit">Join{api.token ? " (logged in)" : " anonymously"}</button>
+    </form>
+  );
+}
+
+function Countdown({ until }: { until: string }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const left = Math.max(0, Math.round((Date.parse(until) - now) / 1000));
+  return <span class="countdown">{Math.floor(left / 60)}:{String(left % 60).padStart(2, "0")}</span>;
+}
+
+function ChatRoom({ room, session, leave }: { room: Room; session: Session; leave: () => void }) {
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [pins, setPins] = useState<ChatMessage[]>([]);
+  const [before, setBefore] = useState<string | null>(null);
+  const [status, setStatus] = useState<ConnectionStatus>("connecting");
+  const [online, setOnline] = useState(0);
+  const [text, setText] = useState("");
+  const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
+  const [channel, setChannel] = useState<"main" | "backroom">("main");
+  const [inBackroom, setInBackroom] = useState(false);
+  const [notice, setNotice] = useState("");
+  const conn = useRef<RoomConnection | null>(null);
+  const list = useRef<HTMLDivElement | null>(null);
+
+  const upsert = (m: ChatMessage) =>
+    setMessages((all) => (all.some((x) => x.id === m.id) ? all.map((x) => (x.id === m.id ? { ...x, ...m } : x)) : [...all, m].sort((a, b) => a.seq - b.seq)));
+
+  // History first (REST, Postgres), then the socket resumes after the newest message shown.
+  useEffect(() => {
+    let connection: RoomConnection | null = null;
+    (async () => {
+      const page = await api.history(room.code, { sessionToken: session.session_token, limit: 50, channel });
+      setMessages(page.messages);
+      setPins(page.pinned_messages);
+      setBefore(page.has_more ? page.next_before : null);
+      if (channel === "main") {
+        const bk = await api.backroom(room.code, session.session_token).catch(() => null);
+        setInBackroom(Boolean(bk?.backroom.is_member));
+      }
+      connection = new RoomConnection({ baseUrl: "", code: room.code, sessionToken: session.session_token, lastSeq: page.messages.at(-1)?.seq ?? 0 });
+      conn.current = connection;
+      (window as any).__chatpop = connection; // the browser tests drop the socket through this
+      connection.on("status", (s) => setStatus(s.status));
+      connection.on("presence", (p) => setOnline(p.count));
+      connection.on("message", (m) => (m.channel ?? "main") === channel && upsert(m));
+      connection.on("reaction", (r) => setMessages((all) => all.map((m) => (m.id === r.message_id ? { ...m, reactions: r.reactions } : m))));
+      connection.on("message_deleted", (d) => setMessages((all) => all.filter((m) => m.id !== d.message_id)));
+      connection.on("pinned", (p) => setPins((all) => [p.message, ...all.filter((m) => m.id !== p.message.id)].sort((a, b) => b.pin_amount_cents - a.pin_amount_cents)));
+      connection.on("unpinned", (u) => setPins((all) => all.filter((m) => m.id !== u.message_id)));
+      connection.on("kicked", (k) => setNotice(k.message));
+      connection.on("error", (e) => setNotice(e.error));
+      connection.connect();
+    })().catch((e) => setNotice(errorText(e)));
+    return () => connection?.close();
+  }, [channel]);
+
+  useEffect(() => {
+    const el = list.current;
+    if (el && el.scrollHeight - el.scrollTop - el.clientHeight < 200) el.scrollTop = el.scrollHeight;
+  }, [messages.length]);
+
+  const loadOlder = async () => {
+    if (!before) return;
+    const el = list.current!;
+    const height = el.scrollHeight;
+    const page = await api.history(room.code, { before, sessionToken: session.session_token, limit: 50, channel });
+    setMessages((all) => [...page.messages, ...all.filter((m) => !page.messages.some((p) => p.id === m.id))]);
+    setBefore(page.has_more ? page.next_before : null);
+    requestAnimationFrame(() => (el.scrollTop = el.scrollHeight - height));
+  };
+
+  const send = (e: Event) => {
+    e.preventDefault();
+    if (!text.trim() || !conn.current) return;
+    conn.current.send(text, { replyTo: replyTo?.id, channel });
+    setText("");
+    setReplyTo(null);
+  };
+  const act = (fn: () => Promise<unknown>) => () => fn().catch((e) => setNotice(errorText(e)));
+
+  return (
+    <main class="room">
+      <header>
+        <button class="back" onClick={leave}>←</button>
+        <h1>{room.name}</h1>
+        <span class="code">#{room.code}</span>
+        <span class={`status status-${status}`} data-status={status}>{status}</span>
+        <span class="online">{online} online</span>
+      </header>
+      {pins[0] && (
+        <div class="pinned" data-testid="pinned">
+          📌 <b>{pins[0].username}</b>: {pins[0].content} <Countdown until={pins[0].pinned_until!} />
+        </div>
+      )}
+      <nav class="tabs">
+        <button class={channel === "main" ? "active" : ""} onClick={() => setChannel("main")}>Room</button>
+        {(inBackroom || session.is_host) && <button class={channel === "backroom" ? "active" : ""} onClick={() => setChannel("backroom")}>Back room</button>}
+      </nav>
+      {notice && <p class="notice" role="status" onClick={() => setNotice("")}>{notice}</p>}
+      <div class="messages" ref={list} onScroll={(e: any) => e.target.scrollTop < 40 && void loadOlder()} data-testid="messages">
+        {before && <button class="older" onClick={loadOlder}>Load older messages</button>}
+        {messages.map((m) => (
+          <article class={`message ${m.message_type}`} data-seq={m.seq} key={m.id}>
+            {m.reply_to && <blockquote>{m.reply_to.username}: {m.reply_to.content ?? "(deleted)"}</blockquote>}
+            <p>
+              <b class="author">{m.username}</b>
+              {m.username_is_reserved && <span class="badge" title="verified">✓</span>}
+              {m.is_from_host && <span class="host">host</span>} <span class="content">{m.content}</span>
+            </p>
+            <div class="actions">
+              {m.reactions.map((r) => (
+                <button class="reaction" onClick={act(() => api.react(room.code, m.id, session.session_token, r.emoji))}>{r.emoji} {r.count}</button>
+              ))}
+              {REACTIONS.map((emoji) => (
+                <button class="add-reaction" title={`React ${emoji}`} onClick={act(() => api.react(room.code, m.id, session.session_token, emoji))}>{emoji}</button>
+              ))}
+              <button onClick={() => setReplyTo(m)}>Reply</button>
+              {m.channel === "main" && <button onClick={act(() => api.pin(room.code, m.id, session.session_token, 100))}>Pin $1</button>}
+              {(session.is_host || m.username === session.username) && <button onClick={act(() => api.deleteMessage(room.code, m.id, session.session_token))}>Delete</button>}
+              {session.is_host && m.message_type === "normal" && (
+                <button onClick={act(() => api.ban(room.code, session.session_token, m.user_id && m.username_is_reserved ? { user_id: m.user_id, announce: true } : { username: m.username, announce: true }))}>Ban</button>
+              )}
+            </div>
+          </article>
+        ))}
+      </div>
+      <form class="composer" onSubmit={send}>
+        {replyTo && (
+          <p class="replying">
+            Replying to {replyTo.username} <button type="button" onClick={() => setReplyTo(null)}>×</button>
+          </p>
+        )}
+        <input name="message" placeholder={`Message as ${session.username}`} value={text} onInput={(e: any) => setText(e.target.value)} maxLength={4000} />
+        <button type="submit">Send</button>
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const [code, setCode] = useState<string | null>(new URLSearchParams(location.search).get("room"));
+  const [room, setRoom] = useState<Room | null>(null);
+  const [session, setSession] = useState<Session | null>(null);
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    if (!code) return setRoom(null);
+    history.replaceState(null, "", `?room=${code}`);
+    api.room(code).then(
+      (r) => (setRoom(r), setSession(savedSession(r.code))),
+      (e) => (setError(errorText(e)), setCode(null)),
+    );
+  }, [code]);
+
+  const leave = () => (history.replaceState(null, "", "/"), setCode(null), setSession(null));
+  if (!code || !room) return (<div>{error && <p class="error">{error}</p>}<Home open={setCode} /></div>);
+  if (!session) return <JoinForm room={room} joined={setSession} />;
+  return <ChatRoom room={room} session={session} leave={leave} />;
+}
+
+render(<App />, document.getElementById("app")!);
