@@ -166,6 +166,16 @@ export class ChatPopApi {
     return this.request<{ ban: unknown }>("POST", `/api/chats/${code}/bans/`, { session_token: hostSessionToken, ...target });
   }
 
+  /** Buys a back-room seat (402 with a client_secret when the payment needs the client). */
+  joinBackroom(code: string, sessionToken: string, idempotencyKey = newId()) {
+    return this.request<{ transaction: unknown; client_secret?: string }>(
+      "POST",
+      `/api/chats/${code}/backroom/join/`,
+      { session_token: sessionToken },
+      { "Idempotency-Key": idempotencyKey },
+    );
+  }
+
   backroom(code: string, sessionToken?: string) {
     return this.request<{ backroom: { enabled: boolean; price_cents: number | null; seats_left: number; is_member?: boolean } }>(
       "GET",

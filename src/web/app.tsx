@@ -123,6 +123,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
   const [channel, setChannel] = useState<"main" | "backroom">("main");
   const [inBackroom, setInBackroom] = useState(false);
+  const [backroomPrice, setBackroomPrice] = useState<number | null>(null);
   const [notice, setNotice] = useState("");
   const conn = useRef<RoomConnection | null>(null);
   const list = useRef<HTMLDivElement | null>(null);
@@ -141,6 +142,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
       if (channel === "main") {
         const bk = await api.backroom(room.code, session.session_token).catch(() => null);
         setInBackroom(Boolean(bk?.backroom.is_member));
+        setBackroomPrice(bk?.backroom.enabled && bk.backroom.seats_left > 0 ? bk.backroom.price_cents : null);
       }
       connection = new RoomConnection({ baseUrl: "", code: room.code, sessionToken: session.session_token, lastSeq: page.messages.at(-1)?.seq ?? 0 });
       conn.current = connection;
@@ -200,6 +202,11 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
       <nav class="tabs">
         <button class={channel === "main" ? "active" : ""} onClick={() => setChannel("main")}>Room</button>
         {(inBackroom || session.is_host) && <button class={channel === "backroom" ? "active" : ""} onClick={() => setChannel("backroom")}>Back room</button>}
+        {!inBackroom && !session.is_host && backroomPrice !== null && (
+          <button onClick={act(async () => (await api.joinBackroom(room.code, session.session_token), setInBackroom(true)))}>
+            Join the back room (${(backroomPrice / 100).toFixed(2)})
+          </button>
+        )}
       </nav>
       {notice && <p class="notice" role="status" onClick={() => setNotice("")}>{notice}</p>}
       <div class="messages" ref={list} onScroll={(e: any) => e.target.scrollTop < 40 && void loadOlder()} data-testid="messages">
