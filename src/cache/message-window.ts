@@ -5,6 +5,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { PublicMessage } from "../domain/message";
 import type { Channel } from "../domain/message";
+import { positiveSetting } from "../domain/settings";
 import { pinnedKey, reactionsKey, windowKey } from "./keys";
 
 export interface WindowSettings {
@@ -13,13 +14,9 @@ export interface WindowSettings {
 }
 
 export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_CACHE_TTL_HOURS?: string }): WindowSettings {
-  const positive = (text: string | undefined, fallback: number) => {
-    const n = Number(text);
-    return Number.isFinite(n) && n > 0 ? n : fallback;
-  };
   return {
-    maxCount: Math.floor(positive(env.MESSAGE_CACHE_MAX_COUNT, 500)),
-    ttlSeconds: Math.round(positive(env.MESSAGE_CACHE_TTL_HOURS, 24) * 3600),
+    maxCount: Math.floor(positiveSetting(env.MESSAGE_CACHE_MAX_COUNT, 500)),
+    ttlSeconds: Math.round(positiveSetting(env.MESSAGE_CACHE_TTL_HOURS, 24) * 3600),
   };
 }
 

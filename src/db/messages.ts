@@ -32,6 +32,13 @@ type MessageWithReply = {
   [K in keyof typeof messageWithReply]: (typeof messageWithReply)[K]["_"]["data"] | null;
 };
 
+/** Messages with their reply's parent joined: the one query shape every public message comes from. */
+const selectWithReply = (db: Db) => db.select(messageWithReply).from(messages).leftJoin(parent, eq(messages.replyToId, parent.id));
+
+/** Live (not deleted) messages of one channel of a room. */
+const liveIn = (roomId: string, channel: Channel) =>
+  and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel), eq(messages.isDeleted, false));
+
 function present(chatCode: string, row: MessageWithReply, reactions: ReactionCount[] = []): PublicMessage {
   // A deleted parent is still named, but what it said is withheld.
   const reply: ReplySnapshot | null = row.replyId
@@ -52,15 +59,10 @@ export async function historyPage(
   room: { id: string; code: string },
   opts: { limit: number; beforeSeq: number | null; channel?: Channel },
 ): Promise<{ messages: PublicMessage[]; hasMore: boolean }> {
-  const rows = await db
-    .select(messageWithReply)
-    .from(messages)
-    .leftJoin(parent, eq(messages.replyToId, parent.id))
+  const rows = await selectWithReply(db)
     .where(
       and(
-        eq(messages.chatRoomId, room.id),
-        eq(messages.channel, opts.channel ?? "main"),
-        eq(messages.isDeleted, false),
+        liveIn(room.id, opts.channel ?? "main"),
         opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq),
       ),
     )
@@ -72,18 +74,9 @@ export async function historyPage(
 
 /** Active pins of the main room, the highest amount first (then the one that ends last). */
 export async function activePins(db: Db, room: { id: string; code: string }): Promise<PublicMessage[]> {
-  const rows = await db
-    .select(messageWithReply)
-    .from(messages)
-    .leftJoin(parent, eq(messages.replyToId, parent.id))
+  const rows = await selectWithReply(db)
     .where(
-      and(
-        eq(messages.chatRoomId, room.id),
-        eq(messages.channel, "main"),
-        eq(messages.isPinned, true),
-        eq(messages.isDeleted, false),
-        gt(messages.pinnedUntil, sql`now()`),
-      ),
+      and(liveIn(room.id, "main"), eq(messages.isPinned, true), gt(messages.pinnedUntil, sql`now()`)),
     )
     .orderBy(desc(messages.pinAmountCents), desc(messages.pinnedUntil));
   return presentAll(db, room.code, rows);
@@ -151,10 +144,7 @@ export async function markDeleted(db: Db, id: string): Promise<boolean> {
 
 /** The live replies to a message, as the window holds them (reactions live in their own hashes). */
 export async function repliesTo(db: Db, chatCode: string, id: string): Promise<PublicMessage[]> {
-  const rows = await db
-    .select(messageWithReply)
-    .from(messages)
-    .leftJoin(parent, eq(messages.replyToId, parent.id))
+  const rows = await selectWithReply(db)
     .where(and(eq(messages.replyToId, id), eq(messages.isDeleted, false)))
     .orderBy(messages.seq);
   return rows.map((r) => present(chatCode, r));
@@ -162,7 +152,7 @@ export async function repliesTo(db: Db, chatCode: string, id: string): Promise<P
 
 /** One message as the API shows it (with its reply snapshot and reaction counts). */
 export async function publicMessage(db: Db, chatCode: string, id: string): Promise<PublicMessage | null> {
-  const rows = await db.select(messageWithReply).from(messages).leftJoin(parent, eq(messages.replyToId, parent.id)).where(eq(messages.id, id));
+  const rows = await selectWithReply(db).where(eq(messages.id, id));
   const [message] = await presentAll(db, chatCode, rows);
   return message ?? null;
 }
@@ -201,17 +191,9 @@ export async function messagesAfter(
   room: { id: string; code: string },
   opts: { afterSeq: number; limit: number; channel: Channel },
 ): Promise<PublicMessage[]> {
-  const rows = await db
-    .select(messageWithReply)
-    .from(messages)
-    .leftJoin(parent, eq(messages.replyToId, parent.id))
+  const rows = await selectWithReply(db)
     .where(
-      and(
-        eq(messages.chatRoomId, room.id),
-        eq(messages.channel, opts.channel),
-        eq(messages.isDeleted, false),
-        gt(messages.seq, opts.afterSeq),
-      ),
+      and(liveIn(room.id, opts.channel), gt(messages.seq, opts.afterSeq)),
     )
     .orderBy(messages.seq)
     .limit(opts.limit);

@@ -2,6 +2,8 @@
 // $2 → 15, $5 → 20, $10 → 30, $15 → 45, $20 → 60, then every $5 up to $200
 // adds 15 minutes. An amount between tiers buys the lower tier's time.
 
+import { positiveSetting } from "./settings";
+
 export const CURRENCY = "usd";
 
 interface Tier {
@@ -48,8 +50,7 @@ export function pinSeconds(cents: number, secondsPerMinute = 60): number {
 
 /** PIN_SECONDS_PER_MINUTE as a number: 60 unless a positive override is set. */
 export function pinClock(setting: string | undefined): number {
-  const n = Number(setting);
-  return setting && Number.isFinite(n) && n > 0 ? n : 60;
+  return positiveSetting(setting, 60);
 }
 
 /**

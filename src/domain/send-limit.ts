@@ -2,6 +2,8 @@
 // A send over the limit is refused; a connection that keeps sending into a
 // closed bucket (ABUSE_REFUSALS refusals within ABUSE_WINDOW_MS) is abusive
 // and gets closed with 1008.
+import { positiveSetting } from "./settings";
+
 export const ABUSE_WINDOW_MS = 10_000;
 
 export interface SendLimitSettings {
@@ -10,11 +12,7 @@ export interface SendLimitSettings {
 }
 
 export function sendLimitSettings(env: { SEND_BURST?: string; SEND_PER_SECOND?: string }): SendLimitSettings {
-  const positive = (text: string | undefined, fallback: number) => {
-    const n = Number(text);
-    return text && Number.isFinite(n) && n > 0 ? n : fallback;
-  };
-  return { burst: positive(env.SEND_BURST, 20), perSecond: positive(env.SEND_PER_SECOND, 5) };
+  return { burst: positiveSetting(env.SEND_BURST, 20), perSecond: positiveSetting(env.SEND_PER_SECOND, 5) };
 }
 
 export class SendLimiter {

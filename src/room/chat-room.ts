@@ -26,6 +26,7 @@ import type { Channel, PublicMessage } from "../domain/message";
 import { sendBacklog } from "./resume";
 import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
+import { positiveSetting } from "../domain/settings";
 import { RoomDb } from "./room-db";
 import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
 
@@ -263,9 +264,8 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Why a new socket cannot stay (the room or this address has too many), or null. */
   private socketCapReached(ipTag: string): string | null {
-    const cap = (text: string | undefined, fallback: number) => (Number(text) > 0 ? Number(text) : fallback);
-    if (this.ctx.getWebSockets().length > cap(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
-    if (this.ctx.getWebSockets(ipTag).length > cap(this.env.MAX_SOCKETS_PER_IP, 50)) return "too many connections from your address";
+    if (this.ctx.getWebSockets().length > positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
+    if (this.ctx.getWebSockets(ipTag).length > positiveSetting(this.env.MAX_SOCKETS_PER_IP, 50)) return "too many connections from your address";
     return null;
   }
 
@@ -359,7 +359,7 @@ export class ChatRoom extends DurableObject<Env> {
         db: this.db,
         redis: redisClient(this.env),
         window: windowSettings(this.env),
-        maxBatch: Number(this.env.WRITE_BATCH_MAX) > 0 ? Math.floor(Number(this.env.WRITE_BATCH_MAX)) : WRITE_BATCH_MAX,
+        maxBatch: Math.floor(positiveSetting(this.env.WRITE_BATCH_MAX, WRITE_BATCH_MAX)),
         cacheHealth: this.cacheHealth,
         broadcast: (deliveries) => this.broadcast(channel, deliveries),
       });
