@@ -33,6 +33,9 @@ export interface ErrorBody {
 export const dbUnavailable = () =>
   new ApiError(503, "DB_UNAVAILABLE", "The database is unavailable right now; try again in a few seconds.");
 
+export const messageNotFound = () =>
+  new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
+
 /** A failed zod parse as a 400, naming each bad field. */
 export function validationError(error: z.ZodError): ApiError {
   const fields = error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));

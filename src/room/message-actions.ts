@@ -2,7 +2,7 @@
 // Postgres first (the truth), then the Redis caches, then tell the room.
 // The room runs them one at a time, so cached counts follow Postgres' order.
 import type { Redis } from "@upstash/redis/cloudflare";
-import { ApiError } from "../errors";
+import { ApiError, messageNotFound } from "../errors";
 import type { SessionClaims } from "../domain/tokens";
 import type { ReactionCount } from "../domain/reactions";
 import { liveMessage, markDeleted, repliesTo } from "../db/messages";
@@ -23,8 +23,6 @@ export interface ActionDeps {
   /** Whether the participant may see back-room messages (members and the host). */
   inBackroom(claims: SessionClaims): Promise<boolean>;
 }
-
-const messageNotFound = () => new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
 
 export interface ReactionResult {
   message_id: string;

@@ -6,7 +6,8 @@
 // the test provider, by webhook with Stripe), its effect, applied exactly once.
 import type { Redis } from "@upstash/redis/cloudflare";
 import { and, eq } from "drizzle-orm";
-import { ApiError } from "../errors";
+import { ApiError, messageNotFound } from "../errors";
+import type { Db } from "../db/client";
 import type { PublicMessage } from "../domain/message";
 import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds } from "../domain/pricing";
 import type { SessionClaims } from "../domain/tokens";
@@ -135,13 +136,11 @@ async function outcomeOf(deps: PurchaseDeps, tx: TransactionRow): Promise<Purcha
 }
 
 /** The rules a purchase must pass before any money moves; answers the amount to charge. */
-async function checkOrder(conn: Parameters<Parameters<RoomDb["run"]>[0]>[0], deps: PurchaseDeps, claims: SessionClaims, order: PurchaseOrder): Promise<number> {
+async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, order: PurchaseOrder): Promise<number> {
   switch (order.type) {
     case "pin": {
       const message = await liveMessage(conn, deps.roomId, order.messageId!);
-      if (!message || message.channel !== "main") {
-        throw new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
-      }
+      if (!message || message.channel !== "main") throw messageNotFound();
       const amount = order.amountCents!;
       if (!(await isPinActive(conn, message.id))) {
         const minimum = minimumToOutbid(await topPinAmount(conn, deps.roomId, message.id));

@@ -2,7 +2,7 @@
 // room's Durable Object exactly like a WebSocket send.
 import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError } from "../errors";
+import { ApiError, messageNotFound } from "../errors";
 import { decodeCursor, encodeCursor } from "../domain/cursor";
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from "../domain/limits";
 import { activePins, historyPage } from "../db/messages";
@@ -44,10 +44,8 @@ export const reactBody = z.object({
 export const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
 
 /** The message id of the path, or the 404 an unknown id gets anyway. */
-function messageIdOf(raw: string): string {
-  if (!messageIdParam.safeParse(raw).success) {
-    throw new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
-  }
+export function messageIdOf(raw: string): string {
+  if (!messageIdParam.safeParse(raw).success) throw messageNotFound();
   return raw;
 }
 
@@ -115,9 +113,7 @@ export const messageRoutes = new Hono<AppEnv>()
     const room = await loadRoom(db, c.req.param("code"));
     if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
     const id = messageIdOf(c.req.param("id"));
-    if (!(await liveMessage(db, room.id, id))) {
-      throw new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
-    }
+    if (!(await liveMessage(db, room.id, id))) throw messageNotFound();
     const redis = redisClient(c.env);
     let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
     if (reactions === null) {

@@ -17,6 +17,7 @@ import { paymentProvider } from "../payments/provider";
 import { verifyStripeWebhook } from "../payments/stripe-provider";
 import type { PurchaseOrder, PurchaseOutcome } from "../room/purchases";
 import { unwrap } from "../room/result";
+import { messageIdOf } from "./messages";
 import { logEvent } from "../log";
 
 export const paidBody = z.object({
@@ -41,8 +42,6 @@ function amountOf(raw: unknown, min: number, max: number): number {
   return raw as number;
 }
 
-const messageIdParam = z.uuid();
-
 /** 200 when the money moved and the effect applied; 402 when the client must finish the payment. */
 function answer(c: Context<AppEnv>, outcome: PurchaseOutcome) {
   if (outcome.status === "pending") return c.json({ transaction: outcome.transaction, client_secret: outcome.clientSecret }, 402);
@@ -65,10 +64,7 @@ async function buy(c: Context<AppEnv>, token: string | undefined, order: Omit<Pu
 export const paidRoutes = new Hono<AppEnv>()
   .post("/:code/messages/:id/pin", jsonBody(paidBody), async (c) => {
     const body = c.req.valid("json");
-    const id = c.req.param("id");
-    if (!messageIdParam.safeParse(id).success) {
-      throw new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
-    }
+    const id = messageIdOf(c.req.param("id"));
     const amount = amountOf(body.amount_cents, PIN_MIN_CENTS, PIN_MAX_CENTS);
     return buy(c, body.session_token, { type: "pin", amountCents: amount, messageId: id });
   })
