@@ -37,4 +37,23 @@ export class CacheHealth {
   repaired(): void {
     this.stale = false;
   }
+
+  /**
+   * Runs a cache write while Redis is usable. A write skipped during the
+   * pause, or one that fails, marks Redis stale (a failure also starts the
+   * pause); the error goes to `onError` for the caller's log line, never up:
+   * Postgres already has the change.
+   */
+  async write(fn: () => Promise<void>, onError: (e: unknown) => void): Promise<void> {
+    if (!this.usable()) {
+      this.stale = true;
+      return;
+    }
+    try {
+      await fn();
+    } catch (e) {
+      this.failed();
+      onError(e);
+    }
+  }
 }

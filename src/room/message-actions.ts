@@ -69,15 +69,6 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
 }
 
 /** Postgres has the change; a cache that could not follow is marked stale and rebuilt at the next send. */
-async function cacheSafely(deps: ActionDeps, event: string, fn: () => Promise<void>) {
-  if (!deps.cacheHealth.usable()) {
-    deps.cacheHealth.stale = true;
-    return;
-  }
-  try {
-    await fn();
-  } catch (e) {
-    deps.cacheHealth.failed();
-    logEvent(event, { room: deps.chatCode, error: errorText(e) });
-  }
+function cacheSafely(deps: ActionDeps, event: string, fn: () => Promise<void>) {
+  return deps.cacheHealth.write(fn, (e) => logEvent(event, { room: deps.chatCode, error: errorText(e) }));
 }

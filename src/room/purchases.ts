@@ -198,13 +198,10 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
   const { row, pin } = done;
   logEvent("payment_completed", { room: deps.chatCode, transaction: row.id, type: row.type });
   if (pin) {
-    try {
-      if (!deps.cacheHealth.usable()) deps.cacheHealth.stale = true;
-      else await cachePin(deps.redis, deps.chatCode, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds);
-    } catch (e) {
-      deps.cacheHealth.failed();
-      logEvent("pin_cache_failed", { room: deps.chatCode, error: errorText(e) });
-    }
+    await deps.cacheHealth.write(
+      () => cachePin(deps.redis, deps.chatCode, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds),
+      (e) => logEvent("pin_cache_failed", { room: deps.chatCode, error: errorText(e) }),
+    );
     const message = await deps.db.run((conn) => publicMessage(conn, deps.chatCode, row.messageId!));
     if (message) deps.broadcast(JSON.stringify({ type: "pinned", message }));
     await deps.pinEndsAt(pin.pinnedUntil.getTime());

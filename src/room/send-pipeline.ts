@@ -220,24 +220,20 @@ export class SendPipeline {
    */
   private async cache(roomId: string, messages: PublicMessage[]) {
     const { cacheHealth: health, chatCode } = this.deps;
-    if (!health.usable()) {
-      health.stale = true;
-      return;
-    }
-    try {
-      if (health.stale) {
-        const report = await this.deps.db.run((conn) =>
-          rebuildRoomCache(conn, this.deps.redis, { id: roomId, code: chatCode }, this.deps.window),
-        );
-        health.repaired();
-        logEvent("cache_rebuilt", { room: chatCode, messages: report.windows.reduce((n, w) => n + w.after, 0) });
-      } else {
-        await appendToWindow(this.deps.redis, chatCode, this.deps.channel, messages, this.deps.window);
-      }
-    } catch (e) {
-      health.failed();
-      logEvent("cache_write_failed", { room: chatCode, count: messages.length, error: errorText(e) });
-    }
+    await health.write(
+      async () => {
+        if (health.stale) {
+          const report = await this.deps.db.run((conn) =>
+            rebuildRoomCache(conn, this.deps.redis, { id: roomId, code: chatCode }, this.deps.window),
+          );
+          health.repaired();
+          logEvent("cache_rebuilt", { room: chatCode, messages: report.windows.reduce((n, w) => n + w.after, 0) });
+        } else {
+          await appendToWindow(this.deps.redis, chatCode, this.deps.channel, messages, this.deps.window);
+        }
+      },
+      (e) => logEvent("cache_write_failed", { room: chatCode, count: messages.length, error: errorText(e) }),
+    );
   }
 
   private async allStored(rows: NewMessageRow[]): Promise<boolean> {
