@@ -139,19 +139,19 @@ export class SendPipeline {
     type Accepted = { pending: Pending; row: NewMessageRow; message: PublicMessage };
     const accepted: Accepted[] = [];
     // Retries (same participant, same client_id) are stored once: they get the first copy back.
-    const retries: { pending: Pending; message: () => PublicMessage }[] = [];
+    const retries: { pending: Pending; message: PublicMessage }[] = [];
     const firstOfKey = new Map<string, Accepted>();
     let next = seq;
     for (const p of batch) {
       const key = keyOf(p);
       const stored = key ? earlier.get(key) : undefined;
       if (stored) {
-        retries.push({ pending: p, message: () => stored });
+        retries.push({ pending: p, message: stored });
         continue;
       }
       const sibling = key ? firstOfKey.get(key) : undefined;
       if (sibling) {
-        retries.push({ pending: p, message: () => sibling.message });
+        retries.push({ pending: p, message: sibling.message });
         continue;
       }
       const replyTo = p.input.reply_to_id ? targets.get(p.input.reply_to_id) ?? null : null;
@@ -198,13 +198,17 @@ export class SendPipeline {
       await this.cache(roomId, accepted.map((a) => a.message));
     }
 
-    const deliveries: Delivery[] = [
-      ...accepted.map((a) => ({ message: a.message, clientId: a.pending.input.client_id ?? null, origin: a.pending.origin })),
-      ...retries.map((r) => ({ message: r.message(), clientId: r.pending.input.client_id!, origin: r.pending.origin, onlyToOrigin: true })),
-    ];
-    this.deps.broadcast(deliveries);
-    for (const a of [...accepted.map((a) => ({ pending: a.pending, message: a.message })), ...retries.map((r) => ({ pending: r.pending, message: r.message() }))]) {
-      a.pending.resolve(done(a.pending.input.client_id ? { ...a.message, client_id: a.pending.input.client_id } : a.message));
+    const answered = [...accepted.map((a) => ({ pending: a.pending, message: a.message, retry: false })), ...retries.map((r) => ({ ...r, retry: true }))];
+    this.deps.broadcast(
+      answered.map(({ pending, message, retry }) => ({
+        message,
+        clientId: pending.input.client_id ?? null,
+        origin: pending.origin,
+        ...(retry ? { onlyToOrigin: true } : {}),
+      })),
+    );
+    for (const { pending, message } of answered) {
+      pending.resolve(done(pending.input.client_id ? { ...message, client_id: pending.input.client_id } : message));
     }
     if (accepted.length > 0) {
       logEvent("messages_stored", { room: chatCode, count: accepted.length, last_seq: next, ms: Date.now() - started });
