@@ -9,7 +9,8 @@ import { isDbUnavailable } from "../db/client";
 import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
 import { redisClient } from "../cache/redis";
-import { windowSettings } from "../cache/message-window";
+import { windowSettings, type WindowSettings } from "../cache/message-window";
+import type { Redis } from "@upstash/redis/cloudflare";
 import { errorText, logEvent } from "../log";
 import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "./message-actions";
@@ -52,6 +53,8 @@ interface SocketState {
 
 export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
+  private readonly redis: Redis;
+  private readonly window: WindowSettings;
   private readonly bans: RoomBans;
   private readonly presence: Presence;
   private readonly cacheHealth: CacheHealth;
@@ -68,6 +71,8 @@ export class ChatRoom extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new RoomDb(env);
+    this.redis = redisClient(env);
+    this.window = windowSettings(env);
     this.bans = new RoomBans(this.db);
     this.backroom = new RoomBackroom(this.db);
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale));
@@ -186,7 +191,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (!room) return;
     const ended = await this.db.run((conn) => expirePins(conn, room.id));
     if (ended.length > 0) {
-      await uncachePins(redisClient(this.env), room.code, ended).catch((e) =>
+      await uncachePins(this.redis, room.code, ended).catch((e) =>
         logEvent("pin_cache_failed", { room: room.code, error: errorText(e) }),
       );
       for (const id of ended) this.sendToAll(JSON.stringify({ type: "unpinned", message_id: id }));
@@ -221,13 +226,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     if (kicked > 0) this.presence.changed();
     logEvent("ban_enforced", { room: order.roomCode, participations: order.participationIds.length, kicked });
-    if (order.announcement) {
-      await this.pipeline(order.roomCode).submit(systemAuthor(order.roomId), {
-        message: order.announcement,
-        reply_to_id: null,
-        client_id: null,
-      });
-    }
+    if (order.announcement) await this.postSystemMessage(order.roomCode, order.roomId, order.announcement);
     return { kicked };
   }
 
@@ -279,7 +278,7 @@ export class ChatRoom extends DurableObject<Env> {
     };
     try {
       const source = await sendBacklog(
-        { room: { id: claims.roomId, code: claims.roomCode }, db: this.db, redis: redisClient(this.env), cacheHealth: this.cacheHealth },
+        { room: { id: claims.roomId, code: claims.roomCode }, db: this.db, redis: this.redis, cacheHealth: this.cacheHealth },
         afterSeq,
         send,
       );
@@ -303,8 +302,8 @@ export class ChatRoom extends DurableObject<Env> {
     const deps: ActionDeps = {
       chatCode: claims.roomCode,
       db: this.db,
-      redis: redisClient(this.env),
-      window: windowSettings(this.env),
+      redis: this.redis,
+      window: this.window,
       cacheHealth: this.cacheHealth,
       broadcast: (frame) => this.sendToAll(frame),
       inBackroom: (who) => this.backroom.admits(who),
@@ -357,8 +356,8 @@ export class ChatRoom extends DurableObject<Env> {
         chatCode,
         channel,
         db: this.db,
-        redis: redisClient(this.env),
-        window: windowSettings(this.env),
+        redis: this.redis,
+        window: this.window,
         maxBatch: Math.floor(positiveSetting(this.env.WRITE_BATCH_MAX, WRITE_BATCH_MAX)),
         cacheHealth: this.cacheHealth,
         broadcast: (deliveries) => this.broadcast(channel, deliveries),
@@ -368,21 +367,24 @@ export class ChatRoom extends DurableObject<Env> {
     return found;
   }
 
+  /** A room event told as a system message, through the same pipeline as every send. */
+  private async postSystemMessage(roomCode: string, roomId: string, text: string) {
+    const result = await this.pipeline(roomCode).submit(systemAuthor(roomId), { message: text, reply_to_id: null, client_id: null });
+    if (!result.ok) logEvent("system_message_failed", { room: roomCode, code: result.error.code });
+  }
+
   private purchaseDeps(roomCode: string, roomId: string): PurchaseDeps {
     return {
       chatCode: roomCode,
       roomId,
       db: this.db,
-      redis: redisClient(this.env),
-      window: windowSettings(this.env),
+      redis: this.redis,
+      window: this.window,
       cacheHealth: this.cacheHealth,
       pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
       provider: () => paymentProvider(this.env),
       broadcast: (frame) => this.sendToAll(frame),
-      postSystemMessage: async (text) => {
-        const result = await this.pipeline(roomCode).submit(systemAuthor(roomId), { message: text, reply_to_id: null, client_id: null });
-        if (!result.ok) logEvent("system_message_failed", { room: roomCode, code: result.error.code });
-      },
+      postSystemMessage: (text) => this.postSystemMessage(roomCode, roomId, text),
       pinEndsAt: async (untilMs) => {
         await this.ctx.storage.put(PIN_ALARM_ROOM, { code: roomCode, id: roomId });
         const current = await this.ctx.storage.getAlarm();
