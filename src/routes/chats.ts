@@ -9,7 +9,7 @@ import { hashSecret, verifySecret } from "../domain/passwords";
 import { newRoomCode } from "../domain/room-code";
 import { signSessionToken } from "../domain/tokens";
 import { describeUsernameProblem, usernameKey, usernameProblem } from "../domain/usernames";
-import { isUniqueViolation, pgErrorConstraint } from "../db/client";
+import { isUniqueViolation, pgErrorConstraint, type Db } from "../db/client";
 import { loadRoom, publicRoom, type RoomWithHost } from "../db/rooms";
 import { activeBanFor } from "../db/bans";
 import {
@@ -89,6 +89,15 @@ function identityOf(auth: Authenticated | null, fingerprint: string | undefined)
   return { fingerprint };
 }
 
+/** Whether a logged-in caller would chat under their own reserved username (the verified badge). */
+const ownsReservedName = (auth: Authenticated | null, name: string) =>
+  auth !== null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
+
+/** A logged-in caller may not chat under a name another account reserved. */
+async function reservedForSomeoneElse(db: Db, auth: Authenticated | null, name: string): Promise<boolean> {
+  return auth !== null && !ownsReservedName(auth, name) && (await reservedByOtherUser(db, name, auth.user.id));
+}
+
 const bannedError = (ban: ChatBanRow) =>
   new ApiError(403, "BANNED", "You are banned from this room.", {
     reason: ban.reason || null,
@@ -139,7 +148,7 @@ export const chatRoutes = new Hono<AppEnv>()
     // The subjects a ban may cover: the person as they come now, and their stored participation.
     const asNow = {
       username: body.username,
-      usernameIsReserved: auth !== null && usernameKey(body.username) === usernameKey(auth.user.reservedUsername),
+      usernameIsReserved: ownsReservedName(auth, body.username),
       fingerprint: body.fingerprint ?? null,
       ipAddress: ipKey,
       userId: auth?.user.id ?? null,
@@ -153,7 +162,7 @@ export const chatRoutes = new Hono<AppEnv>()
       await touchParticipation(db, participation.id);
     } else {
       checkUsername(body.username);
-      if (auth && !asNow.usernameIsReserved && (await reservedByOtherUser(db, body.username, auth.user.id))) {
+      if (await reservedForSomeoneElse(db, auth, body.username)) {
         throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
       }
       const ban = isHost ? null : await activeBanFor(db, room.id, [asNow]);
@@ -230,11 +239,8 @@ export const chatRoutes = new Hono<AppEnv>()
         ? answer()
         : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
     }
-    const reserved = auth !== null && usernameKey(body.username) === usernameKey(auth.user.reservedUsername);
-    if (auth && !reserved && (await reservedByOtherUser(db, body.username, auth.user.id))) {
-      return answer("That username is reserved by another account.");
-    }
-    const subject = { username: body.username, usernameIsReserved: reserved, fingerprint: null, ipAddress: null, userId: null };
+    if (await reservedForSomeoneElse(db, auth, body.username)) return answer("That username is reserved by another account.");
+    const subject = { username: body.username, usernameIsReserved: ownsReservedName(auth, body.username), fingerprint: null, ipAddress: null, userId: null };
     if (await activeBanFor(db, room.id, [subject])) return answer("That username is banned in this room.");
     if (await usernameHeld(db, room.id, body.username, who ?? { fingerprint: "" })) {
       return answer("That username is taken in this room.");
