@@ -65,6 +65,15 @@ export async function markRefunded(db: Db, id: string): Promise<TransactionRow |
   return row ?? null;
 }
 
+/** Whether the participation holds a back-room seat (the host needs none). */
+export async function hasBackroomSeat(db: Db, roomId: string, participationId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: backroomMembers.id })
+    .from(backroomMembers)
+    .where(and(eq(backroomMembers.chatRoomId, roomId), eq(backroomMembers.participationId, participationId)));
+  return row !== undefined;
+}
+
 /** Seats held in the back room: members, plus purchases still waiting on the provider (for 30 minutes). */
 export async function backroomSeatsTaken(db: Db, roomId: string): Promise<number> {
   const [members] = await db.select({ n: count() }).from(backroomMembers).where(eq(backroomMembers.chatRoomId, roomId));

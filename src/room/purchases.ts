@@ -5,7 +5,7 @@
 // a payment at the provider, then, once the payment completes (at once with
 // the test provider, by webhook with Stripe), its effect, applied exactly once.
 import type { Redis } from "@upstash/redis/cloudflare";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { ApiError, messageNotFound } from "../errors";
 import type { Db } from "../db/client";
 import type { PublicMessage } from "../domain/message";
@@ -16,6 +16,7 @@ import { applyPin, isPinActive, topPinAmount } from "../db/pins";
 import { backroomMembers, chatRooms, participations, type TransactionRow } from "../db/schema";
 import {
   backroomSeatsTaken,
+  hasBackroomSeat,
   findByIdempotencyKey,
   findTransaction,
   insertPending,
@@ -161,11 +162,7 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
         throw new ApiError(409, "BACKROOM_DISABLED", "This room has no back room open right now.");
       }
       if (claims.isHost) throw new ApiError(409, "ALREADY_MEMBER", "The host is always in the back room.");
-      const [member] = await conn
-        .select({ id: backroomMembers.id })
-        .from(backroomMembers)
-        .where(and(eq(backroomMembers.chatRoomId, deps.roomId), eq(backroomMembers.participationId, claims.participationId)));
-      if (member) throw new ApiError(409, "ALREADY_MEMBER", "You are already in the back room.");
+      if (await hasBackroomSeat(conn, deps.roomId, claims.participationId)) throw new ApiError(409, "ALREADY_MEMBER", "You are already in the back room.");
       if ((await backroomSeatsTaken(conn, deps.roomId)) >= room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_FULL", "The back room is full.");
       }

@@ -2,15 +2,15 @@
 // participants buy a seat (POST …/backroom/join/, in payments.ts), and its
 // messages (sent with `channel: "backroom"`) are for members and the host only.
 import { Hono } from "hono";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { ApiError } from "../errors";
 import { BACKROOM_MAX_PRICE_CENTS, BACKROOM_MAX_SEATS, BACKROOM_MIN_PRICE_CENTS, CURRENCY } from "../domain/pricing";
 import type { SessionClaims } from "../domain/tokens";
 import type { Db } from "../db/client";
 import { loadRoom, type RoomWithHost } from "../db/rooms";
-import { backroomMembers, chatRooms } from "../db/schema";
-import { backroomSeatsTaken } from "../db/transactions";
+import { chatRooms } from "../db/schema";
+import { backroomSeatsTaken, hasBackroomSeat } from "../db/transactions";
 import { jsonBody, queryParams } from "../http/body";
 import type { AppEnv } from "../http/context";
 import { requireHostSession, requireSession, sessionTokenOf } from "../http/session";
@@ -39,14 +39,8 @@ export const settingsBody = z
     path: ["price_cents"],
   });
 
-async function isMember(db: Db, roomId: string, claims: SessionClaims): Promise<boolean> {
-  if (claims.isHost) return true;
-  const [row] = await db
-    .select({ id: backroomMembers.id })
-    .from(backroomMembers)
-    .where(and(eq(backroomMembers.chatRoomId, roomId), eq(backroomMembers.participationId, claims.participationId)));
-  return row !== undefined;
-}
+const isMember = async (db: Db, roomId: string, claims: SessionClaims) =>
+  claims.isHost || (await hasBackroomSeat(db, roomId, claims.participationId));
 
 async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null) {
   const taken = await backroomSeatsTaken(db, room.id);
