@@ -10,14 +10,13 @@
 // Loopback only. Goals are reported, never asserted.
 import { execSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { WebSocket } from "ws";
 import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
-import { startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
+import { freePort, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
 import { encodeCursor } from "../src/domain/cursor.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -45,14 +44,6 @@ const SAMPLES = quick ? 10 : Number(opt.samples);
 const log = (line: string) => console.log(`[bench] ${line}`);
 
 // ---- small helpers ----------------------------------------------------------
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 function pct(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -6,11 +6,10 @@
 // sent. Prints a report, writes it to bench/results/, and exits 1 on any loss,
 // duplicate, reordering or history mismatch.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnStack } from "../dev/spawn-stack.ts";
-import { startWranglerDev } from "../dev/wrangler-dev.ts";
+import { freePort, startWranglerDev } from "../dev/wrangler-dev.ts";
 
 const { values } = parseArgs({
   options: {
@@ -48,14 +47,6 @@ interface ClientState {
   errors: Map<string, number>; // error frame code → count
   reconnects: number;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 log(`starting the local stack and the Worker (loopback only)…`);
 const stack = await spawnStack();

@@ -1,9 +1,19 @@
 // Runs the Worker with `wrangler dev` against given bindings: used by
 // `npm run dev` and by the tests that drive the Worker from Node (the CLI tests).
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/** A loopback port free right now, for a server about to start. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 
 export interface WranglerDev {
   url: string;

@@ -1,18 +1,11 @@
 // The Worker in wrangler dev, for Node-side tests: started on a free port with
 // the local stack's bindings (plus any vars a test needs), driven over HTTP.
-import { createServer } from "node:net";
 import { inject } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../../dev/wrangler-dev.ts";
+import { freePort, startWranglerDev, type WranglerDev } from "../../dev/wrangler-dev.ts";
+
+export { freePort };
 
 export const stack = inject("stack");
-
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 export interface TestWorker {
   url: string;
