@@ -37,33 +37,22 @@ export async function recordAttempt(db: Db, id: string, providerPaymentId: strin
   await db.update(transactions).set({ providerPaymentId, clientSecret }).where(eq(transactions.id, id));
 }
 
+/** Moves a transaction from one status to the next; null when it was not in `from` (someone got there first). */
+async function transition(db: Db, id: string, from: TransactionRow["status"], set: Partial<typeof transactions.$inferInsert>): Promise<TransactionRow | null> {
+  const [row] = await db
+    .update(transactions)
+    .set(set)
+    .where(and(eq(transactions.id, id), eq(transactions.status, from)))
+    .returning();
+  return row ?? null;
+}
+
 /** pending → completed; null when it was not pending (already completed, failed or refunded). */
-export async function markCompleted(db: Db, id: string): Promise<TransactionRow | null> {
-  const [row] = await db
-    .update(transactions)
-    .set({ status: "completed", completedAt: new Date() })
-    .where(and(eq(transactions.id, id), eq(transactions.status, "pending")))
-    .returning();
-  return row ?? null;
-}
+export const markCompleted = (db: Db, id: string) => transition(db, id, "pending", { status: "completed", completedAt: new Date() });
 
-export async function markFailed(db: Db, id: string): Promise<TransactionRow | null> {
-  const [row] = await db
-    .update(transactions)
-    .set({ status: "failed" })
-    .where(and(eq(transactions.id, id), eq(transactions.status, "pending")))
-    .returning();
-  return row ?? null;
-}
+export const markFailed = (db: Db, id: string) => transition(db, id, "pending", { status: "failed" });
 
-export async function markRefunded(db: Db, id: string): Promise<TransactionRow | null> {
-  const [row] = await db
-    .update(transactions)
-    .set({ status: "refunded" })
-    .where(and(eq(transactions.id, id), eq(transactions.status, "completed")))
-    .returning();
-  return row ?? null;
-}
+export const markRefunded = (db: Db, id: string) => transition(db, id, "completed", { status: "refunded" });
 
 /** Whether the participation holds a back-room seat (the host needs none). */
 export async function hasBackroomSeat(db: Db, roomId: string, participationId: string): Promise<boolean> {
