@@ -1,7 +1,10 @@
 // Runs the Worker with `wrangler dev` against given bindings: used by
 // `npm run dev` and by the tests that drive the Worker from Node (the CLI tests).
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -26,9 +29,18 @@ export interface WranglerDev {
 export function startWranglerDev(opts: { port: number; vars: Record<string, string>; stdio?: StdioOptions; config?: string }): WranglerDev {
   const args = ["dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   if (opts.config) args.push("--config", opts.config);
-  for (const [k, v] of Object.entries(opts.vars)) args.push("--var", `${k}:${v}`);
-  // This Node (22, from the project) runs wrangler, whatever `node` is first on PATH.
-  const child = spawn(process.execPath, [`${root}/node_modules/wrangler/bin/wrangler.js`, ...args], { cwd: root, stdio: opts.stdio ?? "inherit", env: process.env });
+  // Settings and secrets go through a private env file, not `--var` arguments that `ps` would show.
+  // A developer's own .dev.vars comes last, so its secrets win over the defaults.
+  const varsDir = mkdtempSync(join(tmpdir(), "chatpop-dev-vars-"));
+  const varsFile = join(varsDir, "dev.env");
+  writeFileSync(varsFile, envFileText(opts.vars), { mode: 0o600 });
+  args.push("--env-file", varsFile);
+  if (existsSync(`${root}/.dev.vars`)) args.push("--env-file", `${root}/.dev.vars`);
+  // This Node (22, from the project) runs wrangler, whatever `node` is first on PATH. Offline, it must
+  // not try to download Cloudflare's Request.cf sample on every start (its built-in fallback is used).
+  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+  const child = spawn(process.execPath, [`${root}/node_modules/wrangler/bin/wrangler.js`, ...args], { cwd: root, stdio: opts.stdio ?? "inherit", env });
+  child.once("exit", () => rmSync(varsDir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${opts.port}`;
   const exited = new Promise<never>((_, reject) =>
     child.once("exit", (code) => reject(new Error(`wrangler dev exited (code ${code}) before the Worker was ready`))),
@@ -59,4 +71,14 @@ export function startWranglerDev(opts: { port: number; vars: Record<string, stri
       await gone;
     },
   };
+}
+
+/** KEY='value' lines: dotenv takes single-quoted values literally, so only ' and line breaks need refusing. */
+function envFileText(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => {
+      if (/['\r\n]/.test(v)) throw new Error(`${k} cannot contain a quote or a line break`);
+      return `${k}='${v}'\n`;
+    })
+    .join("");
 }

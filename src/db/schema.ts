@@ -235,5 +235,4 @@ export type UserRow = typeof users.$inferSelect;
 export type ChatRoomRow = typeof chatRooms.$inferSelect;
 export type ParticipationRow = typeof participations.$inferSelect;
 export type ChatBanRow = typeof chatBans.$inferSelect;
-export type MessageRow = typeof messages.$inferSelect;
 export type NewMessageRow = typeof messages.$inferInsert;

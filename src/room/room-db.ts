@@ -10,8 +10,6 @@ export const ROOM_DB_IDLE_MS = 10_000;
 export class RoomDb {
   private conn: Promise<{ db: Db; client: Client }> | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
-  /** How many connections this room has opened: lets tests and logs see reuse. */
-  connectsOpened = 0;
 
   constructor(private readonly env: Env) {}
 
@@ -31,7 +29,6 @@ export class RoomDb {
 
   private async open(): Promise<Db> {
     if (!this.conn) {
-      this.connectsOpened++;
       const opening = connectClient(this.env).then((c) => {
         // A socket that dies between sends surfaces here, not as an unhandled error.
         c.client.on("error", () => this.conn === opening && this.drop());
