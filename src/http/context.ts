@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import type { Env } from "../env";
 import { requestDb, type Db } from "../db/client";
 
 export type AppEnv = { Bindings: Env; Variables: { db: () => Db } };

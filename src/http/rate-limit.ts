@@ -7,7 +7,6 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors";
 import { rateLimitRule, retryAfterSeconds, type RateLimitName } from "../domain/rate-limits";
 import { redisClient } from "../cache/redis";
-import type { Env } from "../env";
 import { errorText, logEvent } from "../log";
 import { requireClientIp } from "./client-ip";
 import type { AppEnv } from "./context";

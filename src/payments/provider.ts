@@ -3,7 +3,6 @@
 // in tests. A deploy without Stripe keys refuses payments unless test
 // payments were allowed on purpose (ALLOW_TEST_PAYMENTS = "true").
 import { ApiError } from "../errors";
-import type { Env } from "../env";
 import { stripeProvider } from "./stripe-provider";
 import { testProvider } from "./test-provider";
 

@@ -3,7 +3,6 @@
 // broadcasts what it stored. Read top to bottom it is the protocol:
 // connect, message, close; the write path lives in send-pipeline.ts.
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import { ApiError, dbUnavailable } from "../errors";
 import { isDbUnavailable } from "../db/client";
 import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";

@@ -3,7 +3,6 @@
 // Object awake), and re-opened once when a reused connection turns out dead.
 import type { Client } from "@neondatabase/serverless";
 import { connectClient, isDbUnavailable, type Db } from "../db/client";
-import type { Env } from "../env";
 
 export const ROOM_DB_IDLE_MS = 10_000;
 
