@@ -1,10 +1,10 @@
 import { defineConfig } from "drizzle-kit";
 
-// `npm run db:generate` writes migrations from src/db/schema.ts into drizzle/.
+// `npm run db:generate` writes migrations from src/platform/schema.ts into drizzle/.
 // `DATABASE_URL=… npm run db:migrate` applies them (to Neon in production).
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./src/db/schema.ts",
+  schema: "./src/platform/schema.ts",
   out: "./drizzle",
   dbCredentials: { url: process.env.DATABASE_URL ?? "" },
 });

@@ -7,12 +7,12 @@
 import { parseArgs } from "node:util";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
-import * as schema from "../db/schema";
-import type { Db } from "../db/client";
-import { loadRoom } from "../db/rooms";
+import * as schema from "../platform/schema";
+import type { Db } from "../platform/db";
+import { loadRoom } from "../features/rooms/queries";
 import { isRoomCode } from "../domain/room-code";
-import { windowSettings } from "../cache/message-window";
-import { rebuildRoomCache } from "../cache/rebuild";
+import { windowSettings } from "../features/messages/window";
+import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import { CliError, cliSettings, connectRedis, duration, runCli } from "./settings";
 
 const USAGE = "usage: npm run cache:rebuild -- --chat CODE";

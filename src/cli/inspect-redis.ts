@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import type { Redis } from "@upstash/redis";
 import { isRoomCode } from "../domain/room-code";
-import { backroomMessagesKey, messagesKey, pinnedKey, reactionsPattern } from "../cache/keys";
+import { backroomMessagesKey, messagesKey, pinnedKey, reactionsPattern } from "../platform/cache-keys";
 import { CliError, bytes, cliSettings, connectRedis, duration, runCli } from "./settings";
 
 const USAGE = "usage: npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]";

@@ -3,25 +3,25 @@
 // broadcasts what it stored. Read top to bottom it is the protocol:
 // connect, message, close; the write path lives in send-pipeline.ts.
 import { DurableObject } from "cloudflare:workers";
-import { ApiError, dbUnavailable } from "../errors";
-import { isDbUnavailable } from "../db/client";
+import { ApiError, dbUnavailable } from "../platform/errors";
+import { isDbUnavailable } from "../platform/db";
 import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
-import { redisClient } from "../cache/redis";
-import { windowSettings, type WindowSettings } from "../cache/message-window";
+import { redisClient } from "../platform/redis";
+import { windowSettings, type WindowSettings } from "../features/messages/window";
 import type { Redis } from "@upstash/redis/cloudflare";
-import { errorText, logEvent } from "../log";
+import { errorText, logEvent } from "../platform/log";
 import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
-import { deleteMessage, react, type ActionDeps, type ReactionResult } from "./message-actions";
+import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
 import { CacheHealth } from "./cache-health";
 import { asApiError, done, refused, type RoomResult } from "./result";
-import { RoomBans, bannedError, type BanOrder } from "./room-bans";
-import { RoomBackroom } from "./room-backroom";
-import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "./purchases";
-import { paymentProvider } from "../payments/provider";
-import { expirePins, nextPinEnd } from "../db/pins";
-import { uncachePins } from "../cache/pins";
+import { RoomBans, bannedError, type BanOrder } from "../features/moderation/room-bans";
+import { RoomBackroom } from "../features/backroom/room-backroom";
+import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
+import { paymentProvider } from "../features/payments/provider";
+import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
+import { uncachePins } from "../features/payments/pin-cache";
 import type { Channel, PublicMessage } from "../domain/message";
 import { sendBacklog } from "./resume";
 import { SendLimiter, sendLimitSettings } from "../domain/send-limit";

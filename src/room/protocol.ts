@@ -1,7 +1,7 @@
 // The WebSocket protocol: the client frames the room accepts, and the frames it sends.
 // The send fields are shared with POST …/messages/send/ so both paths validate alike.
 import { z } from "zod";
-import { ApiError, validationError } from "../errors";
+import { ApiError, validationError } from "../platform/errors";
 import { CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS } from "../domain/limits";
 import type { PublicMessage } from "../domain/message";
 

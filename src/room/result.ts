@@ -2,7 +2,7 @@
 // from the Durable Object to the Worker as itself, so refusals travel as data
 // and become an ApiError again on the Worker side (unwrap).
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../errors";
+import { ApiError } from "../platform/errors";
 
 export type RoomResult<T> =
   | { ok: true; value: T }

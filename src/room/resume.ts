@@ -6,9 +6,9 @@
 // skipping any the backlog already carried.
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { PublicMessage } from "../domain/message";
-import { lastSeq, messagesAfter } from "../db/messages";
-import { reactionCounts } from "../db/reactions";
-import { readWindow } from "../cache/message-window";
+import { lastSeq, messagesAfter } from "../features/messages/queries";
+import { reactionCounts } from "../features/messages/reaction-queries";
+import { readWindow } from "../features/messages/window";
 import type { CacheHealth } from "./cache-health";
 import type { RoomDb } from "./room-db";
 

@@ -6,16 +6,16 @@
 // order are the same. seq is assigned only when a batch is written, so a
 // batch that fails leaves no gap.
 import type { Redis } from "@upstash/redis/cloudflare";
-import { ApiError, dbUnavailable } from "../errors";
+import { ApiError, dbUnavailable } from "../platform/errors";
 import { toPublicMessage, type Channel, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
 import type { SessionClaims } from "../domain/tokens";
-import { isDbUnavailable, isUniqueViolation } from "../db/client";
-import { existingIds, insertMessages, lastSeq, replyTargets, retryKey, sentEarlier } from "../db/messages";
-import type { NewMessageRow } from "../db/schema";
-import { appendToWindow, type WindowSettings } from "../cache/message-window";
-import { rebuildRoomCache } from "../cache/rebuild";
+import { isDbUnavailable, isUniqueViolation } from "../platform/db";
+import { existingIds, insertMessages, lastSeq, replyTargets, retryKey, sentEarlier } from "../features/messages/queries";
+import type { NewMessageRow } from "../platform/schema";
+import { appendToWindow, type WindowSettings } from "../features/messages/window";
+import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import type { CacheHealth } from "./cache-health";
-import { errorText, logEvent } from "../log";
+import { errorText, logEvent } from "../platform/log";
 import type { SendInput } from "./protocol";
 import { done, refused, type RoomResult } from "./result";
 import type { RoomDb } from "./room-db";

@@ -6,7 +6,7 @@ import { isRoomCode, newRoomCode } from "../../src/domain/room-code";
 import { usernameProblem } from "../../src/domain/usernames";
 import { signSessionToken, signUserToken, verifySessionToken, verifyUserToken } from "../../src/domain/tokens";
 import { parseClientFrame } from "../../src/room/protocol";
-import { ApiError } from "../../src/errors";
+import { ApiError } from "../../src/platform/errors";
 import { clientIpKey } from "../../src/domain/client-ip";
 import { amountProblem, formatUsd, minimumToOutbid, pinClock, pinSeconds, pinTier } from "../../src/domain/pricing";
 import { emojiProblem, sortReactions } from "../../src/domain/reactions";

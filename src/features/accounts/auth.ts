@@ -1,0 +1,56 @@
+// Account authentication: a bearer JWT whose auth session is still live.
+import type { Context } from "hono";
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { ApiError } from "../../platform/errors";
+import { verifyUserToken } from "../../domain/tokens";
+import { authSessions, users, type UserRow } from "../../platform/schema";
+import type { AppEnv } from "../../platform/http/context";
+
+export interface Authenticated {
+  user: UserRow;
+  authSessionId: string;
+}
+
+export function bearerToken(c: Context<AppEnv>): string | null {
+  const header = c.req.header("Authorization");
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new ApiError(401, "INVALID_TOKEN", "The Authorization header must be `Bearer <token>`.");
+  return match[1]!;
+}
+
+/** The caller's account, or null when no bearer token was sent. A bad token is an error, never anonymous. */
+export async function optionalUser(c: Context<AppEnv>): Promise<Authenticated | null> {
+  const token = bearerToken(c);
+  if (token === null) return null;
+  const claims = await verifyUserToken(token, c.env.JWT_SECRET);
+  if (!claims) throw invalidToken();
+  const [row] = await c.var
+    .db()
+    .select({ user: users })
+    .from(authSessions)
+    .innerJoin(users, eq(users.id, authSessions.userId))
+    .where(
+      and(
+        eq(authSessions.id, claims.authSessionId),
+        eq(authSessions.userId, claims.userId),
+        isNull(authSessions.revokedAt),
+        gt(authSessions.expiresAt, new Date()),
+      ),
+    );
+  if (!row) throw invalidToken();
+  return { user: row.user, authSessionId: claims.authSessionId };
+}
+
+export async function requireUser(c: Context<AppEnv>): Promise<Authenticated> {
+  const auth = await optionalUser(c);
+  if (!auth) throw new ApiError(401, "AUTH_REQUIRED", "Log in first: send `Authorization: Bearer <token>`.");
+  return auth;
+}
+
+const invalidToken = () =>
+  new ApiError(401, "INVALID_TOKEN", "The token is invalid, expired or logged out; log in again.");
+
+export function publicUser(u: UserRow) {
+  return { id: u.id, email: u.email, reserved_username: u.reservedUsername, created_at: u.createdAt.toISOString() };
+}

@@ -1,0 +1,89 @@
+// Accounts: register, login, me, logout.
+import { Hono } from "hono";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { ApiError } from "../../platform/errors";
+import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
+import { USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
+import { describeUsernameProblem, usernameProblem } from "../../domain/usernames";
+import { isUniqueViolation, pgErrorConstraint, type Db } from "../../platform/db";
+import { authSessions, users, type UserRow } from "../../platform/schema";
+import { jsonBody } from "../../platform/http/body";
+import { publicUser, requireUser } from "./auth";
+import type { AppEnv } from "../../platform/http/context";
+import { rateLimit } from "../../platform/http/rate-limit";
+import { logEvent } from "../../platform/log";
+
+const email = z
+  .string({ error: "`email` must be a string." })
+  .trim()
+  .max(254, { error: "That email address is too long." })
+  .pipe(z.email({ error: "That is not a valid email address." }))
+  .transform((e) => e.toLowerCase());
+
+const password = z
+  .string({ error: "`password` must be a string." })
+  .min(8, { error: "Passwords need at least 8 characters." })
+  .max(128, { error: "Passwords can have at most 128 characters." });
+
+export const registerSchema = z.object({
+  email,
+  password,
+  reserved_username: z.string({ error: "`reserved_username` must be a string." }),
+});
+
+export const loginSchema = z.object({
+  email,
+  password: z.string({ error: "`password` must be a string." }).max(128, { error: "Wrong email or password." }),
+});
+
+async function issueToken(db: Db, user: UserRow, secret: string) {
+  const expiresAt = new Date(Date.now() + USER_TOKEN_TTL_SECONDS * 1000);
+  const [session] = await db.insert(authSessions).values({ userId: user.id, expiresAt }).returning({ id: authSessions.id });
+  return signUserToken({ userId: user.id, authSessionId: session!.id }, secret);
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .post("/register", rateLimit("register"), jsonBody(registerSchema), async (c) => {
+    const body = c.req.valid("json");
+    const problem = usernameProblem(body.reserved_username);
+    if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+    const db = c.var.db();
+    let user: UserRow;
+    try {
+      [user] = (await db
+        .insert(users)
+        .values({ email: body.email, passwordHash: await hashSecret(body.password), reservedUsername: body.reserved_username })
+        .returning()) as [UserRow];
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      if (pgErrorConstraint(e) === "users_email_key") {
+        throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists; log in instead.");
+      }
+      throw new ApiError(409, "USERNAME_TAKEN", "That username is already reserved by another account.");
+    }
+    const token = await issueToken(db, user, c.env.JWT_SECRET);
+    logEvent("user_registered", { user_id: user.id });
+    return c.json({ user: publicUser(user), token }, 201);
+  })
+  .post("/login", rateLimit("login"), jsonBody(loginSchema), async (c) => {
+    const body = c.req.valid("json");
+    const db = c.var.db();
+    const [user] = await db.select().from(users).where(eq(users.email, body.email));
+    // Hash even when no account matches, so timing does not reveal which emails exist.
+    const ok = await verifySecret(body.password, user?.passwordHash ?? DECOY_HASH);
+    if (!user || !ok) throw new ApiError(401, "INVALID_CREDENTIALS", "Wrong email or password.");
+    const token = await issueToken(db, user, c.env.JWT_SECRET);
+    logEvent("user_logged_in", { user_id: user.id });
+    return c.json({ user: publicUser(user), token });
+  })
+  .get("/me", async (c) => {
+    const { user } = await requireUser(c);
+    return c.json({ user: publicUser(user) });
+  })
+  .post("/logout", async (c) => {
+    const { user, authSessionId } = await requireUser(c);
+    await c.var.db().update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, authSessionId));
+    logEvent("user_logged_out", { user_id: user.id });
+    return c.body(null, 204);
+  });

@@ -1,0 +1,40 @@
+// Who is in the room's paid back room, kept in the Durable Object's memory so
+// each back-room send and broadcast needs no query. Loaded from Postgres on
+// first use after a wake; a completed purchase adds its buyer at once.
+import { eq } from "drizzle-orm";
+import type { SessionClaims } from "../../domain/tokens";
+import { backroomMembers } from "../../platform/schema";
+import type { RoomDb } from "../../room/room-db";
+
+export class RoomBackroom {
+  private members: Set<string> | null = null;
+  private loading: Promise<Set<string>> | null = null;
+
+  constructor(private readonly db: RoomDb) {}
+
+  /** The host is always in; everyone else by a completed purchase. */
+  async admits(claims: SessionClaims): Promise<boolean> {
+    if (claims.isHost) return true;
+    const members = this.members ?? (await this.load(claims.roomId));
+    return members.has(claims.participationId);
+  }
+
+  /** For broadcasts: answers from memory (a send has loaded the set before its broadcast). */
+  admitsNow(claims: SessionClaims): boolean {
+    return claims.isHost || (this.members?.has(claims.participationId) ?? false);
+  }
+
+  add(participationId: string): void {
+    this.members?.add(participationId);
+  }
+
+  private load(roomId: string): Promise<Set<string>> {
+    this.loading ??= this.db
+      .run((conn) => conn.select({ id: backroomMembers.participationId }).from(backroomMembers).where(eq(backroomMembers.chatRoomId, roomId)))
+      .then((rows) => (this.members = new Set(rows.map((r) => r.id))))
+      .finally(() => {
+        this.loading = null;
+      });
+    return this.loading;
+  }
+}

@@ -1,0 +1,201 @@
+// Message reads and writes. Every public message object is built from these rows.
+import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Db } from "../../platform/db";
+import { messages, type NewMessageRow } from "../../platform/schema";
+import { toPublicMessage, type Channel, type PublicMessage, type ReplySnapshot } from "../../domain/message";
+import type { ReactionCount } from "../../domain/reactions";
+import { reactionCounts } from "./reaction-queries";
+
+const parent = alias(messages, "parent");
+
+const messageWithReply = {
+  id: messages.id,
+  channel: messages.channel,
+  seq: messages.seq,
+  username: messages.username,
+  userId: messages.userId,
+  content: messages.content,
+  messageType: messages.messageType,
+  isPinned: messages.isPinned,
+  pinnedUntil: messages.pinnedUntil,
+  pinAmountCents: messages.pinAmountCents,
+  usernameIsReserved: messages.usernameIsReserved,
+  createdAt: messages.createdAt,
+  replyId: parent.id,
+  replyUsername: parent.username,
+  replyContent: parent.content,
+  replyDeleted: parent.isDeleted,
+};
+
+type MessageWithReply = {
+  [K in keyof typeof messageWithReply]: (typeof messageWithReply)[K]["_"]["data"] | null;
+};
+
+/** Messages with their reply's parent joined: the one query shape every public message comes from. */
+const selectWithReply = (db: Db) => db.select(messageWithReply).from(messages).leftJoin(parent, eq(messages.replyToId, parent.id));
+
+/** Live (not deleted) messages of one channel of a room. */
+const liveIn = (roomId: string, channel: Channel) =>
+  and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel), eq(messages.isDeleted, false));
+
+function present(chatCode: string, row: MessageWithReply, reactions: ReactionCount[] = []): PublicMessage {
+  // A deleted parent is still named, but what it said is withheld.
+  const reply: ReplySnapshot | null = row.replyId
+    ? { id: row.replyId, username: row.replyUsername!, content: row.replyDeleted ? null : row.replyContent! }
+    : null;
+  return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply, reactions);
+}
+
+/** Public messages with their reaction counts from Postgres, in the order given. */
+async function presentAll(db: Db, chatCode: string, rows: MessageWithReply[]): Promise<PublicMessage[]> {
+  const counts = await reactionCounts(db, rows.map((r) => r.id!));
+  return rows.map((r) => present(chatCode, r, counts.get(r.id!)));
+}
+
+/** One page of history, newest first from the database, returned oldest → newest. */
+export async function historyPage(
+  db: Db,
+  room: { id: string; code: string },
+  opts: { limit: number; beforeSeq: number | null; channel?: Channel },
+): Promise<{ messages: PublicMessage[]; hasMore: boolean }> {
+  const rows = await selectWithReply(db)
+    .where(
+      and(
+        liveIn(room.id, opts.channel ?? "main"),
+        opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq),
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(opts.limit + 1);
+  const hasMore = rows.length > opts.limit;
+  return { messages: await presentAll(db, room.code, rows.slice(0, opts.limit).reverse()), hasMore };
+}
+
+/** Active pins of the main room, the highest amount first (then the one that ends last). */
+export async function activePins(db: Db, room: { id: string; code: string }): Promise<PublicMessage[]> {
+  const rows = await selectWithReply(db)
+    .where(
+      and(liveIn(room.id, "main"), eq(messages.isPinned, true), gt(messages.pinnedUntil, sql`now()`)),
+    )
+    .orderBy(desc(messages.pinAmountCents), desc(messages.pinnedUntil));
+  return presentAll(db, room.code, rows);
+}
+
+/** The messages (of this room, not deleted) that replies may quote. */
+export async function replyTargets(db: Db, roomId: string, channel: Channel, ids: string[]): Promise<Map<string, ReplySnapshot>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: messages.id, username: messages.username, content: messages.content })
+    .from(messages)
+    .where(
+      and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel), eq(messages.isDeleted, false), inArray(messages.id, ids)),
+    );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export async function lastSeq(db: Db, roomId: string, channel: Channel): Promise<number> {
+  const [row] = await db
+    .select({ max: sql<number>`coalesce(max(${messages.seq}), 0)::int` })
+    .from(messages)
+    .where(and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel)));
+  return Number(row?.max ?? 0);
+}
+
+/** One multi-row INSERT: the batch is stored whole or not at all. */
+export async function insertMessages(db: Db, rows: NewMessageRow[]): Promise<void> {
+  if (rows.length > 0) await db.insert(messages).values(rows);
+}
+
+/** How many of these message ids are stored. */
+export async function existingIds(db: Db, ids: string[]): Promise<number> {
+  const rows = await db.select({ id: messages.id }).from(messages).where(inArray(messages.id, ids));
+  return rows.length;
+}
+
+/** A message of the room that is not deleted, with what deleting it needs. */
+export async function liveMessage(
+  db: Db,
+  roomId: string,
+  id: string,
+): Promise<{ id: string; channel: Channel; seq: number; participationId: string | null; messageType: string } | null> {
+  const [row] = await db
+    .select({
+      id: messages.id,
+      channel: messages.channel,
+      seq: messages.seq,
+      participationId: messages.participationId,
+      messageType: messages.messageType,
+    })
+    .from(messages)
+    .where(and(eq(messages.chatRoomId, roomId), eq(messages.id, id), eq(messages.isDeleted, false)));
+  return row ?? null;
+}
+
+/** Soft-deletes the message; false when it was already deleted (by a concurrent call). */
+export async function markDeleted(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .update(messages)
+    .set({ isDeleted: true })
+    .where(and(eq(messages.id, id), eq(messages.isDeleted, false)))
+    .returning({ id: messages.id });
+  return rows.length > 0;
+}
+
+/** The live replies to a message, as the window holds them (reactions live in their own hashes). */
+export async function repliesTo(db: Db, chatCode: string, id: string): Promise<PublicMessage[]> {
+  const rows = await selectWithReply(db)
+    .where(and(eq(messages.replyToId, id), eq(messages.isDeleted, false)))
+    .orderBy(messages.seq);
+  return rows.map((r) => present(chatCode, r));
+}
+
+/** One message as the API shows it (with its reply snapshot and reaction counts). */
+export async function publicMessage(db: Db, chatCode: string, id: string): Promise<PublicMessage | null> {
+  const rows = await selectWithReply(db).where(eq(messages.id, id));
+  const [message] = await presentAll(db, chatCode, rows);
+  return message ?? null;
+}
+
+/** How long a client_id names one send: a retry within this window gets the stored message back. */
+export const RETRY_WINDOW_HOURS = 24;
+
+export const retryKey = (participationId: string, clientId: string) => `${participationId}|${clientId}`;
+
+/** Messages these participants already sent with these client_ids (within the retry window), by retryKey. */
+export async function sentEarlier(
+  db: Db,
+  roomId: string,
+  chatCode: string,
+  sends: { participationId: string; clientId: string }[],
+): Promise<Map<string, PublicMessage>> {
+  if (sends.length === 0) return new Map();
+  const rows = await db
+    .select({ ...messageWithReply, participationId: messages.participationId, clientId: messages.clientId })
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id))
+    .where(
+      and(
+        eq(messages.chatRoomId, roomId),
+        inArray(messages.clientId, [...new Set(sends.map((s) => s.clientId))]),
+        inArray(messages.participationId, [...new Set(sends.map((s) => s.participationId))]),
+        gt(messages.createdAt, sql`now() - make_interval(hours => ${RETRY_WINDOW_HOURS})`),
+      ),
+    );
+  return new Map(rows.map((r) => [retryKey(r.participationId!, r.clientId!), present(chatCode, r)]));
+}
+
+/** Messages after `afterSeq`, oldest first, with reaction counts: a resuming socket's backlog from Postgres. */
+export async function messagesAfter(
+  db: Db,
+  room: { id: string; code: string },
+  opts: { afterSeq: number; limit: number; channel: Channel },
+): Promise<PublicMessage[]> {
+  const rows = await selectWithReply(db)
+    .where(
+      and(liveIn(room.id, opts.channel), gt(messages.seq, opts.afterSeq)),
+    )
+    .orderBy(messages.seq)
+    .limit(opts.limit);
+  return presentAll(db, room.code, rows);
+}

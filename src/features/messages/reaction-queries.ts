@@ -1,0 +1,35 @@
+// Reactions in Postgres: the truth the Redis counts are rebuilt from.
+import { and, count, eq, inArray } from "drizzle-orm";
+import type { Db } from "../../platform/db";
+import { messageReactions } from "../../platform/schema";
+import { sortReactions, type ReactionCount } from "../../domain/reactions";
+
+/** Adds the reaction, or removes it when this participant already gave it. */
+export async function toggleReaction(
+  db: Db,
+  r: { messageId: string; participationId: string; emoji: string },
+): Promise<"added" | "removed"> {
+  const same = and(
+    eq(messageReactions.messageId, r.messageId),
+    eq(messageReactions.participationId, r.participationId),
+    eq(messageReactions.emoji, r.emoji),
+  );
+  const removed = await db.delete(messageReactions).where(same).returning({ id: messageReactions.id });
+  if (removed.length > 0) return "removed";
+  await db.insert(messageReactions).values(r).onConflictDoNothing();
+  return "added";
+}
+
+/** Counts per message, for every id asked (an id without reactions maps to []). */
+export async function reactionCounts(db: Db, messageIds: string[]): Promise<Map<string, ReactionCount[]>> {
+  const out = new Map<string, ReactionCount[]>(messageIds.map((id) => [id, []]));
+  if (messageIds.length === 0) return out;
+  const rows = await db
+    .select({ messageId: messageReactions.messageId, emoji: messageReactions.emoji, count: count() })
+    .from(messageReactions)
+    .where(inArray(messageReactions.messageId, messageIds))
+    .groupBy(messageReactions.messageId, messageReactions.emoji);
+  for (const r of rows) out.get(r.messageId)!.push({ emoji: r.emoji, count: Number(r.count) });
+  for (const [id, counts] of out) out.set(id, sortReactions(counts));
+  return out;
+}

@@ -1,0 +1,74 @@
+// What participants do to stored messages: react and delete. Both change
+// Postgres first (the truth), then the Redis caches, then tell the room.
+// The room runs them one at a time, so cached counts follow Postgres' order.
+import type { Redis } from "@upstash/redis/cloudflare";
+import { ApiError, messageNotFound } from "../../platform/errors";
+import type { SessionClaims } from "../../domain/tokens";
+import type { ReactionCount } from "../../domain/reactions";
+import { liveMessage, markDeleted, repliesTo } from "./queries";
+import { reactionCounts, toggleReaction } from "./reaction-queries";
+import { forgetMessage, refreshCached, type WindowSettings } from "./window";
+import { writeReactionCounts } from "./reaction-cache";
+import { errorText, logEvent } from "../../platform/log";
+import type { CacheHealth } from "../../room/cache-health";
+import type { RoomDb } from "../../room/room-db";
+
+export interface ActionDeps {
+  chatCode: string;
+  db: RoomDb;
+  redis: Redis;
+  window: WindowSettings;
+  cacheHealth: CacheHealth;
+  broadcast(frame: string): void;
+  /** Whether the participant may see back-room messages (members and the host). */
+  inBackroom(claims: SessionClaims): Promise<boolean>;
+}
+
+export interface ReactionResult {
+  message_id: string;
+  emoji: string;
+  action: "added" | "removed";
+  reactions: ReactionCount[];
+}
+
+export async function react(deps: ActionDeps, claims: SessionClaims, messageId: string, emoji: string): Promise<ReactionResult> {
+  const { action, reactions } = await deps.db.run(async (conn) => {
+    const message = await liveMessage(conn, claims.roomId, messageId);
+    if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
+    const action = await toggleReaction(conn, { messageId, participationId: claims.participationId, emoji });
+    const reactions = (await reactionCounts(conn, [messageId])).get(messageId)!;
+    return { action, reactions };
+  });
+  await cacheSafely(deps, "reaction_cache_failed", () =>
+    writeReactionCounts(deps.redis, deps.chatCode, messageId, reactions, deps.window.ttlSeconds),
+  );
+  deps.broadcast(
+    JSON.stringify({ type: "reaction", message_id: messageId, emoji, action, username: claims.username, reactions }),
+  );
+  logEvent("reaction_toggled", { room: deps.chatCode, action });
+  return { message_id: messageId, emoji, action, reactions };
+}
+
+export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, messageId: string): Promise<{ message_id: string }> {
+  const { message, replies } = await deps.db.run(async (conn) => {
+    const message = await liveMessage(conn, claims.roomId, messageId);
+    if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
+    if (!claims.isHost && message.participationId !== claims.participationId) {
+      throw new ApiError(403, "NOT_ALLOWED", "Only the message's author or the room's host can delete it.");
+    }
+    if (!(await markDeleted(conn, messageId))) throw messageNotFound();
+    return { message, replies: await repliesTo(conn, deps.chatCode, messageId) };
+  });
+  await cacheSafely(deps, "delete_cache_failed", async () => {
+    await forgetMessage(deps.redis, deps.chatCode, message);
+    await refreshCached(deps.redis, deps.chatCode, message.channel, replies);
+  });
+  deps.broadcast(JSON.stringify({ type: "message_deleted", message_id: messageId }));
+  logEvent("message_deleted", { room: deps.chatCode, by_host: claims.isHost });
+  return { message_id: messageId };
+}
+
+/** Postgres has the change; a cache that could not follow is marked stale and rebuilt at the next send. */
+function cacheSafely(deps: ActionDeps, event: string, fn: () => Promise<void>) {
+  return deps.cacheHealth.write(fn, (e) => logEvent(event, { room: deps.chatCode, error: errorText(e) }));
+}

@@ -1,0 +1,94 @@
+// The Redis window of a room's newest messages: a sorted set scored by seq,
+// trimmed to MESSAGE_CACHE_MAX_COUNT and expiring MESSAGE_CACHE_TTL_HOURS after
+// the last write. Members are the public message JSON (without client_id, and
+// with `reactions: []`: live counts are in the reaction hashes, see reactions.ts).
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { PublicMessage } from "../../domain/message";
+import type { Channel } from "../../domain/message";
+import { positiveSetting } from "../../domain/settings";
+import { pinnedKey, reactionsKey, windowKey } from "../../platform/cache-keys";
+
+export interface WindowSettings {
+  maxCount: number;
+  ttlSeconds: number;
+}
+
+export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_CACHE_TTL_HOURS?: string }): WindowSettings {
+  return {
+    maxCount: Math.floor(positiveSetting(env.MESSAGE_CACHE_MAX_COUNT, 500)),
+    ttlSeconds: Math.round(positiveSetting(env.MESSAGE_CACHE_TTL_HOURS, 24) * 3600),
+  };
+}
+
+/** Adds messages, trims to the newest maxCount and refreshes the TTL, in one round trip. */
+export async function appendToWindow(
+  redis: Redis,
+  code: string,
+  channel: Channel,
+  messages: PublicMessage[],
+  settings: WindowSettings,
+): Promise<void> {
+  if (messages.length === 0) return;
+  const key = windowKey(code, channel);
+  const [first, ...rest] = messages.map((m) => ({ score: m.seq, member: JSON.stringify(m) }));
+  const p = redis.multi();
+  p.zadd(key, first!, ...rest);
+  p.zremrangebyrank(key, 0, -(settings.maxCount + 1));
+  p.expire(key, settings.ttlSeconds);
+  await p.exec();
+}
+
+/** A deleted message leaves the window, the pinned set and the reaction cache, in one round trip. */
+export async function forgetMessage(redis: Redis, code: string, message: { id: string; seq: number; channel: Channel }): Promise<void> {
+  const tx = redis.multi();
+  tx.zremrangebyscore(windowKey(code, message.channel), message.seq, message.seq);
+  tx.zrem(pinnedKey(code), message.id);
+  tx.del(reactionsKey(code, message.id));
+  await tx.exec();
+}
+
+/**
+ * Replaces cached copies of messages whose public form changed (a reply whose
+ * parent was deleted), only where the window still holds them: a message
+ * already trimmed away must not come back.
+ */
+export async function refreshCached(redis: Redis, code: string, channel: Channel, messages: PublicMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const key = windowKey(code, channel);
+  const oldest = (await redis.zrange<string[]>(key, 0, 0, { withScores: true }))[1];
+  if (oldest === undefined) return;
+  const inWindow = messages.filter((m) => m.seq >= Number(oldest));
+  if (inWindow.length === 0) return;
+  const tx = redis.multi();
+  for (const m of inWindow) {
+    tx.zremrangebyscore(key, m.seq, m.seq);
+    tx.zadd(key, { score: m.seq, member: JSON.stringify(m) });
+  }
+  await tx.exec();
+}
+
+/** Replaces the whole window with these messages (oldest first) and sets its TTL: cache:rebuild's write. */
+export async function replaceWindow(
+  redis: Redis,
+  code: string,
+  channel: Channel,
+  messages: PublicMessage[],
+  settings: WindowSettings,
+): Promise<void> {
+  const key = windowKey(code, channel);
+  const tx = redis.multi();
+  tx.del(key);
+  // Chunks keep each ZADD a reasonable size; the MULTI keeps the swap atomic for readers.
+  for (let i = 0; i < messages.length; i += 100) {
+    const [first, ...rest] = messages.slice(i, i + 100).map((m) => ({ score: m.seq, member: JSON.stringify(m) }));
+    tx.zadd(key, first!, ...rest);
+  }
+  if (messages.length > 0) tx.expire(key, settings.ttlSeconds);
+  await tx.exec();
+}
+
+/** The whole window, oldest first (at most MESSAGE_CACHE_MAX_COUNT messages). */
+export async function readWindow(redis: Redis, code: string, channel: Channel): Promise<PublicMessage[]> {
+  const members = (await redis.zrange(windowKey(code, channel), 0, -1)) as string[];
+  return members.map((m) => JSON.parse(m) as PublicMessage);
+}

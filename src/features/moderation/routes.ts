@@ -1,0 +1,134 @@
+// Host powers over who may stay: ban, list bans, unban. A ban is stored in
+// Postgres first, then the room's Durable Object applies it at once (kicking
+// open sockets); an unban is lifted the same way.
+import { Hono } from "hono";
+import { and, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { ApiError } from "../../platform/errors";
+import { clientIpKey } from "../../domain/client-ip";
+import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
+import { participationsCoveredBy, listBans } from "./queries";
+import { loadRoom } from "../rooms/queries";
+import { chatBans, type ChatBanRow } from "../../platform/schema";
+import { jsonBody, queryParams } from "../../platform/http/body";
+import type { AppEnv } from "../../platform/http/context";
+import { requireHostSession, sessionTokenOf } from "../../platform/http/session";
+import { logEvent } from "../../platform/log";
+
+const MAX_BAN_SECONDS = 366 * 24 * 3600;
+
+export const banBody = z.object({
+  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
+  username: z.string({ error: "`username` must be a string." }).optional(),
+  fingerprint: z.string({ error: "`fingerprint` must be a string." }).min(1).max(128, { error: "`fingerprint` can have at most 128 characters." }).optional(),
+  ip_address: z.string({ error: "`ip_address` must be a string." }).max(64).optional(),
+  user_id: z.uuid({ error: "`user_id` must be a UUID." }).optional(),
+  reason: z.string({ error: "`reason` must be a string." }).max(500, { error: "A reason can have at most 500 characters." }).optional(),
+  duration_seconds: z
+    .number({ error: "`duration_seconds` must be a number." })
+    .int({ error: "`duration_seconds` must be a whole number." })
+    .min(1, { error: "`duration_seconds` must be at least 1." })
+    .max(MAX_BAN_SECONDS, { error: "A ban can last at most a year; leave `duration_seconds` out for a ban without end." })
+    .optional(),
+  announce: z.boolean({ error: "`announce` must be true or false." }).optional(),
+});
+
+const tokenQuery = z.object({ session_token: z.string().optional() });
+
+const banIdParam = z.uuid();
+
+function publicBan(b: ChatBanRow) {
+  const now = Date.now();
+  return {
+    id: b.id,
+    username: b.username,
+    fingerprint: b.fingerprint,
+    ip_address: b.ipAddress,
+    user_id: b.userId,
+    reason: b.reason,
+    created_at: b.createdAt.toISOString(),
+    expires_at: b.expiresAt?.toISOString() ?? null,
+    revoked_at: b.revokedAt?.toISOString() ?? null,
+    active: b.revokedAt === null && (b.expiresAt === null || b.expiresAt.getTime() > now),
+  };
+}
+
+const cannotBanHost = () => new ApiError(400, "CANNOT_BAN_HOST", "The host cannot be banned from their own room.");
+
+export const banRoutes = new Hono<AppEnv>()
+  .post("/:code/bans", jsonBody(banBody), async (c) => {
+    const body = c.req.valid("json");
+    const code = c.req.param("code");
+    const db = c.var.db();
+    const room = await loadRoom(db, code);
+    await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
+
+    if (!body.username && !body.fingerprint && !body.ip_address && !body.user_id) {
+      throw new ApiError(400, "BAN_TARGET_REQUIRED", "Name who to ban: `username`, `fingerprint`, `ip_address` and/or `user_id`.");
+    }
+    const problem = body.username === undefined ? null : usernameProblem(body.username);
+    if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+    const ipKey = body.ip_address === undefined ? null : clientIpKey(body.ip_address);
+    if (body.ip_address !== undefined && !ipKey) {
+      throw new ApiError(400, "INVALID_IP_ADDRESS", "`ip_address` must be an IPv4 or IPv6 address.");
+    }
+    // The host's verified name would not be covered anyway (see db/bans.ts), but asking is a mistake worth saying.
+    const hostsName = body.username !== undefined && usernameKey(body.username) === usernameKey(room.hostReservedUsername);
+    if (body.user_id === room.hostId || hostsName) throw cannotBanHost();
+
+    const { ban, covered } = await db.transaction(async (tx) => {
+      const [ban] = await tx
+        .insert(chatBans)
+        .values({
+          chatRoomId: room.id,
+          username: body.username ?? null,
+          fingerprint: body.fingerprint ?? null,
+          ipAddress: ipKey,
+          userId: body.user_id ?? null,
+          reason: body.reason ?? "",
+          expiresAt: body.duration_seconds ? new Date(Date.now() + body.duration_seconds * 1000) : null,
+        })
+        .returning();
+      const covered = await participationsCoveredBy(tx, ban!.id);
+      // Throwing rolls the ban back: nothing is stored when it would reach the host.
+      if (covered.some((p) => p.userId === room.hostId)) throw cannotBanHost();
+      return { ban: ban!, covered };
+    });
+
+    const names = [...new Set(covered.map((p) => p.username))];
+    const { kicked } = await c.env.CHAT_ROOM.getByName(room.code).enforceBan({
+      roomCode: room.code,
+      roomId: room.id,
+      banId: ban.id,
+      expiresAt: ban.expiresAt?.getTime() ?? null,
+      participationIds: covered.map((p) => p.id),
+      announcement: body.announce && names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "was" : "were"} removed from the room.` : null,
+    });
+    logEvent("ban_created", { room: room.code, ban: ban.id, participations: covered.length, kicked });
+    return c.json({ ban: publicBan(ban), participations_covered: covered.length, sockets_closed: kicked }, 201);
+  })
+  .get("/:code/bans", queryParams(tokenQuery), async (c) => {
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    await requireHostSession(c, room.code, sessionTokenOf(c));
+    const bans = await listBans(db, room.id);
+    return c.json({ bans: bans.map(publicBan) });
+  })
+  .post("/:code/bans/:banId/unban", jsonBody(z.object({ session_token: z.string().optional() })), async (c) => {
+    const body = c.req.valid("json");
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
+    const banId = c.req.param("banId");
+    const notFound = new ApiError(404, "BAN_NOT_FOUND", "This room has no active ban with that id.");
+    if (!banIdParam.safeParse(banId).success) throw notFound;
+    const [ban] = await db
+      .update(chatBans)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(chatBans.id, banId), eq(chatBans.chatRoomId, room.id), isNull(chatBans.revokedAt)))
+      .returning();
+    if (!ban) throw notFound;
+    await c.env.CHAT_ROOM.getByName(room.code).liftBan(room.code, ban.id);
+    logEvent("ban_revoked", { room: room.code, ban: ban.id });
+    return c.json({ ban: publicBan(ban) });
+  });

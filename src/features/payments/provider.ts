@@ -1,0 +1,43 @@
+// The payment provider behind every purchase (pins, tips, the back room).
+// Stripe in production; a test provider that completes at once locally and
+// in tests. A deploy without Stripe keys refuses payments unless test
+// payments were allowed on purpose (ALLOW_TEST_PAYMENTS = "true").
+import { ApiError } from "../../platform/errors";
+import { stripeProvider } from "./stripe-provider";
+import { testProvider } from "./test-provider";
+
+export interface PaymentRequest {
+  /** Our transaction id: also the provider's idempotency key, so a retry never charges twice. */
+  transactionId: string;
+  amountCents: number;
+  currency: string;
+  description: string;
+  metadata: Record<string, string>;
+  /** Test provider only: "pending" leaves the payment for a webhook, "declined" refuses it. */
+  testOutcome?: string;
+}
+
+export interface PaymentAttempt {
+  providerPaymentId: string;
+  /** completed: money moved; pending: the client must finish it (client_secret), a webhook completes it. */
+  status: "completed" | "pending" | "failed";
+  clientSecret: string | null;
+}
+
+/** What a verified webhook says happened to a payment. */
+export interface PaymentEvent {
+  kind: "succeeded" | "failed" | "refunded" | "ignored";
+  providerPaymentId: string | null;
+  eventType: string;
+}
+
+export interface PaymentProvider {
+  readonly name: "stripe" | "test";
+  createPayment(req: PaymentRequest): Promise<PaymentAttempt>;
+}
+
+export function paymentProvider(env: Env): PaymentProvider {
+  if (env.STRIPE_SECRET_KEY) return stripeProvider(env.STRIPE_SECRET_KEY, env.STRIPE_API_BASE);
+  if (env.ALLOW_TEST_PAYMENTS === "true") return testProvider;
+  throw new ApiError(503, "PAYMENTS_NOT_CONFIGURED", "Payments are not set up on this server (no STRIPE_SECRET_KEY).");
+}

@@ -1,0 +1,214 @@
+// Purchases in a room: paid pins, tips to the host, back-room seats. The room
+// runs them one at a time (its action queue), which is what keeps the top-pin
+// rule and the seat limit exact under concurrent buyers. Each purchase is a
+// transaction row first (pending, keyed by the client's idempotency key), then
+// a payment at the provider, then, once the payment completes (at once with
+// the test provider, by webhook with Stripe), its effect, applied exactly once.
+import type { Redis } from "@upstash/redis/cloudflare";
+import { eq } from "drizzle-orm";
+import { ApiError, messageNotFound } from "../../platform/errors";
+import type { Db } from "../../platform/db";
+import type { PublicMessage } from "../../domain/message";
+import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds } from "../../domain/pricing";
+import type { SessionClaims } from "../../domain/tokens";
+import { liveMessage, publicMessage } from "../messages/queries";
+import { applyPin, isPinActive, topPinAmount } from "./pin-queries";
+import { backroomMembers, chatRooms, participations, type TransactionRow } from "../../platform/schema";
+import {
+  backroomSeatsTaken,
+  hasBackroomSeat,
+  findByIdempotencyKey,
+  findTransaction,
+  insertPending,
+  markCompleted,
+  markFailed,
+  publicTransaction,
+  recordAttempt,
+  type PurchaseType,
+} from "./queries";
+import { cachePin } from "./pin-cache";
+import type { WindowSettings } from "../messages/window";
+import type { PaymentProvider } from "./provider";
+import { errorText, logEvent } from "../../platform/log";
+import type { CacheHealth } from "../../room/cache-health";
+import type { RoomDb } from "../../room/room-db";
+
+export interface PurchaseOrder {
+  type: PurchaseType;
+  /** Pins and tips: what the buyer offers. The back room's price is the room's, whatever is sent. */
+  amountCents: number | null;
+  messageId: string | null;
+  idempotencyKey: string;
+  testOutcome?: string;
+}
+
+export interface PurchaseOutcome {
+  status: "completed" | "pending";
+  transaction: ReturnType<typeof publicTransaction>;
+  clientSecret: string | null;
+  /** A pin's message, as pinned. */
+  message?: PublicMessage;
+}
+
+export interface PurchaseDeps {
+  chatCode: string;
+  roomId: string;
+  db: RoomDb;
+  redis: Redis;
+  window: WindowSettings;
+  cacheHealth: CacheHealth;
+  /** Seconds in a pin minute (60; shorter in tests, see PIN_SECONDS_PER_MINUTE). */
+  pinSecondsPerMinute: number;
+  provider: () => PaymentProvider;
+  broadcast(frame: string): void;
+  postSystemMessage(text: string): Promise<void>;
+  pinEndsAt(untilMs: number): Promise<void>;
+  memberJoined(participationId: string): void;
+}
+
+export async function purchase(deps: PurchaseDeps, claims: SessionClaims, order: PurchaseOrder): Promise<PurchaseOutcome> {
+  const earlier = await deps.db.run((conn) => findByIdempotencyKey(conn, claims.participationId, order.idempotencyKey));
+  if (earlier) {
+    const same =
+      earlier.type === order.type &&
+      earlier.messageId === order.messageId &&
+      (order.amountCents === null || earlier.amountCents === order.amountCents);
+    if (!same) {
+      throw new ApiError(409, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different payment; use a new key.");
+    }
+    return outcomeOf(deps, earlier);
+  }
+
+  const amountCents = await deps.db.run((conn) => checkOrder(conn, deps, claims, order));
+  const provider = deps.provider();
+  const tx = await deps.db.run((conn) =>
+    insertPending(conn, {
+      chatRoomId: deps.roomId,
+      participationId: claims.participationId,
+      messageId: order.messageId,
+      type: order.type,
+      amountCents,
+      currency: CURRENCY,
+      provider: provider.name,
+      idempotencyKey: order.idempotencyKey,
+    }),
+  );
+  let attempt;
+  try {
+    attempt = await provider.createPayment({
+      transactionId: tx.id,
+      amountCents,
+      currency: CURRENCY,
+      description: `ChatPop ${order.type.replace("_", " ")} in room ${deps.chatCode}`,
+      metadata: { transaction_id: tx.id, chat_code: deps.chatCode, type: order.type },
+      testOutcome: order.testOutcome,
+    });
+  } catch (e) {
+    await deps.db.run((conn) => markFailed(conn, tx.id));
+    logEvent("payment_provider_error", { room: deps.chatCode, transaction: tx.id, error: errorText(e) });
+    throw new ApiError(502, "PAYMENT_PROVIDER_ERROR", "The payment provider could not be reached; nothing was charged. Try again.");
+  }
+  await deps.db.run((conn) => recordAttempt(conn, tx.id, attempt.providerPaymentId, attempt.clientSecret));
+  logEvent("payment_created", { room: deps.chatCode, transaction: tx.id, type: order.type, status: attempt.status });
+  if (attempt.status === "failed") {
+    await deps.db.run((conn) => markFailed(conn, tx.id));
+    throw declined(tx.id);
+  }
+  if (attempt.status === "completed") await completePurchase(deps, tx.id);
+  const current = await deps.db.run((conn) => findTransaction(conn, tx.id));
+  return outcomeOf(deps, current!);
+}
+
+const declined = (transactionId: string) =>
+  new ApiError(402, "PAYMENT_DECLINED", "The payment was declined; nothing was charged.", { transaction_id: transactionId });
+
+async function outcomeOf(deps: PurchaseDeps, tx: TransactionRow): Promise<PurchaseOutcome> {
+  if (tx.status === "failed") throw declined(tx.id);
+  const message =
+    tx.type === "pin" && tx.messageId && tx.status === "completed"
+      ? ((await deps.db.run((conn) => publicMessage(conn, deps.chatCode, tx.messageId!))) ?? undefined)
+      : undefined;
+  return {
+    status: tx.status === "pending" ? "pending" : "completed",
+    transaction: publicTransaction(tx),
+    clientSecret: tx.status === "pending" ? tx.clientSecret : null,
+    ...(message ? { message } : {}),
+  };
+}
+
+/** The rules a purchase must pass before any money moves; answers the amount to charge. */
+async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, order: PurchaseOrder): Promise<number> {
+  switch (order.type) {
+    case "pin": {
+      const message = await liveMessage(conn, deps.roomId, order.messageId!);
+      if (!message || message.channel !== "main") throw messageNotFound();
+      const amount = order.amountCents!;
+      if (!(await isPinActive(conn, message.id))) {
+        const minimum = minimumToOutbid(await topPinAmount(conn, deps.roomId, message.id));
+        if (amount < minimum) {
+          throw new ApiError(400, "BID_TOO_LOW", `Taking the top spot needs at least ${formatUsd(minimum)}, the next tier above the current top pin.`, {
+            minimum_cents: minimum,
+          });
+        }
+      }
+      return amount;
+    }
+    case "tip":
+      if (claims.isHost) throw new ApiError(400, "CANNOT_TIP_SELF", "The host cannot tip their own room.");
+      return order.amountCents!;
+    case "back_room": {
+      const [room] = await conn.select().from(chatRooms).where(eq(chatRooms.id, deps.roomId));
+      if (!room?.backroomEnabled || !room.backroomPriceCents || !room.backroomSeatLimit) {
+        throw new ApiError(409, "BACKROOM_DISABLED", "This room has no back room open right now.");
+      }
+      if (claims.isHost) throw new ApiError(409, "ALREADY_MEMBER", "The host is always in the back room.");
+      if (await hasBackroomSeat(conn, deps.roomId, claims.participationId)) throw new ApiError(409, "ALREADY_MEMBER", "You are already in the back room.");
+      if ((await backroomSeatsTaken(conn, deps.roomId)) >= room.backroomSeatLimit) {
+        throw new ApiError(409, "BACKROOM_FULL", "The back room is full.");
+      }
+      return room.backroomPriceCents;
+    }
+  }
+}
+
+/**
+ * Applies a completed payment's effect, once: the status moves pending →
+ * completed in the same Postgres transaction as the effect, so a replayed
+ * webhook (or a webhook after an instant completion) finds nothing to do.
+ */
+export async function completePurchase(deps: PurchaseDeps, transactionId: string): Promise<boolean> {
+  const done = await deps.db.run((conn) =>
+    conn.transaction(async (tx) => {
+      const row = await markCompleted(tx, transactionId);
+      if (!row) return null;
+      if (row.type === "pin") {
+        const pin = await applyPin(tx, row.messageId!, row.amountCents, pinSeconds(row.amountCents, deps.pinSecondsPerMinute));
+        return { row, pin };
+      }
+      if (row.type === "back_room") {
+        await tx.insert(backroomMembers).values({ chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id }).onConflictDoNothing();
+      }
+      return { row, pin: null };
+    }),
+  );
+  if (!done) return false;
+  const { row, pin } = done;
+  logEvent("payment_completed", { room: deps.chatCode, transaction: row.id, type: row.type });
+  if (pin) {
+    await deps.cacheHealth.write(
+      () => cachePin(deps.redis, deps.chatCode, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds),
+      (e) => logEvent("pin_cache_failed", { room: deps.chatCode, error: errorText(e) }),
+    );
+    const message = await deps.db.run((conn) => publicMessage(conn, deps.chatCode, row.messageId!));
+    if (message) deps.broadcast(JSON.stringify({ type: "pinned", message }));
+    await deps.pinEndsAt(pin.pinnedUntil.getTime());
+  } else if (row.type === "tip") {
+    const [who] = await deps.db.run((conn) =>
+      conn.select({ username: participations.username }).from(participations).where(eq(participations.id, row.participationId)),
+    );
+    await deps.postSystemMessage(`${who?.username ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
+  } else {
+    deps.memberJoined(row.participationId);
+  }
+  return true;
+}

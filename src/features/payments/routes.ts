@@ -1,0 +1,116 @@
+// Paid actions (pins, tips, back-room seats), the payment webhook and the
+// host's earnings. Every paid request carries an Idempotency-Key: the same
+// key twice is one payment. The room's Durable Object checks, charges and
+// applies each purchase (see room/purchases.ts).
+import { Hono, type Context } from "hono";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { ApiError } from "../../platform/errors";
+import { CURRENCY, PIN_MAX_CENTS, PIN_MIN_CENTS, TIP_MAX_CENTS, TIP_MIN_CENTS, amountProblem } from "../../domain/pricing";
+import { chatRooms } from "../../platform/schema";
+import { earningsOfHost, findByProviderPayment, markFailed, markRefunded } from "./queries";
+import { jsonBody } from "../../platform/http/body";
+import { requireUser } from "../accounts/auth";
+import type { AppEnv } from "../../platform/http/context";
+import { requireSession, sessionTokenOf } from "../../platform/http/session";
+import { paymentProvider } from "./provider";
+import { verifyStripeWebhook } from "./stripe-provider";
+import type { PurchaseOrder, PurchaseOutcome } from "./purchases";
+import { unwrap } from "../../room/result";
+import { messageIdOf } from "../messages/routes";
+import { logEvent } from "../../platform/log";
+
+export const paidBody = z.object({
+  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
+  amount_cents: z.unknown().optional(),
+});
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKey(c: Context<AppEnv>): string {
+  const key = c.req.header("Idempotency-Key");
+  if (!key) {
+    throw new ApiError(400, "IDEMPOTENCY_KEY_REQUIRED", "Send an `Idempotency-Key` header (a fresh random string per payment) so a retry never pays twice.");
+  }
+  if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, "INVALID_IDEMPOTENCY_KEY", "`Idempotency-Key` must be 1 to 255 visible ASCII characters.");
+  return key;
+}
+
+function amountOf(raw: unknown, min: number, max: number): number {
+  const problem = amountProblem(raw, min, max);
+  if (problem) throw new ApiError(400, "INVALID_AMOUNT", problem, { min_cents: min, max_cents: max });
+  return raw as number;
+}
+
+/** 200 when the money moved and the effect applied; 402 when the client must finish the payment. */
+function answer(c: Context<AppEnv>, outcome: PurchaseOutcome) {
+  if (outcome.status === "pending") return c.json({ transaction: outcome.transaction, client_secret: outcome.clientSecret }, 402);
+  return c.json({ transaction: outcome.transaction, ...(outcome.message ? { message: outcome.message } : {}) });
+}
+
+async function buy(c: Context<AppEnv>, token: string | undefined, order: Omit<PurchaseOrder, "idempotencyKey" | "testOutcome">) {
+  const code = c.req.param("code")!;
+  const claims = await requireSession(c, code, sessionTokenOf(c, token));
+  const key = idempotencyKey(c);
+  paymentProvider(c.env); // refuse early when payments are not configured
+  const result = await c.env.CHAT_ROOM.getByName(code).purchase(claims, {
+    ...order,
+    idempotencyKey: key,
+    testOutcome: c.req.header("X-Test-Payment-Outcome"),
+  });
+  return answer(c, unwrap(result));
+}
+
+export const paidRoutes = new Hono<AppEnv>()
+  .post("/:code/messages/:id/pin", jsonBody(paidBody), async (c) => {
+    const body = c.req.valid("json");
+    const id = messageIdOf(c.req.param("id"));
+    const amount = amountOf(body.amount_cents, PIN_MIN_CENTS, PIN_MAX_CENTS);
+    return buy(c, body.session_token, { type: "pin", amountCents: amount, messageId: id });
+  })
+  .post("/:code/tip", jsonBody(paidBody), async (c) => {
+    const body = c.req.valid("json");
+    const amount = amountOf(body.amount_cents, TIP_MIN_CENTS, TIP_MAX_CENTS);
+    return buy(c, body.session_token, { type: "tip", amountCents: amount, messageId: null });
+  })
+  .post("/:code/backroom/join", jsonBody(paidBody), async (c) => {
+    const body = c.req.valid("json");
+    return buy(c, body.session_token, { type: "back_room", amountCents: null, messageId: null });
+  });
+
+export const webhookRoutes = new Hono<AppEnv>().post("/webhook", async (c) => {
+  const secret = c.env.STRIPE_WEBHOOK_SECRET;
+  if (!secret) throw new ApiError(503, "WEBHOOK_NOT_CONFIGURED", "Set STRIPE_WEBHOOK_SECRET to accept payment webhooks.");
+  const signature = c.req.header("Stripe-Signature");
+  if (!signature) throw new ApiError(400, "SIGNATURE_MISSING", "The webhook has no Stripe-Signature header.");
+  const body = await c.req.text();
+  const event = await verifyStripeWebhook(body, signature, secret);
+  if (!event) {
+    logEvent("webhook_refused", { reason: "signature" });
+    throw new ApiError(400, "SIGNATURE_INVALID", "The webhook signature does not match, or its timestamp is too old.");
+  }
+  if (event.kind === "ignored" || !event.providerPaymentId) return c.json({ received: true, applied: false });
+
+  const db = c.var.db();
+  const provider = paymentProvider(c.env);
+  const tx = await findByProviderPayment(db, provider.name, event.providerPaymentId);
+  if (!tx) throw new ApiError(404, "PAYMENT_NOT_FOUND", "No transaction has this payment id.");
+  let applied = false;
+  if (event.kind === "succeeded") {
+    const [room] = await db.select({ code: chatRooms.code }).from(chatRooms).where(eq(chatRooms.id, tx.chatRoomId));
+    applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(room!.code, tx.chatRoomId, tx.id)).applied;
+  } else if (event.kind === "failed") {
+    applied = (await markFailed(db, tx.id)) !== null;
+  } else {
+    // A refund is recorded; what the payment bought stays (a pin runs out by itself).
+    applied = (await markRefunded(db, tx.id)) !== null;
+  }
+  logEvent("webhook_handled", { event: event.eventType, transaction: tx.id, applied });
+  return c.json({ received: true, applied });
+});
+
+export const earningsRoutes = new Hono<AppEnv>().get("/me/earnings", async (c) => {
+  const { user } = await requireUser(c);
+  const rooms = await earningsOfHost(c.var.db(), user.id);
+  return c.json({ currency: CURRENCY, rooms, total_cents: rooms.reduce((n, r) => n + r.total_cents, 0) });
+});

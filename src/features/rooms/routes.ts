@@ -1,0 +1,249 @@
+// Chat rooms: create, details, join, my-participation, validate-username.
+// Identity rules (ChatPop's dual sessions): an anonymous participation is keyed
+// by fingerprint, a logged-in one by account; both may exist for one person in
+// one room, and each keeps the username it first chose there.
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../platform/errors";
+import { hashSecret, verifySecret } from "../../domain/passwords";
+import { newRoomCode } from "../../domain/room-code";
+import { signSessionToken } from "../../domain/tokens";
+import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
+import { isUniqueViolation, pgErrorConstraint, type Db } from "../../platform/db";
+import { loadRoom, publicRoom, type RoomWithHost } from "./queries";
+import { activeBanFor } from "../moderation/queries";
+import {
+  createParticipation,
+  findParticipation,
+  reservedByOtherUser,
+  touchParticipation,
+  usernameHeld,
+  type Identity,
+} from "./participation-queries";
+import { chatRooms, type ChatBanRow } from "../../platform/schema";
+import { jsonBody, queryParams } from "../../platform/http/body";
+import { requireClientIp } from "../../platform/http/client-ip";
+import { rateLimit } from "../../platform/http/rate-limit";
+import { optionalUser, requireUser, type Authenticated } from "../accounts/auth";
+import type { AppEnv } from "../../platform/http/context";
+import { logEvent } from "../../platform/log";
+
+export const createSchema = z
+  .object({
+    name: z.string({ error: "`name` must be a string." }).trim().min(1, { error: "The room needs a name." }).max(100, {
+      error: "Room names can have at most 100 characters.",
+    }),
+    description: z
+      .string({ error: "`description` must be a string." })
+      .max(1000, { error: "Descriptions can have at most 1000 characters." })
+      .optional()
+      .default(""),
+    access_mode: z.enum(["public", "private"], { error: '`access_mode` must be "public" or "private".' }).default("public"),
+    access_code: z
+      .string({ error: "`access_code` must be a string." })
+      .min(4, { error: "Access codes need at least 4 characters." })
+      .max(64, { error: "Access codes can have at most 64 characters." })
+      .optional(),
+  })
+  .refine((b) => b.access_mode === "public" || b.access_code !== undefined, {
+    error: "A private room needs an `access_code`.",
+    path: ["access_code"],
+  });
+
+const fingerprint = z
+  .string({ error: "`fingerprint` must be a string." })
+  .min(1, { error: "`fingerprint` must not be empty." })
+  .max(128, { error: "`fingerprint` can have at most 128 characters." });
+
+export const joinSchema = z.object({
+  username: z.string({ error: "`username` must be a string." }),
+  fingerprint: fingerprint.optional(),
+  access_code: z.string({ error: "`access_code` must be a string." }).optional(),
+});
+
+export const validateSchema = z.object({
+  username: z.string({ error: "`username` must be a string." }),
+  fingerprint: fingerprint.optional(),
+});
+
+function checkUsername(name: string) {
+  const problem = usernameProblem(name);
+  if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+}
+
+const ACCESS_CODE_MAX_CHARS = 64;
+
+async function checkAccessCode(room: RoomWithHost, given: string | undefined) {
+  if (room.accessMode !== "private") return;
+  // An over-long code cannot be right: refuse it without spending a hash on it.
+  const fits = given !== undefined && given.length > 0 && given.length <= ACCESS_CODE_MAX_CHARS;
+  if (!fits || !room.accessCodeHash || !(await verifySecret(given, room.accessCodeHash))) {
+    throw new ApiError(403, "ACCESS_CODE_INVALID", "This room is private: the access code is missing or wrong.");
+  }
+}
+
+/** Who the caller is in this room: the account when a bearer token came, else the fingerprint. */
+function identityOf(auth: Authenticated | null, fingerprint: string | undefined): Identity {
+  if (auth) return { userId: auth.user.id };
+  if (!fingerprint) throw new ApiError(400, "IDENTITY_REQUIRED", "Send a `fingerprint` to join anonymously, or log in first.");
+  return { fingerprint };
+}
+
+/** Whether a logged-in caller would chat under their own reserved username (the verified badge). */
+const ownsReservedName = (auth: Authenticated | null, name: string) =>
+  auth !== null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
+
+/** A logged-in caller may not chat under a name another account reserved. */
+async function reservedForSomeoneElse(db: Db, auth: Authenticated | null, name: string): Promise<boolean> {
+  return auth !== null && !ownsReservedName(auth, name) && (await reservedByOtherUser(db, name, auth.user.id));
+}
+
+const bannedError = (ban: ChatBanRow) =>
+  new ApiError(403, "BANNED", "You are banned from this room.", {
+    reason: ban.reason || null,
+    expires_at: ban.expiresAt?.toISOString() ?? null,
+  });
+
+export const chatRoutes = new Hono<AppEnv>()
+  .post("/create", jsonBody(createSchema), async (c) => {
+    const { user } = await requireUser(c);
+    const body = c.req.valid("json");
+    const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
+    const db = c.var.db();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [row] = await db
+          .insert(chatRooms)
+          .values({
+            code: newRoomCode(),
+            name: body.name,
+            description: body.description,
+            hostId: user.id,
+            accessMode: body.access_mode,
+            accessCodeHash,
+          })
+          .returning();
+        logEvent("room_created", { room: row!.code, access_mode: row!.accessMode });
+        return c.json(publicRoom({ ...row!, hostReservedUsername: user.reservedUsername }, c.req.url), 201);
+      } catch (e) {
+        // A code collision is rare; draw another code.
+        if (!isUniqueViolation(e) || pgErrorConstraint(e) !== "chat_rooms_code_key" || attempt >= 4) throw e;
+      }
+    }
+  })
+  .get("/:code", async (c) => {
+    const room = await loadRoom(c.var.db(), c.req.param("code"));
+    return c.json(publicRoom(room, c.req.url));
+  })
+  .post("/:code/join", rateLimit("join"), jsonBody(joinSchema), async (c) => {
+    const body = c.req.valid("json");
+    const ipKey = requireClientIp(c);
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    const auth = await optionalUser(c);
+    const who = identityOf(auth, body.fingerprint);
+    await checkAccessCode(room, body.access_code);
+    const isHost = auth !== null && auth.user.id === room.hostId;
+
+    // The subjects a ban may cover: the person as they come now, and their stored participation.
+    const asNow = {
+      username: body.username,
+      usernameIsReserved: ownsReservedName(auth, body.username),
+      fingerprint: body.fingerprint ?? null,
+      ipAddress: ipKey,
+      userId: auth?.user.id ?? null,
+    };
+    let participation = await findParticipation(db, room.id, who);
+    if (participation) {
+      // A returning participant keeps the username it first chose in this room.
+      const again = { ...asNow, username: participation.username, usernameIsReserved: participation.usernameIsReserved };
+      const ban = isHost ? null : await activeBanFor(db, room.id, [again, participation]);
+      if (ban) throw bannedError(ban);
+      await touchParticipation(db, participation.id);
+    } else {
+      checkUsername(body.username);
+      if (await reservedForSomeoneElse(db, auth, body.username)) {
+        throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
+      }
+      const ban = isHost ? null : await activeBanFor(db, room.id, [asNow]);
+      if (ban) throw bannedError(ban);
+      try {
+        participation = await createParticipation(db, {
+          roomId: room.id,
+          who,
+          username: body.username,
+          usernameIsReserved: asNow.usernameIsReserved,
+          ipKey,
+        });
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        // Either the name is taken, or a concurrent join of the same person won the race.
+        participation = await findParticipation(db, room.id, who);
+        if (!participation) throw new ApiError(409, "USERNAME_TAKEN", "That username is taken in this room; pick another.");
+      }
+      logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
+    }
+    const p = participation;
+    const sessionToken = await signSessionToken(
+      {
+        roomCode: room.code,
+        roomId: room.id,
+        participationId: p.id,
+        userId: p.userId,
+        username: p.username,
+        isHost,
+        usernameIsReserved: p.usernameIsReserved,
+      },
+      c.env.JWT_SECRET,
+    );
+    return c.json({
+      session_token: sessionToken,
+      username: p.username,
+      is_host: isHost,
+      username_is_reserved: p.usernameIsReserved,
+      participation_id: p.id,
+    });
+  })
+  .get("/:code/my-participation", queryParams(z.object({ fingerprint: fingerprint.optional() })), async (c) => {
+    const q = c.req.valid("query");
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    const auth = await optionalUser(c);
+    const p = await findParticipation(db, room.id, identityOf(auth, q.fingerprint));
+    if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
+    const ban = p.userId === room.hostId ? null : await activeBanFor(db, room.id, [p]);
+    return c.json({
+      participation_id: p.id,
+      username: p.username,
+      is_anonymous: p.userId === null,
+      is_host: p.userId !== null && p.userId === room.hostId,
+      username_is_reserved: p.usernameIsReserved,
+      joined_at: p.createdAt.toISOString(),
+      last_seen_at: p.lastSeenAt.toISOString(),
+      ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
+    });
+  })
+  .post("/:code/validate-username", jsonBody(validateSchema), async (c) => {
+    const body = c.req.valid("json");
+    const db = c.var.db();
+    const room = await loadRoom(db, c.req.param("code"));
+    const auth = await optionalUser(c);
+    const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
+
+    const problem = usernameProblem(body.username);
+    if (problem) return answer(describeUsernameProblem(problem));
+    const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
+    const mine = who && (await findParticipation(db, room.id, who));
+    if (mine) {
+      return usernameKey(mine.username) === usernameKey(body.username)
+        ? answer()
+        : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
+    }
+    if (await reservedForSomeoneElse(db, auth, body.username)) return answer("That username is reserved by another account.");
+    const subject = { username: body.username, usernameIsReserved: ownsReservedName(auth, body.username), fingerprint: null, ipAddress: null, userId: null };
+    if (await activeBanFor(db, room.id, [subject])) return answer("That username is banned in this room.");
+    if (await usernameHeld(db, room.id, body.username, who ?? { fingerprint: "" })) {
+      return answer("That username is taken in this room.");
+    }
+    return answer();
+  });

@@ -1,0 +1,44 @@
+// The WebSocket entry: the Worker checks the session token, then hands the raw
+// upgrade to the room's Durable Object, which accepts it with the hibernation API.
+import { Hono } from "hono";
+import { ApiError } from "../platform/errors";
+import { isRoomCode } from "../domain/room-code";
+import { verifySessionToken } from "../domain/tokens";
+import type { AppEnv } from "../platform/http/context";
+import { CLIENT_IP_HEADER, SESSION_HEADER } from "./chat-room";
+import { clientIpKey } from "../domain/client-ip";
+import { originAllowed } from "../platform/http/origins";
+
+export const CLOSE_NO_TOKEN = 4001;
+export const CLOSE_BAD_TOKEN = 4003;
+
+/** Completes the handshake only to close at once with an application close code the client can read. */
+function closeUpgrade(code: number, reason: string): Response {
+  const pair = new WebSocketPair();
+  const server = pair[1];
+  server.accept();
+  server.close(code, reason);
+  return new Response(null, { status: 101, webSocket: pair[0] });
+}
+
+export const wsRoutes = new Hono<AppEnv>().get("/chat/:code", async (c) => {
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError(426, "UPGRADE_REQUIRED", "This path is a WebSocket endpoint: connect with `Upgrade: websocket`.");
+  }
+  // Browsers send Origin: a page from a site not in ALLOWED_ORIGINS may not open the room's socket.
+  const origin = c.req.header("Origin");
+  if (origin && !originAllowed(c.env.ALLOWED_ORIGINS, origin)) {
+    throw new ApiError(403, "ORIGIN_NOT_ALLOWED", "WebSockets from this site are not allowed; add it to ALLOWED_ORIGINS.");
+  }
+  const code = c.req.param("code");
+  const token = c.req.query("session_token");
+  if (!token) return closeUpgrade(CLOSE_NO_TOKEN, "session token required");
+  const claims = isRoomCode(code) ? await verifySessionToken(token, c.env.JWT_SECRET, code) : null;
+  if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token");
+  const headers = new Headers(c.req.raw.headers);
+  headers.set(SESSION_HEADER, JSON.stringify(claims));
+  const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
+  if (ip) headers.set(CLIENT_IP_HEADER, ip);
+  else headers.delete(CLIENT_IP_HEADER);
+  return c.env.CHAT_ROOM.getByName(code).fetch(new Request(c.req.raw.url, { headers }));
+});
