@@ -6,7 +6,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { originAllowed } from "./platform/http/origins";
 import { DOCS_PAGE, openApiDocument } from "./platform/http/openapi";
-import { ApiError, dbUnavailable } from "./platform/errors";
+import { ApiError, dbUnavailable, internalError } from "./platform/errors";
 import { isDbUnavailable } from "./platform/db";
 import { withDb, type AppEnv } from "./platform/http/context";
 import { authRoutes } from "./features/accounts/routes";
@@ -67,5 +67,5 @@ app.onError((err, c) => {
     return c.json(dbUnavailable().toJSON(), 503);
   }
   logEvent("internal_error", { path: c.req.routePath, error: errorText(err) });
-  return c.json({ error: "Something went wrong on our side; try again.", code: "INTERNAL_ERROR" }, 500);
+  return c.json(internalError().toJSON(), 500);
 });

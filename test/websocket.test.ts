@@ -156,9 +156,9 @@ describe("replies", () => {
 describe("bad frames get an error frame, change nothing, and keep the socket open", () => {
   const cases: [string, string, string][] = [
     ["malformed JSON", "{not json", "INVALID_JSON"],
-    ["a JSON array", "[1,2,3]", "INVALID_FRAME"],
-    ["a JSON string", '"hello"', "INVALID_FRAME"],
-    ["null", "null", "INVALID_FRAME"],
+    ["a JSON array", "[1,2,3]", "INVALID_JSON"],
+    ["a JSON string", '"hello"', "INVALID_JSON"],
+    ["null", "null", "INVALID_JSON"],
     ["a missing message", "{}", "VALIDATION_ERROR"],
     ["an empty message", '{"message":""}', "MESSAGE_EMPTY"],
     ["a blank message", '{"message":"   \\n\\t "}', "MESSAGE_EMPTY"],

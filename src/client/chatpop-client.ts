@@ -3,29 +3,23 @@
 // backing off — resumes with last_seq (no gap, no duplicate), and queues sends
 // with a client_id so a send made while offline or lost in a drop is retried
 // and still stored once. Runs in browsers and in Node 22 (global fetch and
-// WebSocket); it imports nothing from the server.
+// WebSocket); from the server it imports only the protocol (types and close codes).
 
-export type MessageType = "normal" | "host" | "system";
+/** The public message object (the protocol's own type, so it cannot drift from the server's). */
+import { CLOSE_BANNED, FINAL_CLOSE_CODES } from "../protocol";
+import type {
+  ErrorFrame,
+  KickedFrame,
+  MessageDeletedFrame,
+  PinnedFrame,
+  PresenceFrame,
+  PublicMessage,
+  ReactionFrame,
+  UnpinnedFrame,
+} from "../protocol";
 
-export interface ChatMessage {
-  id: string;
-  chat_code: string;
-  channel: "main" | "backroom";
-  seq: number;
-  username: string;
-  user_id: string | null;
-  content: string;
-  message_type: MessageType;
-  reply_to: { id: string; username: string; content: string | null } | null;
-  is_pinned: boolean;
-  pinned_until: string | null;
-  pin_amount_cents: number;
-  is_from_host: boolean;
-  username_is_reserved: boolean;
-  reactions: { emoji: string; count: number }[];
-  created_at: string;
-  client_id?: string;
-}
+export type ChatMessage = PublicMessage;
+export type { MessageType } from "../protocol";
 
 export interface Room {
   code: string;
@@ -57,13 +51,13 @@ export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed"
 
 export interface RoomEvents {
   message: ChatMessage;
-  reaction: { message_id: string; emoji: string; action: "added" | "removed"; username: string; reactions: ChatMessage["reactions"] };
-  message_deleted: { message_id: string };
-  presence: { count: number };
-  pinned: { message: ChatMessage };
-  unpinned: { message_id: string };
-  kicked: { message: string };
-  error: { error: string; code: string; client_id?: string };
+  reaction: Omit<ReactionFrame, "type">;
+  message_deleted: Omit<MessageDeletedFrame, "type">;
+  presence: Omit<PresenceFrame, "type">;
+  pinned: Omit<PinnedFrame, "type">;
+  unpinned: Omit<UnpinnedFrame, "type">;
+  kicked: Omit<KickedFrame, "type">;
+  error: Omit<ErrorFrame, "type">;
   status: { status: ConnectionStatus; attempt: number; retryInMs: number | null };
 }
 
@@ -201,7 +195,7 @@ export interface ReconnectPolicy {
   maxDelayMs: number;
 }
 
-const NO_RETRY = new Set([4001, 4003, 4403, 1008]);
+const NO_RETRY = new Set(FINAL_CLOSE_CODES);
 
 /** One room's live connection. */
 export class RoomConnection {
@@ -272,7 +266,7 @@ export class RoomConnection {
       this.ws = null;
       const code = (e as CloseEvent).code;
       if (this.closedByUser) return this.setStatus("closed");
-      if (code === 4403) return this.setStatus("kicked");
+      if (code === CLOSE_BANNED) return this.setStatus("kicked");
       if (NO_RETRY.has(code)) return this.setStatus("closed");
       this.scheduleReconnect();
     });

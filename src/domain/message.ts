@@ -1,37 +1,6 @@
-// The public message object of API.md, built the same way for history,
-// broadcasts, the REST send answer and the Redis window.
-import type { ReactionCount } from "./reactions";
-
-export type MessageType = "normal" | "host" | "system";
-/** The main room, or the paid back room (members and the host only). */
-export type Channel = "main" | "backroom";
-
-/** The quoted parent of a reply; `content` is null once the parent was deleted. */
-export interface ReplySnapshot {
-  id: string;
-  username: string;
-  content: string | null;
-}
-
-export interface PublicMessage {
-  id: string;
-  chat_code: string;
-  channel: Channel;
-  seq: number;
-  username: string;
-  user_id: string | null;
-  content: string;
-  message_type: MessageType;
-  reply_to: ReplySnapshot | null;
-  is_pinned: boolean;
-  pinned_until: string | null;
-  pin_amount_cents: number;
-  is_from_host: boolean;
-  username_is_reserved: boolean;
-  reactions: ReactionCount[];
-  created_at: string;
-  client_id?: string;
-}
+// Builds the protocol's public message from stored fields, the same way for
+// history, broadcasts, the REST send answer and the Redis window.
+import type { Channel, MessageType, PublicMessage, ReactionCount, ReplySnapshot } from "../protocol";
 
 export interface MessageFields {
   id: string;

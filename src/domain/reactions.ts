@@ -1,9 +1,6 @@
 // Reaction rules: what counts as one emoji, and the one order counts are shown in.
 
-export interface ReactionCount {
-  emoji: string;
-  count: number;
-}
+import type { ReactionCount } from "../protocol";
 
 /** A keycap (1️⃣, #️⃣) or a flag (two regional indicators) are emoji without a pictographic character. */
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;

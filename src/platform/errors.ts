@@ -1,15 +1,15 @@
+// The one error type of the API. Thrown anywhere, it renders itself as the
+// protocol's error body `{error, code, details?}`: app.ts answers REST calls
+// with it and its status, the room sends it as an `error` frame.
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import type { ErrorBody, ErrorCode } from "../protocol";
+import { describeUsernameProblem, type UsernameProblem } from "../domain/usernames";
 
-/**
- * The one error type of the API. Thrown anywhere, it becomes the JSON shape
- * `{error, code, details?}` with its status (see app.ts), or an `error` frame
- * on a WebSocket.
- */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
     /** Extra response headers, such as Retry-After on a 429. */
@@ -24,20 +24,48 @@ export class ApiError extends Error {
   }
 }
 
-export interface ErrorBody {
-  error: string;
-  code: string;
-  details?: Record<string, unknown>;
-}
+// Named constructors for the errors raised in more than one place, so each reads the same everywhere.
 
 export const dbUnavailable = () =>
   new ApiError(503, "DB_UNAVAILABLE", "The database is unavailable right now; try again in a few seconds.");
 
+export const internalError = () => new ApiError(500, "INTERNAL_ERROR", "Something went wrong on our side; try again.");
+
 export const messageNotFound = () =>
   new ApiError(404, "MESSAGE_NOT_FOUND", "This room has no such message (it may have been deleted).");
+
+/** Text that is not JSON, or JSON that is not an object: the same answer for a REST body and a frame. */
+export const invalidJson = (what: "The request body" | "A frame", reason: "syntax" | "not_object") =>
+  new ApiError(400, "INVALID_JSON", reason === "syntax" ? `${what} must be valid JSON.` : `${what} must be a JSON object.`);
+
+export const invalidUsername = (problem: UsernameProblem) =>
+  new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+
+export const usernameTaken = (why: string) => new ApiError(409, "USERNAME_TAKEN", why);
+
+export const banned = (details?: { reason: string | null; expires_at: string | null }) =>
+  new ApiError(403, "BANNED", "You are banned from this room.", details);
+
+export const notBackroomMember = (why: string) => new ApiError(403, "NOT_BACKROOM_MEMBER", why);
+
+export const alreadyMember = (why: string) => new ApiError(409, "ALREADY_MEMBER", why);
+
+export const invalidToken = (why: string) => new ApiError(401, "INVALID_TOKEN", why);
 
 /** A failed zod parse as a 400, naming each bad field. */
 export function validationError(error: z.ZodError): ApiError {
   const fields = error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
   return new ApiError(400, "VALIDATION_ERROR", fields[0]?.message ?? "The request is not valid.", { fields });
+}
+
+/** Parses text that must hold one JSON object (a REST body or a frame). */
+export function parseJsonObject(text: string, what: "The request body" | "A frame"): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw invalidJson(what, "syntax");
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidJson(what, "not_object");
+  return raw as Record<string, unknown>;
 }

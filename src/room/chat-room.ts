@@ -2,8 +2,23 @@
 // (hibernation API), is the single writer of the room's messages, and
 // broadcasts what it stored. Read top to bottom it is the protocol:
 // connect, message, close; the write path lives in send-pipeline.ts.
+import {
+  CLOSE_BANNED,
+  CLOSE_NORMAL,
+  CLOSE_POLICY,
+  CLOSE_TOO_LARGE,
+  PING_TEXT,
+  PONG_TEXT,
+  RESERVED_CLOSE_CODES,
+  errorFrame,
+  kickedFrame,
+  messageFrame,
+  unpinnedFrame,
+  type Channel,
+  type PublicMessage,
+} from "../protocol";
 import { DurableObject } from "cloudflare:workers";
-import { ApiError, dbUnavailable } from "../platform/errors";
+import { ApiError, dbUnavailable, notBackroomMember, banned } from "../platform/errors";
 import { isDbUnavailable } from "../platform/db";
 import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
@@ -11,18 +26,18 @@ import { redisClient } from "../platform/redis";
 import { windowSettings, type WindowSettings } from "../features/messages/window";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { errorText, logEvent } from "../platform/log";
-import { errorFrame, kickedFrame, messageFrame, parseClientFrame, pongFrame, type SendInput } from "./protocol";
+import { parseClientFrame } from "./client-frames";
+import type { SendInput } from "../features/messages/schemas";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
 import { CacheHealth } from "./cache-health";
 import { asApiError, done, refused, type RoomResult } from "./result";
-import { RoomBans, bannedError, type BanOrder } from "../features/moderation/room-bans";
+import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
 import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
 import { paymentProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
-import type { Channel, PublicMessage } from "../domain/message";
 import { sendBacklog } from "./resume";
 import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
@@ -34,10 +49,6 @@ import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } 
 export const SESSION_HEADER = "X-ChatPop-Session";
 /** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
 export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
-
-export const CLOSE_TOO_LARGE = 1009;
-export const CLOSE_BANNED = 4403;
-export const CLOSE_POLICY = 1008;
 
 /** Storage key of the room whose pins the alarm clears (an alarm carries no arguments). */
 const PIN_ALARM_ROOM = "pin-alarm-room";
@@ -75,6 +86,8 @@ export class ChatRoom extends DurableObject<Env> {
     this.bans = new RoomBans(this.db);
     this.backroom = new RoomBackroom(this.db);
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale));
+    // Keep-alives are answered by the runtime without waking a hibernated room.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     ctx.blockConcurrencyWhile(async () => {
       this.cacheHealth.stale = (await ctx.storage.get<boolean>(CACHE_STALE)) === true;
     });
@@ -114,7 +127,7 @@ export class ChatRoom extends DurableObject<Env> {
           this.catchingUp.set(server, []);
           void this.resume(server, claims, Number(lastSeq));
         } else {
-          safeSend(server, errorFrame(new ApiError(400, "INVALID_LAST_SEQ", "`last_seq` must be a whole number: the seq of the last message you have.")));
+          safeSend(server, errorFrame(new ApiError(400, "INVALID_LAST_SEQ", "`last_seq` must be a whole number: the seq of the last message you have.").toJSON()));
         }
       }
     }
@@ -129,19 +142,19 @@ export class ChatRoom extends DurableObject<Env> {
       return;
     }
     if (typeof data !== "string") {
-      ws.send(errorFrame(new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary.")));
+      ws.send(errorFrame(new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary.").toJSON()));
       return;
     }
     let frame;
     try {
       frame = parseClientFrame(data);
     } catch (e) {
-      if (e instanceof ApiError) ws.send(errorFrame(e, clientIdOf(data)));
+      if (e instanceof ApiError) ws.send(errorFrame(e.toJSON(), clientIdOf(data)));
       else throw e;
       return;
     }
     if (frame.kind === "ping") {
-      ws.send(pongFrame);
+      ws.send(PONG_TEXT);
       return;
     }
     const { claims } = ws.deserializeAttachment() as SocketState;
@@ -151,7 +164,7 @@ export class ChatRoom extends DurableObject<Env> {
         logEvent("socket_closed_for_abuse", { room: claims.roomCode });
         ws.close(CLOSE_POLICY, "too many messages");
       } else {
-        safeSend(ws, errorFrame(new ApiError(429, "RATE_LIMITED", "You are sending too fast; wait a moment."), frame.input.client_id));
+        safeSend(ws, errorFrame(new ApiError(429, "RATE_LIMITED", "You are sending too fast; wait a moment.").toJSON(), frame.input.client_id));
       }
       return;
     }
@@ -162,13 +175,13 @@ export class ChatRoom extends DurableObject<Env> {
     }
     const result = await this.send(claims, frame.input, ws);
     if (!result.ok) {
-      safeSend(ws, errorFrame(asApiError(result.error), frame.input.client_id));
+      safeSend(ws, errorFrame(asApiError(result.error).toJSON(), frame.input.client_id));
     }
   }
 
   /** A send from the REST API: the same pipeline as a socket's send. */
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
-    if (await this.bans.covers(claims)) return refused(bannedError());
+    if (await this.bans.covers(claims)) return refused(banned());
     return this.send(claims, input, null);
   }
 
@@ -193,7 +206,7 @@ export class ChatRoom extends DurableObject<Env> {
       await uncachePins(this.redis, room.code, ended).catch((e) =>
         logEvent("pin_cache_failed", { room: room.code, error: errorText(e) }),
       );
-      for (const id of ended) this.sendToAll(JSON.stringify({ type: "unpinned", message_id: id }));
+      for (const id of ended) this.sendToAll(unpinnedFrame(id));
       logEvent("pins_ended", { room: room.code, count: ended.length });
     }
     const next = await this.db.run((conn) => nextPinEnd(conn, room.id));
@@ -239,8 +252,11 @@ export class ChatRoom extends DurableObject<Env> {
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const state = ws.deserializeAttachment() as SocketState | null;
     logEvent("socket_closed", { room: state?.claims.roomCode ?? this.chatCode, code });
+    // Complete the client's close handshake. A close without a status code arrives as 1005, which
+    // may not be sent back (ws.close(1005) throws and the client would never see its close event).
     try {
-      ws.close(code, reason);
+      if (RESERVED_CLOSE_CODES.includes(code)) ws.close(CLOSE_NORMAL, "");
+      else ws.close(code, reason);
     } catch {
       // already closed
     }
@@ -284,7 +300,7 @@ export class ChatRoom extends DurableObject<Env> {
       logEvent("socket_resumed", { room: claims.roomCode, from: source, after_seq: afterSeq, to_seq: sentUpTo });
     } catch (e) {
       logEvent("resume_failed", { room: claims.roomCode, error: errorText(e) });
-      safeSend(ws, errorFrame(isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.")));
+      safeSend(ws, errorFrame((isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.")).toJSON()));
     } finally {
       const held = this.catchingUp.get(ws) ?? [];
       this.catchingUp.delete(ws);
@@ -297,7 +313,7 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   private async action<T>(claims: SessionClaims, fn: (deps: ActionDeps) => Promise<T>): Promise<RoomResult<T>> {
-    if (await this.bans.covers(claims)) return refused(bannedError());
+    if (await this.bans.covers(claims)) return refused(banned());
     const deps: ActionDeps = {
       chatCode: claims.roomCode,
       db: this.db,
@@ -342,7 +358,7 @@ export class ChatRoom extends DurableObject<Env> {
   private async send(claims: SessionClaims, input: SendInput, origin: WebSocket | null): Promise<SendResult> {
     const channel = input.channel ?? "main";
     if (channel === "backroom" && !(await this.backroom.admits(claims))) {
-      return refused(new ApiError(403, "NOT_BACKROOM_MEMBER", "Only back-room members and the host can send there; join the back room first."));
+      return refused(notBackroomMember("Only back-room members and the host can send there; join the back room first."));
     }
     return this.pipeline(claims.roomCode, channel).submit(authorOf(claims), input, origin);
   }

@@ -1,6 +1,8 @@
 // Presence: how many distinct participants have a socket open in the room.
 // Broadcast when the number changes, at most once a second, so a wave of
 // connects or a reconnect storm costs one frame, not one per socket.
+import { presenceFrame } from "../protocol";
+
 export const PRESENCE_MIN_INTERVAL_MS = 1000;
 
 export class Presence {
@@ -36,4 +38,3 @@ export class Presence {
   }
 }
 
-const presenceFrame = (count: number) => JSON.stringify({ type: "presence", count });

@@ -1,28 +1,22 @@
 // What the room's RPC methods answer. An ApiError does not survive the trip
-// from the Durable Object to the Worker as itself, so refusals travel as data
-// and become an ApiError again on the Worker side (unwrap).
+// from the Durable Object to the Worker as itself, so refusals travel as the
+// protocol's error body plus the status, and become an ApiError again on the
+// Worker side (unwrap).
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorBody } from "../protocol";
 import { ApiError } from "../platform/errors";
 
 export type RoomResult<T> =
   | { ok: true; value: T }
-  | { ok: false; error: RefusalData };
+  | { ok: false; error: Refusal };
 
-export interface RefusalData {
-  status: ContentfulStatusCode;
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type Refusal = ErrorBody & { status: ContentfulStatusCode };
 
 export const done = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 
-export const refused = (e: ApiError): RoomResult<never> => ({
-  ok: false,
-  error: { status: e.status, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
-});
+export const refused = (e: ApiError): RoomResult<never> => ({ ok: false, error: { status: e.status, ...e.toJSON() } });
 
-export const asApiError = (error: RefusalData) => new ApiError(error.status, error.code, error.message, error.details);
+export const asApiError = (r: Refusal) => new ApiError(r.status, r.code, r.error, r.details);
 
 export function unwrap<T>(result: RoomResult<T>): T {
   if (!result.ok) throw asApiError(result.error);

@@ -4,8 +4,8 @@
 // known to be complete, from Postgres otherwise. Live messages that arrive
 // while the backlog is read are held for the socket and sent after it,
 // skipping any the backlog already carried.
+import type { PublicMessage } from "../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { PublicMessage } from "../domain/message";
 import { lastSeq, messagesAfter } from "../features/messages/queries";
 import { reactionCounts } from "../features/messages/reaction-queries";
 import { readWindow } from "../features/messages/window";

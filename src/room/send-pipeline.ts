@@ -5,9 +5,10 @@
 // INSERT, one Redis round trip), so seq order, storage order and broadcast
 // order are the same. seq is assigned only when a batch is written, so a
 // batch that fails leaves no gap.
+import type { Channel, MessageType, PublicMessage } from "../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, dbUnavailable } from "../platform/errors";
-import { toPublicMessage, type Channel, type MessageFields, type MessageType, type PublicMessage } from "../domain/message";
+import { toPublicMessage, type MessageFields } from "../domain/message";
 import type { SessionClaims } from "../domain/tokens";
 import { isDbUnavailable, isUniqueViolation } from "../platform/db";
 import { existingIds, insertMessages, lastSeq, replyTargets, retryKey, sentEarlier } from "../features/messages/queries";
@@ -16,7 +17,7 @@ import { appendToWindow, type WindowSettings } from "../features/messages/window
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import type { CacheHealth } from "./cache-health";
 import { errorText, logEvent } from "../platform/log";
-import type { SendInput } from "./protocol";
+import type { SendInput } from "../features/messages/schemas";
 import { done, refused, type RoomResult } from "./result";
 import type { RoomDb } from "./room-db";
 

@@ -8,9 +8,8 @@ import type { AppEnv } from "../platform/http/context";
 import { CLIENT_IP_HEADER, SESSION_HEADER } from "./chat-room";
 import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
+import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 
-export const CLOSE_NO_TOKEN = 4001;
-export const CLOSE_BAD_TOKEN = 4003;
 
 /** Completes the handshake only to close at once with an application close code the client can read. */
 function closeUpgrade(code: number, reason: string): Response {

@@ -5,7 +5,7 @@ import { PBKDF2_ITERATIONS, hashSecret, verifySecret } from "../../src/domain/pa
 import { isRoomCode, newRoomCode } from "../../src/domain/room-code";
 import { usernameProblem } from "../../src/domain/usernames";
 import { signSessionToken, signUserToken, verifySessionToken, verifyUserToken } from "../../src/domain/tokens";
-import { parseClientFrame } from "../../src/room/protocol";
+import { parseClientFrame } from "../../src/room/client-frames";
 import { ApiError } from "../../src/platform/errors";
 import { clientIpKey } from "../../src/domain/client-ip";
 import { amountProblem, formatUsd, minimumToOutbid, pinClock, pinSeconds, pinTier } from "../../src/domain/pricing";
@@ -121,8 +121,8 @@ describe("client frames", () => {
 
   it.each([
     ["{", "INVALID_JSON"],
-    ["[]", "INVALID_FRAME"],
-    ["1", "INVALID_FRAME"],
+    ["[]", "INVALID_JSON"],
+    ["1", "INVALID_JSON"],
     ['{"type":"x"}', "UNKNOWN_FRAME_TYPE"],
     ['{"message":""}', "MESSAGE_EMPTY"],
     [JSON.stringify({ message: "a".repeat(4001) }), "MESSAGE_TOO_LONG"],

@@ -1,7 +1,7 @@
 // Account authentication: a bearer JWT whose auth session is still live.
 import type { Context } from "hono";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { ApiError } from "../../platform/errors";
+import { ApiError, invalidToken } from "../../platform/errors";
 import { verifyUserToken } from "../../domain/tokens";
 import { authSessions, users, type UserRow } from "../../platform/schema";
 import type { AppEnv } from "../../platform/http/context";
@@ -15,7 +15,7 @@ export function bearerToken(c: Context<AppEnv>): string | null {
   const header = c.req.header("Authorization");
   if (!header) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new ApiError(401, "INVALID_TOKEN", "The Authorization header must be `Bearer <token>`.");
+  if (!match) throw invalidToken("The Authorization header must be `Bearer <token>`.");
   return match[1]!;
 }
 
@@ -24,7 +24,7 @@ export async function optionalUser(c: Context<AppEnv>): Promise<Authenticated | 
   const token = bearerToken(c);
   if (token === null) return null;
   const claims = await verifyUserToken(token, c.env.JWT_SECRET);
-  if (!claims) throw invalidToken();
+  if (!claims) throw invalidToken(TOKEN_REJECTED);
   const [row] = await c.var
     .db()
     .select({ user: users })
@@ -38,7 +38,7 @@ export async function optionalUser(c: Context<AppEnv>): Promise<Authenticated | 
         gt(authSessions.expiresAt, new Date()),
       ),
     );
-  if (!row) throw invalidToken();
+  if (!row) throw invalidToken(TOKEN_REJECTED);
   return { user: row.user, authSessionId: claims.authSessionId };
 }
 
@@ -48,8 +48,7 @@ export async function requireUser(c: Context<AppEnv>): Promise<Authenticated> {
   return auth;
 }
 
-const invalidToken = () =>
-  new ApiError(401, "INVALID_TOKEN", "The token is invalid, expired or logged out; log in again.");
+const TOKEN_REJECTED = "The token is invalid, expired or logged out; log in again.";
 
 export function publicUser(u: UserRow) {
   return { id: u.id, email: u.email, reserved_username: u.reservedUsername, created_at: u.createdAt.toISOString() };

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { ApiError } from "../../platform/errors";
+import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
 import { USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
 import { describeUsernameProblem, usernameProblem } from "../../domain/usernames";
@@ -47,7 +47,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post("/register", rateLimit("register"), jsonBody(registerSchema), async (c) => {
     const body = c.req.valid("json");
     const problem = usernameProblem(body.reserved_username);
-    if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+    if (problem) throw invalidUsername(problem);
     const db = c.var.db();
     let user: UserRow;
     try {
@@ -60,7 +60,7 @@ export const authRoutes = new Hono<AppEnv>()
       if (pgErrorConstraint(e) === "users_email_key") {
         throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists; log in instead.");
       }
-      throw new ApiError(409, "USERNAME_TAKEN", "That username is already reserved by another account.");
+      throw usernameTaken("That username is already reserved by another account.");
     }
     const token = await issueToken(db, user, c.env.JWT_SECRET);
     logEvent("user_registered", { user_id: user.id });

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { ApiError } from "../../platform/errors";
+import { ApiError, notBackroomMember } from "../../platform/errors";
 import { BACKROOM_MAX_PRICE_CENTS, BACKROOM_MAX_SEATS, BACKROOM_MIN_PRICE_CENTS, CURRENCY } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
@@ -86,7 +86,7 @@ export const backroomRoutes = new Hono<AppEnv>()
     const room = await loadRoom(db, c.req.param("code"));
     const claims = await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
     if (!(await isMember(db, room.id, claims))) {
-      throw new ApiError(403, "NOT_BACKROOM_MEMBER", "The back room's messages are for its members; join the back room first.");
+      throw notBackroomMember("The back room's messages are for its members; join the back room first.");
     }
     return c.json(await historyAnswer(db, room, q, "backroom"));
   });

@@ -3,10 +3,10 @@
 // the reaction hashes of the messages in them, and the pinned set. Used by
 // `npm run cache:rebuild` and by the room itself once Redis answers again
 // after an outage.
+import type { Channel, PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Db } from "../../platform/db";
 import { activePins, historyPage } from "./queries";
-import type { Channel, PublicMessage } from "../../domain/message";
 import { pinnedKey, reactionsPattern, windowKey } from "../../platform/cache-keys";
 import { replaceWindow, type WindowSettings } from "./window";
 import { cachePin } from "../payments/pin-cache";

@@ -1,10 +1,10 @@
 // Message reads and writes. Every public message object is built from these rows.
+import type { Channel, PublicMessage, ReactionCount, ReplySnapshot } from "../../protocol";
 import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../platform/db";
 import { messages, type NewMessageRow } from "../../platform/schema";
-import { toPublicMessage, type Channel, type PublicMessage, type ReplySnapshot } from "../../domain/message";
-import type { ReactionCount } from "../../domain/reactions";
+import { toPublicMessage } from "../../domain/message";
 import { reactionCounts } from "./reaction-queries";
 
 const parent = alias(messages, "parent");

@@ -2,8 +2,9 @@
 // of emoji → count, living as long as the message window (24 h). Postgres is
 // the truth: every toggle rewrites the hash from it, and a missing hash is
 // rebuilt from it on read.
+import type { ReactionCount } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
-import { sortReactions, type ReactionCount } from "../../domain/reactions";
+import { sortReactions } from "../../domain/reactions";
 import { reactionsKey } from "../../platform/cache-keys";
 
 export async function writeReactionCounts(

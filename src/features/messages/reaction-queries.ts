@@ -1,8 +1,9 @@
 // Reactions in Postgres: the truth the Redis counts are rebuilt from.
+import type { ReactionCount } from "../../protocol";
 import { and, count, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { messageReactions } from "../../platform/schema";
-import { sortReactions, type ReactionCount } from "../../domain/reactions";
+import { sortReactions } from "../../domain/reactions";
 
 /** Adds the reaction, or removes it when this participant already gave it. */
 export async function toggleReaction(

@@ -1,10 +1,10 @@
 // What participants do to stored messages: react and delete. Both change
 // Postgres first (the truth), then the Redis caches, then tell the room.
 // The room runs them one at a time, so cached counts follow Postgres' order.
+import { messageDeletedFrame, reactionFrame, type ReactionCount } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, messageNotFound } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
-import type { ReactionCount } from "../../domain/reactions";
 import { liveMessage, markDeleted, repliesTo } from "./queries";
 import { reactionCounts, toggleReaction } from "./reaction-queries";
 import { forgetMessage, refreshCached, type WindowSettings } from "./window";
@@ -43,7 +43,7 @@ export async function react(deps: ActionDeps, claims: SessionClaims, messageId: 
     writeReactionCounts(deps.redis, deps.chatCode, messageId, reactions, deps.window.ttlSeconds),
   );
   deps.broadcast(
-    JSON.stringify({ type: "reaction", message_id: messageId, emoji, action, username: claims.username, reactions }),
+    reactionFrame({ message_id: messageId, emoji, action, username: claims.username, reactions }),
   );
   logEvent("reaction_toggled", { room: deps.chatCode, action });
   return { message_id: messageId, emoji, action, reactions };
@@ -63,7 +63,7 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
     await forgetMessage(deps.redis, deps.chatCode, message);
     await refreshCached(deps.redis, deps.chatCode, message.channel, replies);
   });
-  deps.broadcast(JSON.stringify({ type: "message_deleted", message_id: messageId }));
+  deps.broadcast(messageDeletedFrame(messageId));
   logEvent("message_deleted", { room: deps.chatCode, by_host: claims.isHost });
   return { message_id: messageId };
 }

@@ -1,5 +1,6 @@
 // Message history (PostgreSQL only) and the REST send, which goes through the
 // room's Durable Object exactly like a WebSocket send.
+import type { Channel } from "../../protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, messageNotFound } from "../../platform/errors";
@@ -8,7 +9,6 @@ import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from "../../domain/limits";
 import { activePins, historyPage } from "./queries";
 import { loadRoom, type RoomWithHost } from "../rooms/queries";
 import type { Db } from "../../platform/db";
-import type { Channel } from "../../domain/message";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireSession, sessionTokenOf } from "../../platform/http/session";
@@ -18,7 +18,7 @@ import { reactionCounts } from "./reaction-queries";
 import { redisClient } from "../../platform/redis";
 import { windowSettings } from "./window";
 import { readReactionCounts, writeReactionCounts } from "./reaction-cache";
-import { checkContent, sendFields } from "../../room/protocol";
+import { checkContent, sendFields } from "./schemas";
 import { unwrap } from "../../room/result";
 
 export const historyQuery = z.object({

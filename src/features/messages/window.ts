@@ -2,9 +2,8 @@
 // trimmed to MESSAGE_CACHE_MAX_COUNT and expiring MESSAGE_CACHE_TTL_HOURS after
 // the last write. Members are the public message JSON (without client_id, and
 // with `reactions: []`: live counts are in the reaction hashes, see reactions.ts).
+import type { Channel, PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { PublicMessage } from "../../domain/message";
-import type { Channel } from "../../domain/message";
 import { positiveSetting } from "../../domain/settings";
 import { pinnedKey, reactionsKey, windowKey } from "../../platform/cache-keys";
 

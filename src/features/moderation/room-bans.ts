@@ -2,13 +2,12 @@
 // at once to open sockets and to every send, without a query per frame.
 // It is loaded from Postgres on first use after the object wakes, and kept
 // current by the ban and unban routes (enforceBan / liftBan RPCs).
-import { ApiError } from "../../platform/errors";
+import { ApiError, banned } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
 import { roomBanIndex } from "./queries";
 import { errorText, logEvent } from "../../platform/log";
 import type { RoomDb } from "../../room/room-db";
 
-export const bannedError = () => new ApiError(403, "BANNED", "You are banned from this room.");
 
 /** What the ban route tells the room after storing a ban. */
 export interface BanOrder {

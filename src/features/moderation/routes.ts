@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { ApiError } from "../../platform/errors";
+import { ApiError, invalidUsername } from "../../platform/errors";
 import { clientIpKey } from "../../domain/client-ip";
 import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
 import { participationsCoveredBy, listBans } from "./queries";
@@ -67,7 +67,7 @@ export const banRoutes = new Hono<AppEnv>()
       throw new ApiError(400, "BAN_TARGET_REQUIRED", "Name who to ban: `username`, `fingerprint`, `ip_address` and/or `user_id`.");
     }
     const problem = body.username === undefined ? null : usernameProblem(body.username);
-    if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+    if (problem) throw invalidUsername(problem);
     const ipKey = body.ip_address === undefined ? null : clientIpKey(body.ip_address);
     if (body.ip_address !== undefined && !ipKey) {
       throw new ApiError(400, "INVALID_IP_ADDRESS", "`ip_address` must be an IPv4 or IPv6 address.");

@@ -4,11 +4,11 @@
 // transaction row first (pending, keyed by the client's idempotency key), then
 // a payment at the provider, then, once the payment completes (at once with
 // the test provider, by webhook with Stripe), its effect, applied exactly once.
+import { pinnedFrame, type PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { eq } from "drizzle-orm";
-import { ApiError, messageNotFound } from "../../platform/errors";
+import { ApiError, messageNotFound, alreadyMember } from "../../platform/errors";
 import type { Db } from "../../platform/db";
-import type { PublicMessage } from "../../domain/message";
 import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, publicMessage } from "../messages/queries";
@@ -161,8 +161,8 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
       if (!room?.backroomEnabled || !room.backroomPriceCents || !room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_DISABLED", "This room has no back room open right now.");
       }
-      if (claims.isHost) throw new ApiError(409, "ALREADY_MEMBER", "The host is always in the back room.");
-      if (await hasBackroomSeat(conn, deps.roomId, claims.participationId)) throw new ApiError(409, "ALREADY_MEMBER", "You are already in the back room.");
+      if (claims.isHost) throw alreadyMember("The host is always in the back room.");
+      if (await hasBackroomSeat(conn, deps.roomId, claims.participationId)) throw alreadyMember("You are already in the back room.");
       if ((await backroomSeatsTaken(conn, deps.roomId)) >= room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_FULL", "The back room is full.");
       }
@@ -200,7 +200,7 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
       (e) => logEvent("pin_cache_failed", { room: deps.chatCode, error: errorText(e) }),
     );
     const message = await deps.db.run((conn) => publicMessage(conn, deps.chatCode, row.messageId!));
-    if (message) deps.broadcast(JSON.stringify({ type: "pinned", message }));
+    if (message) deps.broadcast(pinnedFrame(message));
     await deps.pinEndsAt(pin.pinnedUntil.getTime());
   } else if (row.type === "tip") {
     const [who] = await deps.db.run((conn) =>

@@ -4,7 +4,7 @@
 // one room, and each keeps the username it first chose there.
 import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError } from "../../platform/errors";
+import { ApiError, invalidUsername, banned, usernameTaken } from "../../platform/errors";
 import { hashSecret, verifySecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
@@ -68,7 +68,7 @@ export const validateSchema = z.object({
 
 function checkUsername(name: string) {
   const problem = usernameProblem(name);
-  if (problem) throw new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
+  if (problem) throw invalidUsername(problem);
 }
 
 const ACCESS_CODE_MAX_CHARS = 64;
@@ -99,10 +99,7 @@ async function reservedForSomeoneElse(db: Db, auth: Authenticated | null, name: 
 }
 
 const bannedError = (ban: ChatBanRow) =>
-  new ApiError(403, "BANNED", "You are banned from this room.", {
-    reason: ban.reason || null,
-    expires_at: ban.expiresAt?.toISOString() ?? null,
-  });
+  banned({ reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null });
 
 export const chatRoutes = new Hono<AppEnv>()
   .post("/create", jsonBody(createSchema), async (c) => {
@@ -179,7 +176,7 @@ export const chatRoutes = new Hono<AppEnv>()
         if (!isUniqueViolation(e)) throw e;
         // Either the name is taken, or a concurrent join of the same person won the race.
         participation = await findParticipation(db, room.id, who);
-        if (!participation) throw new ApiError(409, "USERNAME_TAKEN", "That username is taken in this room; pick another.");
+        if (!participation) throw usernameTaken("That username is taken in this room; pick another.");
       }
       logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
     }

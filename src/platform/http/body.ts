@@ -3,7 +3,7 @@
 // error, and handlers read the result with c.req.valid(…).
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { ApiError, validationError } from "../errors";
+import { ApiError, parseJsonObject, validationError } from "../errors";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -19,16 +19,8 @@ export function jsonBody<S extends z.ZodType>(schema: S): Validated<"json", S> {
     if (text.length > MAX_BODY_BYTES) {
       throw new ApiError(413, "BODY_TOO_LARGE", `Request bodies can be at most ${MAX_BODY_BYTES / 1024} KiB.`);
     }
-    let raw: unknown;
-    try {
-      // No body at all reads as {}: the schema then names what is missing.
-      raw = text.trim() === "" ? {} : JSON.parse(text);
-    } catch {
-      throw new ApiError(400, "INVALID_JSON", "The request body must be valid JSON.");
-    }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw new ApiError(400, "INVALID_JSON", "The request body must be a JSON object.");
-    }
+    // No body at all reads as {}: the schema then names what is missing.
+    const raw = text.trim() === "" ? {} : parseJsonObject(text, "The request body");
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error);
     c.req.addValidatedData("json", parsed.data as object);

@@ -1,0 +1,76 @@
+// Every error code the API and the WebSocket can answer with, and the one error
+// body both carry: `{error, code, details?}` (REST bodies, `error` frames).
+
+export type ErrorCode =
+  // requests and frames
+  | "INVALID_JSON"
+  | "BODY_TOO_LARGE"
+  | "VALIDATION_ERROR"
+  | "INVALID_FRAME"
+  | "UNKNOWN_FRAME_TYPE"
+  | "UPGRADE_REQUIRED"
+  | "ORIGIN_NOT_ALLOWED"
+  | "NOT_FOUND"
+  | "HTTP_ERROR"
+  | "INTERNAL_ERROR"
+  | "DB_UNAVAILABLE"
+  | "RATE_LIMITED"
+  // accounts and identity
+  | "INVALID_CREDENTIALS"
+  | "INVALID_TOKEN"
+  | "AUTH_REQUIRED"
+  | "EMAIL_TAKEN"
+  | "INVALID_USERNAME"
+  | "USERNAME_TAKEN"
+  | "USERNAME_RESERVED"
+  | "IDENTITY_REQUIRED"
+  | "CLIENT_IP_REQUIRED"
+  | "INVALID_CLIENT_IP"
+  | "IP_USERNAME_LIMIT"
+  // rooms and sessions
+  | "ROOM_NOT_FOUND"
+  | "ACCESS_CODE_INVALID"
+  | "SESSION_REQUIRED"
+  | "SESSION_INVALID"
+  | "PARTICIPATION_NOT_FOUND"
+  | "HOST_ONLY"
+  // messages
+  | "MESSAGE_EMPTY"
+  | "MESSAGE_TOO_LONG"
+  | "MESSAGE_NOT_FOUND"
+  | "REPLY_NOT_FOUND"
+  | "NOT_ALLOWED"
+  | "INVALID_EMOJI"
+  | "INVALID_CURSOR"
+  | "INVALID_LAST_SEQ"
+  | "RESUME_FAILED"
+  // moderation
+  | "BANNED"
+  | "CANNOT_BAN_HOST"
+  | "BAN_TARGET_REQUIRED"
+  | "INVALID_IP_ADDRESS"
+  | "BAN_NOT_FOUND"
+  // payments and the back room
+  | "INVALID_AMOUNT"
+  | "IDEMPOTENCY_KEY_REQUIRED"
+  | "INVALID_IDEMPOTENCY_KEY"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "BID_TOO_LOW"
+  | "PAYMENT_DECLINED"
+  | "PAYMENT_PROVIDER_ERROR"
+  | "PAYMENTS_NOT_CONFIGURED"
+  | "PAYMENT_NOT_FOUND"
+  | "CANNOT_TIP_SELF"
+  | "BACKROOM_DISABLED"
+  | "BACKROOM_FULL"
+  | "ALREADY_MEMBER"
+  | "NOT_BACKROOM_MEMBER"
+  | "SIGNATURE_MISSING"
+  | "SIGNATURE_INVALID"
+  | "WEBHOOK_NOT_CONFIGURED";
+
+export interface ErrorBody {
+  error: string;
+  code: ErrorCode;
+  details?: Record<string, unknown>;
+}
