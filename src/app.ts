@@ -9,6 +9,7 @@ import { DOCS_PAGE, openApiDocument } from "./platform/http/openapi";
 import { ApiError, dbUnavailable, internalError } from "./platform/errors";
 import { isDbUnavailable } from "./platform/db";
 import { withDb, type AppEnv } from "./platform/http/context";
+import { limitBody } from "./platform/http/body";
 import { authRoutes } from "./features/accounts/routes";
 import { banRoutes } from "./features/moderation/routes";
 import { backroomRoutes } from "./features/backroom/routes";
@@ -32,6 +33,7 @@ app.use(
   }),
 );
 app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+app.use("/api/*", limitBody());
 app.use("/api/*", withDb);
 app.route("/api/auth", authRoutes);
 app.route("/api/chats", chatRoutes);

@@ -3,6 +3,8 @@ export const MESSAGE_MAX_CHARS = 4000;
 /** A frame larger than this closes the socket with 1009. */
 export const FRAME_MAX_BYTES = 64 * 1024;
 export const CLIENT_ID_MAX_CHARS = 64;
+/** A request body larger than this (in bytes, counted before it is read) is refused with 413. */
+export const BODY_MAX_BYTES = 64 * 1024;
 export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 100;
 /** How many queued sends one database write may carry. */

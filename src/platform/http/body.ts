@@ -3,9 +3,9 @@
 // error, and handlers read the result with c.req.valid(…).
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
+import { bodyLimit } from "hono/body-limit";
 import { ApiError, parseJsonObject, validationError } from "../errors";
-
-const MAX_BODY_BYTES = 64 * 1024;
+import { BODY_MAX_BYTES } from "../../domain/limits";
 
 type Validated<Target extends string, S extends z.ZodType> = MiddlewareHandler<
   any,
@@ -15,10 +15,8 @@ type Validated<Target extends string, S extends z.ZodType> = MiddlewareHandler<
 
 export function jsonBody<S extends z.ZodType>(schema: S): Validated<"json", S> {
   return async (c, next) => {
+    // The size was capped before this read, by limitBody (app.ts).
     const text = await c.req.text();
-    if (text.length > MAX_BODY_BYTES) {
-      throw new ApiError(413, "BODY_TOO_LARGE", `Request bodies can be at most ${MAX_BODY_BYTES / 1024} KiB.`);
-    }
     // No body at all reads as {}: the schema then names what is missing.
     const raw = text.trim() === "" ? {} : parseJsonObject(text, "The request body");
     const parsed = schema.safeParse(raw);
@@ -36,3 +34,17 @@ export function queryParams<S extends z.ZodType>(schema: S): Validated<"query", 
     await next();
   };
 }
+
+/**
+ * Refuses a body over BODY_MAX_BYTES before it is read: on Content-Length when given,
+ * else while streaming it, so an oversized body is never buffered whole.
+ */
+export const limitBody = () =>
+  bodyLimit({
+    maxSize: BODY_MAX_BYTES,
+    onError: () => {
+      throw new ApiError(413, "BODY_TOO_LARGE", `Request bodies can be at most ${BODY_MAX_BYTES / 1024} KiB.`, {
+        max_bytes: BODY_MAX_BYTES,
+      });
+    },
+  });
