@@ -21,4 +21,7 @@ await build({
   logLevel: "warning",
 });
 for (const file of ["index.html", "style.css"]) copyFileSync(`${root}src/web/${file}`, `${out}/${file}`);
-console.log("[web] built .web/ (app.js, index.html, style.css)");
+// The API reference page (/api/docs/) loads Scalar from here, not from a CDN.
+mkdirSync(`${out}/docs-assets`, { recursive: true });
+copyFileSync(`${root}node_modules/@scalar/api-reference/dist/browser/standalone.js`, `${out}/docs-assets/scalar.js`);
+console.log("[web] built .web/ (app.js, index.html, style.css, docs-assets/scalar.js)");

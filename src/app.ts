@@ -5,7 +5,9 @@ import { HTTPException } from "hono/http-exception";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { originAllowed } from "./platform/http/origins";
-import { DOCS_PAGE, openApiDocument } from "./platform/http/openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { z } from "zod";
+import { documented, openApiDocument } from "./platform/http/openapi";
 import { ApiError, dbUnavailable, internalError } from "./platform/errors";
 import { isDbUnavailable } from "./platform/db";
 import { withDb, type AppEnv } from "./platform/http/context";
@@ -20,6 +22,11 @@ import { wsRoutes } from "./room/upgrade-route";
 import { errorText, logEvent } from "./platform/log";
 
 export const app = new Hono<AppEnv>({ strict: false });
+
+/** Scalar's browser bundle, copied into the static assets by dev/build-web.ts. */
+export const SCALAR_SCRIPT = "/docs-assets/scalar.js";
+
+const serviceIndex = z.object({ service: z.string(), api: z.string(), websocket: z.string(), docs: z.string(), schema: z.string() });
 
 // Browsers: only the sites in ALLOWED_ORIGINS get CORS answers; every API answer carries security headers.
 app.use(
@@ -45,10 +52,22 @@ app.route("/api/payments", webhookRoutes);
 app.route("/api/auth", earningsRoutes);
 app.route("/ws", wsRoutes);
 
-app.get("/api/schema", (c) => c.json(openApiDocument()));
-app.get("/api/docs", (c) => c.html(DOCS_PAGE));
-app.get("/api", (c) =>
-  c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "/api/docs/", schema: "/api/schema/" }),
+app.get(
+  "/api/schema",
+  documented({ summary: "This OpenAPI document", tags: ["service"], answers: { 200: { description: "OpenAPI 3.1, generated from the routes" } } }),
+  async (c) => c.json(await openApiDocument(app)),
+);
+// Scalar's page, with its script served from the app's own assets (dev/build-web.ts copies it):
+// no CDN, so the docs work where a CDN is blocked.
+app.get(
+  "/api/docs",
+  documented({ summary: "The API reference page (Scalar)", tags: ["service"], answers: { 200: { description: "An HTML page" } } }),
+  Scalar({ url: "/api/schema/", cdn: SCALAR_SCRIPT, pageTitle: "ChatPop Edge API" }),
+);
+app.get(
+  "/api",
+  documented({ summary: "Where things are", tags: ["service"], answers: { 200: { description: "The service index", schema: serviceIndex } } }),
+  (c) => c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "/api/docs/", schema: "/api/schema/" }),
 );
 
 app.notFound((c) => {

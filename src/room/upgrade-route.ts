@@ -9,6 +9,7 @@ import { CLIENT_IP_HEADER, SESSION_HEADER } from "./chat-room";
 import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
 import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
+import { documented } from "../platform/http/openapi";
 
 
 /** Completes the handshake only to close at once with an application close code the client can read. */
@@ -20,24 +21,34 @@ function closeUpgrade(code: number, reason: string): Response {
   return new Response(null, { status: 101, webSocket: pair[0] });
 }
 
-export const wsRoutes = new Hono<AppEnv>().get("/chat/:code", async (c) => {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "UPGRADE_REQUIRED", "This path is a WebSocket endpoint: connect with `Upgrade: websocket`.");
-  }
-  // Browsers send Origin: a page from a site not in ALLOWED_ORIGINS may not open the room's socket.
-  const origin = c.req.header("Origin");
-  if (origin && !originAllowed(c.env.ALLOWED_ORIGINS, origin)) {
-    throw new ApiError(403, "ORIGIN_NOT_ALLOWED", "WebSockets from this site are not allowed; add it to ALLOWED_ORIGINS.");
-  }
-  const code = c.req.param("code");
-  const token = c.req.query("session_token");
-  if (!token) return closeUpgrade(CLOSE_NO_TOKEN, "session token required");
-  const claims = isRoomCode(code) ? await verifySessionToken(token, c.env.JWT_SECRET, code) : null;
-  if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token");
-  const headers = new Headers(c.req.raw.headers);
-  headers.set(SESSION_HEADER, JSON.stringify(claims));
-  const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
-  if (ip) headers.set(CLIENT_IP_HEADER, ip);
-  else headers.delete(CLIENT_IP_HEADER);
-  return c.env.CHAT_ROOM.getByName(code).fetch(new Request(c.req.raw.url, { headers }));
-});
+export const wsRoutes = new Hono<AppEnv>().get(
+  "/chat/:code",
+  documented({
+    summary: "The room's WebSocket",
+    tags: ["websocket"],
+    description:
+      "Connect with `Upgrade: websocket` and `?session_token=…[&last_seq=n]`. Frames, close codes (4001, 4003, 4403, 1008, 1009) and resume are in docs/API.md.",
+    answers: { 101: { description: "Switching protocols: the socket is open (or closes at once with 4001/4003)" } },
+  }),
+  async (c) => {
+    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(426, "UPGRADE_REQUIRED", "This path is a WebSocket endpoint: connect with `Upgrade: websocket`.");
+    }
+    // Browsers send Origin: a page from a site not in ALLOWED_ORIGINS may not open the room's socket.
+    const origin = c.req.header("Origin");
+    if (origin && !originAllowed(c.env.ALLOWED_ORIGINS, origin)) {
+      throw new ApiError(403, "ORIGIN_NOT_ALLOWED", "WebSockets from this site are not allowed; add it to ALLOWED_ORIGINS.");
+    }
+    const code = c.req.param("code");
+    const token = c.req.query("session_token");
+    if (!token) return closeUpgrade(CLOSE_NO_TOKEN, "session token required");
+    const claims = isRoomCode(code) ? await verifySessionToken(token, c.env.JWT_SECRET, code) : null;
+    if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token");
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(SESSION_HEADER, JSON.stringify(claims));
+    const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
+    if (ip) headers.set(CLIENT_IP_HEADER, ip);
+    else headers.delete(CLIENT_IP_HEADER);
+    return c.env.CHAT_ROOM.getByName(code).fetch(new Request(c.req.raw.url, { headers }));
+  },
+);

@@ -1,4 +1,6 @@
 // Accounts: register, login, me, logout.
+import { documented } from "../../platform/http/openapi";
+import { meAnswer, tokenAnswer } from "./schemas";
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
@@ -13,29 +15,7 @@ import { publicUser, requireUser } from "./auth";
 import type { AppEnv } from "../../platform/http/context";
 import { rateLimit } from "../../platform/http/rate-limit";
 import { logEvent } from "../../platform/log";
-
-const email = z
-  .string({ error: "`email` must be a string." })
-  .trim()
-  .max(254, { error: "That email address is too long." })
-  .pipe(z.email({ error: "That is not a valid email address." }))
-  .transform((e) => e.toLowerCase());
-
-const password = z
-  .string({ error: "`password` must be a string." })
-  .min(8, { error: "Passwords need at least 8 characters." })
-  .max(128, { error: "Passwords can have at most 128 characters." });
-
-export const registerSchema = z.object({
-  email,
-  password,
-  reserved_username: z.string({ error: "`reserved_username` must be a string." }),
-});
-
-export const loginSchema = z.object({
-  email,
-  password: z.string({ error: "`password` must be a string." }).max(128, { error: "Wrong email or password." }),
-});
+import { loginSchema, registerSchema } from "./schemas";
 
 async function issueToken(db: Db, user: UserRow, secret: string) {
   const expiresAt = new Date(Date.now() + USER_TOKEN_TTL_SECONDS * 1000);
@@ -44,7 +24,10 @@ async function issueToken(db: Db, user: UserRow, secret: string) {
 }
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/register", rateLimit("register"), jsonBody(registerSchema), async (c) => {
+  .post(
+    "/register",
+    documented({ summary: "Create an account", tags: ["accounts"], answers: { 201: { description: "The account and a bearer token", schema: tokenAnswer } } }),
+    rateLimit("register"), jsonBody(registerSchema), async (c) => {
     const body = c.req.valid("json");
     const problem = usernameProblem(body.reserved_username);
     if (problem) throw invalidUsername(problem);
@@ -66,7 +49,10 @@ export const authRoutes = new Hono<AppEnv>()
     logEvent("user_registered", { user_id: user.id });
     return c.json({ user: publicUser(user), token }, 201);
   })
-  .post("/login", rateLimit("login"), jsonBody(loginSchema), async (c) => {
+  .post(
+    "/login",
+    documented({ summary: "Log in", tags: ["accounts"], answers: { 200: { description: "The account and a bearer token", schema: tokenAnswer } } }),
+    rateLimit("login"), jsonBody(loginSchema), async (c) => {
     const body = c.req.valid("json");
     const db = c.var.db();
     const [user] = await db.select().from(users).where(eq(users.email, body.email));
@@ -77,11 +63,17 @@ export const authRoutes = new Hono<AppEnv>()
     logEvent("user_logged_in", { user_id: user.id });
     return c.json({ user: publicUser(user), token });
   })
-  .get("/me", async (c) => {
+  .get(
+    "/me",
+    documented({ summary: "The logged-in account", tags: ["accounts"], auth: "bearer", answers: { 200: { description: "The account", schema: meAnswer } } }),
+    async (c) => {
     const { user } = await requireUser(c);
     return c.json({ user: publicUser(user) });
   })
-  .post("/logout", async (c) => {
+  .post(
+    "/logout",
+    documented({ summary: "Log out: revoke this token", tags: ["accounts"], auth: "bearer", answers: { 204: { description: "The token is no longer accepted" } } }),
+    async (c) => {
     const { user, authSessionId } = await requireUser(c);
     await c.var.db().update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, authSessionId));
     logEvent("user_logged_out", { user_id: user.id });

@@ -1,6 +1,9 @@
 // The paid back room: the host opens it with a price and a seat limit,
 // participants buy a seat (POST …/backroom/join/, in payments.ts), and its
 // messages (sent with `channel: "backroom"`) are for members and the host only.
+import { documented } from "../../platform/http/openapi";
+import { backroomAnswer } from "./schemas";
+import { historyPageSchema } from "../messages/schemas";
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
@@ -15,29 +18,9 @@ import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, requireSession, sessionTokenOf } from "../../platform/http/session";
 import { logEvent } from "../../platform/log";
-import { historyAnswer, historyQuery } from "../messages/routes";
-
-export const settingsBody = z
-  .object({
-    session_token: z.string().optional(),
-    enabled: z.boolean({ error: "`enabled` must be true or false." }),
-    price_cents: z
-      .number({ error: "`price_cents` must be a whole number of cents." })
-      .int({ error: "`price_cents` must be a whole number of cents." })
-      .min(BACKROOM_MIN_PRICE_CENTS, { error: `The back room costs at least ${BACKROOM_MIN_PRICE_CENTS} cents.` })
-      .max(BACKROOM_MAX_PRICE_CENTS, { error: `The back room costs at most ${BACKROOM_MAX_PRICE_CENTS} cents.` })
-      .optional(),
-    seat_limit: z
-      .number({ error: "`seat_limit` must be a whole number." })
-      .int({ error: "`seat_limit` must be a whole number." })
-      .min(1, { error: "The back room needs at least one seat." })
-      .max(BACKROOM_MAX_SEATS, { error: `The back room can have at most ${BACKROOM_MAX_SEATS} seats.` })
-      .optional(),
-  })
-  .refine((b) => !b.enabled || (b.price_cents !== undefined && b.seat_limit !== undefined), {
-    error: "Opening the back room needs `price_cents` and `seat_limit`.",
-    path: ["price_cents"],
-  });
+import { historyAnswer } from "../messages/history";
+import { historyQuery } from "../messages/schemas";
+import { settingsBody } from "./schemas";
 
 const isMember = async (db: Db, roomId: string, claims: SessionClaims) =>
   claims.isHost || (await hasBackroomSeat(db, roomId, claims.participationId));
@@ -56,14 +39,20 @@ async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null
 }
 
 export const backroomRoutes = new Hono<AppEnv>()
-  .get("/:code/backroom", queryParams(z.object({ session_token: z.string().optional() })), async (c) => {
+  .get(
+    "/:code/backroom",
+    documented({ summary: "The back room's price and seats", tags: ["backroom"], answers: { 200: { description: "The back room", schema: backroomAnswer } } }),
+    queryParams(z.object({ session_token: z.string().optional() })), async (c) => {
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
     const token = sessionTokenOf(c);
     const claims = token ? await requireSession(c, room.code, token) : null;
     return c.json({ backroom: await describe(db, room, claims) });
   })
-  .post("/:code/backroom", jsonBody(settingsBody), async (c) => {
+  .post(
+    "/:code/backroom",
+    documented({ summary: "Open, close or price the back room (host)", tags: ["backroom"], auth: "host session", answers: { 200: { description: "The back room", schema: backroomAnswer } } }),
+    jsonBody(settingsBody), async (c) => {
     const body = c.req.valid("json");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
@@ -80,7 +69,10 @@ export const backroomRoutes = new Hono<AppEnv>()
     logEvent("backroom_settings", { room: room.code, enabled: body.enabled });
     return c.json({ backroom: await describe(db, { ...room, ...updated! }, null) });
   })
-  .get("/:code/backroom/messages", queryParams(historyQuery), async (c) => {
+  .get(
+    "/:code/backroom/messages",
+    documented({ summary: "Back-room history (members and the host)", tags: ["backroom"], auth: "session", answers: { 200: { description: "One page", schema: historyPageSchema } } }),
+    queryParams(historyQuery), async (c) => {
     const q = c.req.valid("query");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));

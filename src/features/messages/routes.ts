@@ -1,5 +1,7 @@
 // Message history (PostgreSQL only) and the REST send, which goes through the
 // room's Durable Object exactly like a WebSocket send.
+import { documented } from "../../platform/http/openapi";
+import { deleteAnswer, historyPageSchema, messageSchema, reactAnswer, reactionsAnswer } from "./schemas";
 import type { Channel } from "../../protocol";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -18,65 +20,15 @@ import { reactionCounts } from "./reaction-queries";
 import { redisClient } from "../../platform/redis";
 import { windowSettings } from "./window";
 import { readReactionCounts, writeReactionCounts } from "./reaction-cache";
-import { checkContent, sendFields } from "./schemas";
+import { checkContent, historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
+import { historyAnswer, messageIdOf } from "./history";
 import { unwrap } from "../../room/result";
 
-export const historyQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, { error: `\`limit\` must be a whole number from 1 to ${HISTORY_MAX_LIMIT}.` })
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= HISTORY_MAX_LIMIT, {
-      error: `\`limit\` must be a whole number from 1 to ${HISTORY_MAX_LIMIT}.`,
-    })
-    .optional(),
-  before: z.string().max(64).optional(),
-  session_token: z.string().optional(),
-});
-
-const messageIdParam = z.uuid();
-
-export const reactBody = z.object({
-  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
-  emoji: z.string({ error: "`emoji` must be a string holding one emoji." }),
-});
-
-export const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
-
-/** The message id of the path, or the 404 an unknown id gets anyway. */
-export function messageIdOf(raw: string): string {
-  if (!messageIdParam.safeParse(raw).success) throw messageNotFound();
-  return raw;
-}
-
-/** One page of a channel's history, newest page first, with the keyset cursor to the page before it. */
-export async function historyAnswer(db: Db, room: RoomWithHost, q: z.output<typeof historyQuery>, channel: Channel) {
-  let beforeSeq: number | null = null;
-  if (q.before !== undefined && q.before !== "") {
-    beforeSeq = decodeCursor(q.before);
-    if (beforeSeq === null) {
-      throw new ApiError(400, "INVALID_CURSOR", "`before` must be a `next_before` value from an earlier page.");
-    }
-  }
-  const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
-  const [page, pinned] = await Promise.all([
-    historyPage(db, room, { limit, beforeSeq, channel }),
-    channel === "main" ? activePins(db, room) : Promise.resolve([]),
-  ]);
-  const oldest = page.messages[0];
-  return {
-    messages: page.messages,
-    pinned_messages: pinned,
-    has_more: page.hasMore,
-    next_before: page.hasMore && oldest ? encodeCursor(oldest.seq) : null,
-    count: page.messages.length,
-  };
-}
-
-export const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
-
 export const messageRoutes = new Hono<AppEnv>()
-  .get("/:code/messages", queryParams(historyQuery), async (c) => {
+  .get(
+    "/:code/messages",
+    documented({ summary: "History from Postgres, newest page first (keyset cursor)", tags: ["messages"], answers: { 200: { description: "One page", schema: historyPageSchema } } }),
+    queryParams(historyQuery), async (c) => {
     const q = c.req.valid("query");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
@@ -85,7 +37,10 @@ export const messageRoutes = new Hono<AppEnv>()
     }
     return c.json(await historyAnswer(db, room, q, "main"));
   })
-  .post("/:code/messages/send", jsonBody(sendBody), async (c) => {
+  .post(
+    "/:code/messages/send",
+    documented({ summary: "Send a message (the same pipeline as the WebSocket)", tags: ["messages"], auth: "session", answers: { 201: { description: "The stored message", schema: messageSchema } } }),
+    jsonBody(sendBody), async (c) => {
     const body = c.req.valid("json");
     const code = c.req.param("code");
     const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
@@ -99,7 +54,10 @@ export const messageRoutes = new Hono<AppEnv>()
     });
     return c.json(unwrap(result), 201);
   })
-  .post("/:code/messages/:id/react", jsonBody(reactBody), async (c) => {
+  .post(
+    "/:code/messages/:id/react",
+    documented({ summary: "Toggle one emoji reaction", tags: ["messages"], auth: "session", answers: { 200: { description: "The new counts", schema: reactAnswer } } }),
+    jsonBody(reactBody), async (c) => {
     const body = c.req.valid("json");
     const code = c.req.param("code");
     const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
@@ -108,7 +66,10 @@ export const messageRoutes = new Hono<AppEnv>()
     const result = await c.env.CHAT_ROOM.getByName(code).react(claims, messageIdOf(c.req.param("id")), body.emoji);
     return c.json(unwrap(result));
   })
-  .get("/:code/messages/:id/reactions", async (c) => {
+  .get(
+    "/:code/messages/:id/reactions",
+    documented({ summary: "Reaction counts of a message", tags: ["messages"], answers: { 200: { description: "The counts, most first", schema: reactionsAnswer } } }),
+    async (c) => {
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
     if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
@@ -124,7 +85,10 @@ export const messageRoutes = new Hono<AppEnv>()
     }
     return c.json({ message_id: id, reactions });
   })
-  .post("/:code/messages/:id/delete", jsonBody(tokenBody), async (c) => {
+  .post(
+    "/:code/messages/:id/delete",
+    documented({ summary: "Delete a message (its author or the host)", tags: ["messages"], auth: "session", answers: { 200: { description: "The deleted message's id", schema: deleteAnswer } } }),
+    jsonBody(tokenBody), async (c) => {
     const body = c.req.valid("json");
     const code = c.req.param("code");
     const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));

@@ -2,7 +2,7 @@
 // frame so both paths validate alike, and the content rules beyond types.
 import { z } from "zod";
 import { ApiError } from "../../platform/errors";
-import { CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS } from "../../domain/limits";
+import { CLIENT_ID_MAX_CHARS, HISTORY_MAX_LIMIT, MESSAGE_MAX_CHARS } from "../../domain/limits";
 
 export const sendFields = {
   message: z.string({ error: "`message` must be a string." }),
@@ -30,3 +30,73 @@ export function checkContent(message: string): void {
     });
   }
 }
+
+export const historyQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, { error: `\`limit\` must be a whole number from 1 to ${HISTORY_MAX_LIMIT}.` })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= HISTORY_MAX_LIMIT, {
+      error: `\`limit\` must be a whole number from 1 to ${HISTORY_MAX_LIMIT}.`,
+    })
+    .optional(),
+  before: z.string().max(64).optional(),
+  session_token: z.string().optional(),
+});
+
+export const messageIdParam = z.uuid();
+
+export const reactBody = z.object({
+  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
+  emoji: z.string({ error: "`emoji` must be a string holding one emoji." }),
+});
+
+export const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
+
+export const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
+
+// ---- answers ----------------------------------------------------------------
+
+const reactionCount = z.object({ emoji: z.string(), count: z.number().int() });
+
+/** The public message object (protocol/message.ts), as history, sends and frames carry it. */
+export const messageSchema = z
+  .object({
+    id: z.uuid(),
+    chat_code: z.string(),
+    channel: z.enum(["main", "backroom"]),
+    seq: z.number().int().min(1),
+    username: z.string(),
+    user_id: z.uuid().nullable(),
+    content: z.string(),
+    message_type: z.enum(["normal", "host", "system"]),
+    reply_to: z.object({ id: z.uuid(), username: z.string(), content: z.string().nullable() }).nullable(),
+    is_pinned: z.boolean(),
+    pinned_until: z.iso.datetime().nullable(),
+    pin_amount_cents: z.number().int(),
+    is_from_host: z.boolean(),
+    username_is_reserved: z.boolean(),
+    reactions: z.array(reactionCount),
+    created_at: z.iso.datetime(),
+    client_id: z.string().optional().describe("Only on the sender's own answer to a send that carried one."),
+  })
+  .meta({ id: "Message" });
+
+export const historyPageSchema = z.object({
+  messages: z.array(messageSchema).describe("Oldest to newest."),
+  pinned_messages: z.array(messageSchema).describe("Active pins, highest amount first (main room only)."),
+  has_more: z.boolean(),
+  next_before: z.string().nullable().describe("Pass as `before` for the page just older; null when has_more is false."),
+  count: z.number().int(),
+});
+
+export const reactAnswer = z.object({
+  message_id: z.uuid(),
+  emoji: z.string(),
+  action: z.enum(["added", "removed"]),
+  reactions: z.array(reactionCount),
+});
+
+export const reactionsAnswer = z.object({ message_id: z.uuid(), reactions: z.array(reactionCount) });
+
+export const deleteAnswer = z.object({ message_id: z.uuid() });

@@ -1,6 +1,8 @@
 // Host powers over who may stay: ban, list bans, unban. A ban is stored in
 // Postgres first, then the room's Durable Object applies it at once (kicking
 // open sockets); an unban is lifted the same way.
+import { documented } from "../../platform/http/openapi";
+import { banAnswer, bansAnswer, unbanAnswer } from "./schemas";
 import { Hono } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
@@ -14,26 +16,7 @@ import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, sessionTokenOf } from "../../platform/http/session";
 import { logEvent } from "../../platform/log";
-
-const MAX_BAN_SECONDS = 366 * 24 * 3600;
-
-export const banBody = z.object({
-  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
-  username: z.string({ error: "`username` must be a string." }).optional(),
-  fingerprint: z.string({ error: "`fingerprint` must be a string." }).min(1).max(128, { error: "`fingerprint` can have at most 128 characters." }).optional(),
-  ip_address: z.string({ error: "`ip_address` must be a string." }).max(64).optional(),
-  user_id: z.uuid({ error: "`user_id` must be a UUID." }).optional(),
-  reason: z.string({ error: "`reason` must be a string." }).max(500, { error: "A reason can have at most 500 characters." }).optional(),
-  duration_seconds: z
-    .number({ error: "`duration_seconds` must be a number." })
-    .int({ error: "`duration_seconds` must be a whole number." })
-    .min(1, { error: "`duration_seconds` must be at least 1." })
-    .max(MAX_BAN_SECONDS, { error: "A ban can last at most a year; leave `duration_seconds` out for a ban without end." })
-    .optional(),
-  announce: z.boolean({ error: "`announce` must be true or false." }).optional(),
-});
-
-const tokenQuery = z.object({ session_token: z.string().optional() });
+import { banBody, tokenQuery } from "./schemas";
 
 const banIdParam = z.uuid();
 
@@ -56,7 +39,10 @@ function publicBan(b: ChatBanRow) {
 const cannotBanHost = () => new ApiError(400, "CANNOT_BAN_HOST", "The host cannot be banned from their own room.");
 
 export const banRoutes = new Hono<AppEnv>()
-  .post("/:code/bans", jsonBody(banBody), async (c) => {
+  .post(
+    "/:code/bans",
+    documented({ summary: "Ban by username, fingerprint, address and/or account (host)", tags: ["moderation"], auth: "host session", answers: { 201: { description: "The ban, and whom it removed", schema: banAnswer } } }),
+    jsonBody(banBody), async (c) => {
     const body = c.req.valid("json");
     const code = c.req.param("code");
     const db = c.var.db();
@@ -107,14 +93,20 @@ export const banRoutes = new Hono<AppEnv>()
     logEvent("ban_created", { room: room.code, ban: ban.id, participations: covered.length, kicked });
     return c.json({ ban: publicBan(ban), participations_covered: covered.length, sockets_closed: kicked }, 201);
   })
-  .get("/:code/bans", queryParams(tokenQuery), async (c) => {
+  .get(
+    "/:code/bans",
+    documented({ summary: "The room's bans (host)", tags: ["moderation"], auth: "host session", answers: { 200: { description: "Every ban, active or not", schema: bansAnswer } } }),
+    queryParams(tokenQuery), async (c) => {
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
     await requireHostSession(c, room.code, sessionTokenOf(c));
     const bans = await listBans(db, room.id);
     return c.json({ bans: bans.map(publicBan) });
   })
-  .post("/:code/bans/:banId/unban", jsonBody(z.object({ session_token: z.string().optional() })), async (c) => {
+  .post(
+    "/:code/bans/:banId/unban",
+    documented({ summary: "Lift a ban (host)", tags: ["moderation"], auth: "host session", answers: { 200: { description: "The lifted ban", schema: unbanAnswer } } }),
+    jsonBody(z.object({ session_token: z.string().optional() })), async (c) => {
     const body = c.req.valid("json");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));

@@ -2,6 +2,9 @@
 // host's earnings. Every paid request carries an Idempotency-Key: the same
 // key twice is one payment. The room's Durable Object checks, charges and
 // applies each purchase (see room/purchases.ts).
+import { documented } from "../../platform/http/openapi";
+import { earningsAnswer, paidAnswer, pendingAnswer, webhookAnswer } from "./schemas";
+import { messageSchema } from "../messages/schemas";
 import { Hono, type Context } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
@@ -17,13 +20,9 @@ import { paymentProvider } from "./provider";
 import { verifyStripeWebhook } from "./stripe-provider";
 import type { PurchaseOrder, PurchaseOutcome } from "./purchases";
 import { unwrap } from "../../room/result";
-import { messageIdOf } from "../messages/routes";
+import { messageIdOf } from "../messages/history";
+import { paidBody } from "./schemas";
 import { logEvent } from "../../platform/log";
-
-export const paidBody = z.object({
-  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
-  amount_cents: z.unknown().optional(),
-});
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -62,23 +61,35 @@ async function buy(c: Context<AppEnv>, token: string | undefined, order: Omit<Pu
 }
 
 export const paidRoutes = new Hono<AppEnv>()
-  .post("/:code/messages/:id/pin", jsonBody(paidBody), async (c) => {
+  .post(
+    "/:code/messages/:id/pin",
+    documented({ summary: "Pin a message (paid)", tags: ["payments"], auth: "session", idempotent: true, answers: { 200: { description: "Paid and pinned", schema: paidAnswer({ message: messageSchema }) }, 402: { description: "Confirm the payment with the client secret", schema: pendingAnswer } } }),
+    jsonBody(paidBody), async (c) => {
     const body = c.req.valid("json");
     const id = messageIdOf(c.req.param("id"));
     const amount = amountOf(body.amount_cents, PIN_MIN_CENTS, PIN_MAX_CENTS);
     return buy(c, body.session_token, { type: "pin", amountCents: amount, messageId: id });
   })
-  .post("/:code/tip", jsonBody(paidBody), async (c) => {
+  .post(
+    "/:code/tip",
+    documented({ summary: "Tip the host (paid)", tags: ["payments"], auth: "session", idempotent: true, answers: { 200: { description: "Paid", schema: paidAnswer() }, 402: { description: "Confirm the payment with the client secret", schema: pendingAnswer } } }),
+    jsonBody(paidBody), async (c) => {
     const body = c.req.valid("json");
     const amount = amountOf(body.amount_cents, TIP_MIN_CENTS, TIP_MAX_CENTS);
     return buy(c, body.session_token, { type: "tip", amountCents: amount, messageId: null });
   })
-  .post("/:code/backroom/join", jsonBody(paidBody), async (c) => {
+  .post(
+    "/:code/backroom/join",
+    documented({ summary: "Buy a back-room seat (paid)", tags: ["backroom", "payments"], auth: "session", idempotent: true, answers: { 200: { description: "Paid; the seat is yours", schema: paidAnswer() }, 402: { description: "Confirm the payment with the client secret", schema: pendingAnswer } } }),
+    jsonBody(paidBody), async (c) => {
     const body = c.req.valid("json");
     return buy(c, body.session_token, { type: "back_room", amountCents: null, messageId: null });
   });
 
-export const webhookRoutes = new Hono<AppEnv>().post("/webhook", async (c) => {
+export const webhookRoutes = new Hono<AppEnv>().post(
+    "/webhook",
+    documented({ summary: "Stripe webhook (Stripe-Signature checked)", tags: ["payments"], answers: { 200: { description: "Received; whether it changed anything", schema: webhookAnswer } } }),
+    async (c) => {
   const secret = c.env.STRIPE_WEBHOOK_SECRET;
   if (!secret) throw new ApiError(503, "WEBHOOK_NOT_CONFIGURED", "Set STRIPE_WEBHOOK_SECRET to accept payment webhooks.");
   const signature = c.req.header("Stripe-Signature");
@@ -109,7 +120,10 @@ export const webhookRoutes = new Hono<AppEnv>().post("/webhook", async (c) => {
   return c.json({ received: true, applied });
 });
 
-export const earningsRoutes = new Hono<AppEnv>().get("/me/earnings", async (c) => {
+export const earningsRoutes = new Hono<AppEnv>().get(
+    "/me/earnings",
+    documented({ summary: "The host's completed income per room", tags: ["accounts", "payments"], auth: "bearer", answers: { 200: { description: "Income per room", schema: earningsAnswer } } }),
+    async (c) => {
   const { user } = await requireUser(c);
   const rooms = await earningsOfHost(c.var.db(), user.id);
   return c.json({ currency: CURRENCY, rooms, total_cents: rooms.reduce((n, r) => n + r.total_cents, 0) });

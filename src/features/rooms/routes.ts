@@ -2,6 +2,8 @@
 // Identity rules (ChatPop's dual sessions): an anonymous participation is keyed
 // by fingerprint, a logged-in one by account; both may exist for one person in
 // one room, and each keeps the username it first chose there.
+import { documented } from "../../platform/http/openapi";
+import { joinAnswer, participationAnswer, roomSchema, validateAnswer } from "./schemas";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, invalidUsername, banned, usernameTaken } from "../../platform/errors";
@@ -27,44 +29,7 @@ import { rateLimit } from "../../platform/http/rate-limit";
 import { optionalUser, requireUser, type Authenticated } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
-
-export const createSchema = z
-  .object({
-    name: z.string({ error: "`name` must be a string." }).trim().min(1, { error: "The room needs a name." }).max(100, {
-      error: "Room names can have at most 100 characters.",
-    }),
-    description: z
-      .string({ error: "`description` must be a string." })
-      .max(1000, { error: "Descriptions can have at most 1000 characters." })
-      .optional()
-      .default(""),
-    access_mode: z.enum(["public", "private"], { error: '`access_mode` must be "public" or "private".' }).default("public"),
-    access_code: z
-      .string({ error: "`access_code` must be a string." })
-      .min(4, { error: "Access codes need at least 4 characters." })
-      .max(64, { error: "Access codes can have at most 64 characters." })
-      .optional(),
-  })
-  .refine((b) => b.access_mode === "public" || b.access_code !== undefined, {
-    error: "A private room needs an `access_code`.",
-    path: ["access_code"],
-  });
-
-const fingerprint = z
-  .string({ error: "`fingerprint` must be a string." })
-  .min(1, { error: "`fingerprint` must not be empty." })
-  .max(128, { error: "`fingerprint` can have at most 128 characters." });
-
-export const joinSchema = z.object({
-  username: z.string({ error: "`username` must be a string." }),
-  fingerprint: fingerprint.optional(),
-  access_code: z.string({ error: "`access_code` must be a string." }).optional(),
-});
-
-export const validateSchema = z.object({
-  username: z.string({ error: "`username` must be a string." }),
-  fingerprint: fingerprint.optional(),
-});
+import { createSchema, fingerprint, joinSchema, validateSchema } from "./schemas";
 
 function checkUsername(name: string) {
   const problem = usernameProblem(name);
@@ -102,7 +67,10 @@ const bannedError = (ban: ChatBanRow) =>
   banned({ reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null });
 
 export const chatRoutes = new Hono<AppEnv>()
-  .post("/create", jsonBody(createSchema), async (c) => {
+  .post(
+    "/create",
+    documented({ summary: "Create a room (the caller hosts it)", tags: ["rooms"], auth: "bearer", answers: { 201: { description: "The room", schema: roomSchema } } }),
+    jsonBody(createSchema), async (c) => {
     const { user } = await requireUser(c);
     const body = c.req.valid("json");
     const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
@@ -128,11 +96,17 @@ export const chatRoutes = new Hono<AppEnv>()
       }
     }
   })
-  .get("/:code", async (c) => {
+  .get(
+    "/:code",
+    documented({ summary: "A room", tags: ["rooms"], answers: { 200: { description: "The room (never its access code)", schema: roomSchema } } }),
+    async (c) => {
     const room = await loadRoom(c.var.db(), c.req.param("code"));
     return c.json(publicRoom(room, c.req.url));
   })
-  .post("/:code/join", rateLimit("join"), jsonBody(joinSchema), async (c) => {
+  .post(
+    "/:code/join",
+    documented({ summary: "Join a room: anonymous with a fingerprint, or logged in", tags: ["rooms"], auth: "optional bearer", answers: { 200: { description: "A room session token", schema: joinAnswer } } }),
+    rateLimit("join"), jsonBody(joinSchema), async (c) => {
     const body = c.req.valid("json");
     const ipKey = requireClientIp(c);
     const db = c.var.db();
@@ -201,7 +175,10 @@ export const chatRoutes = new Hono<AppEnv>()
       participation_id: p.id,
     });
   })
-  .get("/:code/my-participation", queryParams(z.object({ fingerprint: fingerprint.optional() })), async (c) => {
+  .get(
+    "/:code/my-participation",
+    documented({ summary: "The caller's participation (by bearer when logged in, else by fingerprint)", tags: ["rooms"], auth: "optional bearer", answers: { 200: { description: "The participation", schema: participationAnswer } } }),
+    queryParams(z.object({ fingerprint: fingerprint.optional() })), async (c) => {
     const q = c.req.valid("query");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));
@@ -220,7 +197,10 @@ export const chatRoutes = new Hono<AppEnv>()
       ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
     });
   })
-  .post("/:code/validate-username", jsonBody(validateSchema), async (c) => {
+  .post(
+    "/:code/validate-username",
+    documented({ summary: "Is a username available in this room, for the caller", tags: ["rooms"], auth: "optional bearer", answers: { 200: { description: "Whether it is, and why not", schema: validateAnswer } } }),
+    jsonBody(validateSchema), async (c) => {
     const body = c.req.valid("json");
     const db = c.var.db();
     const room = await loadRoom(db, c.req.param("code"));

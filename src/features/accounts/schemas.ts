@@ -1,0 +1,35 @@
+// What the account routes accept and answer.
+import { z } from "zod";
+
+const email = z
+  .string({ error: "`email` must be a string." })
+  .trim()
+  .max(254, { error: "That email address is too long." })
+  .pipe(z.email({ error: "That is not a valid email address." }))
+  .transform((e) => e.toLowerCase());
+
+const password = z
+  .string({ error: "`password` must be a string." })
+  .min(8, { error: "Passwords need at least 8 characters." })
+  .max(128, { error: "Passwords can have at most 128 characters." });
+
+export const registerSchema = z.object({
+  email,
+  password,
+  reserved_username: z.string({ error: "`reserved_username` must be a string." }),
+});
+
+export const loginSchema = z.object({
+  email,
+  password: z.string({ error: "`password` must be a string." }).max(128, { error: "Wrong email or password." }),
+});
+
+// ---- answers ----------------------------------------------------------------
+
+export const userSchema = z
+  .object({ id: z.uuid(), email: z.string(), reserved_username: z.string(), created_at: z.iso.datetime() })
+  .meta({ id: "User" });
+
+export const tokenAnswer = z.object({ user: userSchema, token: z.string().describe("Send as `Authorization: Bearer <token>`.") });
+
+export const meAnswer = z.object({ user: userSchema });
