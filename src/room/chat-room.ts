@@ -30,8 +30,8 @@ import { parseClientFrame } from "./client-frames";
 import type { SendInput } from "../features/messages/schemas";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
-import { CacheHealth } from "./cache-health";
-import { asApiError, done, refused, type RoomResult } from "./result";
+import { CacheHealth } from "../platform/cache-health";
+import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
 import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
 import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
@@ -42,7 +42,7 @@ import { sendBacklog } from "./resume";
 import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
-import { RoomDb } from "./room-db";
+import { RoomDb } from "../platform/room-db";
 import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
 
 /** Carries the Worker-verified session claims on the upgrade request. */

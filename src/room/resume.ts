@@ -9,8 +9,8 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import { lastSeq, messagesAfter } from "../features/messages/queries";
 import { reactionCounts } from "../features/messages/reaction-queries";
 import { readWindow } from "../features/messages/window";
-import type { CacheHealth } from "./cache-health";
-import type { RoomDb } from "./room-db";
+import type { CacheHealth } from "../platform/cache-health";
+import type { RoomDb } from "../platform/room-db";
 
 const PAGE = 500;
 

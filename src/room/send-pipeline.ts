@@ -15,11 +15,11 @@ import { existingIds, insertMessages, lastSeq, replyTargets, retryKey, sentEarli
 import type { NewMessageRow } from "../platform/schema";
 import { appendToWindow, type WindowSettings } from "../features/messages/window";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
-import type { CacheHealth } from "./cache-health";
+import type { CacheHealth } from "../platform/cache-health";
 import { errorText, logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
-import { done, refused, type RoomResult } from "./result";
-import type { RoomDb } from "./room-db";
+import { done, refused, type RoomResult } from "../platform/rpc-result";
+import type { RoomDb } from "../platform/room-db";
 
 export type SendResult = RoomResult<PublicMessage>;
 

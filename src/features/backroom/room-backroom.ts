@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import type { SessionClaims } from "../../domain/tokens";
 import { backroomMembers } from "../../platform/schema";
-import type { RoomDb } from "../../room/room-db";
+import type { RoomDb } from "../../platform/room-db";
 
 export class RoomBackroom {
   private members: Set<string> | null = null;

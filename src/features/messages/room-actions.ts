@@ -10,8 +10,8 @@ import { reactionCounts, toggleReaction } from "./reaction-queries";
 import { forgetMessage, refreshCached, type WindowSettings } from "./window";
 import { writeReactionCounts } from "./reaction-cache";
 import { errorText, logEvent } from "../../platform/log";
-import type { CacheHealth } from "../../room/cache-health";
-import type { RoomDb } from "../../room/room-db";
+import type { CacheHealth } from "../../platform/cache-health";
+import type { RoomDb } from "../../platform/room-db";
 
 export interface ActionDeps {
   chatCode: string;

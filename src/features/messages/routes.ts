@@ -22,7 +22,7 @@ import { windowSettings } from "./window";
 import { readReactionCounts, writeReactionCounts } from "./reaction-cache";
 import { checkContent, historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
 import { historyAnswer, messageIdOf } from "./history";
-import { unwrap } from "../../room/result";
+import { unwrap } from "../../platform/rpc-result";
 
 export const messageRoutes = new Hono<AppEnv>()
   .get(

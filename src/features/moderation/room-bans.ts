@@ -6,7 +6,7 @@ import { ApiError, banned } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
 import { roomBanIndex } from "./queries";
 import { errorText, logEvent } from "../../platform/log";
-import type { RoomDb } from "../../room/room-db";
+import type { RoomDb } from "../../platform/room-db";
 
 
 /** What the ban route tells the room after storing a ban. */

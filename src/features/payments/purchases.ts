@@ -30,8 +30,8 @@ import { cachePin } from "./pin-cache";
 import type { WindowSettings } from "../messages/window";
 import type { PaymentProvider } from "./provider";
 import { errorText, logEvent } from "../../platform/log";
-import type { CacheHealth } from "../../room/cache-health";
-import type { RoomDb } from "../../room/room-db";
+import type { CacheHealth } from "../../platform/cache-health";
+import type { RoomDb } from "../../platform/room-db";
 
 export interface PurchaseOrder {
   type: PurchaseType;

@@ -19,7 +19,7 @@ import { requireSession, sessionTokenOf } from "../../platform/http/session";
 import { paymentProvider } from "./provider";
 import { verifyStripeWebhook } from "./stripe-provider";
 import type { PurchaseOrder, PurchaseOutcome } from "./purchases";
-import { unwrap } from "../../room/result";
+import { unwrap } from "../../platform/rpc-result";
 import { messageIdOf } from "../messages/history";
 import { paidBody } from "./schemas";
 import { logEvent } from "../../platform/log";

@@ -2,7 +2,7 @@
 // closed after a short idle time (an open Neon WebSocket keeps the Durable
 // Object awake), and re-opened once when a reused connection turns out dead.
 import type { Client } from "@neondatabase/serverless";
-import { connectClient, isDbUnavailable, type Db } from "../platform/db";
+import { connectClient, isDbUnavailable, type Db } from "./db";
 
 export const ROOM_DB_IDLE_MS = 10_000;
 

@@ -4,7 +4,7 @@
 // Worker side (unwrap).
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorBody } from "../protocol";
-import { ApiError } from "../platform/errors";
+import { ApiError } from "./errors";
 
 export type RoomResult<T> =
   | { ok: true; value: T }

@@ -1,0 +1,80 @@
+// The layers stay where the README's layout puts them: this reads every import
+// under src/ and fails on one that points the wrong way.
+//   protocol  → nothing
+//   domain    → protocol
+//   platform  → protocol, domain
+//   features  → protocol, domain, platform, other features (never their routes)
+//   room      → protocol, domain, platform, features (never their routes)
+//   client    → protocol;  web → client, protocol;  cli → domain, platform, features
+//   a routes file (features/*/routes.ts, room/upgrade-route.ts) is imported by src/app.ts only.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const src = join(root, "src");
+
+const ALLOWED: Record<string, string[]> = {
+  protocol: ["protocol"],
+  domain: ["protocol", "domain"],
+  platform: ["protocol", "domain", "platform"],
+  features: ["protocol", "domain", "platform", "features"],
+  room: ["protocol", "domain", "platform", "features", "room"],
+  client: ["protocol", "client"],
+  web: ["protocol", "client", "web"],
+  cli: ["domain", "platform", "features", "cli"],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return /\.tsx?$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+/** Every relative import of the file, as a path below src/ ("features/rooms/queries"). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!);
+  return specs.map((s) => relative(src, normalize(join(dirname(file), s))).replace(/\.tsx?$/, ""));
+}
+
+const layerOf = (path: string) => {
+  const top = path.split("/")[0]!;
+  return top in ALLOWED ? top : "app";
+};
+const isRoutes = (path: string) => /^features\/[^/]+\/routes$/.test(path) || path === "room/upgrade-route";
+
+describe("import directions", () => {
+  const all = files(src).map((f) => ({ file: relative(src, f).replace(/\.tsx?$/, ""), imports: importsOf(f) }));
+
+  it("finds the source tree", () => {
+    expect(all.length).toBeGreaterThan(50);
+  });
+
+  it("every layer imports only the layers below it", () => {
+    const wrong: string[] = [];
+    for (const { file, imports } of all) {
+      const layer = layerOf(file);
+      if (layer === "app") continue; // src/app.ts and src/index.ts assemble everything
+      for (const target of imports) {
+        if (!ALLOWED[layer]!.includes(layerOf(target))) wrong.push(`${file} → ${target}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("nothing but src/app.ts imports a routes file", () => {
+    const wrong = all.flatMap(({ file, imports }) => (file === "app" ? [] : imports.filter(isRoutes).map((t) => `${file} → ${t}`)));
+    expect(wrong).toEqual([]);
+  });
+
+  it("the protocol imports no package either", () => {
+    const wrong = all
+      .filter(({ file }) => file.startsWith("protocol/"))
+      .flatMap(({ file }) => [...readFileSync(join(src, `${file}.ts`), "utf8").matchAll(/from\s+["']([^."'][^"']*)["']/g)].map((m) => `${file} → ${m[1]}`));
+    expect(wrong).toEqual([]);
+  });
+});
