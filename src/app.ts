@@ -54,7 +54,11 @@ app.route("/ws", wsRoutes);
 
 app.get(
   "/api/schema",
-  documented({ summary: "This OpenAPI document", tags: ["service"], answers: { 200: { description: "OpenAPI 3.1, generated from the routes" } } }),
+  documented({
+    summary: "This OpenAPI document",
+    tags: ["service"],
+    answers: { 200: { description: "OpenAPI 3.1, generated from the routes" } },
+  }),
   async (c) => c.json(await openApiDocument(app)),
 );
 // Scalar's page, with its script served from the app's own assets (dev/build-web.ts copies it):
@@ -66,7 +70,11 @@ app.get(
 );
 app.get(
   "/api",
-  documented({ summary: "Where things are", tags: ["service"], answers: { 200: { description: "The service index", schema: serviceIndex } } }),
+  documented({
+    summary: "Where things are",
+    tags: ["service"],
+    answers: { 200: { description: "The service index", schema: serviceIndex } },
+  }),
   (c) => c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "/api/docs/", schema: "/api/schema/" }),
 );
 

@@ -11,7 +11,6 @@ import { originAllowed } from "../platform/http/origins";
 import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 import { documented } from "../platform/http/openapi";
 
-
 /** Completes the handshake only to close at once with an application close code the client can read. */
 function closeUpgrade(code: number, reason: string): Response {
   const pair = new WebSocketPair();

@@ -26,56 +26,82 @@ async function issueToken(db: Db, user: UserRow, secret: string) {
 export const authRoutes = new Hono<AppEnv>()
   .post(
     "/register",
-    documented({ summary: "Create an account", tags: ["accounts"], answers: { 201: { description: "The account and a bearer token", schema: tokenAnswer } } }),
-    rateLimit("register"), jsonBody(registerSchema), async (c) => {
-    const body = c.req.valid("json");
-    const problem = usernameProblem(body.reserved_username);
-    if (problem) throw invalidUsername(problem);
-    const db = c.var.db();
-    let user: UserRow;
-    try {
-      [user] = (await db
-        .insert(users)
-        .values({ email: body.email, passwordHash: await hashSecret(body.password), reservedUsername: body.reserved_username })
-        .returning()) as [UserRow];
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-      if (pgErrorConstraint(e) === "users_email_key") {
-        throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists; log in instead.");
+    documented({
+      summary: "Create an account",
+      tags: ["accounts"],
+      answers: { 201: { description: "The account and a bearer token", schema: tokenAnswer } },
+    }),
+    rateLimit("register"),
+    jsonBody(registerSchema),
+    async (c) => {
+      const body = c.req.valid("json");
+      const problem = usernameProblem(body.reserved_username);
+      if (problem) throw invalidUsername(problem);
+      const db = c.var.db();
+      let user: UserRow;
+      try {
+        [user] = (await db
+          .insert(users)
+          .values({ email: body.email, passwordHash: await hashSecret(body.password), reservedUsername: body.reserved_username })
+          .returning()) as [UserRow];
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        if (pgErrorConstraint(e) === "users_email_key") {
+          throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists; log in instead.");
+        }
+        throw usernameTaken("That username is already reserved by another account.");
       }
-      throw usernameTaken("That username is already reserved by another account.");
-    }
-    const token = await issueToken(db, user, c.env.JWT_SECRET);
-    logEvent("user_registered", { user_id: user.id });
-    return c.json({ user: publicUser(user), token }, 201);
-  })
+      const token = await issueToken(db, user, c.env.JWT_SECRET);
+      logEvent("user_registered", { user_id: user.id });
+      return c.json({ user: publicUser(user), token }, 201);
+    },
+  )
   .post(
     "/login",
-    documented({ summary: "Log in", tags: ["accounts"], answers: { 200: { description: "The account and a bearer token", schema: tokenAnswer } } }),
-    rateLimit("login"), jsonBody(loginSchema), async (c) => {
-    const body = c.req.valid("json");
-    const db = c.var.db();
-    const [user] = await db.select().from(users).where(eq(users.email, body.email));
-    // Hash even when no account matches, so timing does not reveal which emails exist.
-    const ok = await verifySecret(body.password, user?.passwordHash ?? DECOY_HASH);
-    if (!user || !ok) throw new ApiError(401, "INVALID_CREDENTIALS", "Wrong email or password.");
-    const token = await issueToken(db, user, c.env.JWT_SECRET);
-    logEvent("user_logged_in", { user_id: user.id });
-    return c.json({ user: publicUser(user), token });
-  })
+    documented({
+      summary: "Log in",
+      tags: ["accounts"],
+      answers: { 200: { description: "The account and a bearer token", schema: tokenAnswer } },
+    }),
+    rateLimit("login"),
+    jsonBody(loginSchema),
+    async (c) => {
+      const body = c.req.valid("json");
+      const db = c.var.db();
+      const [user] = await db.select().from(users).where(eq(users.email, body.email));
+      // Hash even when no account matches, so timing does not reveal which emails exist.
+      const ok = await verifySecret(body.password, user?.passwordHash ?? DECOY_HASH);
+      if (!user || !ok) throw new ApiError(401, "INVALID_CREDENTIALS", "Wrong email or password.");
+      const token = await issueToken(db, user, c.env.JWT_SECRET);
+      logEvent("user_logged_in", { user_id: user.id });
+      return c.json({ user: publicUser(user), token });
+    },
+  )
   .get(
     "/me",
-    documented({ summary: "The logged-in account", tags: ["accounts"], auth: "bearer", answers: { 200: { description: "The account", schema: meAnswer } } }),
+    documented({
+      summary: "The logged-in account",
+      tags: ["accounts"],
+      auth: "bearer",
+      answers: { 200: { description: "The account", schema: meAnswer } },
+    }),
     async (c) => {
-    const { user } = await requireUser(c);
-    return c.json({ user: publicUser(user) });
-  })
+      const { user } = await requireUser(c);
+      return c.json({ user: publicUser(user) });
+    },
+  )
   .post(
     "/logout",
-    documented({ summary: "Log out: revoke this token", tags: ["accounts"], auth: "bearer", answers: { 204: { description: "The token is no longer accepted" } } }),
+    documented({
+      summary: "Log out: revoke this token",
+      tags: ["accounts"],
+      auth: "bearer",
+      answers: { 204: { description: "The token is no longer accepted" } },
+    }),
     async (c) => {
-    const { user, authSessionId } = await requireUser(c);
-    await c.var.db().update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, authSessionId));
-    logEvent("user_logged_out", { user_id: user.id });
-    return c.body(null, 204);
-  });
+      const { user, authSessionId } = await requireUser(c);
+      await c.var.db().update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, authSessionId));
+      logEvent("user_logged_out", { user_id: user.id });
+      return c.body(null, 204);
+    },
+  );

@@ -41,44 +41,64 @@ async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null
 export const backroomRoutes = new Hono<AppEnv>()
   .get(
     "/:code/backroom",
-    documented({ summary: "The back room's price and seats", tags: ["backroom"], answers: { 200: { description: "The back room", schema: backroomAnswer } } }),
-    queryParams(z.object({ session_token: z.string().optional() })), async (c) => {
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    const token = sessionTokenOf(c);
-    const claims = token ? await requireSession(c, room.code, token) : null;
-    return c.json({ backroom: await describe(db, room, claims) });
-  })
+    documented({
+      summary: "The back room's price and seats",
+      tags: ["backroom"],
+      answers: { 200: { description: "The back room", schema: backroomAnswer } },
+    }),
+    queryParams(z.object({ session_token: z.string().optional() })),
+    async (c) => {
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      const token = sessionTokenOf(c);
+      const claims = token ? await requireSession(c, room.code, token) : null;
+      return c.json({ backroom: await describe(db, room, claims) });
+    },
+  )
   .post(
     "/:code/backroom",
-    documented({ summary: "Open, close or price the back room (host)", tags: ["backroom"], auth: "host session", answers: { 200: { description: "The back room", schema: backroomAnswer } } }),
-    jsonBody(settingsBody), async (c) => {
-    const body = c.req.valid("json");
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
-    const [updated] = await db
-      .update(chatRooms)
-      .set({
-        backroomEnabled: body.enabled,
-        ...(body.price_cents !== undefined ? { backroomPriceCents: body.price_cents } : {}),
-        ...(body.seat_limit !== undefined ? { backroomSeatLimit: body.seat_limit } : {}),
-      })
-      .where(eq(chatRooms.id, room.id))
-      .returning();
-    logEvent("backroom_settings", { room: room.code, enabled: body.enabled });
-    return c.json({ backroom: await describe(db, { ...room, ...updated! }, null) });
-  })
+    documented({
+      summary: "Open, close or price the back room (host)",
+      tags: ["backroom"],
+      auth: "host session",
+      answers: { 200: { description: "The back room", schema: backroomAnswer } },
+    }),
+    jsonBody(settingsBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
+      const [updated] = await db
+        .update(chatRooms)
+        .set({
+          backroomEnabled: body.enabled,
+          ...(body.price_cents !== undefined ? { backroomPriceCents: body.price_cents } : {}),
+          ...(body.seat_limit !== undefined ? { backroomSeatLimit: body.seat_limit } : {}),
+        })
+        .where(eq(chatRooms.id, room.id))
+        .returning();
+      logEvent("backroom_settings", { room: room.code, enabled: body.enabled });
+      return c.json({ backroom: await describe(db, { ...room, ...updated! }, null) });
+    },
+  )
   .get(
     "/:code/backroom/messages",
-    documented({ summary: "Back-room history (members and the host)", tags: ["backroom"], auth: "session", answers: { 200: { description: "One page", schema: historyPageSchema } } }),
-    queryParams(historyQuery), async (c) => {
-    const q = c.req.valid("query");
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    const claims = await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
-    if (!(await isMember(db, room.id, claims))) {
-      throw notBackroomMember("The back room's messages are for its members; join the back room first.");
-    }
-    return c.json(await historyAnswer(db, room, q, "backroom"));
-  });
+    documented({
+      summary: "Back-room history (members and the host)",
+      tags: ["backroom"],
+      auth: "session",
+      answers: { 200: { description: "One page", schema: historyPageSchema } },
+    }),
+    queryParams(historyQuery),
+    async (c) => {
+      const q = c.req.valid("query");
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      const claims = await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
+      if (!(await isMember(db, room.id, claims))) {
+        throw notBackroomMember("The back room's messages are for its members; join the back room first.");
+      }
+      return c.json(await historyAnswer(db, room, q, "backroom"));
+    },
+  );

@@ -27,71 +27,103 @@ import { unwrap } from "../../platform/rpc-result";
 export const messageRoutes = new Hono<AppEnv>()
   .get(
     "/:code/messages",
-    documented({ summary: "History from Postgres, newest page first (keyset cursor)", tags: ["messages"], answers: { 200: { description: "One page", schema: historyPageSchema } } }),
-    queryParams(historyQuery), async (c) => {
-    const q = c.req.valid("query");
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    if (room.accessMode === "private") {
-      await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
-    }
-    return c.json(await historyAnswer(db, room, q, "main"));
-  })
+    documented({
+      summary: "History from Postgres, newest page first (keyset cursor)",
+      tags: ["messages"],
+      answers: { 200: { description: "One page", schema: historyPageSchema } },
+    }),
+    queryParams(historyQuery),
+    async (c) => {
+      const q = c.req.valid("query");
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      if (room.accessMode === "private") {
+        await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
+      }
+      return c.json(await historyAnswer(db, room, q, "main"));
+    },
+  )
   .post(
     "/:code/messages/send",
-    documented({ summary: "Send a message (the same pipeline as the WebSocket)", tags: ["messages"], auth: "session", answers: { 201: { description: "The stored message", schema: messageSchema } } }),
-    jsonBody(sendBody), async (c) => {
-    const body = c.req.valid("json");
-    const code = c.req.param("code");
-    const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
-    checkContent(body.message);
-    const stub = c.env.CHAT_ROOM.getByName(code);
-    const result = await stub.submit(claims, {
-      message: body.message,
-      reply_to_id: body.reply_to_id ?? null,
-      client_id: body.client_id ?? null,
-      channel: body.channel ?? "main",
-    });
-    return c.json(unwrap(result), 201);
-  })
+    documented({
+      summary: "Send a message (the same pipeline as the WebSocket)",
+      tags: ["messages"],
+      auth: "session",
+      answers: { 201: { description: "The stored message", schema: messageSchema } },
+    }),
+    jsonBody(sendBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const code = c.req.param("code");
+      const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+      checkContent(body.message);
+      const stub = c.env.CHAT_ROOM.getByName(code);
+      const result = await stub.submit(claims, {
+        message: body.message,
+        reply_to_id: body.reply_to_id ?? null,
+        client_id: body.client_id ?? null,
+        channel: body.channel ?? "main",
+      });
+      return c.json(unwrap(result), 201);
+    },
+  )
   .post(
     "/:code/messages/:id/react",
-    documented({ summary: "Toggle one emoji reaction", tags: ["messages"], auth: "session", answers: { 200: { description: "The new counts", schema: reactAnswer } } }),
-    jsonBody(reactBody), async (c) => {
-    const body = c.req.valid("json");
-    const code = c.req.param("code");
-    const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
-    const problem = emojiProblem(body.emoji);
-    if (problem) throw new ApiError(400, "INVALID_EMOJI", describeEmojiProblem(problem), { reason: problem });
-    const result = await c.env.CHAT_ROOM.getByName(code).react(claims, messageIdOf(c.req.param("id")), body.emoji);
-    return c.json(unwrap(result));
-  })
+    documented({
+      summary: "Toggle one emoji reaction",
+      tags: ["messages"],
+      auth: "session",
+      answers: { 200: { description: "The new counts", schema: reactAnswer } },
+    }),
+    jsonBody(reactBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const code = c.req.param("code");
+      const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+      const problem = emojiProblem(body.emoji);
+      if (problem) throw new ApiError(400, "INVALID_EMOJI", describeEmojiProblem(problem), { reason: problem });
+      const result = await c.env.CHAT_ROOM.getByName(code).react(claims, messageIdOf(c.req.param("id")), body.emoji);
+      return c.json(unwrap(result));
+    },
+  )
   .get(
     "/:code/messages/:id/reactions",
-    documented({ summary: "Reaction counts of a message", tags: ["messages"], answers: { 200: { description: "The counts, most first", schema: reactionsAnswer } } }),
+    documented({
+      summary: "Reaction counts of a message",
+      tags: ["messages"],
+      answers: { 200: { description: "The counts, most first", schema: reactionsAnswer } },
+    }),
     async (c) => {
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
-    const id = messageIdOf(c.req.param("id"));
-    if (!(await liveMessage(db, room.id, id))) throw messageNotFound();
-    const redis = redisClient(c.env);
-    let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
-    if (reactions === null) {
-      // Missing or expired: rebuild from Postgres, and put it back for the next reader.
-      reactions = (await reactionCounts(db, [id])).get(id)!;
-      const ttl = windowSettings(c.env).ttlSeconds;
-      c.executionCtx.waitUntil(writeReactionCounts(redis, room.code, id, reactions, ttl).catch(() => {}));
-    }
-    return c.json({ message_id: id, reactions });
-  })
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
+      const id = messageIdOf(c.req.param("id"));
+      if (!(await liveMessage(db, room.id, id))) throw messageNotFound();
+      const redis = redisClient(c.env);
+      let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
+      if (reactions === null) {
+        // Missing or expired: rebuild from Postgres, and put it back for the next reader.
+        reactions = (await reactionCounts(db, [id])).get(id)!;
+        const ttl = windowSettings(c.env).ttlSeconds;
+        c.executionCtx.waitUntil(writeReactionCounts(redis, room.code, id, reactions, ttl).catch(() => {}));
+      }
+      return c.json({ message_id: id, reactions });
+    },
+  )
   .post(
     "/:code/messages/:id/delete",
-    documented({ summary: "Delete a message (its author or the host)", tags: ["messages"], auth: "session", answers: { 200: { description: "The deleted message's id", schema: deleteAnswer } } }),
-    jsonBody(tokenBody), async (c) => {
-    const body = c.req.valid("json");
-    const code = c.req.param("code");
-    const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
-    const result = await c.env.CHAT_ROOM.getByName(code).deleteMessage(claims, messageIdOf(c.req.param("id")));
-    return c.json(unwrap(result));
-  });
+    documented({
+      summary: "Delete a message (its author or the host)",
+      tags: ["messages"],
+      auth: "session",
+      answers: { 200: { description: "The deleted message's id", schema: deleteAnswer } },
+    }),
+    jsonBody(tokenBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const code = c.req.param("code");
+      const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+      const result = await c.env.CHAT_ROOM.getByName(code).deleteMessage(claims, messageIdOf(c.req.param("id")));
+      return c.json(unwrap(result));
+    },
+  );

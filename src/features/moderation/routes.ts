@@ -41,86 +41,108 @@ const cannotBanHost = () => new ApiError(400, "CANNOT_BAN_HOST", "The host canno
 export const banRoutes = new Hono<AppEnv>()
   .post(
     "/:code/bans",
-    documented({ summary: "Ban by username, fingerprint, address and/or account (host)", tags: ["moderation"], auth: "host session", answers: { 201: { description: "The ban, and whom it removed", schema: banAnswer } } }),
-    jsonBody(banBody), async (c) => {
-    const body = c.req.valid("json");
-    const code = c.req.param("code");
-    const db = c.var.db();
-    const room = await loadRoom(db, code);
-    await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
+    documented({
+      summary: "Ban by username, fingerprint, address and/or account (host)",
+      tags: ["moderation"],
+      auth: "host session",
+      answers: { 201: { description: "The ban, and whom it removed", schema: banAnswer } },
+    }),
+    jsonBody(banBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const code = c.req.param("code");
+      const db = c.var.db();
+      const room = await loadRoom(db, code);
+      await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
 
-    if (!body.username && !body.fingerprint && !body.ip_address && !body.user_id) {
-      throw new ApiError(400, "BAN_TARGET_REQUIRED", "Name who to ban: `username`, `fingerprint`, `ip_address` and/or `user_id`.");
-    }
-    const problem = body.username === undefined ? null : usernameProblem(body.username);
-    if (problem) throw invalidUsername(problem);
-    const ipKey = body.ip_address === undefined ? null : clientIpKey(body.ip_address);
-    if (body.ip_address !== undefined && !ipKey) {
-      throw new ApiError(400, "INVALID_IP_ADDRESS", "`ip_address` must be an IPv4 or IPv6 address.");
-    }
-    // The host's verified name would not be covered anyway (see db/bans.ts), but asking is a mistake worth saying.
-    const hostsName = body.username !== undefined && usernameKey(body.username) === usernameKey(room.hostReservedUsername);
-    if (body.user_id === room.hostId || hostsName) throw cannotBanHost();
+      if (!body.username && !body.fingerprint && !body.ip_address && !body.user_id) {
+        throw new ApiError(400, "BAN_TARGET_REQUIRED", "Name who to ban: `username`, `fingerprint`, `ip_address` and/or `user_id`.");
+      }
+      const problem = body.username === undefined ? null : usernameProblem(body.username);
+      if (problem) throw invalidUsername(problem);
+      const ipKey = body.ip_address === undefined ? null : clientIpKey(body.ip_address);
+      if (body.ip_address !== undefined && !ipKey) {
+        throw new ApiError(400, "INVALID_IP_ADDRESS", "`ip_address` must be an IPv4 or IPv6 address.");
+      }
+      // The host's verified name would not be covered anyway (see db/bans.ts), but asking is a mistake worth saying.
+      const hostsName = body.username !== undefined && usernameKey(body.username) === usernameKey(room.hostReservedUsername);
+      if (body.user_id === room.hostId || hostsName) throw cannotBanHost();
 
-    const { ban, covered } = await db.transaction(async (tx) => {
-      const [ban] = await tx
-        .insert(chatBans)
-        .values({
-          chatRoomId: room.id,
-          username: body.username ?? null,
-          fingerprint: body.fingerprint ?? null,
-          ipAddress: ipKey,
-          userId: body.user_id ?? null,
-          reason: body.reason ?? "",
-          expiresAt: body.duration_seconds ? new Date(Date.now() + body.duration_seconds * 1000) : null,
-        })
-        .returning();
-      const covered = await participationsCoveredBy(tx, ban!.id);
-      // Throwing rolls the ban back: nothing is stored when it would reach the host.
-      if (covered.some((p) => p.userId === room.hostId)) throw cannotBanHost();
-      return { ban: ban!, covered };
-    });
+      const { ban, covered } = await db.transaction(async (tx) => {
+        const [ban] = await tx
+          .insert(chatBans)
+          .values({
+            chatRoomId: room.id,
+            username: body.username ?? null,
+            fingerprint: body.fingerprint ?? null,
+            ipAddress: ipKey,
+            userId: body.user_id ?? null,
+            reason: body.reason ?? "",
+            expiresAt: body.duration_seconds ? new Date(Date.now() + body.duration_seconds * 1000) : null,
+          })
+          .returning();
+        const covered = await participationsCoveredBy(tx, ban!.id);
+        // Throwing rolls the ban back: nothing is stored when it would reach the host.
+        if (covered.some((p) => p.userId === room.hostId)) throw cannotBanHost();
+        return { ban: ban!, covered };
+      });
 
-    const names = [...new Set(covered.map((p) => p.username))];
-    const { kicked } = await c.env.CHAT_ROOM.getByName(room.code).enforceBan({
-      roomCode: room.code,
-      roomId: room.id,
-      banId: ban.id,
-      expiresAt: ban.expiresAt?.getTime() ?? null,
-      participationIds: covered.map((p) => p.id),
-      announcement: body.announce && names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "was" : "were"} removed from the room.` : null,
-    });
-    logEvent("ban_created", { room: room.code, ban: ban.id, participations: covered.length, kicked });
-    return c.json({ ban: publicBan(ban), participations_covered: covered.length, sockets_closed: kicked }, 201);
-  })
+      const names = [...new Set(covered.map((p) => p.username))];
+      const { kicked } = await c.env.CHAT_ROOM.getByName(room.code).enforceBan({
+        roomCode: room.code,
+        roomId: room.id,
+        banId: ban.id,
+        expiresAt: ban.expiresAt?.getTime() ?? null,
+        participationIds: covered.map((p) => p.id),
+        announcement:
+          body.announce && names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "was" : "were"} removed from the room.` : null,
+      });
+      logEvent("ban_created", { room: room.code, ban: ban.id, participations: covered.length, kicked });
+      return c.json({ ban: publicBan(ban), participations_covered: covered.length, sockets_closed: kicked }, 201);
+    },
+  )
   .get(
     "/:code/bans",
-    documented({ summary: "The room's bans (host)", tags: ["moderation"], auth: "host session", answers: { 200: { description: "Every ban, active or not", schema: bansAnswer } } }),
-    queryParams(tokenQuery), async (c) => {
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    await requireHostSession(c, room.code, sessionTokenOf(c));
-    const bans = await listBans(db, room.id);
-    return c.json({ bans: bans.map(publicBan) });
-  })
+    documented({
+      summary: "The room's bans (host)",
+      tags: ["moderation"],
+      auth: "host session",
+      answers: { 200: { description: "Every ban, active or not", schema: bansAnswer } },
+    }),
+    queryParams(tokenQuery),
+    async (c) => {
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      await requireHostSession(c, room.code, sessionTokenOf(c));
+      const bans = await listBans(db, room.id);
+      return c.json({ bans: bans.map(publicBan) });
+    },
+  )
   .post(
     "/:code/bans/:banId/unban",
-    documented({ summary: "Lift a ban (host)", tags: ["moderation"], auth: "host session", answers: { 200: { description: "The lifted ban", schema: unbanAnswer } } }),
-    jsonBody(z.object({ session_token: z.string().optional() })), async (c) => {
-    const body = c.req.valid("json");
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
-    const banId = c.req.param("banId");
-    const notFound = new ApiError(404, "BAN_NOT_FOUND", "This room has no active ban with that id.");
-    if (!banIdParam.safeParse(banId).success) throw notFound;
-    const [ban] = await db
-      .update(chatBans)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(chatBans.id, banId), eq(chatBans.chatRoomId, room.id), isNull(chatBans.revokedAt)))
-      .returning();
-    if (!ban) throw notFound;
-    await c.env.CHAT_ROOM.getByName(room.code).liftBan(room.code, ban.id);
-    logEvent("ban_revoked", { room: room.code, ban: ban.id });
-    return c.json({ ban: publicBan(ban) });
-  });
+    documented({
+      summary: "Lift a ban (host)",
+      tags: ["moderation"],
+      auth: "host session",
+      answers: { 200: { description: "The lifted ban", schema: unbanAnswer } },
+    }),
+    jsonBody(z.object({ session_token: z.string().optional() })),
+    async (c) => {
+      const body = c.req.valid("json");
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
+      const banId = c.req.param("banId");
+      const notFound = new ApiError(404, "BAN_NOT_FOUND", "This room has no active ban with that id.");
+      if (!banIdParam.safeParse(banId).success) throw notFound;
+      const [ban] = await db
+        .update(chatBans)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(chatBans.id, banId), eq(chatBans.chatRoomId, room.id), isNull(chatBans.revokedAt)))
+        .returning();
+      if (!ban) throw notFound;
+      await c.env.CHAT_ROOM.getByName(room.code).liftBan(room.code, ban.id);
+      logEvent("ban_revoked", { room: room.code, ban: ban.id });
+      return c.json({ ban: publicBan(ban) });
+    },
+  );

@@ -6,7 +6,11 @@ const MAX_BAN_SECONDS = 366 * 24 * 3600;
 export const banBody = z.object({
   session_token: z.string({ error: "`session_token` must be a string." }).optional(),
   username: z.string({ error: "`username` must be a string." }).optional(),
-  fingerprint: z.string({ error: "`fingerprint` must be a string." }).min(1).max(128, { error: "`fingerprint` can have at most 128 characters." }).optional(),
+  fingerprint: z
+    .string({ error: "`fingerprint` must be a string." })
+    .min(1)
+    .max(128, { error: "`fingerprint` can have at most 128 characters." })
+    .optional(),
   ip_address: z.string({ error: "`ip_address` must be a string." }).max(64).optional(),
   user_id: z.uuid({ error: "`user_id` must be a UUID." }).optional(),
   reason: z.string({ error: "`reason` must be a string." }).max(500, { error: "A reason can have at most 500 characters." }).optional(),

@@ -29,9 +29,14 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 function idempotencyKey(c: Context<AppEnv>): string {
   const key = c.req.header("Idempotency-Key");
   if (!key) {
-    throw new ApiError(400, "IDEMPOTENCY_KEY_REQUIRED", "Send an `Idempotency-Key` header (a fresh random string per payment) so a retry never pays twice.");
+    throw new ApiError(
+      400,
+      "IDEMPOTENCY_KEY_REQUIRED",
+      "Send an `Idempotency-Key` header (a fresh random string per payment) so a retry never pays twice.",
+    );
   }
-  if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, "INVALID_IDEMPOTENCY_KEY", "`Idempotency-Key` must be 1 to 255 visible ASCII characters.");
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw new ApiError(400, "INVALID_IDEMPOTENCY_KEY", "`Idempotency-Key` must be 1 to 255 visible ASCII characters.");
   return key;
 }
 
@@ -63,68 +68,112 @@ async function buy(c: Context<AppEnv>, token: string | undefined, order: Omit<Pu
 export const paidRoutes = new Hono<AppEnv>()
   .post(
     "/:code/messages/:id/pin",
-    documented({ summary: "Pin a message (paid)", tags: ["payments"], auth: "session", idempotent: true, answers: { 200: { description: "Paid and pinned", schema: paidAnswer({ message: messageSchema }) }, 402: { description: "Confirm the payment with the client secret", schema: pendingAnswer } } }),
-    jsonBody(paidBody), async (c) => {
-    const body = c.req.valid("json");
-    const id = messageIdOf(c.req.param("id"));
-    const amount = amountOf(body.amount_cents, PIN_MIN_CENTS, PIN_MAX_CENTS);
-    return buy(c, body.session_token, { type: "pin", amountCents: amount, messageId: id });
-  })
+    documented({
+      summary: "Pin a message (paid)",
+      tags: ["payments"],
+      auth: "session",
+      idempotent: true,
+      answers: {
+        200: { description: "Paid and pinned", schema: paidAnswer({ message: messageSchema }) },
+        402: { description: "Confirm the payment with the client secret", schema: pendingAnswer },
+      },
+    }),
+    jsonBody(paidBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const id = messageIdOf(c.req.param("id"));
+      const amount = amountOf(body.amount_cents, PIN_MIN_CENTS, PIN_MAX_CENTS);
+      return buy(c, body.session_token, { type: "pin", amountCents: amount, messageId: id });
+    },
+  )
   .post(
     "/:code/tip",
-    documented({ summary: "Tip the host (paid)", tags: ["payments"], auth: "session", idempotent: true, answers: { 200: { description: "Paid", schema: paidAnswer() }, 402: { description: "Confirm the payment with the client secret", schema: pendingAnswer } } }),
-    jsonBody(paidBody), async (c) => {
-    const body = c.req.valid("json");
-    const amount = amountOf(body.amount_cents, TIP_MIN_CENTS, TIP_MAX_CENTS);
-    return buy(c, body.session_token, { type: "tip", amountCents: amount, messageId: null });
-  })
+    documented({
+      summary: "Tip the host (paid)",
+      tags: ["payments"],
+      auth: "session",
+      idempotent: true,
+      answers: {
+        200: { description: "Paid", schema: paidAnswer() },
+        402: { description: "Confirm the payment with the client secret", schema: pendingAnswer },
+      },
+    }),
+    jsonBody(paidBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const amount = amountOf(body.amount_cents, TIP_MIN_CENTS, TIP_MAX_CENTS);
+      return buy(c, body.session_token, { type: "tip", amountCents: amount, messageId: null });
+    },
+  )
   .post(
     "/:code/backroom/join",
-    documented({ summary: "Buy a back-room seat (paid)", tags: ["backroom", "payments"], auth: "session", idempotent: true, answers: { 200: { description: "Paid; the seat is yours", schema: paidAnswer() }, 402: { description: "Confirm the payment with the client secret", schema: pendingAnswer } } }),
-    jsonBody(paidBody), async (c) => {
-    const body = c.req.valid("json");
-    return buy(c, body.session_token, { type: "back_room", amountCents: null, messageId: null });
-  });
+    documented({
+      summary: "Buy a back-room seat (paid)",
+      tags: ["backroom", "payments"],
+      auth: "session",
+      idempotent: true,
+      answers: {
+        200: { description: "Paid; the seat is yours", schema: paidAnswer() },
+        402: { description: "Confirm the payment with the client secret", schema: pendingAnswer },
+      },
+    }),
+    jsonBody(paidBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      return buy(c, body.session_token, { type: "back_room", amountCents: null, messageId: null });
+    },
+  );
 
 export const webhookRoutes = new Hono<AppEnv>().post(
-    "/webhook",
-    documented({ summary: "Stripe webhook (Stripe-Signature checked)", tags: ["payments"], answers: { 200: { description: "Received; whether it changed anything", schema: webhookAnswer } } }),
-    async (c) => {
-  const secret = c.env.STRIPE_WEBHOOK_SECRET;
-  if (!secret) throw new ApiError(503, "WEBHOOK_NOT_CONFIGURED", "Set STRIPE_WEBHOOK_SECRET to accept payment webhooks.");
-  const signature = c.req.header("Stripe-Signature");
-  if (!signature) throw new ApiError(400, "SIGNATURE_MISSING", "The webhook has no Stripe-Signature header.");
-  const body = await c.req.text();
-  const event = await verifyStripeWebhook(body, signature, secret);
-  if (!event) {
-    logEvent("webhook_refused", { reason: "signature" });
-    throw new ApiError(400, "SIGNATURE_INVALID", "The webhook signature does not match, or its timestamp is too old.");
-  }
-  if (event.kind === "ignored" || !event.providerPaymentId) return c.json({ received: true, applied: false });
+  "/webhook",
+  documented({
+    summary: "Stripe webhook (Stripe-Signature checked)",
+    tags: ["payments"],
+    answers: { 200: { description: "Received; whether it changed anything", schema: webhookAnswer } },
+  }),
+  async (c) => {
+    const secret = c.env.STRIPE_WEBHOOK_SECRET;
+    if (!secret) throw new ApiError(503, "WEBHOOK_NOT_CONFIGURED", "Set STRIPE_WEBHOOK_SECRET to accept payment webhooks.");
+    const signature = c.req.header("Stripe-Signature");
+    if (!signature) throw new ApiError(400, "SIGNATURE_MISSING", "The webhook has no Stripe-Signature header.");
+    const body = await c.req.text();
+    const event = await verifyStripeWebhook(body, signature, secret);
+    if (!event) {
+      logEvent("webhook_refused", { reason: "signature" });
+      throw new ApiError(400, "SIGNATURE_INVALID", "The webhook signature does not match, or its timestamp is too old.");
+    }
+    if (event.kind === "ignored" || !event.providerPaymentId) return c.json({ received: true, applied: false });
 
-  const db = c.var.db();
-  const provider = paymentProvider(c.env);
-  const tx = await findByProviderPayment(db, provider.name, event.providerPaymentId);
-  if (!tx) throw new ApiError(404, "PAYMENT_NOT_FOUND", "No transaction has this payment id.");
-  let applied = false;
-  if (event.kind === "succeeded") {
-    const [room] = await db.select({ code: chatRooms.code }).from(chatRooms).where(eq(chatRooms.id, tx.chatRoomId));
-    applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(room!.code, tx.chatRoomId, tx.id)).applied;
-  } else if (event.kind === "failed") {
-    applied = (await markFailed(db, tx.id)) !== null;
-  } else {
-    // A refund is recorded; what the payment bought stays (a pin runs out by itself).
-    applied = (await markRefunded(db, tx.id)) !== null;
-  }
-  logEvent("webhook_handled", { event: event.eventType, transaction: tx.id, applied });
-  return c.json({ received: true, applied });
-});
+    const db = c.var.db();
+    const provider = paymentProvider(c.env);
+    const tx = await findByProviderPayment(db, provider.name, event.providerPaymentId);
+    if (!tx) throw new ApiError(404, "PAYMENT_NOT_FOUND", "No transaction has this payment id.");
+    let applied = false;
+    if (event.kind === "succeeded") {
+      const [room] = await db.select({ code: chatRooms.code }).from(chatRooms).where(eq(chatRooms.id, tx.chatRoomId));
+      applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(room!.code, tx.chatRoomId, tx.id)).applied;
+    } else if (event.kind === "failed") {
+      applied = (await markFailed(db, tx.id)) !== null;
+    } else {
+      // A refund is recorded; what the payment bought stays (a pin runs out by itself).
+      applied = (await markRefunded(db, tx.id)) !== null;
+    }
+    logEvent("webhook_handled", { event: event.eventType, transaction: tx.id, applied });
+    return c.json({ received: true, applied });
+  },
+);
 
 export const earningsRoutes = new Hono<AppEnv>().get(
-    "/me/earnings",
-    documented({ summary: "The host's completed income per room", tags: ["accounts", "payments"], auth: "bearer", answers: { 200: { description: "Income per room", schema: earningsAnswer } } }),
-    async (c) => {
-  const { user } = await requireUser(c);
-  const rooms = await earningsOfHost(c.var.db(), user.id);
-  return c.json({ currency: CURRENCY, rooms, total_cents: rooms.reduce((n, r) => n + r.total_cents, 0) });
-});
+  "/me/earnings",
+  documented({
+    summary: "The host's completed income per room",
+    tags: ["accounts", "payments"],
+    auth: "bearer",
+    answers: { 200: { description: "Income per room", schema: earningsAnswer } },
+  }),
+  async (c) => {
+    const { user } = await requireUser(c);
+    const rooms = await earningsOfHost(c.var.db(), user.id);
+    return c.json({ currency: CURRENCY, rooms, total_cents: rooms.reduce((n, r) => n + r.total_cents, 0) });
+  },
+);

@@ -63,164 +63,203 @@ async function reservedForSomeoneElse(db: Db, auth: Authenticated | null, name: 
   return auth !== null && !ownsReservedName(auth, name) && (await reservedByOtherUser(db, name, auth.user.id));
 }
 
-const bannedError = (ban: ChatBanRow) =>
-  banned({ reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null });
+const bannedError = (ban: ChatBanRow) => banned({ reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null });
 
 export const chatRoutes = new Hono<AppEnv>()
   .post(
     "/create",
-    documented({ summary: "Create a room (the caller hosts it)", tags: ["rooms"], auth: "bearer", answers: { 201: { description: "The room", schema: roomSchema } } }),
-    jsonBody(createSchema), async (c) => {
-    const { user } = await requireUser(c);
-    const body = c.req.valid("json");
-    const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
-    const db = c.var.db();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const [row] = await db
-          .insert(chatRooms)
-          .values({
-            code: newRoomCode(),
-            name: body.name,
-            description: body.description,
-            hostId: user.id,
-            accessMode: body.access_mode,
-            accessCodeHash,
-          })
-          .returning();
-        logEvent("room_created", { room: row!.code, access_mode: row!.accessMode });
-        return c.json(publicRoom({ ...row!, hostReservedUsername: user.reservedUsername }, c.req.url), 201);
-      } catch (e) {
-        // A code collision is rare; draw another code.
-        if (!isUniqueViolation(e) || pgErrorConstraint(e) !== "chat_rooms_code_key" || attempt >= 4) throw e;
+    documented({
+      summary: "Create a room (the caller hosts it)",
+      tags: ["rooms"],
+      auth: "bearer",
+      answers: { 201: { description: "The room", schema: roomSchema } },
+    }),
+    jsonBody(createSchema),
+    async (c) => {
+      const { user } = await requireUser(c);
+      const body = c.req.valid("json");
+      const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
+      const db = c.var.db();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const [row] = await db
+            .insert(chatRooms)
+            .values({
+              code: newRoomCode(),
+              name: body.name,
+              description: body.description,
+              hostId: user.id,
+              accessMode: body.access_mode,
+              accessCodeHash,
+            })
+            .returning();
+          logEvent("room_created", { room: row!.code, access_mode: row!.accessMode });
+          return c.json(publicRoom({ ...row!, hostReservedUsername: user.reservedUsername }, c.req.url), 201);
+        } catch (e) {
+          // A code collision is rare; draw another code.
+          if (!isUniqueViolation(e) || pgErrorConstraint(e) !== "chat_rooms_code_key" || attempt >= 4) throw e;
+        }
       }
-    }
-  })
+    },
+  )
   .get(
     "/:code",
-    documented({ summary: "A room", tags: ["rooms"], answers: { 200: { description: "The room (never its access code)", schema: roomSchema } } }),
+    documented({
+      summary: "A room",
+      tags: ["rooms"],
+      answers: { 200: { description: "The room (never its access code)", schema: roomSchema } },
+    }),
     async (c) => {
-    const room = await loadRoom(c.var.db(), c.req.param("code"));
-    return c.json(publicRoom(room, c.req.url));
-  })
+      const room = await loadRoom(c.var.db(), c.req.param("code"));
+      return c.json(publicRoom(room, c.req.url));
+    },
+  )
   .post(
     "/:code/join",
-    documented({ summary: "Join a room: anonymous with a fingerprint, or logged in", tags: ["rooms"], auth: "optional bearer", answers: { 200: { description: "A room session token", schema: joinAnswer } } }),
-    rateLimit("join"), jsonBody(joinSchema), async (c) => {
-    const body = c.req.valid("json");
-    const ipKey = requireClientIp(c);
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    const auth = await optionalUser(c);
-    const who = identityOf(auth, body.fingerprint);
-    await checkAccessCode(room, body.access_code);
-    const isHost = auth !== null && auth.user.id === room.hostId;
+    documented({
+      summary: "Join a room: anonymous with a fingerprint, or logged in",
+      tags: ["rooms"],
+      auth: "optional bearer",
+      answers: { 200: { description: "A room session token", schema: joinAnswer } },
+    }),
+    rateLimit("join"),
+    jsonBody(joinSchema),
+    async (c) => {
+      const body = c.req.valid("json");
+      const ipKey = requireClientIp(c);
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      const auth = await optionalUser(c);
+      const who = identityOf(auth, body.fingerprint);
+      await checkAccessCode(room, body.access_code);
+      const isHost = auth !== null && auth.user.id === room.hostId;
 
-    // The subjects a ban may cover: the person as they come now, and their stored participation.
-    const asNow = {
-      username: body.username,
-      usernameIsReserved: ownsReservedName(auth, body.username),
-      fingerprint: body.fingerprint ?? null,
-      ipAddress: ipKey,
-      userId: auth?.user.id ?? null,
-    };
-    let participation = await findParticipation(db, room.id, who);
-    if (participation) {
-      // A returning participant keeps the username it first chose in this room.
-      const again = { ...asNow, username: participation.username, usernameIsReserved: participation.usernameIsReserved };
-      const ban = isHost ? null : await activeBanFor(db, room.id, [again, participation]);
-      if (ban) throw bannedError(ban);
-      await touchParticipation(db, participation.id);
-    } else {
-      checkUsername(body.username);
-      if (await reservedForSomeoneElse(db, auth, body.username)) {
-        throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
+      // The subjects a ban may cover: the person as they come now, and their stored participation.
+      const asNow = {
+        username: body.username,
+        usernameIsReserved: ownsReservedName(auth, body.username),
+        fingerprint: body.fingerprint ?? null,
+        ipAddress: ipKey,
+        userId: auth?.user.id ?? null,
+      };
+      let participation = await findParticipation(db, room.id, who);
+      if (participation) {
+        // A returning participant keeps the username it first chose in this room.
+        const again = { ...asNow, username: participation.username, usernameIsReserved: participation.usernameIsReserved };
+        const ban = isHost ? null : await activeBanFor(db, room.id, [again, participation]);
+        if (ban) throw bannedError(ban);
+        await touchParticipation(db, participation.id);
+      } else {
+        checkUsername(body.username);
+        if (await reservedForSomeoneElse(db, auth, body.username)) {
+          throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
+        }
+        const ban = isHost ? null : await activeBanFor(db, room.id, [asNow]);
+        if (ban) throw bannedError(ban);
+        try {
+          participation = await createParticipation(db, {
+            roomId: room.id,
+            who,
+            username: body.username,
+            usernameIsReserved: asNow.usernameIsReserved,
+            ipKey,
+          });
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          // Either the name is taken, or a concurrent join of the same person won the race.
+          participation = await findParticipation(db, room.id, who);
+          if (!participation) throw usernameTaken("That username is taken in this room; pick another.");
+        }
+        logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
       }
-      const ban = isHost ? null : await activeBanFor(db, room.id, [asNow]);
-      if (ban) throw bannedError(ban);
-      try {
-        participation = await createParticipation(db, {
+      const p = participation;
+      const sessionToken = await signSessionToken(
+        {
+          roomCode: room.code,
           roomId: room.id,
-          who,
-          username: body.username,
-          usernameIsReserved: asNow.usernameIsReserved,
-          ipKey,
-        });
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        // Either the name is taken, or a concurrent join of the same person won the race.
-        participation = await findParticipation(db, room.id, who);
-        if (!participation) throw usernameTaken("That username is taken in this room; pick another.");
-      }
-      logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
-    }
-    const p = participation;
-    const sessionToken = await signSessionToken(
-      {
-        roomCode: room.code,
-        roomId: room.id,
-        participationId: p.id,
-        userId: p.userId,
+          participationId: p.id,
+          userId: p.userId,
+          username: p.username,
+          isHost,
+          usernameIsReserved: p.usernameIsReserved,
+        },
+        c.env.JWT_SECRET,
+      );
+      return c.json({
+        session_token: sessionToken,
         username: p.username,
-        isHost,
-        usernameIsReserved: p.usernameIsReserved,
-      },
-      c.env.JWT_SECRET,
-    );
-    return c.json({
-      session_token: sessionToken,
-      username: p.username,
-      is_host: isHost,
-      username_is_reserved: p.usernameIsReserved,
-      participation_id: p.id,
-    });
-  })
+        is_host: isHost,
+        username_is_reserved: p.usernameIsReserved,
+        participation_id: p.id,
+      });
+    },
+  )
   .get(
     "/:code/my-participation",
-    documented({ summary: "The caller's participation (by bearer when logged in, else by fingerprint)", tags: ["rooms"], auth: "optional bearer", answers: { 200: { description: "The participation", schema: participationAnswer } } }),
-    queryParams(z.object({ fingerprint: fingerprint.optional() })), async (c) => {
-    const q = c.req.valid("query");
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    const auth = await optionalUser(c);
-    const p = await findParticipation(db, room.id, identityOf(auth, q.fingerprint));
-    if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
-    const ban = p.userId === room.hostId ? null : await activeBanFor(db, room.id, [p]);
-    return c.json({
-      participation_id: p.id,
-      username: p.username,
-      is_anonymous: p.userId === null,
-      is_host: p.userId !== null && p.userId === room.hostId,
-      username_is_reserved: p.usernameIsReserved,
-      joined_at: p.createdAt.toISOString(),
-      last_seen_at: p.lastSeenAt.toISOString(),
-      ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
-    });
-  })
+    documented({
+      summary: "The caller's participation (by bearer when logged in, else by fingerprint)",
+      tags: ["rooms"],
+      auth: "optional bearer",
+      answers: { 200: { description: "The participation", schema: participationAnswer } },
+    }),
+    queryParams(z.object({ fingerprint: fingerprint.optional() })),
+    async (c) => {
+      const q = c.req.valid("query");
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      const auth = await optionalUser(c);
+      const p = await findParticipation(db, room.id, identityOf(auth, q.fingerprint));
+      if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
+      const ban = p.userId === room.hostId ? null : await activeBanFor(db, room.id, [p]);
+      return c.json({
+        participation_id: p.id,
+        username: p.username,
+        is_anonymous: p.userId === null,
+        is_host: p.userId !== null && p.userId === room.hostId,
+        username_is_reserved: p.usernameIsReserved,
+        joined_at: p.createdAt.toISOString(),
+        last_seen_at: p.lastSeenAt.toISOString(),
+        ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
+      });
+    },
+  )
   .post(
     "/:code/validate-username",
-    documented({ summary: "Is a username available in this room, for the caller", tags: ["rooms"], auth: "optional bearer", answers: { 200: { description: "Whether it is, and why not", schema: validateAnswer } } }),
-    jsonBody(validateSchema), async (c) => {
-    const body = c.req.valid("json");
-    const db = c.var.db();
-    const room = await loadRoom(db, c.req.param("code"));
-    const auth = await optionalUser(c);
-    const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
+    documented({
+      summary: "Is a username available in this room, for the caller",
+      tags: ["rooms"],
+      auth: "optional bearer",
+      answers: { 200: { description: "Whether it is, and why not", schema: validateAnswer } },
+    }),
+    jsonBody(validateSchema),
+    async (c) => {
+      const body = c.req.valid("json");
+      const db = c.var.db();
+      const room = await loadRoom(db, c.req.param("code"));
+      const auth = await optionalUser(c);
+      const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
 
-    const problem = usernameProblem(body.username);
-    if (problem) return answer(describeUsernameProblem(problem));
-    const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
-    const mine = who && (await findParticipation(db, room.id, who));
-    if (mine) {
-      return usernameKey(mine.username) === usernameKey(body.username)
-        ? answer()
-        : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
-    }
-    if (await reservedForSomeoneElse(db, auth, body.username)) return answer("That username is reserved by another account.");
-    const subject = { username: body.username, usernameIsReserved: ownsReservedName(auth, body.username), fingerprint: null, ipAddress: null, userId: null };
-    if (await activeBanFor(db, room.id, [subject])) return answer("That username is banned in this room.");
-    if (await usernameHeld(db, room.id, body.username, who ?? { fingerprint: "" })) {
-      return answer("That username is taken in this room.");
-    }
-    return answer();
-  });
+      const problem = usernameProblem(body.username);
+      if (problem) return answer(describeUsernameProblem(problem));
+      const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
+      const mine = who && (await findParticipation(db, room.id, who));
+      if (mine) {
+        return usernameKey(mine.username) === usernameKey(body.username)
+          ? answer()
+          : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
+      }
+      if (await reservedForSomeoneElse(db, auth, body.username)) return answer("That username is reserved by another account.");
+      const subject = {
+        username: body.username,
+        usernameIsReserved: ownsReservedName(auth, body.username),
+        fingerprint: null,
+        ipAddress: null,
+        userId: null,
+      };
+      if (await activeBanFor(db, room.id, [subject])) return answer("That username is banned in this room.");
+      if (await usernameHeld(db, room.id, body.username, who ?? { fingerprint: "" })) {
+        return answer("That username is taken in this room.");
+      }
+      return answer();
+    },
+  );

@@ -39,14 +39,24 @@ export function documented(doc: RouteDoc) {
   }
   responses.default = { description: "An error: `{error, code, details?}` with its status.", content: json(errorSchema) };
   const security: Record<string, string[]>[] | undefined =
-    doc.auth === "bearer" ? [{ bearer: [] }] : doc.auth === "optional bearer" ? [{}, { bearer: [] }] : doc.auth ? [{ session: [] }] : undefined;
+    doc.auth === "bearer"
+      ? [{ bearer: [] }]
+      : doc.auth === "optional bearer"
+        ? [{}, { bearer: [] }]
+        : doc.auth
+          ? [{ session: [] }]
+          : undefined;
   return describeRoute({
     summary: doc.summary,
     tags: doc.tags,
     ...(doc.description ? { description: doc.description } : {}),
     ...(security ? { security } : {}),
     ...(doc.idempotent
-      ? { parameters: [{ name: "Idempotency-Key", in: "header" as const, required: true, schema: { type: "string" as const, maxLength: 255 } }] }
+      ? {
+          parameters: [
+            { name: "Idempotency-Key", in: "header" as const, required: true, schema: { type: "string" as const, maxLength: 255 } },
+          ],
+        }
       : {}),
     responses: responses as never,
   });
@@ -72,7 +82,10 @@ export function openApiDocument(app: Hono<any>): Promise<Record<string, unknown>
         },
       },
     },
-    defaultValidationErrorResponse: { description: "The request is not valid.", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+    defaultValidationErrorResponse: {
+      description: "The request is not valid.",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    },
   }).then((doc) => {
     const paths = Object.entries(doc.paths ?? {}).map(([path, item]) => [path.endsWith("/") ? path : `${path}/`, item]);
     return { ...doc, paths: Object.fromEntries(paths) };
