@@ -9,7 +9,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../platform/schema";
 import type { Db } from "../platform/db";
-import { loadRoom } from "../features/rooms/queries";
+import { findRoom } from "../features/rooms/queries";
 import { isRoomCode } from "../domain/room-code";
 import { windowSettings } from "../features/messages/window";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
@@ -34,10 +34,10 @@ async function main() {
     // The queries are written for the Worker's Neon driver; drizzle builds the same SQL over node-postgres.
     const db = drizzle({ client: pool, schema }) as unknown as Db;
     console.log(`Reading room ${chat} from Postgres…`);
-    const room = await loadRoom(db, chat).catch((e: unknown) => {
-      if (e instanceof Error && "code" in e && e.code === "ROOM_NOT_FOUND") throw new CliError(`No room with code ${chat} in Postgres.`);
+    const room = await findRoom(db, chat).catch((e: unknown) => {
       throw new CliError(`Cannot read Postgres: ${e instanceof Error ? e.message : String(e)}. Check DATABASE_URL.`);
     });
+    if (!room) throw new CliError(`No room with code ${chat} in Postgres.`);
     const report = await rebuildRoomCache(db, redis, room, window, (line) => console.log(line));
     console.log(`Rebuilt room ${chat}:`);
     for (const w of report.windows) {

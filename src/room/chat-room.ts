@@ -35,7 +35,7 @@ import { asApiError, done, refused, type RoomResult } from "../platform/rpc-resu
 import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
 import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
-import { paymentProvider } from "../features/payments/provider";
+import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
 import { sendBacklog } from "./resume";
@@ -397,7 +397,7 @@ export class ChatRoom extends DurableObject<Env> {
       window: this.window,
       cacheHealth: this.cacheHealth,
       pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
-      provider: () => paymentProvider(this.env),
+      provider: () => requireProvider(this.env),
       broadcast: (frame) => this.sendToAll(frame),
       postSystemMessage: (text) => this.postSystemMessage(roomCode, roomId, text),
       pinEndsAt: async (untilMs) => {

@@ -1,9 +1,9 @@
 // Account authentication: a bearer JWT whose auth session is still live.
 import type { Context } from "hono";
-import { and, eq, gt, isNull } from "drizzle-orm";
 import { ApiError, invalidToken } from "../../platform/errors";
 import { verifyUserToken } from "../../domain/tokens";
-import { authSessions, users, type UserRow } from "../../platform/schema";
+import type { UserRow } from "../../platform/schema";
+import { activeSessionUser } from "./queries";
 import type { AppEnv } from "../../platform/http/context";
 
 export interface Authenticated {
@@ -25,21 +25,9 @@ export async function optionalUser(c: Context<AppEnv>): Promise<Authenticated | 
   if (token === null) return null;
   const claims = await verifyUserToken(token, c.env.JWT_SECRET);
   if (!claims) throw invalidToken(TOKEN_REJECTED);
-  const [row] = await c.var
-    .db()
-    .select({ user: users })
-    .from(authSessions)
-    .innerJoin(users, eq(users.id, authSessions.userId))
-    .where(
-      and(
-        eq(authSessions.id, claims.authSessionId),
-        eq(authSessions.userId, claims.userId),
-        isNull(authSessions.revokedAt),
-        gt(authSessions.expiresAt, new Date()),
-      ),
-    );
-  if (!row) throw invalidToken(TOKEN_REJECTED);
-  return { user: row.user, authSessionId: claims.authSessionId };
+  const user = await activeSessionUser(c.var.db(), claims.authSessionId, claims.userId);
+  if (!user) throw invalidToken(TOKEN_REJECTED);
+  return { user, authSessionId: claims.authSessionId };
 }
 
 export async function requireUser(c: Context<AppEnv>): Promise<Authenticated> {

@@ -2,25 +2,24 @@
 import { documented } from "../../platform/http/openapi";
 import { meAnswer, tokenAnswer } from "./schemas";
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
-import { z } from "zod";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
 import { USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
-import { describeUsernameProblem, usernameProblem } from "../../domain/usernames";
-import { isUniqueViolation, pgErrorConstraint, type Db } from "../../platform/db";
-import { authSessions, users, type UserRow } from "../../platform/schema";
+import { usernameProblem } from "../../domain/usernames";
+import { type Db } from "../../platform/db";
+import { type UserRow } from "../../platform/schema";
 import { jsonBody } from "../../platform/http/body";
 import { publicUser, requireUser } from "./auth";
 import type { AppEnv } from "../../platform/http/context";
 import { rateLimit } from "../../platform/http/rate-limit";
 import { logEvent } from "../../platform/log";
 import { loginSchema, registerSchema } from "./schemas";
+import { findUserByEmail, insertUser, openAuthSession, revokeAuthSession } from "./queries";
 
 async function issueToken(db: Db, user: UserRow, secret: string) {
   const expiresAt = new Date(Date.now() + USER_TOKEN_TTL_SECONDS * 1000);
-  const [session] = await db.insert(authSessions).values({ userId: user.id, expiresAt }).returning({ id: authSessions.id });
-  return signUserToken({ userId: user.id, authSessionId: session!.id }, secret);
+  const authSessionId = await openAuthSession(db, user.id, expiresAt);
+  return signUserToken({ userId: user.id, authSessionId }, secret);
 }
 
 export const authRoutes = new Hono<AppEnv>()
@@ -38,19 +37,13 @@ export const authRoutes = new Hono<AppEnv>()
       const problem = usernameProblem(body.reserved_username);
       if (problem) throw invalidUsername(problem);
       const db = c.var.db();
-      let user: UserRow;
-      try {
-        [user] = (await db
-          .insert(users)
-          .values({ email: body.email, passwordHash: await hashSecret(body.password), reservedUsername: body.reserved_username })
-          .returning()) as [UserRow];
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        if (pgErrorConstraint(e) === "users_email_key") {
-          throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists; log in instead.");
-        }
-        throw usernameTaken("That username is already reserved by another account.");
-      }
+      const user = await insertUser(db, {
+        email: body.email,
+        passwordHash: await hashSecret(body.password),
+        reservedUsername: body.reserved_username,
+      });
+      if (user === "email_taken") throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists; log in instead.");
+      if (user === "username_taken") throw usernameTaken("That username is already reserved by another account.");
       const token = await issueToken(db, user, c.env.JWT_SECRET);
       logEvent("user_registered", { user_id: user.id });
       return c.json({ user: publicUser(user), token }, 201);
@@ -68,7 +61,7 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const db = c.var.db();
-      const [user] = await db.select().from(users).where(eq(users.email, body.email));
+      const user = await findUserByEmail(db, body.email);
       // Hash even when no account matches, so timing does not reveal which emails exist.
       const ok = await verifySecret(body.password, user?.passwordHash ?? DECOY_HASH);
       if (!user || !ok) throw new ApiError(401, "INVALID_CREDENTIALS", "Wrong email or password.");
@@ -100,7 +93,7 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { user, authSessionId } = await requireUser(c);
-      await c.var.db().update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, authSessionId));
+      await revokeAuthSession(c.var.db(), authSessionId);
       logEvent("user_logged_out", { user_id: user.id });
       return c.body(null, 204);
     },

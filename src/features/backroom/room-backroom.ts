@@ -1,10 +1,9 @@
 // Who is in the room's paid back room, kept in the Durable Object's memory so
 // each back-room send and broadcast needs no query. Loaded from Postgres on
 // first use after a wake; a completed purchase adds its buyer at once.
-import { eq } from "drizzle-orm";
 import type { SessionClaims } from "../../domain/tokens";
-import { backroomMembers } from "../../platform/schema";
 import type { RoomDb } from "../../platform/room-db";
+import { backroomMemberIds } from "./queries";
 
 export class RoomBackroom {
   private members: Set<string> | null = null;
@@ -30,8 +29,8 @@ export class RoomBackroom {
 
   private load(roomId: string): Promise<Set<string>> {
     this.loading ??= this.db
-      .run((conn) => conn.select({ id: backroomMembers.participationId }).from(backroomMembers).where(eq(backroomMembers.chatRoomId, roomId)))
-      .then((rows) => (this.members = new Set(rows.map((r) => r.id))))
+      .run((conn) => backroomMemberIds(conn, roomId))
+      .then((ids) => (this.members = new Set(ids)))
       .finally(() => {
         this.loading = null;
       });

@@ -5,15 +5,14 @@ import { documented } from "../../platform/http/openapi";
 import { backroomAnswer } from "./schemas";
 import { historyPageSchema } from "../messages/schemas";
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { ApiError, notBackroomMember } from "../../platform/errors";
-import { BACKROOM_MAX_PRICE_CENTS, BACKROOM_MAX_SEATS, BACKROOM_MIN_PRICE_CENTS, CURRENCY } from "../../domain/pricing";
+import { notBackroomMember } from "../../platform/errors";
+import { CURRENCY } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
-import { loadRoom, type RoomWithHost } from "../rooms/queries";
-import { chatRooms } from "../../platform/schema";
-import { backroomSeatsTaken, hasBackroomSeat } from "../payments/queries";
+import { requireRoom } from "../rooms/lookup";
+import type { RoomWithHost } from "../rooms/queries";
+import { backroomSeatsTaken, hasBackroomSeat, updateBackroomSettings } from "./queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, requireSession, sessionTokenOf } from "../../platform/http/session";
@@ -49,7 +48,7 @@ export const backroomRoutes = new Hono<AppEnv>()
     queryParams(z.object({ session_token: z.string().optional() })),
     async (c) => {
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       const token = sessionTokenOf(c);
       const claims = token ? await requireSession(c, room.code, token) : null;
       return c.json({ backroom: await describe(db, room, claims) });
@@ -67,17 +66,13 @@ export const backroomRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
-      const [updated] = await db
-        .update(chatRooms)
-        .set({
-          backroomEnabled: body.enabled,
-          ...(body.price_cents !== undefined ? { backroomPriceCents: body.price_cents } : {}),
-          ...(body.seat_limit !== undefined ? { backroomSeatLimit: body.seat_limit } : {}),
-        })
-        .where(eq(chatRooms.id, room.id))
-        .returning();
+      const updated = await updateBackroomSettings(db, room.id, {
+        enabled: body.enabled,
+        priceCents: body.price_cents,
+        seatLimit: body.seat_limit,
+      });
       logEvent("backroom_settings", { room: room.code, enabled: body.enabled });
       return c.json({ backroom: await describe(db, { ...room, ...updated! }, null) });
     },
@@ -94,7 +89,7 @@ export const backroomRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       const claims = await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
       if (!(await isMember(db, room.id, claims))) {
         throw notBackroomMember("The back room's messages are for its members; join the back room first.");

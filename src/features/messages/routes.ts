@@ -2,15 +2,9 @@
 // room's Durable Object exactly like a WebSocket send.
 import { documented } from "../../platform/http/openapi";
 import { deleteAnswer, historyPageSchema, messageSchema, reactAnswer, reactionsAnswer } from "./schemas";
-import type { Channel } from "../../protocol";
 import { Hono } from "hono";
-import { z } from "zod";
 import { ApiError, messageNotFound } from "../../platform/errors";
-import { decodeCursor, encodeCursor } from "../../domain/cursor";
-import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from "../../domain/limits";
-import { activePins, historyPage } from "./queries";
-import { loadRoom, type RoomWithHost } from "../rooms/queries";
-import type { Db } from "../../platform/db";
+import { requireRoom } from "../rooms/lookup";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireSession, sessionTokenOf } from "../../platform/http/session";
@@ -36,7 +30,7 @@ export const messageRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       if (room.accessMode === "private") {
         await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
       }
@@ -95,7 +89,7 @@ export const messageRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
       const id = messageIdOf(c.req.param("id"));
       if (!(await liveMessage(db, room.id, id))) throw messageNotFound();

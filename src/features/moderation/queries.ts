@@ -78,3 +78,32 @@ export async function roomBanIndex(db: Db, roomId: string): Promise<{ banId: str
 export async function listBans(db: Db, roomId: string): Promise<ChatBanRow[]> {
   return db.select().from(chatBans).where(eq(chatBans.chatRoomId, roomId)).orderBy(desc(chatBans.createdAt)).limit(500);
 }
+
+/**
+ * Stores a ban unless it would cover the given user (the host): then nothing is
+ * stored and the answer is null. Returns the ban and the participations it covers.
+ */
+export async function insertBanUnlessItCovers(db: Db, values: typeof chatBans.$inferInsert, sparedUserId: string) {
+  const rollback = new Error("the ban covers the spared user");
+  try {
+    return await db.transaction(async (tx) => {
+      const [ban] = await tx.insert(chatBans).values(values).returning();
+      const covered = await participationsCoveredBy(tx, ban!.id);
+      if (covered.some((p) => p.userId === sparedUserId)) throw rollback;
+      return { ban: ban!, covered };
+    });
+  } catch (e) {
+    if (e === rollback) return null;
+    throw e;
+  }
+}
+
+/** Lifts an active ban of the room; null when the room has no such active ban. */
+export async function revokeBan(db: Db, roomId: string, banId: string): Promise<ChatBanRow | null> {
+  const [ban] = await db
+    .update(chatBans)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(chatBans.id, banId), eq(chatBans.chatRoomId, roomId), isNull(chatBans.revokedAt)))
+    .returning();
+  return ban ?? null;
+}

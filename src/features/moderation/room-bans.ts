@@ -2,7 +2,6 @@
 // at once to open sockets and to every send, without a query per frame.
 // It is loaded from Postgres on first use after the object wakes, and kept
 // current by the ban and unban routes (enforceBan / liftBan RPCs).
-import { ApiError, banned } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
 import { roomBanIndex } from "./queries";
 import { errorText, logEvent } from "../../platform/log";

@@ -4,14 +4,13 @@
 import { documented } from "../../platform/http/openapi";
 import { banAnswer, bansAnswer, unbanAnswer } from "./schemas";
 import { Hono } from "hono";
-import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { ApiError, invalidUsername } from "../../platform/errors";
 import { clientIpKey } from "../../domain/client-ip";
-import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
-import { participationsCoveredBy, listBans } from "./queries";
-import { loadRoom } from "../rooms/queries";
-import { chatBans, type ChatBanRow } from "../../platform/schema";
+import { usernameKey, usernameProblem } from "../../domain/usernames";
+import { insertBanUnlessItCovers, listBans, revokeBan } from "./queries";
+import { requireRoom } from "../rooms/lookup";
+import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, sessionTokenOf } from "../../platform/http/session";
@@ -52,7 +51,7 @@ export const banRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const code = c.req.param("code");
       const db = c.var.db();
-      const room = await loadRoom(db, code);
+      const room = await requireRoom(db, code);
       await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
 
       if (!body.username && !body.fingerprint && !body.ip_address && !body.user_id) {
@@ -68,24 +67,21 @@ export const banRoutes = new Hono<AppEnv>()
       const hostsName = body.username !== undefined && usernameKey(body.username) === usernameKey(room.hostReservedUsername);
       if (body.user_id === room.hostId || hostsName) throw cannotBanHost();
 
-      const { ban, covered } = await db.transaction(async (tx) => {
-        const [ban] = await tx
-          .insert(chatBans)
-          .values({
-            chatRoomId: room.id,
-            username: body.username ?? null,
-            fingerprint: body.fingerprint ?? null,
-            ipAddress: ipKey,
-            userId: body.user_id ?? null,
-            reason: body.reason ?? "",
-            expiresAt: body.duration_seconds ? new Date(Date.now() + body.duration_seconds * 1000) : null,
-          })
-          .returning();
-        const covered = await participationsCoveredBy(tx, ban!.id);
-        // Throwing rolls the ban back: nothing is stored when it would reach the host.
-        if (covered.some((p) => p.userId === room.hostId)) throw cannotBanHost();
-        return { ban: ban!, covered };
-      });
+      const stored = await insertBanUnlessItCovers(
+        db,
+        {
+          chatRoomId: room.id,
+          username: body.username ?? null,
+          fingerprint: body.fingerprint ?? null,
+          ipAddress: ipKey,
+          userId: body.user_id ?? null,
+          reason: body.reason ?? "",
+          expiresAt: body.duration_seconds ? new Date(Date.now() + body.duration_seconds * 1000) : null,
+        },
+        room.hostId,
+      );
+      if (!stored) throw cannotBanHost();
+      const { ban, covered } = stored;
 
       const names = [...new Set(covered.map((p) => p.username))];
       const { kicked } = await c.env.CHAT_ROOM.getByName(room.code).enforceBan({
@@ -112,7 +108,7 @@ export const banRoutes = new Hono<AppEnv>()
     queryParams(tokenQuery),
     async (c) => {
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       await requireHostSession(c, room.code, sessionTokenOf(c));
       const bans = await listBans(db, room.id);
       return c.json({ bans: bans.map(publicBan) });
@@ -130,16 +126,12 @@ export const banRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       await requireHostSession(c, room.code, sessionTokenOf(c, body.session_token));
       const banId = c.req.param("banId");
       const notFound = new ApiError(404, "BAN_NOT_FOUND", "This room has no active ban with that id.");
       if (!banIdParam.safeParse(banId).success) throw notFound;
-      const [ban] = await db
-        .update(chatBans)
-        .set({ revokedAt: new Date() })
-        .where(and(eq(chatBans.id, banId), eq(chatBans.chatRoomId, room.id), isNull(chatBans.revokedAt)))
-        .returning();
+      const ban = await revokeBan(db, room.id, banId);
       if (!ban) throw notFound;
       await c.env.CHAT_ROOM.getByName(room.code).liftBan(room.code, ban.id);
       logEvent("ban_revoked", { room: room.code, ban: ban.id });

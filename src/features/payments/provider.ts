@@ -36,8 +36,19 @@ export interface PaymentProvider {
   createPayment(req: PaymentRequest): Promise<PaymentAttempt>;
 }
 
-export function paymentProvider(env: Env): PaymentProvider {
+/** Stripe when a key is set, the test provider where a local setting allows it, else null. */
+export function paymentProvider(env: Env): PaymentProvider | null {
   if (env.STRIPE_SECRET_KEY) return stripeProvider(env.STRIPE_SECRET_KEY, env.STRIPE_API_BASE);
   if (env.ALLOW_TEST_PAYMENTS === "true") return testProvider;
-  throw new ApiError(503, "PAYMENTS_NOT_CONFIGURED", "Payments are not set up on this server (no STRIPE_SECRET_KEY).");
+  return null;
+}
+
+export const paymentsNotConfigured = () =>
+  new ApiError(503, "PAYMENTS_NOT_CONFIGURED", "Payments are not set up on this server (no STRIPE_SECRET_KEY).");
+
+/** The provider, or 503 PAYMENTS_NOT_CONFIGURED. */
+export function requireProvider(env: Env): PaymentProvider {
+  const provider = paymentProvider(env);
+  if (!provider) throw paymentsNotConfigured();
+  return provider;
 }

@@ -6,17 +6,17 @@
 // the test provider, by webhook with Stripe), its effect, applied exactly once.
 import { pinnedFrame, type PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
-import { eq } from "drizzle-orm";
 import { ApiError, messageNotFound, alreadyMember } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, publicMessage } from "../messages/queries";
 import { applyPin, isPinActive, topPinAmount } from "./pin-queries";
-import { backroomMembers, chatRooms, participations, type TransactionRow } from "../../platform/schema";
+import type { TransactionRow } from "../../platform/schema";
+import { addBackroomMember, backroomSeatsTaken, hasBackroomSeat } from "../backroom/queries";
+import { findRoomById } from "../rooms/queries";
+import { usernameOf } from "../rooms/participation-queries";
 import {
-  backroomSeatsTaken,
-  hasBackroomSeat,
   findByIdempotencyKey,
   findTransaction,
   insertPending,
@@ -157,7 +157,7 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
       if (claims.isHost) throw new ApiError(400, "CANNOT_TIP_SELF", "The host cannot tip their own room.");
       return order.amountCents!;
     case "back_room": {
-      const [room] = await conn.select().from(chatRooms).where(eq(chatRooms.id, deps.roomId));
+      const room = await findRoomById(conn, deps.roomId);
       if (!room?.backroomEnabled || !room.backroomPriceCents || !room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_DISABLED", "This room has no back room open right now.");
       }
@@ -186,7 +186,7 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
         return { row, pin };
       }
       if (row.type === "back_room") {
-        await tx.insert(backroomMembers).values({ chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id }).onConflictDoNothing();
+        await addBackroomMember(tx, { chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id });
       }
       return { row, pin: null };
     }),
@@ -203,10 +203,8 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
     if (message) deps.broadcast(pinnedFrame(message));
     await deps.pinEndsAt(pin.pinnedUntil.getTime());
   } else if (row.type === "tip") {
-    const [who] = await deps.db.run((conn) =>
-      conn.select({ username: participations.username }).from(participations).where(eq(participations.id, row.participationId)),
-    );
-    await deps.postSystemMessage(`${who?.username ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
+    const who = await deps.db.run((conn) => usernameOf(conn, row.participationId));
+    await deps.postSystemMessage(`${who ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
   } else {
     deps.memberJoined(row.participationId);
   }

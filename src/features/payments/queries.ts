@@ -1,9 +1,9 @@
 // The payments ledger. A status only moves forward through these functions,
 // each a conditional UPDATE, so a webhook delivered twice (or a retry racing
 // a webhook) has one effect.
-import { and, count, eq, gt, inArray, sql, sum } from "drizzle-orm";
+import { and, count, eq, inArray, sum } from "drizzle-orm";
 import type { Db } from "../../platform/db";
-import { backroomMembers, chatRooms, transactions, type TransactionRow } from "../../platform/schema";
+import { chatRooms, transactions, type TransactionRow } from "../../platform/schema";
 
 export type PurchaseType = TransactionRow["type"];
 
@@ -54,33 +54,6 @@ export const markFailed = (db: Db, id: string) => transition(db, id, "pending", 
 
 export const markRefunded = (db: Db, id: string) => transition(db, id, "completed", { status: "refunded" });
 
-/** Whether the participation holds a back-room seat (the host needs none). */
-export async function hasBackroomSeat(db: Db, roomId: string, participationId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: backroomMembers.id })
-    .from(backroomMembers)
-    .where(and(eq(backroomMembers.chatRoomId, roomId), eq(backroomMembers.participationId, participationId)));
-  return row !== undefined;
-}
-
-/** Seats held in the back room: members, plus purchases still waiting on the provider (for 30 minutes). */
-export async function backroomSeatsTaken(db: Db, roomId: string): Promise<number> {
-  const [members] = await db.select({ n: count() }).from(backroomMembers).where(eq(backroomMembers.chatRoomId, roomId));
-  const [pending] = await db
-    .select({ n: count() })
-    .from(transactions)
-    .where(
-      and(
-        eq(transactions.chatRoomId, roomId),
-        eq(transactions.type, "back_room"),
-        eq(transactions.status, "pending"),
-        gt(transactions.createdAt, sql`now() - interval '30 minutes'`),
-      ),
-    );
-  return Number(members?.n ?? 0) + Number(pending?.n ?? 0);
-}
-
-/** Completed income per room the user hosts, by kind. */
 export async function earningsOfHost(db: Db, hostId: string) {
   const rooms = await db.select({ id: chatRooms.id, code: chatRooms.code, name: chatRooms.name }).from(chatRooms).where(eq(chatRooms.hostId, hostId));
   if (rooms.length === 0) return [];

@@ -6,17 +6,15 @@ import { documented } from "../../platform/http/openapi";
 import { earningsAnswer, paidAnswer, pendingAnswer, webhookAnswer } from "./schemas";
 import { messageSchema } from "../messages/schemas";
 import { Hono, type Context } from "hono";
-import { eq } from "drizzle-orm";
-import { z } from "zod";
 import { ApiError } from "../../platform/errors";
 import { CURRENCY, PIN_MAX_CENTS, PIN_MIN_CENTS, TIP_MAX_CENTS, TIP_MIN_CENTS, amountProblem } from "../../domain/pricing";
-import { chatRooms } from "../../platform/schema";
+import { findRoomById } from "../rooms/queries";
 import { earningsOfHost, findByProviderPayment, markFailed, markRefunded } from "./queries";
 import { jsonBody } from "../../platform/http/body";
 import { requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { requireSession, sessionTokenOf } from "../../platform/http/session";
-import { paymentProvider } from "./provider";
+import { requireProvider } from "./provider";
 import { verifyStripeWebhook } from "./stripe-provider";
 import type { PurchaseOrder, PurchaseOutcome } from "./purchases";
 import { unwrap } from "../../platform/rpc-result";
@@ -56,7 +54,7 @@ async function buy(c: Context<AppEnv>, token: string | undefined, order: Omit<Pu
   const code = c.req.param("code")!;
   const claims = await requireSession(c, code, sessionTokenOf(c, token));
   const key = idempotencyKey(c);
-  paymentProvider(c.env); // refuse early when payments are not configured
+  requireProvider(c.env); // refuse early when payments are not configured
   const result = await c.env.CHAT_ROOM.getByName(code).purchase(claims, {
     ...order,
     idempotencyKey: key,
@@ -145,12 +143,12 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     if (event.kind === "ignored" || !event.providerPaymentId) return c.json({ received: true, applied: false });
 
     const db = c.var.db();
-    const provider = paymentProvider(c.env);
+    const provider = requireProvider(c.env);
     const tx = await findByProviderPayment(db, provider.name, event.providerPaymentId);
     if (!tx) throw new ApiError(404, "PAYMENT_NOT_FOUND", "No transaction has this payment id.");
     let applied = false;
     if (event.kind === "succeeded") {
-      const [room] = await db.select({ code: chatRooms.code }).from(chatRooms).where(eq(chatRooms.id, tx.chatRoomId));
+      const room = await findRoomById(db, tx.chatRoomId);
       applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(room!.code, tx.chatRoomId, tx.id)).applied;
     } else if (event.kind === "failed") {
       applied = (await markFailed(db, tx.id)) !== null;

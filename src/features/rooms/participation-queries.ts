@@ -4,7 +4,6 @@
 import { and, count, eq, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { participations, users, type ParticipationRow } from "../../platform/schema";
-import { ApiError } from "../../platform/errors";
 import { usernameKey } from "../../domain/usernames";
 
 /** How many anonymous usernames one IP may hold in one room. */
@@ -65,10 +64,11 @@ export interface NewParticipation {
 /**
  * Creates the participation. An anonymous one counts against its IP's limit
  * in the room; the count and the insert run under a lock on (room, IP) so
- * parallel joins cannot slip past it. Throws the unique violation when the
- * name is taken or the same person joined at the same moment.
+ * parallel joins cannot slip past it: null when the address already holds
+ * ANON_USERNAMES_PER_IP. Throws the unique violation when the name is taken
+ * or the same person joined at the same moment.
  */
-export async function createParticipation(db: Db, p: NewParticipation): Promise<ParticipationRow> {
+export async function createParticipation(db: Db, p: NewParticipation): Promise<ParticipationRow | null> {
   const values = {
     chatRoomId: p.roomId,
     userId: "userId" in p.who ? p.who.userId : null,
@@ -87,13 +87,7 @@ export async function createParticipation(db: Db, p: NewParticipation): Promise<
       .select({ n: count() })
       .from(participations)
       .where(and(eq(participations.chatRoomId, p.roomId), isNull(participations.userId), eq(participations.ipAddress, p.ipKey)));
-    if ((held?.n ?? 0) >= ANON_USERNAMES_PER_IP) {
-      throw new ApiError(
-        429,
-        "IP_USERNAME_LIMIT",
-        `Your network already has ${ANON_USERNAMES_PER_IP} anonymous usernames in this room; rejoin as one of them or log in.`,
-      );
-    }
+    if ((held?.n ?? 0) >= ANON_USERNAMES_PER_IP) return null;
     const [row] = await tx.insert(participations).values(values).returning();
     return row!;
   });
@@ -101,4 +95,9 @@ export async function createParticipation(db: Db, p: NewParticipation): Promise<
 
 export async function touchParticipation(db: Db, id: string): Promise<void> {
   await db.update(participations).set({ lastSeenAt: new Date() }).where(eq(participations.id, id));
+}
+
+export async function usernameOf(db: Db, participationId: string): Promise<string | null> {
+  const [row] = await db.select({ username: participations.username }).from(participations).where(eq(participations.id, participationId));
+  return row?.username ?? null;
 }

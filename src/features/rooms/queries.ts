@@ -1,37 +1,33 @@
-// Room lookups shared by the REST routes and the WebSocket entry.
+// Room queries. They answer data or null; the routes decide what a miss means.
 import { eq } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { chatRooms, users, type ChatRoomRow } from "../../platform/schema";
-import { ApiError } from "../../platform/errors";
-import { isRoomCode } from "../../domain/room-code";
+import { isUniqueViolation, pgErrorConstraint } from "../../platform/db";
 
 export type RoomWithHost = ChatRoomRow & { hostReservedUsername: string };
 
-export const roomNotFound = () =>
-  new ApiError(404, "ROOM_NOT_FOUND", "No chat room has that code; check the code or create a room.");
-
-export async function loadRoom(db: Db, code: string): Promise<RoomWithHost> {
-  if (!isRoomCode(code)) throw roomNotFound();
+/** The room with that code and its host's reserved name, or null. */
+export async function findRoom(db: Db, code: string): Promise<RoomWithHost | null> {
   const [row] = await db
     .select({ room: chatRooms, hostReservedUsername: users.reservedUsername })
     .from(chatRooms)
     .innerJoin(users, eq(users.id, chatRooms.hostId))
     .where(eq(chatRooms.code, code));
-  if (!row) throw roomNotFound();
-  return { ...row.room, hostReservedUsername: row.hostReservedUsername };
+  return row ? { ...row.room, hostReservedUsername: row.hostReservedUsername } : null;
 }
 
-/** The public room object of API.md: never the access code. */
-export function publicRoom(room: RoomWithHost, requestUrl: string) {
-  const url = new URL(requestUrl);
-  const scheme = url.protocol === "https:" ? "wss:" : "ws:";
-  return {
-    code: room.code,
-    name: room.name,
-    description: room.description,
-    access_mode: room.accessMode,
-    host: { reserved_username: room.hostReservedUsername },
-    created_at: room.createdAt.toISOString(),
-    ws_url: `${scheme}//${url.host}/ws/chat/${room.code}/`,
-  };
+export async function findRoomById(db: Db, id: string): Promise<ChatRoomRow | null> {
+  const [row] = await db.select().from(chatRooms).where(eq(chatRooms.id, id));
+  return row ?? null;
+}
+
+/** A new room; null when its code is taken already (the caller draws another). */
+export async function insertRoom(db: Db, values: typeof chatRooms.$inferInsert): Promise<ChatRoomRow | null> {
+  try {
+    const [row] = await db.insert(chatRooms).values(values).returning();
+    return row!;
+  } catch (e) {
+    if (isUniqueViolation(e) && pgErrorConstraint(e) === "chat_rooms_code_key") return null;
+    throw e;
+  }
 }

@@ -11,10 +11,12 @@ import { hashSecret, verifySecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
 import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
-import { isUniqueViolation, pgErrorConstraint, type Db } from "../../platform/db";
-import { loadRoom, publicRoom, type RoomWithHost } from "./queries";
+import { isUniqueViolation, type Db } from "../../platform/db";
+import { insertRoom, type RoomWithHost } from "./queries";
+import { publicRoom, requireRoom } from "./lookup";
 import { activeBanFor } from "../moderation/queries";
 import {
+  ANON_USERNAMES_PER_IP,
   createParticipation,
   findParticipation,
   reservedByOtherUser,
@@ -22,7 +24,7 @@ import {
   usernameHeld,
   type Identity,
 } from "./participation-queries";
-import { chatRooms, type ChatBanRow } from "../../platform/schema";
+import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
 import { rateLimit } from "../../platform/http/rate-limit";
@@ -80,25 +82,21 @@ export const chatRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
       const db = c.var.db();
+      // A code collision is rare; draw another code.
       for (let attempt = 0; ; attempt++) {
-        try {
-          const [row] = await db
-            .insert(chatRooms)
-            .values({
-              code: newRoomCode(),
-              name: body.name,
-              description: body.description,
-              hostId: user.id,
-              accessMode: body.access_mode,
-              accessCodeHash,
-            })
-            .returning();
-          logEvent("room_created", { room: row!.code, access_mode: row!.accessMode });
-          return c.json(publicRoom({ ...row!, hostReservedUsername: user.reservedUsername }, c.req.url), 201);
-        } catch (e) {
-          // A code collision is rare; draw another code.
-          if (!isUniqueViolation(e) || pgErrorConstraint(e) !== "chat_rooms_code_key" || attempt >= 4) throw e;
+        const row = await insertRoom(db, {
+          code: newRoomCode(),
+          name: body.name,
+          description: body.description,
+          hostId: user.id,
+          accessMode: body.access_mode,
+          accessCodeHash,
+        });
+        if (row) {
+          logEvent("room_created", { room: row.code, access_mode: row.accessMode });
+          return c.json(publicRoom({ ...row, hostReservedUsername: user.reservedUsername }, c.req.url), 201);
         }
+        if (attempt >= 4) throw new Error("five room codes in a row were taken");
       }
     },
   )
@@ -110,7 +108,7 @@ export const chatRoutes = new Hono<AppEnv>()
       answers: { 200: { description: "The room (never its access code)", schema: roomSchema } },
     }),
     async (c) => {
-      const room = await loadRoom(c.var.db(), c.req.param("code"));
+      const room = await requireRoom(c.var.db(), c.req.param("code"));
       return c.json(publicRoom(room, c.req.url));
     },
   )
@@ -128,7 +126,7 @@ export const chatRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const ipKey = requireClientIp(c);
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       const auth = await optionalUser(c);
       const who = identityOf(auth, body.fingerprint);
       await checkAccessCode(room, body.access_code);
@@ -164,6 +162,13 @@ export const chatRoutes = new Hono<AppEnv>()
             usernameIsReserved: asNow.usernameIsReserved,
             ipKey,
           });
+          if (!participation) {
+            throw new ApiError(
+              429,
+              "IP_USERNAME_LIMIT",
+              `Your network already has ${ANON_USERNAMES_PER_IP} anonymous usernames in this room; rejoin as one of them or log in.`,
+            );
+          }
         } catch (e) {
           if (!isUniqueViolation(e)) throw e;
           // Either the name is taken, or a concurrent join of the same person won the race.
@@ -206,7 +211,7 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       const auth = await optionalUser(c);
       const p = await findParticipation(db, room.id, identityOf(auth, q.fingerprint));
       if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
@@ -235,7 +240,7 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const db = c.var.db();
-      const room = await loadRoom(db, c.req.param("code"));
+      const room = await requireRoom(db, c.req.param("code"));
       const auth = await optionalUser(c);
       const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
 
