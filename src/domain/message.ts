@@ -44,3 +44,6 @@ export function toPublicMessage(
     created_at: m.createdAt.toISOString(),
   };
 }
+
+/** The identity under which a participant's send with a client_id is stored once. */
+export const retryKey = (participationId: string, clientId: string) => `${participationId}|${clientId}`;

@@ -11,3 +11,9 @@ export function newRoomCode(): string {
 
 /** Cheap shape check before any lookup, so junk never reaches the database or a DO name. */
 export const isRoomCode = (code: string) => ROOM_CODE.test(code);
+
+/** The room a Durable Object serves: its code (the object's name) and its Postgres id. */
+export interface RoomRef {
+  code: string;
+  id: string;
+}

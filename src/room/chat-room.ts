@@ -43,15 +43,17 @@ import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
 import { RoomDb } from "../platform/room-db";
-import { SendPipeline, authorOf, systemAuthor, type Delivery, type SendResult } from "./send-pipeline";
+import { findRoom } from "../features/rooms/queries";
+import type { RoomRef } from "../domain/room-code";
+import { SendPipeline, authorOf, SYSTEM_AUTHOR, type Delivery, type SendResult } from "./send-pipeline";
 
 /** Carries the Worker-verified session claims on the upgrade request. */
 export const SESSION_HEADER = "X-ChatPop-Session";
 /** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
 export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
 
-/** Storage key of the room whose pins the alarm clears (an alarm carries no arguments). */
-const PIN_ALARM_ROOM = "pin-alarm-room";
+/** Storage key of the room's Postgres id, read once per room (see loadRoom). */
+const ROOM_KEY = "room";
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
 
@@ -74,7 +76,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly limiters = new WeakMap<WebSocket, SendLimiter>();
   private readonly backroom: RoomBackroom;
   private readonly pipelines = new Map<Channel, SendPipeline>();
-  private chatCode: string | null = null;
+  /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
+  private room!: RoomRef;
   /** Reactions and deletions run one after another, so the caches follow Postgres' order. */
   private actions: Promise<unknown> = Promise.resolve();
 
@@ -83,13 +86,16 @@ export class ChatRoom extends DurableObject<Env> {
     this.db = new RoomDb(env);
     this.redis = redisClient(env);
     this.window = windowSettings(env);
-    this.bans = new RoomBans(this.db);
+    this.bans = new RoomBans(this.db, () => this.room);
     this.backroom = new RoomBackroom(this.db);
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale));
     // Keep-alives are answered by the runtime without waking a hibernated room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+    const code = ctx.id.name;
+    if (!code) throw new Error("A ChatRoom is reached by its chat code: CHAT_ROOM.getByName(code).");
     ctx.blockConcurrencyWhile(async () => {
       this.cacheHealth.stale = (await ctx.storage.get<boolean>(CACHE_STALE)) === true;
+      this.room = await this.loadRoom(code);
     });
     this.presence = new Presence(
       () => this.participantsOnline(),
@@ -105,7 +111,6 @@ export class ChatRoom extends DurableObject<Env> {
       return Response.json({ error: "Expected a WebSocket upgrade.", code: "UPGRADE_REQUIRED" }, { status: 426 });
     }
     const claims = JSON.parse(raw) as SessionClaims;
-    this.chatCode = claims.roomCode;
     const ipTag = `ip:${request.headers.get(CLIENT_IP_HEADER) ?? "unknown"}`;
     const pair = new WebSocketPair();
     const server = pair[1];
@@ -189,18 +194,17 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** A pin, a tip or a back-room seat: checked, charged and applied one at a time per room. */
   async purchase(claims: SessionClaims, order: PurchaseOrder): Promise<RoomResult<PurchaseOutcome>> {
-    return this.action(claims, () => purchase(this.purchaseDeps(claims.roomCode, claims.roomId), claims, order));
+    return this.action(claims, () => purchase(this.purchaseDeps(), claims, order));
   }
 
   /** A payment the provider confirmed later (webhook): its effect is applied once, however often this is called. */
-  async completePayment(roomCode: string, roomId: string, transactionId: string): Promise<RoomResult<{ applied: boolean }>> {
-    return this.serial(async () => ({ applied: await completePurchase(this.purchaseDeps(roomCode, roomId), transactionId) }));
+  async completePayment(transactionId: string): Promise<RoomResult<{ applied: boolean }>> {
+    return this.serial(async () => ({ applied: await completePurchase(this.purchaseDeps(), transactionId) }));
   }
 
   /** Pins end without a cron: the alarm clears each one when its time is up and tells the room. */
   override async alarm(): Promise<void> {
-    const room = await this.ctx.storage.get<{ code: string; id: string }>(PIN_ALARM_ROOM);
-    if (!room) return;
+    const room = this.room;
     const ended = await this.db.run((conn) => expirePins(conn, room.id));
     if (ended.length > 0) {
       await uncachePins(this.redis, room.code, ended).catch((e) =>
@@ -227,31 +231,29 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** A ban just stored in Postgres: it applies at once, its participants' sockets are kicked. */
   async enforceBan(order: BanOrder): Promise<{ kicked: number }> {
-    this.chatCode = order.roomCode;
     await this.bans.add(order);
     let kicked = 0;
     for (const participationId of order.participationIds) {
       for (const ws of this.ctx.getWebSockets(participationId)) {
-        kick(ws, order.roomCode);
+        kick(ws, this.room.code);
         kicked++;
       }
     }
     if (kicked > 0) this.presence.changed();
-    logEvent("ban_enforced", { room: order.roomCode, participations: order.participationIds.length, kicked });
-    if (order.announcement) await this.postSystemMessage(order.roomCode, order.roomId, order.announcement);
+    logEvent("ban_enforced", { room: this.room.code, participations: order.participationIds.length, kicked });
+    if (order.announcement) await this.postSystemMessage(order.announcement);
     return { kicked };
   }
 
-  async liftBan(roomCode: string, banId: string): Promise<void> {
+  async liftBan(banId: string): Promise<void> {
     this.bans.remove(banId);
-    logEvent("ban_lifted", { room: roomCode });
+    logEvent("ban_lifted", { room: this.room.code });
   }
 
   // ---- close -------------------------------------------------------------
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const state = ws.deserializeAttachment() as SocketState | null;
-    logEvent("socket_closed", { room: state?.claims.roomCode ?? this.chatCode, code });
+    logEvent("socket_closed", { room: this.room.code, code });
     // Complete the client's close handshake. A close without a status code arrives as 1005, which
     // may not be sent back (ws.close(1005) throws and the client would never see its close event).
     try {
@@ -263,12 +265,26 @@ export class ChatRoom extends DurableObject<Env> {
     this.presence.changed();
   }
 
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    const state = ws.deserializeAttachment() as SocketState | null;
-    logEvent("socket_error", { room: state?.claims.roomCode ?? this.chatCode });
+  override async webSocketError(_ws: WebSocket): Promise<void> {
+    logEvent("socket_error", { room: this.room.code });
   }
 
   // ---- below the protocol ------------------------------------------------
+
+  /**
+   * The room's Postgres id: kept in the object's storage after the first lookup by code, so a
+   * wake costs no query. Every route reaches the object only for a room it found, so the lookup
+   * finds it.
+   */
+  private async loadRoom(code: string): Promise<RoomRef> {
+    const stored = await this.ctx.storage.get<RoomRef>(ROOM_KEY);
+    if (stored?.code === code) return stored;
+    const row = await this.db.run((conn) => findRoom(conn, code));
+    if (!row) throw new Error(`room ${code} is not in Postgres`);
+    const room = { code, id: row.id };
+    await this.ctx.storage.put(ROOM_KEY, room);
+    return room;
+  }
 
   private limiterOf(ws: WebSocket): SendLimiter {
     let found = this.limiters.get(ws);
@@ -293,7 +309,7 @@ export class ChatRoom extends DurableObject<Env> {
     };
     try {
       const source = await sendBacklog(
-        { room: { id: claims.roomId, code: claims.roomCode }, db: this.db, redis: this.redis, cacheHealth: this.cacheHealth },
+        { room: this.room, db: this.db, redis: this.redis, cacheHealth: this.cacheHealth },
         afterSeq,
         send,
       );
@@ -315,7 +331,7 @@ export class ChatRoom extends DurableObject<Env> {
   private async action<T>(claims: SessionClaims, fn: (deps: ActionDeps) => Promise<T>): Promise<RoomResult<T>> {
     if (await this.bans.covers(claims)) return refused(banned());
     const deps: ActionDeps = {
-      chatCode: claims.roomCode,
+      room: this.room,
       db: this.db,
       redis: this.redis,
       window: this.window,
@@ -360,15 +376,14 @@ export class ChatRoom extends DurableObject<Env> {
     if (channel === "backroom" && !(await this.backroom.admits(claims))) {
       return refused(notBackroomMember("Only back-room members and the host can send there; join the back room first."));
     }
-    return this.pipeline(claims.roomCode, channel).submit(authorOf(claims), input, origin);
+    return this.pipeline(channel).submit(authorOf(claims), input, origin);
   }
 
-  private pipeline(chatCode: string, channel: Channel = "main"): SendPipeline {
-    this.chatCode = chatCode;
+  private pipeline(channel: Channel = "main"): SendPipeline {
     let found = this.pipelines.get(channel);
     if (!found) {
       found = new SendPipeline({
-        chatCode,
+        room: this.room,
         channel,
         db: this.db,
         redis: this.redis,
@@ -383,15 +398,14 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** A room event told as a system message, through the same pipeline as every send. */
-  private async postSystemMessage(roomCode: string, roomId: string, text: string) {
-    const result = await this.pipeline(roomCode).submit(systemAuthor(roomId), { message: text, reply_to_id: null, client_id: null });
-    if (!result.ok) logEvent("system_message_failed", { room: roomCode, code: result.error.code });
+  private async postSystemMessage(text: string) {
+    const result = await this.pipeline().submit(SYSTEM_AUTHOR, { message: text, reply_to_id: null, client_id: null });
+    if (!result.ok) logEvent("system_message_failed", { room: this.room.code, code: result.error.code });
   }
 
-  private purchaseDeps(roomCode: string, roomId: string): PurchaseDeps {
+  private purchaseDeps(): PurchaseDeps {
     return {
-      chatCode: roomCode,
-      roomId,
+      room: this.room,
       db: this.db,
       redis: this.redis,
       window: this.window,
@@ -399,9 +413,8 @@ export class ChatRoom extends DurableObject<Env> {
       pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
       provider: () => requireProvider(this.env),
       broadcast: (frame) => this.sendToAll(frame),
-      postSystemMessage: (text) => this.postSystemMessage(roomCode, roomId, text),
+      postSystemMessage: (text) => this.postSystemMessage(text),
       pinEndsAt: async (untilMs) => {
-        await this.ctx.storage.put(PIN_ALARM_ROOM, { code: roomCode, id: roomId });
         const current = await this.ctx.storage.getAlarm();
         if (current === null || untilMs < current) await this.ctx.storage.setAlarm(untilMs);
       },

@@ -4,7 +4,7 @@ import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../platform/db";
 import { messages, type NewMessageRow } from "../../platform/schema";
-import { toPublicMessage } from "../../domain/message";
+import { retryKey, toPublicMessage } from "../../domain/message";
 import { reactionCounts } from "./reaction-queries";
 
 const parent = alias(messages, "parent");
@@ -159,8 +159,6 @@ export async function publicMessage(db: Db, chatCode: string, id: string): Promi
 
 /** How long a client_id names one send: a retry within this window gets the stored message back. */
 export const RETRY_WINDOW_HOURS = 24;
-
-export const retryKey = (participationId: string, clientId: string) => `${participationId}|${clientId}`;
 
 /** Messages these participants already sent with these client_ids (within the retry window), by retryKey. */
 export async function sentEarlier(

@@ -12,9 +12,10 @@ import { writeReactionCounts } from "./reaction-cache";
 import { errorText, logEvent } from "../../platform/log";
 import type { CacheHealth } from "../../platform/cache-health";
 import type { RoomDb } from "../../platform/room-db";
+import type { RoomRef } from "../../domain/room-code";
 
 export interface ActionDeps {
-  chatCode: string;
+  room: RoomRef;
   db: RoomDb;
   redis: Redis;
   window: WindowSettings;
@@ -33,42 +34,42 @@ export interface ReactionResult {
 
 export async function react(deps: ActionDeps, claims: SessionClaims, messageId: string, emoji: string): Promise<ReactionResult> {
   const { action, reactions } = await deps.db.run(async (conn) => {
-    const message = await liveMessage(conn, claims.roomId, messageId);
+    const message = await liveMessage(conn, deps.room.id, messageId);
     if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
     const action = await toggleReaction(conn, { messageId, participationId: claims.participationId, emoji });
     const reactions = (await reactionCounts(conn, [messageId])).get(messageId)!;
     return { action, reactions };
   });
   await cacheSafely(deps, "reaction_cache_failed", () =>
-    writeReactionCounts(deps.redis, deps.chatCode, messageId, reactions, deps.window.ttlSeconds),
+    writeReactionCounts(deps.redis, deps.room.code, messageId, reactions, deps.window.ttlSeconds),
   );
   deps.broadcast(
     reactionFrame({ message_id: messageId, emoji, action, username: claims.username, reactions }),
   );
-  logEvent("reaction_toggled", { room: deps.chatCode, action });
+  logEvent("reaction_toggled", { room: deps.room.code, action });
   return { message_id: messageId, emoji, action, reactions };
 }
 
 export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, messageId: string): Promise<{ message_id: string }> {
   const { message, replies } = await deps.db.run(async (conn) => {
-    const message = await liveMessage(conn, claims.roomId, messageId);
+    const message = await liveMessage(conn, deps.room.id, messageId);
     if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
     if (!claims.isHost && message.participationId !== claims.participationId) {
       throw new ApiError(403, "NOT_ALLOWED", "Only the message's author or the room's host can delete it.");
     }
     if (!(await markDeleted(conn, messageId))) throw messageNotFound();
-    return { message, replies: await repliesTo(conn, deps.chatCode, messageId) };
+    return { message, replies: await repliesTo(conn, deps.room.code, messageId) };
   });
   await cacheSafely(deps, "delete_cache_failed", async () => {
-    await forgetMessage(deps.redis, deps.chatCode, message);
-    await refreshCached(deps.redis, deps.chatCode, message.channel, replies);
+    await forgetMessage(deps.redis, deps.room.code, message);
+    await refreshCached(deps.redis, deps.room.code, message.channel, replies);
   });
   deps.broadcast(messageDeletedFrame(messageId));
-  logEvent("message_deleted", { room: deps.chatCode, by_host: claims.isHost });
+  logEvent("message_deleted", { room: deps.room.code, by_host: claims.isHost });
   return { message_id: messageId };
 }
 
 /** Postgres has the change; a cache that could not follow is marked stale and rebuilt at the next send. */
 function cacheSafely(deps: ActionDeps, event: string, fn: () => Promise<void>) {
-  return deps.cacheHealth.write(fn, (e) => logEvent(event, { room: deps.chatCode, error: errorText(e) }));
+  return deps.cacheHealth.write(fn, (e) => logEvent(event, { room: deps.room.code, error: errorText(e) }));
 }

@@ -6,12 +6,11 @@ import type { SessionClaims } from "../../domain/tokens";
 import { roomBanIndex } from "./queries";
 import { errorText, logEvent } from "../../platform/log";
 import type { RoomDb } from "../../platform/room-db";
+import type { RoomRef } from "../../domain/room-code";
 
 
 /** What the ban route tells the room after storing a ban. */
 export interface BanOrder {
-  roomCode: string;
-  roomId: string;
   banId: string;
   /** Epoch ms, or null for a ban without end. */
   expiresAt: number | null;
@@ -29,7 +28,10 @@ export class RoomBans {
   private index: Map<string, Entry> | null = null;
   private loading: Promise<Map<string, Entry>> | null = null;
 
-  constructor(private readonly db: RoomDb) {}
+  constructor(
+    private readonly db: RoomDb,
+    private readonly room: () => RoomRef,
+  ) {}
 
   /**
    * Whether an active ban covers this participant. When the index cannot be
@@ -39,10 +41,10 @@ export class RoomBans {
   async covers(claims: SessionClaims, opts: { failOpen?: boolean } = {}): Promise<boolean> {
     let index: Map<string, Entry>;
     try {
-      index = this.index ?? (await this.load(claims.roomId));
+      index = this.index ?? (await this.load());
     } catch (e) {
       if (!opts.failOpen) throw e;
-      logEvent("ban_index_unavailable", { room: claims.roomCode, error: errorText(e) });
+      logEvent("ban_index_unavailable", { room: this.room().code, error: errorText(e) });
       return false;
     }
     const now = Date.now();
@@ -53,7 +55,7 @@ export class RoomBans {
   }
 
   async add(order: BanOrder): Promise<void> {
-    const index = this.index ?? (await this.load(order.roomId));
+    const index = this.index ?? (await this.load());
     index.set(order.banId, { expiresAt: order.expiresAt, participationIds: new Set(order.participationIds) });
   }
 
@@ -61,9 +63,9 @@ export class RoomBans {
     this.index?.delete(banId);
   }
 
-  private load(roomId: string): Promise<Map<string, Entry>> {
+  private load(): Promise<Map<string, Entry>> {
     this.loading ??= this.db
-      .run((conn) => roomBanIndex(conn, roomId))
+      .run((conn) => roomBanIndex(conn, this.room().id))
       .then((rows) => {
         const index = new Map<string, Entry>();
         for (const r of rows) {

@@ -85,8 +85,6 @@ export const banRoutes = new Hono<AppEnv>()
 
       const names = [...new Set(covered.map((p) => p.username))];
       const { kicked } = await c.env.CHAT_ROOM.getByName(room.code).enforceBan({
-        roomCode: room.code,
-        roomId: room.id,
         banId: ban.id,
         expiresAt: ban.expiresAt?.getTime() ?? null,
         participationIds: covered.map((p) => p.id),
@@ -133,7 +131,7 @@ export const banRoutes = new Hono<AppEnv>()
       if (!banIdParam.safeParse(banId).success) throw notFound;
       const ban = await revokeBan(db, room.id, banId);
       if (!ban) throw notFound;
-      await c.env.CHAT_ROOM.getByName(room.code).liftBan(room.code, ban.id);
+      await c.env.CHAT_ROOM.getByName(room.code).liftBan(ban.id);
       logEvent("ban_revoked", { room: room.code, ban: ban.id });
       return c.json({ ban: publicBan(ban) });
     },

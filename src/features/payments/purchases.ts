@@ -32,6 +32,7 @@ import type { PaymentProvider } from "./provider";
 import { errorText, logEvent } from "../../platform/log";
 import type { CacheHealth } from "../../platform/cache-health";
 import type { RoomDb } from "../../platform/room-db";
+import type { RoomRef } from "../../domain/room-code";
 
 export interface PurchaseOrder {
   type: PurchaseType;
@@ -51,8 +52,7 @@ export interface PurchaseOutcome {
 }
 
 export interface PurchaseDeps {
-  chatCode: string;
-  roomId: string;
+  room: RoomRef;
   db: RoomDb;
   redis: Redis;
   window: WindowSettings;
@@ -83,7 +83,7 @@ export async function purchase(deps: PurchaseDeps, claims: SessionClaims, order:
   const provider = deps.provider();
   const tx = await deps.db.run((conn) =>
     insertPending(conn, {
-      chatRoomId: deps.roomId,
+      chatRoomId: deps.room.id,
       participationId: claims.participationId,
       messageId: order.messageId,
       type: order.type,
@@ -99,17 +99,17 @@ export async function purchase(deps: PurchaseDeps, claims: SessionClaims, order:
       transactionId: tx.id,
       amountCents,
       currency: CURRENCY,
-      description: `ChatPop ${order.type.replace("_", " ")} in room ${deps.chatCode}`,
-      metadata: { transaction_id: tx.id, chat_code: deps.chatCode, type: order.type },
+      description: `ChatPop ${order.type.replace("_", " ")} in room ${deps.room.code}`,
+      metadata: { transaction_id: tx.id, chat_code: deps.room.code, type: order.type },
       testOutcome: order.testOutcome,
     });
   } catch (e) {
     await deps.db.run((conn) => markFailed(conn, tx.id));
-    logEvent("payment_provider_error", { room: deps.chatCode, transaction: tx.id, error: errorText(e) });
+    logEvent("payment_provider_error", { room: deps.room.code, transaction: tx.id, error: errorText(e) });
     throw new ApiError(502, "PAYMENT_PROVIDER_ERROR", "The payment provider could not be reached; nothing was charged. Try again.");
   }
   await deps.db.run((conn) => recordAttempt(conn, tx.id, attempt.providerPaymentId, attempt.clientSecret));
-  logEvent("payment_created", { room: deps.chatCode, transaction: tx.id, type: order.type, status: attempt.status });
+  logEvent("payment_created", { room: deps.room.code, transaction: tx.id, type: order.type, status: attempt.status });
   if (attempt.status === "failed") {
     await deps.db.run((conn) => markFailed(conn, tx.id));
     throw declined(tx.id);
@@ -126,7 +126,7 @@ async function outcomeOf(deps: PurchaseDeps, tx: TransactionRow): Promise<Purcha
   if (tx.status === "failed") throw declined(tx.id);
   const message =
     tx.type === "pin" && tx.messageId && tx.status === "completed"
-      ? ((await deps.db.run((conn) => publicMessage(conn, deps.chatCode, tx.messageId!))) ?? undefined)
+      ? ((await deps.db.run((conn) => publicMessage(conn, deps.room.code, tx.messageId!))) ?? undefined)
       : undefined;
   return {
     status: tx.status === "pending" ? "pending" : "completed",
@@ -140,11 +140,11 @@ async function outcomeOf(deps: PurchaseDeps, tx: TransactionRow): Promise<Purcha
 async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, order: PurchaseOrder): Promise<number> {
   switch (order.type) {
     case "pin": {
-      const message = await liveMessage(conn, deps.roomId, order.messageId!);
+      const message = await liveMessage(conn, deps.room.id, order.messageId!);
       if (!message || message.channel !== "main") throw messageNotFound();
       const amount = order.amountCents!;
       if (!(await isPinActive(conn, message.id))) {
-        const minimum = minimumToOutbid(await topPinAmount(conn, deps.roomId, message.id));
+        const minimum = minimumToOutbid(await topPinAmount(conn, deps.room.id, message.id));
         if (amount < minimum) {
           throw new ApiError(400, "BID_TOO_LOW", `Taking the top spot needs at least ${formatUsd(minimum)}, the next tier above the current top pin.`, {
             minimum_cents: minimum,
@@ -157,13 +157,13 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
       if (claims.isHost) throw new ApiError(400, "CANNOT_TIP_SELF", "The host cannot tip their own room.");
       return order.amountCents!;
     case "back_room": {
-      const room = await findRoomById(conn, deps.roomId);
+      const room = await findRoomById(conn, deps.room.id);
       if (!room?.backroomEnabled || !room.backroomPriceCents || !room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_DISABLED", "This room has no back room open right now.");
       }
       if (claims.isHost) throw alreadyMember("The host is always in the back room.");
-      if (await hasBackroomSeat(conn, deps.roomId, claims.participationId)) throw alreadyMember("You are already in the back room.");
-      if ((await backroomSeatsTaken(conn, deps.roomId)) >= room.backroomSeatLimit) {
+      if (await hasBackroomSeat(conn, deps.room.id, claims.participationId)) throw alreadyMember("You are already in the back room.");
+      if ((await backroomSeatsTaken(conn, deps.room.id)) >= room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_FULL", "The back room is full.");
       }
       return room.backroomPriceCents;
@@ -193,13 +193,13 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
   );
   if (!done) return false;
   const { row, pin } = done;
-  logEvent("payment_completed", { room: deps.chatCode, transaction: row.id, type: row.type });
+  logEvent("payment_completed", { room: deps.room.code, transaction: row.id, type: row.type });
   if (pin) {
     await deps.cacheHealth.write(
-      () => cachePin(deps.redis, deps.chatCode, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds),
-      (e) => logEvent("pin_cache_failed", { room: deps.chatCode, error: errorText(e) }),
+      () => cachePin(deps.redis, deps.room.code, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds),
+      (e) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) }),
     );
-    const message = await deps.db.run((conn) => publicMessage(conn, deps.chatCode, row.messageId!));
+    const message = await deps.db.run((conn) => publicMessage(conn, deps.room.code, row.messageId!));
     if (message) deps.broadcast(pinnedFrame(message));
     await deps.pinEndsAt(pin.pinnedUntil.getTime());
   } else if (row.type === "tip") {

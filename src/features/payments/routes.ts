@@ -149,7 +149,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     let applied = false;
     if (event.kind === "succeeded") {
       const room = await findRoomById(db, tx.chatRoomId);
-      applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(room!.code, tx.chatRoomId, tx.id)).applied;
+      applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(tx.id)).applied;
     } else if (event.kind === "failed") {
       applied = (await markFailed(db, tx.id)) !== null;
     } else {
