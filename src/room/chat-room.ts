@@ -28,7 +28,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import { errorText, logEvent } from "../platform/log";
 import { parseClientFrame } from "./client-frames";
 import type { SendInput } from "../features/messages/schemas";
-import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
+import { deleteMessage, react, refillReactionCache, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
 import { CacheHealth } from "../platform/cache-health";
 import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
@@ -43,6 +43,7 @@ import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
 import { RoomDb } from "../platform/room-db";
+import { Lane } from "./lane";
 import { findRoom } from "../features/rooms/queries";
 import type { RoomRef } from "../domain/room-code";
 import { SendPipeline, authorOf, SYSTEM_AUTHOR, type Delivery, type SendResult } from "./send-pipeline";
@@ -78,8 +79,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly pipelines = new Map<Channel, SendPipeline>();
   /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
   private room!: RoomRef;
-  /** Reactions and deletions run one after another, so the caches follow Postgres' order. */
-  private actions: Promise<unknown> = Promise.resolve();
+  /** Send batches and actions take turns here (lane.ts). */
+  private readonly lane = new Lane();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -204,6 +205,10 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Pins end without a cron: the alarm clears each one when its time is up and tells the room. */
   override async alarm(): Promise<void> {
+    await this.lane.run(() => this.endPins());
+  }
+
+  private async endPins(): Promise<void> {
     const room = this.room;
     const ended = await this.db.run((conn) => expirePins(conn, room.id));
     if (ended.length > 0) {
@@ -225,6 +230,11 @@ export class ChatRoom extends DurableObject<Env> {
   /** Soft-deletes a message (its author or the host); the room gets a `message_deleted` frame. */
   async deleteMessage(claims: SessionClaims, messageId: string): Promise<RoomResult<{ message_id: string }>> {
     return this.action(claims, (deps) => deleteMessage(deps, claims, messageId));
+  }
+
+  /** A reader found a message's reaction counts missing from Redis: the room puts them back, in its turn. */
+  async refillReactions(messageId: string): Promise<void> {
+    await this.serial(() => refillReactionCache(this.actionDeps(), messageId));
   }
 
   // ---- host powers -------------------------------------------------------
@@ -330,7 +340,11 @@ export class ChatRoom extends DurableObject<Env> {
 
   private async action<T>(claims: SessionClaims, fn: (deps: ActionDeps) => Promise<T>): Promise<RoomResult<T>> {
     if (await this.bans.covers(claims)) return refused(banned());
-    const deps: ActionDeps = {
+    return this.serial(() => fn(this.actionDeps()));
+  }
+
+  private actionDeps(): ActionDeps {
+    return {
       room: this.room,
       db: this.db,
       redis: this.redis,
@@ -339,15 +353,12 @@ export class ChatRoom extends DurableObject<Env> {
       broadcast: (frame) => this.sendToAll(frame),
       inBackroom: (who) => this.backroom.admits(who),
     };
-    return this.serial(() => fn(deps));
   }
 
   /** Runs fn after every earlier action of the room; refusals come back as data (see result.ts). */
   private async serial<T>(fn: () => Promise<T>): Promise<RoomResult<T>> {
-    const run = this.actions.then(fn);
-    this.actions = run.catch(() => {});
     try {
-      return done(await run);
+      return done(await this.lane.run(fn));
     } catch (e) {
       if (e instanceof ApiError) return refused(e);
       if (isDbUnavailable(e)) return refused(dbUnavailable());
@@ -384,6 +395,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (!found) {
       found = new SendPipeline({
         room: this.room,
+        lane: this.lane,
         channel,
         db: this.db,
         redis: this.redis,
@@ -413,7 +425,8 @@ export class ChatRoom extends DurableObject<Env> {
       pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
       provider: () => requireProvider(this.env),
       broadcast: (frame) => this.sendToAll(frame),
-      postSystemMessage: (text) => this.postSystemMessage(text),
+      // Queued, not awaited: a purchase runs in the lane, and the message is written after it.
+      postSystemMessage: (text) => void this.postSystemMessage(text),
       pinEndsAt: async (untilMs) => {
         const current = await this.ctx.storage.getAlarm();
         if (current === null || untilMs < current) await this.ctx.storage.setAlarm(untilMs);

@@ -19,6 +19,7 @@ import type { SendInput } from "../features/messages/schemas";
 import { done, refused, type RoomResult } from "../platform/rpc-result";
 import type { RoomDb } from "../platform/room-db";
 import type { Channel, PublicMessage } from "../protocol";
+import type { Lane } from "./lane";
 import { planBatch, retryKeyOf, type Author, type Plan, type PlannedSend } from "./plan-batch";
 
 export type { Author } from "./plan-batch";
@@ -59,6 +60,8 @@ interface Pending extends PlannedSend {
 
 export interface PipelineDeps {
   room: RoomRef;
+  /** The room's ordered path: each batch is written in its turn among the room's other writes. */
+  lane: Lane;
   /** Each channel (the main room, the back room) has its own pipeline, seq and window. */
   channel: Channel;
   db: RoomDb;
@@ -94,7 +97,7 @@ export class SendPipeline {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.deps.maxBatch);
         try {
-          await this.write(batch);
+          await this.deps.lane.run(() => this.write(batch));
         } catch (e) {
           // Nothing of this batch was cached or broadcast; re-read seq before the next write.
           this.seq = null;

@@ -12,8 +12,7 @@ import { describeEmojiProblem, emojiProblem } from "../../domain/reactions";
 import { liveMessage } from "./queries";
 import { reactionCounts } from "./reaction-queries";
 import { redisClient } from "../../platform/redis";
-import { windowSettings } from "./window";
-import { readReactionCounts, writeReactionCounts } from "./reaction-cache";
+import { readReactionCounts } from "./reaction-cache";
 import { checkContent, historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
 import { historyAnswer, messageIdOf } from "./history";
 import { unwrap } from "../../platform/rpc-result";
@@ -96,10 +95,9 @@ export const messageRoutes = new Hono<AppEnv>()
       const redis = redisClient(c.env);
       let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
       if (reactions === null) {
-        // Missing or expired: rebuild from Postgres, and put it back for the next reader.
+        // Missing or expired: answer from Postgres; the room, the only writer of its caches, puts it back.
         reactions = (await reactionCounts(db, [id])).get(id)!;
-        const ttl = windowSettings(c.env).ttlSeconds;
-        c.executionCtx.waitUntil(writeReactionCounts(redis, room.code, id, reactions, ttl).catch(() => {}));
+        c.executionCtx.waitUntil(c.env.CHAT_ROOM.getByName(room.code).refillReactions(id).catch(() => {}));
       }
       return c.json({ message_id: id, reactions });
     },

@@ -61,7 +61,8 @@ export interface PurchaseDeps {
   pinSecondsPerMinute: number;
   provider: () => PaymentProvider;
   broadcast(frame: string): void;
-  postSystemMessage(text: string): Promise<void>;
+  /** Queues a system message; it is written after this purchase. */
+  postSystemMessage(text: string): void;
   pinEndsAt(untilMs: number): Promise<void>;
   memberJoined(participationId: string): void;
 }
@@ -204,7 +205,7 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
     await deps.pinEndsAt(pin.pinnedUntil.getTime());
   } else if (row.type === "tip") {
     const who = await deps.db.run((conn) => usernameOf(conn, row.participationId));
-    await deps.postSystemMessage(`${who ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
+    deps.postSystemMessage(`${who ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
   } else {
     deps.memberJoined(row.participationId);
   }

@@ -1,0 +1,14 @@
+// The room's one ordered path: every write to Postgres and the caches (send
+// batches of both channels, reactions, deletions, purchases, cache refills)
+// runs here, one after another, so the caches follow Postgres' order.
+// Work inside the lane must not wait for later work in the lane (that would
+// never start): it queues follow-ups, such as a system message, instead.
+export class Lane {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}
