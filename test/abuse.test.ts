@@ -1,8 +1,7 @@
 // What a hostile browser page or client meets at the edge: the Origin check,
 // CORS, security headers; and what never reaches the logs.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, BASE, connect, connectRaw, join, newRoom, register } from "./support/api";
-import { SELF } from "cloudflare:test";
+import { api, BASE, connect, connectRaw, join, newRoom, register, worker } from "./support/api";
 
 // vitest.config.ts: ALLOWED_ORIGINS = "https://chat.example, https://app.chat.example"
 
@@ -25,7 +24,7 @@ describe("origins", () => {
 
   it("answers CORS for allowed origins only, and puts security headers on API answers", async () => {
     const preflight = (origin: string) =>
-      SELF.fetch(`${BASE}/api/auth/login/`, {
+      worker.fetch(`${BASE}/api/auth/login/`, {
         method: "OPTIONS",
         headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,idempotency-key" },
       });

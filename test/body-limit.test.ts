@@ -1,9 +1,8 @@
 // Request bodies are limited in bytes before they are read, on every API route:
 // by Content-Length when it is sent, while streaming when it is not.
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BODY_MAX_BYTES } from "../src/domain/limits";
-import { api, BASE, join, newRoom } from "./support/api";
+import { api, BASE, join, newRoom, worker } from "./support/api";
 
 const tooLarge = { error: `Request bodies can be at most ${BODY_MAX_BYTES / 1024} KiB.`, code: "BODY_TOO_LARGE", details: { max_bytes: BODY_MAX_BYTES } };
 
@@ -26,7 +25,7 @@ describe("request bodies", () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await SELF.fetch(`${BASE}/api/auth/login/`, { method: "POST", body, headers: { "CF-Connecting-IP": "10.9.9.9" } });
+    const res = await worker.fetch(`${BASE}/api/auth/login/`, { method: "POST", body, headers: { "CF-Connecting-IP": "10.9.9.9" } });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual(tooLarge);
   });

@@ -2,7 +2,7 @@
 // REST bodies: thousands of random and mutated inputs. The room never throws,
 // never broadcasts an invalid message, and its seq stays gapless. The seed is
 // fixed in CI (FUZZ_SEED) and random locally; a failure prints it for replay.
-import { env } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, register, unique } from "./support/api";

@@ -1,5 +1,6 @@
 // Host powers through the public API: host messages, bans that kick at once,
 // unbans, expiry, and what non-hosts and bad ban requests get.
+import { CLOSE_BANNED } from "../src/protocol";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, randomIp, register, rejectedCloseCode, unique, type Account } from "./support/api";
 
@@ -90,7 +91,7 @@ describe("bans", () => {
     await trollSocket.until("the kicked frame", () => trollSocket.frames.some((f) => f.type === "kicked"));
     const kicked = trollSocket.frames.find((f) => f.type === "kicked")!;
     expect(kicked.message).toMatch(/removed/);
-    expect((await trollSocket.waitForClose()).code).toBe(4403);
+    expect((await trollSocket.waitForClose()).code).toBe(CLOSE_BANNED);
     // The room is told, as the host chose.
     const [announcement] = await memberSocket.waitForMessages(1);
     expect(announcement).toMatchObject({ message_type: "system", content: "troll_one was removed from the room.", is_from_host: false });
@@ -100,7 +101,7 @@ describe("bans", () => {
     const restSend = await sendRest(room.code, troll.session_token, "let me back");
     expect(restSend.status).toBe(403);
     expect(restSend.body.code).toBe("BANNED");
-    expect(await rejectedCloseCode(room.code, `?session_token=${troll.session_token}`)).toBe(4403);
+    expect(await rejectedCloseCode(room.code, `?session_token=${troll.session_token}`)).toBe(CLOSE_BANNED);
     const rejoin = await api("POST", `/api/chats/${room.code}/join/`, { body: { username: "troll_one", fingerprint: fp } });
     expect(rejoin.status).toBe(403);
     expect(rejoin.body.code).toBe("BANNED");
@@ -169,14 +170,14 @@ describe("bans", () => {
 
     const res = await ban(room.code, hostSession.session_token, { username: name.toLowerCase() });
     expect(res.body.participations_covered).toBe(1);
-    expect((await i.waitForClose()).code).toBe(4403);
+    expect((await i.waitForClose()).code).toBe(CLOSE_BANNED);
     v.send({ message: "still here", client_id: "v1" });
     await v.until("own copy", () => v.messages().some((m) => m.client_id === "v1"));
     expect(v.closed).toBeNull();
 
     const byUser = await ban(room.code, hostSession.session_token, { user_id: robert.user.id });
     expect(byUser.body.participations_covered).toBe(1);
-    expect((await v.waitForClose()).code).toBe(4403);
+    expect((await v.waitForClose()).code).toBe(CLOSE_BANNED);
   });
 
   it("an expired ban no longer applies", async () => {

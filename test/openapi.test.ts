@@ -1,12 +1,11 @@
 // The API describes itself: an OpenAPI document generated from the routes, with
 // every operation's request and response schemas, and Scalar's page over it.
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { app, SCALAR_SCRIPT } from "../src/app";
 import { tokenAnswer } from "../src/features/accounts/schemas";
 import { historyPageSchema, messageSchema, reactAnswer } from "../src/features/messages/schemas";
 import { joinAnswer, participationAnswer, roomSchema } from "../src/features/rooms/schemas";
-import { api, BASE, register } from "./support/api";
+import { api, BASE, register, worker } from "./support/api";
 
 const schemaDoc = async () => (await api("GET", "/api/schema/")).body;
 
@@ -82,14 +81,14 @@ describe("the OpenAPI document", () => {
 
 describe("the API reference page", () => {
   it("is Scalar over /api/schema/, its script served from the app's own assets", async () => {
-    const docs = await SELF.fetch(`${BASE}/api/docs/`);
+    const docs = await worker.fetch(`${BASE}/api/docs/`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toContain("text/html");
     const html = await docs.text();
     expect(html).toContain(`src="${SCALAR_SCRIPT}"`);
     expect(html).toContain("/api/schema/");
     expect(html).not.toMatch(/https?:\/\/cdn\./);
-    const script = await SELF.fetch(`${BASE}${SCALAR_SCRIPT}`);
+    const script = await worker.fetch(`${BASE}${SCALAR_SCRIPT}`);
     expect(script.status).toBe(200);
     expect((await script.text()).length).toBeGreaterThan(100_000);
   });
@@ -108,11 +107,11 @@ describe("the API reference page", () => {
 describe("the web app", () => {
   it("is served from the Worker's static assets, for any page path", async () => {
     for (const path of ["/", "/?room=abcdefgh", "/some/deep/link"]) {
-      const res = await SELF.fetch(`${BASE}${path}`);
+      const res = await worker.fetch(`${BASE}${path}`);
       expect(res.status, path).toBe(200);
       expect(await res.text(), path).toContain('<div id="app">');
     }
-    const js = await SELF.fetch(`${BASE}/app.js`);
+    const js = await worker.fetch(`${BASE}/app.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toContain("javascript");
   });

@@ -1,7 +1,8 @@
 // Resume, exactly-once sends and the room under Redis faults, restarts and
 // hibernation, through the public API with the stand-ins taken down around
 // live sockets.
-import { env, evictDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, connectResuming, join, newRoom, redis, withPostgresDown, withRedisFault, type Client } from "./support/api";
 
@@ -45,7 +46,7 @@ describe("resume", () => {
   it("has no gap and no duplicate when sends happen during the reconnect", async () => {
     const { room, bob, a } = await roomWith(40);
     const first = await connect(room.code, bob.session_token);
-    await first.until("caught up", () => true);
+    await first.nextFrame("presence");
     first.close();
     // Sends keep coming while bob reconnects with what he had.
     for (let i = 0; i < 30; i++) a.send({ message: `during${i}` });

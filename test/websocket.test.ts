@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN, CLOSE_TOO_LARGE } from "../src/protocol";
 import { sign } from "hono/jwt";
 import { signSessionToken } from "../src/domain/tokens";
 import { TEST_JWT_SECRET } from "./support/test-secret";
@@ -200,7 +201,7 @@ describe("bad frames get an error frame, change nothing, and keep the socket ope
   it("closes with 1009 on a frame over 64 KiB, and stores nothing", async () => {
     const { room, a, b } = await roomWithTwoClients();
     a.send(JSON.stringify({ message: "z".repeat(70 * 1024) }));
-    expect((await a.waitForClose()).code).toBe(1009);
+    expect((await a.waitForClose()).code).toBe(CLOSE_TOO_LARGE);
     b.send({ type: "ping" });
     await b.nextFrame("pong");
     expect(b.messages()).toEqual([]);
@@ -212,8 +213,8 @@ describe("bad frames get an error frame, change nothing, and keep the socket ope
 describe("connecting", () => {
   it("closes with 4001 when there is no session token", async () => {
     const { room } = await newRoom();
-    expect(await rejectedCloseCode(room.code, "")).toBe(4001);
-    expect(await rejectedCloseCode(room.code, "?session_token=")).toBe(4001);
+    expect(await rejectedCloseCode(room.code, "")).toBe(CLOSE_NO_TOKEN);
+    expect(await rejectedCloseCode(room.code, "?session_token=")).toBe(CLOSE_NO_TOKEN);
   });
 
   it("closes with 4003 for a token of another room, an expired one, a forged one, or junk", async () => {
@@ -234,7 +235,7 @@ describe("connecting", () => {
     const forged = await signSessionToken(claims, "some-other-secret");
     const wrongAudience = await sign({ sub: mine.participation_id, room: room.code, exp: Math.floor(Date.now() / 1000) + 60 }, TEST_JWT_SECRET);
     for (const token of [otherToken, expired, forged, wrongAudience, "junk", "a.b.c"]) {
-      expect(await rejectedCloseCode(room.code, `?session_token=${encodeURIComponent(token)}`)).toBe(4003);
+      expect(await rejectedCloseCode(room.code, `?session_token=${encodeURIComponent(token)}`)).toBe(CLOSE_BAD_TOKEN);
     }
     // The same token for the right room works.
     const ok = await connect(room.code, mine.session_token);
@@ -246,8 +247,8 @@ describe("connecting", () => {
   it("closes with 4003 for an unknown room code", async () => {
     const { room } = await newRoom();
     const token = (await join(room.code)).session_token;
-    expect(await rejectedCloseCode("zzzzzzzz", `?session_token=${token}`)).toBe(4003);
-    expect(await rejectedCloseCode("no such room", `?session_token=${token}`)).toBe(4003);
+    expect(await rejectedCloseCode("zzzzzzzz", `?session_token=${token}`)).toBe(CLOSE_BAD_TOKEN);
+    expect(await rejectedCloseCode("no such room", `?session_token=${token}`)).toBe(CLOSE_BAD_TOKEN);
   });
 
   it("answers a plain GET on the WebSocket path with a JSON 426", async () => {

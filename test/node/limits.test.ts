@@ -1,5 +1,6 @@
 // Per-connection send limits and socket caps, against the Worker in wrangler
 // dev with small limits (the worker-pool tests run with them out of the way).
+import { CLOSE_POLICY } from "../../src/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roomWithGuest, startTestWorker, type TestWorker } from "./worker.ts";
 
@@ -68,7 +69,7 @@ describe("per-connection send limits", () => {
     const s = await open(code, sessionToken);
     for (let i = 0; i < 40; i++) s.ws.send(JSON.stringify({ message: `flood ${i}` }));
     const closed = await s.closed;
-    expect(closed.code).toBe(1008);
+    expect(closed.code).toBe(CLOSE_POLICY);
     expect(closed.reason).toContain("too many messages");
   });
 });
@@ -80,7 +81,7 @@ describe("socket caps", () => {
     for (let i = 0; i < 3; i++) sockets.push(await open(code, sessionToken));
     const fourth = await open(code, sessionToken);
     const closed = await fourth.closed;
-    expect(closed.code).toBe(1008);
+    expect(closed.code).toBe(CLOSE_POLICY);
     expect(closed.reason).toContain("too many connections");
     // The first three still work.
     sockets[0]!.ws.send(JSON.stringify({ message: "still here", client_id: "ok" }));

@@ -1,9 +1,12 @@
 // Small helpers that drive the public HTTP and WebSocket API of the Worker
 // under test, as a client would. No database or cache client is mocked.
-import { SELF, env } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { Redis } from "@upstash/redis/cloudflare";
 
 export const BASE = "http://chatpop.test";
+
+/** The Worker under test, as the runtime exports it (its default handler). */
+export const worker = exports.default;
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -27,7 +30,7 @@ export async function api<T = any>(
     body = JSON.stringify(opts.body);
     headers["Content-Type"] ??= "application/json";
   }
-  const res = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
+  const res = await worker.fetch(`${BASE}${path}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -167,7 +170,7 @@ export class Client {
 }
 
 export async function connectRaw(code: string, query: string, headers: Record<string, string> = {}): Promise<Response> {
-  return SELF.fetch(`${BASE}/ws/chat/${code}/${query}`, { headers: { Upgrade: "websocket", ...headers } });
+  return worker.fetch(`${BASE}/ws/chat/${code}/${query}`, { headers: { Upgrade: "websocket", ...headers } });
 }
 
 export async function connect(code: string, sessionToken: string): Promise<Client> {
