@@ -6,6 +6,7 @@
 // WebSocket); from the server it imports only the protocol (types and close codes).
 
 /** The public message object (the protocol's own type, so it cannot drift from the server's). */
+import ReconnectingWebSocket from "partysocket/ws";
 import { CLOSE_BANNED, FINAL_CLOSE_CODES } from "../protocol";
 import type {
   ErrorFrame,
@@ -187,24 +188,29 @@ export function newId(): string {
 type Handler<K extends keyof RoomEvents> = (event: RoomEvents[K]) => void;
 
 export interface ReconnectPolicy {
-  /** Attempts at a fixed delay before backing off (the original hook: 5). */
-  attempts: number;
-  /** The fixed delay (2 s). */
+  /** The first wait before reconnecting (each client adds up to half again, so a room's clients spread out). */
   delayMs: number;
-  /** The longest wait once backing off. */
+  /** How much each further wait grows. */
+  growFactor: number;
+  /** The longest wait. */
   maxDelayMs: number;
+  /** How long a connect may take before it is abandoned and tried again. */
+  connectTimeoutMs: number;
 }
 
-const NO_RETRY = new Set(FINAL_CLOSE_CODES);
-
-/** One room's live connection. */
+/**
+ * One room's live connection. partysocket keeps the socket up (connect timeout,
+ * backoff with jitter); on top of it this class resumes with last_seq, keeps
+ * sends until the server acknowledges their client_id, and stops for good on
+ * the protocol's final close codes.
+ */
 export class RoomConnection {
-  private ws: WebSocket | null = null;
+  private ws: ReconnectingWebSocket | null = null;
+  /** The current underlying socket, so drop() can fail it the way a network would. */
+  private transport: WebSocket | null = null;
   private handlers = new Map<keyof RoomEvents, Set<Handler<any>>>();
   private pending = new Map<string, Record<string, unknown>>();
   private attempt = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private closedByUser = false;
   status: ConnectionStatus = "closed";
   lastSeq: number;
 
@@ -223,7 +229,7 @@ export class RoomConnection {
   }
 
   private get policy(): ReconnectPolicy {
-    return { attempts: 5, delayMs: 2000, maxDelayMs: 30_000, ...this.opts.reconnect };
+    return { delayMs: 2000, growFactor: 1.5, maxDelayMs: 30_000, connectTimeoutMs: 5000, ...this.opts.reconnect };
   }
 
   on<K extends keyof RoomEvents>(type: K, handler: Handler<K>): () => void {
@@ -242,17 +248,40 @@ export class RoomConnection {
     this.emit("status", { status, attempt: this.attempt, retryInMs });
   }
 
-  connect(): void {
-    this.closedByUser = false;
+  /** The socket URL, with the newest seq seen so far: each reconnect resumes from there. */
+  private url(): string {
     // In a page, "" means this site; elsewhere the base URL is required.
     const here = (globalThis as { location?: { origin: string } }).location?.origin ?? "";
     const base = this.opts.baseUrl || here;
     const url = new URL(`/ws/chat/${encodeURIComponent(this.opts.code)}/`, base.replace(/^http/, "ws"));
     url.searchParams.set("session_token", this.opts.sessionToken);
     if (this.lastSeq > 0) url.searchParams.set("last_seq", String(this.lastSeq));
+    return url.toString();
+  }
+
+  connect(): void {
+    this.ws?.close();
+    const { delayMs, growFactor, maxDelayMs, connectTimeoutMs } = this.policy;
+    this.attempt = 0;
+    this.setStatus("connecting");
     const Impl = this.opts.WebSocketImpl ?? WebSocket;
-    this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
-    const ws = new Impl(url.toString());
+    const track = (socket: WebSocket) => (this.transport = socket);
+    const Tracked = class extends Impl {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        track(this);
+      }
+    };
+    const ws = new ReconnectingWebSocket(() => this.url(), undefined, {
+      WebSocket: Tracked,
+      minReconnectionDelay: delayMs * (1 + Math.random() / 2),
+      reconnectionDelayGrowFactor: growFactor,
+      maxReconnectionDelay: maxDelayMs,
+      connectionTimeout: connectTimeoutMs,
+      // Sends wait in `pending`, not in partysocket's queue, so each goes once per connection.
+      maxEnqueuedMessages: 0,
+      shouldReconnectOnClose: (e) => !FINAL_CLOSE_CODES.includes(e.code),
+    });
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.attempt = 0;
@@ -263,21 +292,18 @@ export class RoomConnection {
     ws.addEventListener("message", (e) => this.receive(String((e as MessageEvent).data)));
     ws.addEventListener("close", (e) => {
       if (this.ws !== ws) return;
-      this.ws = null;
       const code = (e as CloseEvent).code;
-      if (this.closedByUser) return this.setStatus("closed");
-      if (code === CLOSE_BANNED) return this.setStatus("kicked");
-      if (NO_RETRY.has(code)) return this.setStatus("closed");
-      this.scheduleReconnect();
+      if (code === CLOSE_BANNED) return this.stop("kicked");
+      if (FINAL_CLOSE_CODES.includes(code)) return this.stop("closed");
+      this.attempt++;
+      this.setStatus("reconnecting");
     });
   }
 
-  private scheduleReconnect() {
-    this.attempt++;
-    const { attempts, delayMs, maxDelayMs } = this.policy;
-    const wait = this.attempt <= attempts ? delayMs : Math.min(maxDelayMs, delayMs * 2 ** (this.attempt - attempts));
-    this.setStatus("reconnecting", wait);
-    this.timer = setTimeout(() => this.connect(), wait);
+  private stop(status: ConnectionStatus) {
+    this.ws?.close();
+    this.ws = null;
+    this.setStatus(status);
   }
 
   private receive(text: string) {
@@ -322,13 +348,13 @@ export class RoomConnection {
 
   /** Drops the socket as a dead network would (the connection then comes back by itself). */
   drop(): void {
-    this.ws?.close(4000, "dropped by the client");
+    this.transport?.close(4000, "dropped by the client");
   }
 
   close(): void {
-    this.closedByUser = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.ws?.close(1000, "bye");
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, "bye");
     this.setStatus("closed");
   }
 }
