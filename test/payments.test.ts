@@ -1,5 +1,6 @@
 // Money through the public API with the test payment provider, and the
 // Stripe webhook with payloads signed exactly as Stripe signs them.
+import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, redis, register, unique, type Client } from "./support/api";
 import { TEST_WEBHOOK_SECRET } from "./support/test-secret";
@@ -31,17 +32,18 @@ const history = async (code: string) => (await api("GET", `/api/chats/${code}/me
 const earnings = async (token: string, code: string) =>
   ((await api("GET", "/api/auth/me/earnings/", { token })).body.rooms as any[]).find((r) => r.code === code);
 
-async function hmacHex(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Delivers a webhook the way Stripe does: `t=<unix>,v1=<HMAC-SHA256 of "t.payload">`. */
+/** Delivers a webhook the way Stripe does, signed by the Stripe SDK's own test helper. */
 async function webhook(type: string, object: Record<string, unknown>, opts: { secret?: string; at?: number; signature?: string | null } = {}) {
   const payload = JSON.stringify({ id: `evt_${unique()}`, object: "event", type, data: { object }, created: Math.floor(Date.now() / 1000) });
-  const t = opts.at ?? Math.floor(Date.now() / 1000);
-  const signature = opts.signature === undefined ? `t=${t},v1=${await hmacHex(opts.secret ?? TEST_WEBHOOK_SECRET, `${t}.${payload}`)}` : opts.signature;
+  const signature =
+    opts.signature === undefined
+      ? await Stripe.webhooks.generateTestHeaderStringAsync({
+          payload,
+          secret: opts.secret ?? TEST_WEBHOOK_SECRET,
+          timestamp: opts.at ?? Math.floor(Date.now() / 1000),
+          cryptoProvider: Stripe.createSubtleCryptoProvider(),
+        })
+      : opts.signature;
   return api("POST", "/api/payments/webhook/", {
     rawBody: payload,
     headers: { "Content-Type": "application/json", ...(signature === null ? {} : { "Stripe-Signature": signature }) },

@@ -1,78 +1,9 @@
-// Host powers through the public API: host messages, bans that kick at once,
-// unbans, expiry, and what non-hosts and bad ban requests get.
-import { CLOSE_BANNED } from "../src/protocol";
+// Bans through the public API: kicked at once, rejoin refused, unbans, expiry,
+// what they reach, and what bad ban requests get.
 import { describe, expect, it } from "vitest";
+import { CLOSE_BANNED } from "../src/protocol";
 import { api, connect, join, newRoom, randomIp, register, rejectedCloseCode, unique, type Account } from "./support/api";
-
-async function hostedRoom() {
-  const { host, room } = await newRoom();
-  const hostSession = await join(room.code, host.user.reserved_username, { token: host.token });
-  return { host, room, hostSession };
-}
-
-const ban = (code: string, session_token: string, body: Record<string, unknown>) =>
-  api("POST", `/api/chats/${code}/bans/`, { body: { session_token, ...body } });
-
-const listBans = (code: string, session_token: string) =>
-  api("GET", `/api/chats/${code}/bans/`, { headers: { "X-Session-Token": session_token } });
-
-const unban = (code: string, session_token: string, id: string) =>
-  api("POST", `/api/chats/${code}/bans/${id}/unban/`, { body: { session_token } });
-
-const sendRest = (code: string, session_token: string, message: string) =>
-  api("POST", `/api/chats/${code}/messages/send/`, { body: { session_token, message } });
-
-describe("the host", () => {
-  it("is the creator joined with a bearer token; host messages are marked as such", async () => {
-    const { host, room, hostSession } = await hostedRoom();
-    expect(hostSession.is_host).toBe(true);
-    expect(hostSession.username_is_reserved).toBe(true);
-    // The same person joining without the account is just a guest.
-    const anonymous = await join(room.code, "host_incog");
-    expect(anonymous.is_host).toBe(false);
-    const guest = await join(room.code, "plain_guest");
-    expect(guest.is_host).toBe(false);
-
-    const watcher = await connect(room.code, guest.session_token);
-    const h = await connect(room.code, hostSession.session_token);
-    h.send({ message: "welcome all", client_id: "h1" });
-    const [hostMsg] = await watcher.waitForMessages(1);
-    expect(hostMsg).toMatchObject({ content: "welcome all", message_type: "host", is_from_host: true, username: host.user.reserved_username });
-    watcher.send({ message: "thanks", client_id: "g1" });
-    const msgs = await h.waitForMessages(2);
-    expect(msgs[1]).toMatchObject({ content: "thanks", message_type: "normal", is_from_host: false });
-    const history = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages;
-    expect(history.map((m: any) => [m.content, m.message_type, m.is_from_host])).toEqual([
-      ["welcome all", "host", true],
-      ["thanks", "normal", false],
-    ]);
-    watcher.close();
-    h.close();
-  });
-
-  it("alone holds host powers", async () => {
-    const { room, hostSession } = await hostedRoom();
-    const guest = await join(room.code, "not_the_host");
-    const target = await join(room.code, "some_target");
-    const tries = [
-      await ban(room.code, guest.session_token, { username: "some_target" }),
-      await listBans(room.code, guest.session_token),
-      await unban(room.code, guest.session_token, crypto.randomUUID()),
-    ];
-    for (const res of tries) {
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe("HOST_ONLY");
-    }
-    const noSession = await api("POST", `/api/chats/${room.code}/bans/`, { body: { username: "some_target" } });
-    expect(noSession.status).toBe(401);
-    expect(noSession.body.code).toBe("SESSION_REQUIRED");
-    // A host session of another room has no power here.
-    const other = await hostedRoom();
-    expect((await ban(room.code, other.hostSession.session_token, { username: "some_target" })).status).toBe(403);
-    expect((await listBans(room.code, hostSession.session_token)).body.bans).toEqual([]);
-    expect((await sendRest(room.code, target.session_token, "still here")).status).toBe(201);
-  });
-});
+import { ban, hostedRoom, listBans, sendRest, unban } from "./support/room-actions";
 
 describe("bans", () => {
   it("ban → kicked frame and close 4403 → rejoin refused → unban → rejoin allowed", async () => {

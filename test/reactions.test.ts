@@ -1,0 +1,96 @@
+// Reactions through the public API, checked in the answers, the frames every
+// socket gets, history and Redis.
+import { describe, expect, it } from "vitest";
+import { api, connect, redis } from "./support/api";
+import { cachedCounts, history, react, reactionsKey, remove, roomWithMessage } from "./support/room-actions";
+
+describe("reactions", () => {
+  it("toggles on and off, with the counts in the answer, the frames, history and Redis", async () => {
+    const { room, alice, bob, message } = await roomWithMessage();
+    const watcher = await connect(room.code, bob.session_token);
+
+    const first = await react(room.code, message.id, alice.session_token, "👍");
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ message_id: message.id, action: "added", reactions: [{ emoji: "👍", count: 1 }] });
+    await react(room.code, message.id, bob.session_token, "👍");
+    const third = await react(room.code, message.id, bob.session_token, "🇫🇷");
+    expect(third.body.reactions).toEqual([
+      { emoji: "👍", count: 2 },
+      { emoji: "🇫🇷", count: 1 },
+    ]);
+
+    await watcher.until("three reaction frames", () => watcher.frames.filter((f) => f.type === "reaction").length >= 3);
+    const frames = watcher.frames.filter((f) => f.type === "reaction");
+    expect(frames.map((f) => [f.emoji, f.action, f.username])).toEqual([
+      ["👍", "added", "alice_here"],
+      ["👍", "added", "bob_there"],
+      ["🇫🇷", "added", "bob_there"],
+    ]);
+    expect(frames[2]).toMatchObject({ message_id: message.id, reactions: third.body.reactions });
+
+    const cached = await cachedCounts(room.code, message.id);
+    expect(cached).toEqual({ "👍": "2", "🇫🇷": "1" });
+    const ttl = await redis().ttl(reactionsKey(room.code, message.id));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(24 * 3600);
+    expect((await history(room.code)).messages[0].reactions).toEqual(third.body.reactions);
+
+    // A second toggle by the same participant removes only that reaction.
+    const off = await react(room.code, message.id, bob.session_token, "👍");
+    // Equal counts are ordered by emoji, the same in Postgres and Redis.
+    expect(off.body).toMatchObject({ action: "removed", reactions: [{ emoji: "🇫🇷", count: 1 }, { emoji: "👍", count: 1 }] });
+    const last = await react(room.code, message.id, bob.session_token, "🇫🇷");
+    expect(last.body.reactions).toEqual([{ emoji: "👍", count: 1 }]);
+    expect(await cachedCounts(room.code, message.id)).toEqual({ "👍": "1" });
+    expect((await history(room.code)).messages[0].reactions).toEqual([{ emoji: "👍", count: 1 }]);
+    const read = await api("GET", `/api/chats/${room.code}/messages/${message.id}/reactions/`);
+    expect(read.body).toEqual({ message_id: message.id, reactions: [{ emoji: "👍", count: 1 }] });
+    watcher.close();
+  });
+
+  it("rebuilds the counts from Postgres when the Redis hash is missing, never showing them wrong", async () => {
+    const { room, alice, bob, message } = await roomWithMessage();
+    await react(room.code, message.id, alice.session_token, "🔥");
+    await react(room.code, message.id, bob.session_token, "🔥");
+    await redis().del(reactionsKey(room.code, message.id));
+
+    const read = await api("GET", `/api/chats/${room.code}/messages/${message.id}/reactions/`);
+    expect(read.body.reactions).toEqual([{ emoji: "🔥", count: 2 }]);
+    await expect.poll(() => cachedCounts(room.code, message.id)).toEqual({ "🔥": "2" });
+
+    // A stale hash is replaced on the next toggle, from Postgres' counts.
+    await redis().hset(reactionsKey(room.code, message.id), { "🔥": "99" });
+    const next = await react(room.code, message.id, alice.session_token, "🔥");
+    expect(next.body.reactions).toEqual([{ emoji: "🔥", count: 1 }]);
+    expect(await cachedCounts(room.code, message.id)).toEqual({ "🔥": "1" });
+  });
+
+  it("refuses anything but one emoji, and messages it cannot reach", async () => {
+    const { room, alice, message } = await roomWithMessage();
+    for (const emoji of ["a", "ok", "👍👍", "👍".repeat(50), "", " ", " 👍", "1", "😀a", "👨‍👩‍👧‍👦", "<b>", "'; drop table messages;--"]) {
+      const res = await react(room.code, message.id, alice.session_token, emoji);
+      expect(res.status, JSON.stringify(emoji)).toBe(400);
+      expect(res.body.code, JSON.stringify(emoji)).toBe("INVALID_EMOJI");
+    }
+    for (const emoji of [null, 5, ["👍"], { e: "👍" }]) {
+      const res = await react(room.code, message.id, alice.session_token, emoji);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe("VALIDATION_ERROR");
+    }
+    for (const ok of ["❤️", "👍🏽", "1️⃣", "🏳️‍🌈"]) expect((await react(room.code, message.id, alice.session_token, ok)).status, ok).toBe(200);
+
+    const other = await roomWithMessage();
+    const foreign = await react(room.code, other.message.id, alice.session_token, "👍");
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.code).toBe("MESSAGE_NOT_FOUND");
+    expect((await react(room.code, "not-a-uuid", alice.session_token, "👍")).status).toBe(404);
+    expect((await react(room.code, crypto.randomUUID(), alice.session_token, "👍")).status).toBe(404);
+    expect((await react(room.code, message.id, other.alice.session_token, "👍")).status).toBe(403);
+    expect((await api("POST", `/api/chats/${room.code}/messages/${message.id}/react/`, { body: { emoji: "👍" } })).status).toBe(401);
+
+    await remove(room.code, message.id, alice.session_token);
+    const onDeleted = await react(room.code, message.id, alice.session_token, "👍");
+    expect(onDeleted.status).toBe(404);
+    expect((await history(other.room.code)).messages[0].reactions).toEqual([]);
+  });
+});

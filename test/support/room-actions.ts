@@ -1,0 +1,50 @@
+// Helpers shared by the room-action suites (host powers, bans, reactions,
+// deletion, presence): each drives the public API as a client would.
+import { api, join, newRoom, redis } from "./api";
+
+export async function hostedRoom() {
+  const { host, room } = await newRoom();
+  const hostSession = await join(room.code, host.user.reserved_username, { token: host.token });
+  return { host, room, hostSession };
+}
+
+export const ban = (code: string, session_token: string, body: Record<string, unknown>) =>
+  api("POST", `/api/chats/${code}/bans/`, { body: { session_token, ...body } });
+
+export const listBans = (code: string, session_token: string) =>
+  api("GET", `/api/chats/${code}/bans/`, { headers: { "X-Session-Token": session_token } });
+
+export const unban = (code: string, session_token: string, id: string) =>
+  api("POST", `/api/chats/${code}/bans/${id}/unban/`, { body: { session_token } });
+
+export const sendRest = (code: string, session_token: string, message: string) =>
+  api("POST", `/api/chats/${code}/messages/send/`, { body: { session_token, message } });
+
+export async function roomWithMessage() {
+  const { host, room } = await newRoom();
+  const hostSession = await join(room.code, host.user.reserved_username, { token: host.token });
+  const alice = await join(room.code, "alice_here");
+  const bob = await join(room.code, "bob_there");
+  const sent = await api("POST", `/api/chats/${room.code}/messages/send/`, {
+    body: { message: "react to me", session_token: alice.session_token },
+  });
+  return { room, hostSession, alice, bob, message: sent.body };
+}
+
+export const react = (code: string, id: string, session_token: string, emoji: unknown) =>
+  api("POST", `/api/chats/${code}/messages/${id}/react/`, { body: { session_token, emoji } });
+
+export const remove = (code: string, id: string, session_token: string) =>
+  api("POST", `/api/chats/${code}/messages/${id}/delete/`, { body: { session_token } });
+
+export const history = async (code: string) => (await api("GET", `/api/chats/${code}/messages/?limit=100`)).body;
+
+export const reactionsKey = (code: string, id: string) => `chat:${code}:reactions:${id}`;
+
+/** The reaction hash as {emoji: count}: the raw client answers Redis' flat field/value list. */
+export async function cachedCounts(code: string, id: string): Promise<Record<string, string>> {
+  const flat = ((await redis().hgetall(reactionsKey(code, id))) ?? []) as unknown as string[];
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
