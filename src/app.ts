@@ -42,15 +42,19 @@ app.use(
 app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
 app.use("/api/*", limitBody());
 app.use("/api/*", withDb);
-app.route("/api/auth", authRoutes);
-app.route("/api/chats", chatRoutes);
-app.route("/api/chats", messageRoutes);
-app.route("/api/chats", banRoutes);
-app.route("/api/chats", paidRoutes);
-app.route("/api/chats", backroomRoutes);
-app.route("/api/payments", webhookRoutes);
-app.route("/api/auth", earningsRoutes);
-app.route("/ws", wsRoutes);
+const routes = app
+  .route("/api/auth", authRoutes)
+  .route("/api/chats", chatRoutes)
+  .route("/api/chats", messageRoutes)
+  .route("/api/chats", banRoutes)
+  .route("/api/chats", paidRoutes)
+  .route("/api/chats", backroomRoutes)
+  .route("/api/payments", webhookRoutes)
+  .route("/api/auth", earningsRoutes)
+  .route("/ws", wsRoutes);
+
+/** The API's routes as a type: the typed client (hono/client) is built from it. */
+export type AppType = typeof routes;
 
 app.get(
   "/api/schema",

@@ -6,7 +6,9 @@
 // WebSocket); from the server it imports only the protocol (types and close codes).
 
 /** The public message object (the protocol's own type, so it cannot drift from the server's). */
+import { hc, type ClientResponse } from "hono/client";
 import ReconnectingWebSocket from "partysocket/ws";
+import type { AppType } from "../app";
 import { CLOSE_BANNED, FINAL_CLOSE_CODES } from "../protocol";
 import type {
   ErrorFrame,
@@ -22,31 +24,10 @@ import type {
 export type ChatMessage = PublicMessage;
 export type { MessageType } from "../protocol";
 
-export interface Room {
-  code: string;
-  name: string;
-  description: string;
-  access_mode: "public" | "private";
-  host: { reserved_username: string };
-  created_at: string;
-  ws_url: string;
-}
-
-export interface Session {
-  session_token: string;
-  username: string;
-  is_host: boolean;
-  username_is_reserved: boolean;
-  participation_id: string;
-}
-
-export interface HistoryPage {
-  messages: ChatMessage[];
-  pinned_messages: ChatMessage[];
-  has_more: boolean;
-  next_before: string | null;
-  count: number;
-}
+/** What the routes answer, derived from them (so they follow the server): a room, a join, a history page. */
+export type Room = Awaited<ReturnType<ChatPopApi["room"]>>;
+export type Session = Awaited<ReturnType<ChatPopApi["join"]>>;
+export type HistoryPage = Awaited<ReturnType<ChatPopApi["history"]>>;
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed" | "kicked";
 
@@ -73,113 +54,110 @@ export class ApiFailure extends Error {
   }
 }
 
-/** The REST API. Every method throws ApiFailure with the server's code on an error answer. */
+/**
+ * The REST API, through hono/client: paths, bodies and answers are typed from
+ * the server's own routes (AppType), so a changed route changes these types.
+ * Every method throws ApiFailure with the server's code on an error answer
+ * (402, "confirm the payment", is an answer, not an error).
+ */
 export class ChatPopApi {
   token: string | null = null;
+  private readonly rpc: ReturnType<typeof hc<AppType>>;
 
-  constructor(readonly baseUrl = "") {}
+  constructor(readonly baseUrl = "") {
+    // In a page, "" means this site; hono/client needs an absolute base.
+    const base = baseUrl || ((globalThis as { location?: { origin: string } }).location?.origin ?? "");
+    this.rpc = hc<AppType>(base, { headers: (): Record<string, string> => (this.token ? { Authorization: `Bearer ${this.token}` } : {}) });
+  }
 
-  private async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  private async call<R extends ClientResponse<unknown>>(pending: Promise<R>): Promise<Answer<R>> {
+    const res = await pending;
     const text = await res.text();
     const data = text ? JSON.parse(text) : null;
     if (!res.ok && res.status !== 402) throw new ApiFailure(res.status, data?.code ?? "HTTP_ERROR", data?.error ?? res.statusText, data?.details);
-    return data as T;
+    return data as Answer<R>;
+  }
+
+  private get chats() {
+    return this.rpc.api.chats[":code"];
   }
 
   async register(email: string, password: string, reservedUsername: string) {
-    const r = await this.request<{ user: { id: string; email: string; reserved_username: string }; token: string }>("POST", "/api/auth/register/", {
-      email,
-      password,
-      reserved_username: reservedUsername,
-    });
+    const r = await this.call(this.rpc.api.auth.register.$post({ json: { email, password, reserved_username: reservedUsername } }));
     this.token = r.token;
     return r;
   }
 
   async login(email: string, password: string) {
-    const r = await this.request<{ user: { id: string; email: string; reserved_username: string }; token: string }>("POST", "/api/auth/login/", { email, password });
+    const r = await this.call(this.rpc.api.auth.login.$post({ json: { email, password } }));
     this.token = r.token;
     return r;
   }
 
   me() {
-    return this.request<{ user: { id: string; email: string; reserved_username: string } }>("GET", "/api/auth/me/");
+    return this.call(this.rpc.api.auth.me.$get());
   }
 
   async logout() {
-    await this.request("POST", "/api/auth/logout/");
+    await this.call(this.rpc.api.auth.logout.$post());
     this.token = null;
   }
 
   createRoom(input: { name: string; description?: string; access_mode?: "public" | "private"; access_code?: string }) {
-    return this.request<Room>("POST", "/api/chats/create/", input);
+    return this.call(this.rpc.api.chats.create.$post({ json: input }));
   }
 
   room(code: string) {
-    return this.request<Room>("GET", `/api/chats/${encodeURIComponent(code)}/`);
+    return this.call(this.chats.$get({ param: { code } }));
   }
 
   join(code: string, input: { username: string; fingerprint?: string; access_code?: string }) {
-    return this.request<Session>("POST", `/api/chats/${encodeURIComponent(code)}/join/`, input);
+    return this.call(this.chats.join.$post({ param: { code }, json: input }));
   }
 
   history(code: string, opts: { before?: string | null; limit?: number; sessionToken?: string; channel?: "main" | "backroom" } = {}) {
-    const q = new URLSearchParams();
-    if (opts.limit) q.set("limit", String(opts.limit));
-    if (opts.before) q.set("before", opts.before);
-    const path = opts.channel === "backroom" ? "backroom/messages" : "messages";
-    return this.request<HistoryPage>("GET", `/api/chats/${encodeURIComponent(code)}/${path}/?${q}`, undefined, opts.sessionToken ? { "X-Session-Token": opts.sessionToken } : {});
+    const query = { ...(opts.limit ? { limit: String(opts.limit) } : {}), ...(opts.before ? { before: opts.before } : {}) };
+    const headers = opts.sessionToken ? { headers: { "X-Session-Token": opts.sessionToken } } : {};
+    return opts.channel === "backroom"
+      ? this.call(this.chats.backroom.messages.$get({ param: { code }, query }, headers))
+      : this.call(this.chats.messages.$get({ param: { code }, query }, headers));
   }
 
   react(code: string, messageId: string, sessionToken: string, emoji: string) {
-    return this.request<{ message_id: string; reactions: ChatMessage["reactions"] }>("POST", `/api/chats/${code}/messages/${messageId}/react/`, { session_token: sessionToken, emoji });
+    return this.call(this.chats.messages[":id"].react.$post({ param: { code, id: messageId }, json: { session_token: sessionToken, emoji } }));
   }
 
   deleteMessage(code: string, messageId: string, sessionToken: string) {
-    return this.request<{ message_id: string }>("POST", `/api/chats/${code}/messages/${messageId}/delete/`, { session_token: sessionToken });
+    return this.call(this.chats.messages[":id"].delete.$post({ param: { code, id: messageId }, json: { session_token: sessionToken } }));
   }
 
   pin(code: string, messageId: string, sessionToken: string, amountCents: number, idempotencyKey = newId()) {
-    return this.request<{ message?: ChatMessage; transaction: unknown; client_secret?: string }>(
-      "POST",
-      `/api/chats/${code}/messages/${messageId}/pin/`,
-      { session_token: sessionToken, amount_cents: amountCents },
-      { "Idempotency-Key": idempotencyKey },
+    return this.call(
+      this.chats.messages[":id"].pin.$post(
+        { param: { code, id: messageId }, json: { session_token: sessionToken, amount_cents: amountCents } },
+        { headers: { "Idempotency-Key": idempotencyKey } },
+      ),
     );
   }
 
   ban(code: string, hostSessionToken: string, target: { username?: string; user_id?: string; reason?: string; announce?: boolean }) {
-    return this.request<{ ban: unknown }>("POST", `/api/chats/${code}/bans/`, { session_token: hostSessionToken, ...target });
+    return this.call(this.chats.bans.$post({ param: { code }, json: { session_token: hostSessionToken, ...target } }));
   }
 
   /** Buys a back-room seat (402 with a client_secret when the payment needs the client). */
   joinBackroom(code: string, sessionToken: string, idempotencyKey = newId()) {
-    return this.request<{ transaction: unknown; client_secret?: string }>(
-      "POST",
-      `/api/chats/${code}/backroom/join/`,
-      { session_token: sessionToken },
-      { "Idempotency-Key": idempotencyKey },
+    return this.call(
+      this.chats.backroom.join.$post({ param: { code }, json: { session_token: sessionToken } }, { headers: { "Idempotency-Key": idempotencyKey } }),
     );
   }
 
   backroom(code: string, sessionToken?: string) {
-    return this.request<{ backroom: { enabled: boolean; price_cents: number | null; seats_left: number; is_member?: boolean } }>(
-      "GET",
-      `/api/chats/${code}/backroom/`,
-      undefined,
-      sessionToken ? { "X-Session-Token": sessionToken } : {},
-    );
+    return this.call(this.chats.backroom.$get({ param: { code }, query: {} }, sessionToken ? { headers: { "X-Session-Token": sessionToken } } : {}));
   }
 }
+
+/** What a call answers when it succeeds (or asks for payment): the JSON its route returns. */
+type Answer<R> = R extends ClientResponse<infer T, infer _S, infer _F> ? T : never;
 
 export function newId(): string {
   return crypto.randomUUID();

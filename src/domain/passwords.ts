@@ -14,11 +14,11 @@ function toB64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-function fromB64(text: string): Uint8Array {
+function fromB64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+async function derive(secret: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, HASH_BITS);
   return new Uint8Array(bits);

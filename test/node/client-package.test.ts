@@ -30,6 +30,10 @@ export const seqOf = (m: ChatMessage): number => m.seq;
 export const joined = api.join("abcdefgh", { username: "guest_1", fingerprint: "device" });
 // @ts-expect-error: a message's seq is a number, and the declarations say so
 export const wrong: string = ({} as ChatMessage).seq;
+// Answers are typed from the server's routes (hono/client): a join answers a session token.
+export const token = async (): Promise<string> => (await joined).session_token;
+// @ts-expect-error: is_host is a boolean in the join route's answer
+export const notANumber = async (): Promise<number> => (await joined).is_host;
 `,
     );
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");

@@ -5,7 +5,8 @@
 //   platform  → protocol, domain
 //   features  → protocol, domain, platform, other features (never their routes)
 //   room      → protocol, domain, platform, features (never their routes)
-//   client    → protocol;  web → client, protocol;  cli → domain, platform, features
+//   client    → protocol, and the app's route types (`import type { AppType }`, for hono/client)
+//   web → client, protocol;  cli → domain, platform, features
 //   a routes file (features/*/routes.ts, room/upgrade-route.ts) is imported by src/app.ts only.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -41,6 +42,15 @@ function importsOf(file: string): string[] {
   return specs.map((s) => relative(src, normalize(join(dirname(file), s))).replace(/\.tsx?$/, ""));
 }
 
+/** Imports of the file that bring types only (erased from the built JavaScript). */
+function typeOnlyImports(file: string): string[] {
+  const path = join(src, `${file}.ts`);
+  const text = readFileSync(path, "utf8");
+  return [...text.matchAll(/import type \{[^}]*\} from ["'](\.{1,2}\/[^"']+)["']/g)].map((m) =>
+    relative(src, normalize(join(dirname(path), m[1]!))).replace(/\.tsx?$/, ""),
+  );
+}
+
 const layerOf = (path: string) => {
   const top = path.split("/")[0]!;
   return top in ALLOWED ? top : "app";
@@ -60,6 +70,7 @@ describe("import directions", () => {
       const layer = layerOf(file);
       if (layer === "app") continue; // src/app.ts and src/index.ts assemble everything
       for (const target of imports) {
+        if (layer === "client" && target === "app" && typeOnlyImports(file).includes("app")) continue;
         if (!ALLOWED[layer]!.includes(layerOf(target))) wrong.push(`${file} → ${target}`);
       }
     }
