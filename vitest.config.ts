@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
 import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from "./test/support/test-secret.ts";
 
-const worker = {
+/** A project of suites inside workerd, against the local stack, with these bindings over the defaults. */
+const workerProject = (name: string, include: string[], exclude: string[], bindings: Record<string, string> = {}) => ({
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
@@ -18,7 +19,7 @@ const worker = {
           ALLOW_TEST_PAYMENTS: "true",
           // A pin minute lasts 0.2 s here, so expiry can be watched: $1 pins for 2 s.
           PIN_SECONDS_PER_MINUTE: "0.2",
-          // Send limits are tested against wrangler dev with small values (test/node); here they stay out of the way.
+          // Send limits have their own project (below); here they stay out of the way.
           SEND_BURST: "100000",
           SEND_PER_SECOND: "100000",
           ALLOWED_ORIGINS: "https://chat.example, https://app.chat.example",
@@ -29,14 +30,15 @@ const worker = {
           RATE_LIMIT_REGISTER: "5/1 m",
           RATE_LIMIT_LOGIN: "5/1 m",
           RATE_LIMIT_JOIN: "10/1 m",
+          ...bindings,
         },
       },
     })),
   ],
   test: {
-    name: "worker",
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/node/**"],
+    name,
+    include,
+    exclude,
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -46,10 +48,20 @@ const worker = {
     // (they are still printed when DEBUG_LOGS is set).
     onConsoleLog: (log: string) => (process.env.DEBUG_LOGS || !log.startsWith('{"event"') ? undefined : false),
   },
-};
+});
 
-// Node-side tests against the Worker in wrangler dev: the operator CLIs (as child
-// processes) and the per-connection limits (with small limits of their own).
+const worker = workerProject("worker", ["test/**/*.test.ts"], ["test/node/**", "test/limits/**"]);
+
+// Send limits and socket caps with small values of their own.
+const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
+  SEND_BURST: "5",
+  SEND_PER_SECOND: "2",
+  MAX_SOCKETS_PER_IP: "3",
+  MAX_SOCKETS_PER_ROOM: "100",
+});
+
+// Node-side tests: the operator CLIs (as child processes against the Worker in
+// wrangler dev), the browser test, the client package and the import directions.
 const node = {
   test: {
     name: "node",
@@ -61,4 +73,4 @@ const node = {
   },
 };
 
-export default defineConfig({ test: { projects: [worker, node] } });
+export default defineConfig({ test: { projects: [worker, limits, node] } });
