@@ -27,7 +27,7 @@ import { windowSettings, type WindowSettings } from "../features/messages/window
 import type { Redis } from "@upstash/redis/cloudflare";
 import { errorText, logEvent } from "../platform/log";
 import { parseClientFrame } from "./client-frames";
-import type { SendInput } from "../features/messages/schemas";
+import { checkContent, type SendInput } from "../features/messages/schemas";
 import { deleteMessage, react, refillReactionCache, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
 import { CacheHealth } from "../platform/cache-health";
@@ -164,31 +164,51 @@ export class ChatRoom extends DurableObject<Env> {
       return;
     }
     const { claims } = ws.deserializeAttachment() as SocketState;
-    const allowance = this.limiterOf(ws).take();
-    if (allowance !== "ok") {
-      if (allowance === "abusive") {
-        logEvent("socket_closed_for_abuse", { room: claims.roomCode });
-        ws.close(CLOSE_POLICY, "too many messages");
-      } else {
-        safeSend(ws, errorFrame(new ApiError(429, "RATE_LIMITED", "You are sending too fast; wait a moment.").toJSON(), frame.input.client_id));
-      }
-      return;
-    }
-    if (await this.bans.covers(claims)) {
-      kick(ws, claims.roomCode);
+    const admission = await this.admit(claims, frame.input, ws);
+    if (admission === "close") {
+      logEvent("socket_closed_for_abuse", { room: this.room.code });
+      ws.close(CLOSE_POLICY, "too many messages");
+    } else if (admission === "kick") {
+      kick(ws, this.room.code);
       this.presence.changed();
-      return;
-    }
-    const result = await this.send(claims, frame.input, ws);
-    if (!result.ok) {
-      safeSend(ws, errorFrame(asApiError(result.error).toJSON(), frame.input.client_id));
+    } else if (admission instanceof ApiError) {
+      safeSend(ws, errorFrame(admission.toJSON(), frame.input.client_id));
+    } else {
+      const result = await this.pipeline(frame.input.channel ?? "main").submit(authorOf(claims), frame.input, ws);
+      if (!result.ok) safeSend(ws, errorFrame(asApiError(result.error).toJSON(), frame.input.client_id));
     }
   }
 
-  /** A send from the REST API: the same pipeline as a socket's send. */
+  /** A send from the REST API: the same rules and pipeline as a socket's send. */
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
-    if (await this.bans.covers(claims)) return refused(banned());
-    return this.send(claims, input, null);
+    const admission = await this.admit(claims, input, null);
+    if (admission === "kick") return refused(banned());
+    if (admission !== "ok") return refused(admission === "close" ? sendingTooFast() : admission);
+    return this.pipeline(input.channel ?? "main").submit(authorOf(claims), input, null);
+  }
+
+  /**
+   * Every rule a send must pass before it is queued, in one place for socket and REST sends:
+   * its content, the socket's send allowance, bans, and back-room membership. "kick" and
+   * "close" tell a socket to go (banned; flooding).
+   */
+  private async admit(claims: SessionClaims, input: SendInput, origin: WebSocket | null): Promise<"ok" | "kick" | "close" | ApiError> {
+    try {
+      checkContent(input.message);
+    } catch (e) {
+      if (e instanceof ApiError) return e;
+      throw e;
+    }
+    if (origin) {
+      const allowance = this.limiterOf(origin).take();
+      if (allowance === "abusive") return "close";
+      if (allowance === "limited") return sendingTooFast();
+    }
+    if (await this.bans.covers(claims)) return "kick";
+    if (input.channel === "backroom" && !(await this.backroom.admits(claims))) {
+      return notBackroomMember("Only back-room members and the host can send there; join the back room first.");
+    }
+    return "ok";
   }
 
   // ---- payments ----------------------------------------------------------
@@ -381,15 +401,6 @@ export class ChatRoom extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) safeSend(ws, frame);
   }
 
-  /** A send to its channel; the back room takes members' (and the host's) sends only. */
-  private async send(claims: SessionClaims, input: SendInput, origin: WebSocket | null): Promise<SendResult> {
-    const channel = input.channel ?? "main";
-    if (channel === "backroom" && !(await this.backroom.admits(claims))) {
-      return refused(notBackroomMember("Only back-room members and the host can send there; join the back room first."));
-    }
-    return this.pipeline(channel).submit(authorOf(claims), input, origin);
-  }
-
   private pipeline(channel: Channel = "main"): SendPipeline {
     let found = this.pipelines.get(channel);
     if (!found) {
@@ -459,6 +470,8 @@ export class ChatRoom extends DurableObject<Env> {
     }
   }
 }
+
+const sendingTooFast = () => new ApiError(429, "RATE_LIMITED", "You are sending too fast; wait a moment.");
 
 /** Tells a banned participant's socket why, then closes it with 4403. */
 function kick(ws: WebSocket, room: string) {

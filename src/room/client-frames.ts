@@ -1,8 +1,9 @@
 // Reads what a client sends over the socket: a ping or a send, validated by the
-// same schema and rules as the REST send, with the same error codes.
+// same schema as the REST send, with the same error codes. Content rules come
+// after, in the room's one admission step (ChatRoom.admit).
 import { z } from "zod";
 import { ApiError, parseJsonObject, validationError } from "../platform/errors";
-import { checkContent, sendSchema, type SendInput } from "../features/messages/schemas";
+import { sendSchema, type SendInput } from "../features/messages/schemas";
 
 export type ParsedFrame = { kind: "ping" } | { kind: "send"; input: SendInput };
 
@@ -18,6 +19,5 @@ export function parseClientFrame(text: string): ParsedFrame {
   if (type !== "message") throw new ApiError(400, "UNKNOWN_FRAME_TYPE", `Unknown frame type "${type}".`);
   const parsed = sendSchema.safeParse(raw);
   if (!parsed.success) throw validationError(parsed.error);
-  checkContent(parsed.data.message);
   return { kind: "send", input: parsed.data };
 }

@@ -6,6 +6,7 @@ import { isRoomCode, newRoomCode } from "../../src/domain/room-code";
 import { usernameProblem } from "../../src/domain/usernames";
 import { signSessionToken, signUserToken, verifySessionToken, verifyUserToken } from "../../src/domain/tokens";
 import { parseClientFrame } from "../../src/room/client-frames";
+import { checkContent } from "../../src/features/messages/schemas";
 import { ApiError } from "../../src/platform/errors";
 import { clientIpKey } from "../../src/domain/client-ip";
 import { amountProblem, formatUsd, minimumToOutbid, pinClock, pinSeconds, pinTier } from "../../src/domain/pricing";
@@ -124,12 +125,33 @@ describe("client frames", () => {
     ["[]", "INVALID_JSON"],
     ["1", "INVALID_JSON"],
     ['{"type":"x"}', "UNKNOWN_FRAME_TYPE"],
-    ['{"message":""}', "MESSAGE_EMPTY"],
-    [JSON.stringify({ message: "a".repeat(4001) }), "MESSAGE_TOO_LONG"],
-    [JSON.stringify({ message: "a".repeat(4000) }), "ok"],
+    // Content rules are the room's admission step (checkContent, below), not the frame's shape.
+    ['{"message":""}', "ok"],
     ['{"message":"hi","reply_to_id":"x"}', "VALIDATION_ERROR"],
   ])("%s → %s", (text, expected) => {
     expect(code(text)).toBe(expected);
+  });
+});
+
+describe("message content", () => {
+  const contentCode = (message: string) => {
+    try {
+      checkContent(message);
+      return "ok";
+    } catch (e) {
+      return (e as ApiError).code;
+    }
+  };
+
+  it.each([
+    ["", "MESSAGE_EMPTY"],
+    [" \n\t ", "MESSAGE_EMPTY"],
+    ["a".repeat(4001), "MESSAGE_TOO_LONG"],
+    ["a".repeat(4000), "ok"],
+    ["😀".repeat(4000), "ok"],
+    ["😀".repeat(4001), "MESSAGE_TOO_LONG"],
+  ])("%j → %s", (message, expected) => {
+    expect(contentCode(message)).toBe(expected);
   });
 });
 
