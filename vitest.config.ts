@@ -50,7 +50,8 @@ const workerProject = (name: string, include: string[], exclude: string[], bindi
   },
 });
 
-const worker = workerProject("worker", ["test/**/*.test.ts"], ["test/node/**", "test/limits/**"]);
+// Pure rules keep their tests beside them (src/domain/*.test.ts).
+const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**"]);
 
 // Send limits and socket caps with small values of their own.
 const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {

@@ -79,6 +79,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly pipelines = new Map<Channel, SendPipeline>();
   /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
   private room!: RoomRef;
+  /** The room's clock, for what it decides by time (the Redis pause, pin expiry); tests move it instead of sleeping. */
+  now: () => number = Date.now;
   /** Send batches and actions take turns here (lane.ts). */
   private readonly lane = new Lane();
 
@@ -89,7 +91,10 @@ export class ChatRoom extends DurableObject<Env> {
     this.window = windowSettings(env);
     this.bans = new RoomBans(this.db, () => this.room);
     this.backroom = new RoomBackroom(this.db);
-    this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale));
+    this.cacheHealth = new CacheHealth(
+      (stale) => void ctx.storage.put(CACHE_STALE, stale),
+      () => this.now(),
+    );
     // Keep-alives are answered by the runtime without waking a hibernated room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     const code = ctx.id.name;
@@ -148,19 +153,19 @@ export class ChatRoom extends DurableObject<Env> {
       return;
     }
     if (typeof data !== "string") {
-      ws.send(errorFrame(new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary.").toJSON()));
+      safeSend(ws, errorFrame(new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary.").toJSON()));
       return;
     }
     let frame;
     try {
       frame = parseClientFrame(data);
     } catch (e) {
-      if (e instanceof ApiError) ws.send(errorFrame(e.toJSON(), clientIdOf(data)));
+      if (e instanceof ApiError) safeSend(ws, errorFrame(e.toJSON(), clientIdOf(data)));
       else throw e;
       return;
     }
     if (frame.kind === "ping") {
-      ws.send(PONG_TEXT);
+      safeSend(ws, PONG_TEXT);
       return;
     }
     const { claims } = ws.deserializeAttachment() as SocketState;
@@ -230,7 +235,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   private async endPins(): Promise<void> {
     const room = this.room;
-    const ended = await this.db.run((conn) => expirePins(conn, room.id));
+    const ended = await this.db.run((conn) => expirePins(conn, room.id, new Date(this.now())));
     if (ended.length > 0) {
       await uncachePins(this.redis, room.code, ended).catch((e) =>
         logEvent("pin_cache_failed", { room: room.code, error: errorText(e) }),

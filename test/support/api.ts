@@ -2,6 +2,7 @@
 // under test, as a client would. No database or cache client is mocked.
 import { env, exports } from "cloudflare:workers";
 import { Redis } from "@upstash/redis/cloudflare";
+import { vi } from "vitest";
 
 export const BASE = "http://chatpop.test";
 
@@ -102,21 +103,14 @@ export type Frame = Record<string, any>;
 export class Client {
   readonly frames: Frame[] = [];
   closed: { code: number; reason: string } | null = null;
-  private waiters: (() => void)[] = [];
 
   constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (e) => {
       this.frames.push(JSON.parse(e.data as string));
-      this.wake();
     });
     ws.addEventListener("close", (e) => {
       this.closed = { code: e.code, reason: e.reason };
-      this.wake();
     });
-  }
-
-  private wake() {
-    for (const w of this.waiters.splice(0)) w();
   }
 
   send(frame: unknown) {
@@ -129,18 +123,12 @@ export class Client {
 
   /** Waits until the predicate holds over what arrived so far. */
   async until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 250));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await vi.waitFor(
+      () => {
+        if (!predicate()) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-5))}`);
+      },
+      { timeout: timeoutMs, interval: 10 },
+    );
   }
 
   async nextFrame(type?: string): Promise<Frame> {

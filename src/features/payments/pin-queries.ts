@@ -44,11 +44,11 @@ export async function applyPin(db: Db, messageId: string, amountCents: number, s
 }
 
 /** Clears the flag of every pin of the room that has ended; returns their ids. */
-export async function expirePins(db: Db, roomId: string): Promise<string[]> {
+export async function expirePins(db: Db, roomId: string, now: Date): Promise<string[]> {
   const rows = await db
     .update(messages)
     .set({ isPinned: false })
-    .where(and(eq(messages.chatRoomId, roomId), eq(messages.isPinned, true), lte(messages.pinnedUntil, sql`now()`)))
+    .where(and(eq(messages.chatRoomId, roomId), eq(messages.isPinned, true), lte(messages.pinnedUntil, now)))
     .returning({ id: messages.id });
   return rows.map((r) => r.id);
 }
