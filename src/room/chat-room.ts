@@ -138,7 +138,7 @@ export class ChatRoom extends DurableObject<Env> {
           this.catchingUp.set(server, []);
           void this.resume(server, claims, Number(lastSeq));
         } else {
-          safeSend(server, errorFrame(new ApiError(400, "INVALID_LAST_SEQ", "`last_seq` must be a whole number: the seq of the last message you have.").toJSON()));
+          sendError(server, new ApiError(400, "INVALID_LAST_SEQ", "`last_seq` must be a whole number: the seq of the last message you have."));
         }
       }
     }
@@ -153,14 +153,14 @@ export class ChatRoom extends DurableObject<Env> {
       return;
     }
     if (typeof data !== "string") {
-      safeSend(ws, errorFrame(new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary.").toJSON()));
+      sendError(ws, new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary."));
       return;
     }
     let frame;
     try {
       frame = parseClientFrame(data);
     } catch (e) {
-      if (e instanceof ApiError) safeSend(ws, errorFrame(e.toJSON(), clientIdOf(data)));
+      if (e instanceof ApiError) sendError(ws, e, clientIdOf(data));
       else throw e;
       return;
     }
@@ -177,10 +177,10 @@ export class ChatRoom extends DurableObject<Env> {
       kick(ws, this.room.code);
       this.presence.changed();
     } else if (admission instanceof ApiError) {
-      safeSend(ws, errorFrame(admission.toJSON(), frame.input.client_id));
+      sendError(ws, admission, frame.input.client_id);
     } else {
       const result = await this.pipeline(frame.input.channel ?? "main").submit(authorOf(claims), frame.input, ws);
-      if (!result.ok) safeSend(ws, errorFrame(asApiError(result.error).toJSON(), frame.input.client_id));
+      if (!result.ok) sendError(ws, asApiError(result.error), frame.input.client_id);
     }
   }
 
@@ -351,7 +351,7 @@ export class ChatRoom extends DurableObject<Env> {
       logEvent("socket_resumed", { room: claims.roomCode, from: source, after_seq: afterSeq, to_seq: sentUpTo });
     } catch (e) {
       logEvent("resume_failed", { room: claims.roomCode, error: errorText(e) });
-      safeSend(ws, errorFrame((isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.")).toJSON()));
+      sendError(ws, isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again."));
     } finally {
       const held = this.catchingUp.get(ws) ?? [];
       this.catchingUp.delete(ws);
@@ -487,6 +487,11 @@ function kick(ws: WebSocket, room: string) {
     // already closed
   }
   logEvent("socket_kicked", { room });
+}
+
+/** An error frame for this socket, in the API's error shape; the sender's client_id lets it match the error. */
+function sendError(ws: WebSocket, err: ApiError, clientId?: string | null) {
+  safeSend(ws, errorFrame(err.toJSON(), clientId));
 }
 
 function safeSend(ws: WebSocket, frame: string) {
