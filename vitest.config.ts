@@ -61,6 +61,14 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   MAX_SOCKETS_PER_ROOM: "100",
 });
 
+// The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.
+const strict = workerProject(
+  "strict",
+  ["test/commit.test.ts", "test/faults.test.ts", "test/resilience.test.ts", "test/websocket.test.ts", "test/history.test.ts"],
+  [],
+  { SEND_COMMIT: "postgres" },
+);
+
 // Node-side tests: the operator CLIs (as child processes against the Worker in
 // wrangler dev), the browser test, the client package and the import directions.
 const node = {
@@ -74,4 +82,4 @@ const node = {
   },
 };
 
-export default defineConfig({ test: { projects: [worker, limits, node] } });
+export default defineConfig({ test: { projects: [worker, strict, limits, node] } });

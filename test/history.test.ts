@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, redis, unique, type Client } from "./support/api";
+import { api, connect, join, newRoom, redis, settled, unique, type Client } from "./support/api";
 
 /** Sends n messages from one socket and waits until they are all broadcast back. */
 async function sendMany(client: Client, n: number, label = "m") {
@@ -161,6 +161,7 @@ describe("the Redis window", () => {
     const { room } = await newRoom();
     const socket = await connect(room.code, (await join(room.code)).session_token);
     await sendMany(socket, 600);
+    await settled(room.code);
     const key = `chat:${room.code}:messages`;
     const r = redis();
     expect(await r.zcard(key)).toBe(500);

@@ -46,7 +46,9 @@ import { RoomDb } from "../platform/room-db";
 import { Lane } from "./lane";
 import { findRoom } from "../features/rooms/queries";
 import type { RoomRef } from "../domain/room-code";
-import { SendPipeline, authorOf, SYSTEM_AUTHOR, type Delivery, type SendResult } from "./send-pipeline";
+import { SendPipeline, authorOf, SYSTEM_AUTHOR, type CommitMode, type Delivery, type SendResult } from "./send-pipeline";
+import { MessageLog } from "./message-log";
+import { Flusher } from "./flusher";
 
 /** Carries the Worker-verified session claims on the upgrade request. */
 export const SESSION_HEADER = "X-ChatPop-Session";
@@ -57,6 +59,13 @@ export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
 const ROOM_KEY = "room";
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
+
+/** A room that committed messages wakes by this time at the latest to flush them (in case it is evicted first). */
+const FLUSH_SAFETY_MS = 5_000;
+/** Retry delays while Postgres is away: doubling from the first to the last. */
+const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
+/** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
+const MAX_UNFLUSHED_DEFAULT = 10_000;
 
 /** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
 interface SocketState {
@@ -83,6 +92,16 @@ export class ChatRoom extends DurableObject<Env> {
   now: () => number = Date.now;
   /** Send batches and actions take turns here (lane.ts). */
   private readonly lane = new Lane();
+  /** Redis window appends, after the broadcast, in batch order. */
+  private readonly cacheLane = new Lane();
+  /** The room's committed messages (the commit point of a send), and what copies them to Postgres. */
+  private readonly log: MessageLog;
+  private readonly flusher: Flusher;
+  private readonly commitMode: CommitMode;
+  /** Failed flushes in a row: the retry delay doubles with each. */
+  private flushFailures = 0;
+  /** While Postgres is away, commits do not each try to flush: the alarm retries at this time. */
+  private flushRetryAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,6 +110,14 @@ export class ChatRoom extends DurableObject<Env> {
     this.window = windowSettings(env);
     this.bans = new RoomBans(this.db, () => this.room);
     this.backroom = new RoomBackroom(this.db);
+    this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
+    this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.flusher = new Flusher({
+      roomCode: ctx.id.name ?? "",
+      log: this.log,
+      db: this.db,
+      flushed: () => this.log.prune(Date.now()),
+    });
     this.cacheHealth = new CacheHealth(
       (stale) => void ctx.storage.put(CACHE_STALE, stale),
       () => this.now(),
@@ -102,6 +129,8 @@ export class ChatRoom extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.cacheHealth.stale = (await ctx.storage.get<boolean>(CACHE_STALE)) === true;
       this.room = await this.loadRoom(code);
+      // Messages committed before a restart (a deploy, an eviction) go to Postgres now.
+      if (this.log.oldestPendingPos() !== null) this.flushSoon();
     });
     this.presence = new Presence(
       () => this.participantsOnline(),
@@ -228,12 +257,28 @@ export class ChatRoom extends DurableObject<Env> {
     return this.serial(async () => ({ applied: await completePurchase(this.purchaseDeps(), transactionId) }));
   }
 
-  /** Pins end without a cron: the alarm clears each one when its time is up and tells the room. */
+  /**
+   * One alarm for two jobs: flushing what Postgres does not have yet (retried
+   * with backoff while it is away) and ending pins when their time is up.
+   */
   override async alarm(): Promise<void> {
-    await this.lane.run(() => this.endPins());
+    this.flushAlarmArmed = false;
+    let next: number | null = null;
+    const at = (ms: number) => (next = next === null ? ms : Math.min(next, ms));
+    const retry = await this.flushNow();
+    if (retry !== null) at(retry);
+    try {
+      const pinEnd = await this.lane.run(() => this.endPins());
+      if (pinEnd !== null) at(pinEnd);
+    } catch (e) {
+      if (!isDbUnavailable(e)) throw e;
+      at(this.now() + FLUSH_RETRY_MS.last);
+    }
+    if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
-  private async endPins(): Promise<void> {
+  /** Ends the pins whose time is up; answers when the next one ends. */
+  private async endPins(): Promise<number | null> {
     const room = this.room;
     const ended = await this.db.run((conn) => expirePins(conn, room.id, new Date(this.now())));
     if (ended.length > 0) {
@@ -243,8 +288,54 @@ export class ChatRoom extends DurableObject<Env> {
       for (const id of ended) this.sendToAll(unpinnedFrame(id));
       logEvent("pins_ended", { room: room.code, count: ended.length });
     }
-    const next = await this.db.run((conn) => nextPinEnd(conn, room.id));
-    if (next) await this.ctx.storage.setAlarm(next.getTime());
+    return (await this.db.run((conn) => nextPinEnd(conn, room.id)))?.getTime() ?? null;
+  }
+
+  // ---- flushing to Postgres ----------------------------------------------
+
+  /** Flushes everything committed so far; answers when to try again (null: nothing left). Callers meanwhile share the attempt. */
+  private flushNow(): Promise<number | null> {
+    this.flushing ??= this.attemptFlush().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private flushing: Promise<number | null> | null = null;
+
+  private async attemptFlush(): Promise<number | null> {
+    try {
+      await this.flusher.flushAll();
+      this.flushFailures = 0;
+      this.flushRetryAt = 0;
+      return null;
+    } catch (e) {
+      this.flushFailures++;
+      const delay = Math.min(FLUSH_RETRY_MS.last, FLUSH_RETRY_MS.first * 2 ** (this.flushFailures - 1));
+      logEvent("flush_failed", { room: this.room.code, unflushed: this.log.pendingCount(), retry_ms: delay, error: errorText(e) });
+      this.flushRetryAt = this.now() + delay;
+      return this.flushRetryAt;
+    }
+  }
+
+  /** Starts a flush without waiting for it; a failed one is retried from the alarm. */
+  private flushSoon() {
+    if (this.now() < this.flushRetryAt) return;
+    void this.flushNow().then((retry) => (retry === null ? undefined : this.alarmNoLaterThan(retry)));
+  }
+
+  /** After a commit: flush now, and have the alarm wake the room to flush should it be evicted first. */
+  private committed() {
+    this.flushSoon();
+    if (!this.flushAlarmArmed) {
+      this.flushAlarmArmed = true;
+      void this.alarmNoLaterThan(this.now() + FLUSH_SAFETY_MS);
+    }
+  }
+
+  private flushAlarmArmed = false;
+
+  private async alarmNoLaterThan(ms: number) {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || ms < current) await this.ctx.storage.setAlarm(ms);
   }
 
   /** Toggles the caller's reaction; the room gets a `reaction` frame with the new counts. */
@@ -260,6 +351,16 @@ export class ChatRoom extends DurableObject<Env> {
   /** A reader found a message's reaction counts missing from Redis: the room puts them back, in its turn. */
   async refillReactions(messageId: string): Promise<void> {
     await this.serial(() => refillReactionCache(this.actionDeps(), messageId));
+  }
+
+  /**
+   * Resolves once Postgres and the Redis window have every message committed so far (throws
+   * while Postgres is away). For operators' tools and the tests; the API never waits on it.
+   */
+  async settled(): Promise<{ unflushed: number }> {
+    await this.flusher.flushAll();
+    await this.cacheLane.run(async () => {});
+    return { unflushed: this.log.pendingCount() };
   }
 
   // ---- host powers -------------------------------------------------------
@@ -344,7 +445,14 @@ export class ChatRoom extends DurableObject<Env> {
     };
     try {
       const source = await sendBacklog(
-        { room: this.room, db: this.db, redis: this.redis, cacheHealth: this.cacheHealth },
+        {
+          room: this.room,
+          db: this.db,
+          redis: this.redis,
+          cacheHealth: this.cacheHealth,
+          log: this.log,
+          newestSeq: () => this.pipeline("main").newestSeq(),
+        },
         afterSeq,
         send,
       );
@@ -376,14 +484,25 @@ export class ChatRoom extends DurableObject<Env> {
       window: this.window,
       cacheHealth: this.cacheHealth,
       broadcast: (frame) => this.sendToAll(frame),
+      deleted: (id) => this.log.markDeleted(id),
       inBackroom: (who) => this.backroom.admits(who),
     };
   }
 
-  /** Runs fn after every earlier action of the room; refusals come back as data (see result.ts). */
+  /**
+   * Runs fn after every earlier action of the room; refusals come back as data (see result.ts).
+   * Postgres and Redis get every message committed before it first, so an action never
+   * reaches a store before the message it acts on.
+   */
   private async serial<T>(fn: () => Promise<T>): Promise<RoomResult<T>> {
     try {
-      return done(await this.lane.run(fn));
+      return done(
+        await this.lane.run(async () => {
+          await this.flusher.flushAll();
+          await this.cacheLane.run(async () => {});
+          return fn();
+        }),
+      );
     } catch (e) {
       if (e instanceof ApiError) return refused(e);
       if (isDbUnavailable(e)) return refused(dbUnavailable());
@@ -412,6 +531,12 @@ export class ChatRoom extends DurableObject<Env> {
       found = new SendPipeline({
         room: this.room,
         lane: this.lane,
+        cacheLane: this.cacheLane,
+        log: this.log,
+        flusher: this.flusher,
+        commitMode: this.commitMode,
+        maxUnflushed: Math.floor(positiveSetting(this.env.MAX_UNFLUSHED_MESSAGES, MAX_UNFLUSHED_DEFAULT)),
+        committed: () => this.committed(),
         channel,
         db: this.db,
         redis: this.redis,
@@ -443,10 +568,7 @@ export class ChatRoom extends DurableObject<Env> {
       broadcast: (frame) => this.sendToAll(frame),
       // Queued, not awaited: a purchase runs in the lane, and the message is written after it.
       postSystemMessage: (text) => void this.postSystemMessage(text),
-      pinEndsAt: async (untilMs) => {
-        const current = await this.ctx.storage.getAlarm();
-        if (current === null || untilMs < current) await this.ctx.storage.setAlarm(untilMs);
-      },
+      pinEndsAt: (untilMs) => this.alarmNoLaterThan(untilMs),
       memberJoined: (participationId) => this.backroom.add(participationId),
     };
   }

@@ -1,16 +1,21 @@
-// The room's send pipeline. Sends queue in arrival order; one batch is written
-// at a time, and sends that arrive meanwhile go out together as the next batch
-// (one multi-row INSERT, one Redis round trip), so seq order, storage order and
-// broadcast order are the same. A batch reads what it depends on (one round
-// trip), is planned by the pure planBatch, then committed: INSERT, Redis
-// window, broadcast, answers. seq is assigned only when a batch is written, so
-// a batch that fails leaves no gap.
+// The room's send pipeline. Sends queue in arrival order; one batch is
+// written at a time, and sends that arrive meanwhile go out together as the
+// next batch, so seq order, log order and broadcast order are the same. A
+// batch is planned by the pure planBatch from the room's own log (seq,
+// client_id retries, reply targets: no Postgres query in the steady state),
+// committed to the log in one SQLite transaction, then broadcast and
+// answered; the runtime's output gate holds those frames until the write is
+// durable. Postgres gets the rows right after, from the flusher (flusher.ts);
+// in strict mode (SEND_COMMIT=postgres) the batch waits for that flush before
+// it is broadcast. The Redis window is appended after the broadcast, on its
+// own ordered lane. seq is assigned only when a batch commits, so a refused
+// batch leaves no gap.
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, dbUnavailable } from "../platform/errors";
 import type { RoomRef } from "../domain/room-code";
 import type { SessionClaims } from "../domain/tokens";
-import { isDbUnavailable, isUniqueViolation } from "../platform/db";
-import { existingIds, insertMessages, lastSeq, replyTargets, sentEarlier } from "../features/messages/queries";
+import { isDbUnavailable } from "../platform/db";
+import { lastSeq, messagesByIds, replyTargets } from "../features/messages/queries";
 import { appendToWindow, type WindowSettings } from "../features/messages/window";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import type { CacheHealth } from "../platform/cache-health";
@@ -20,7 +25,9 @@ import { done, refused, type RoomResult } from "../platform/rpc-result";
 import type { RoomDb } from "../platform/room-db";
 import type { Channel, PublicMessage } from "../protocol";
 import type { Lane } from "./lane";
-import { planBatch, retryKeyOf, type Author, type Plan, type PlannedSend } from "./plan-batch";
+import { planBatch, retryKeyOf, type Author, type Lookups, type Plan, type PlannedSend } from "./plan-batch";
+import type { MessageLog } from "./message-log";
+import type { Flusher } from "./flusher";
 
 export type { Author } from "./plan-batch";
 export type SendResult = RoomResult<PublicMessage>;
@@ -58,10 +65,22 @@ interface Pending extends PlannedSend {
   resolve(result: SendResult): void;
 }
 
+/** Where a send is committed before it is broadcast: the room's log (default) or Postgres too (strict). */
+export type CommitMode = "room" | "postgres";
+
 export interface PipelineDeps {
   room: RoomRef;
   /** The room's ordered path: each batch is written in its turn among the room's other writes. */
   lane: Lane;
+  /** Redis window appends, in batch order, after the broadcast. */
+  cacheLane: Lane;
+  log: MessageLog;
+  flusher: Flusher;
+  commitMode: CommitMode;
+  /** Unflushed messages the room holds at most while Postgres is away; past it, sends are refused. */
+  maxUnflushed: number;
+  /** A batch was committed to the log: flush it soon, and make sure a sleeping room wakes to flush it. */
+  committed(): void;
   /** Each channel (the main room, the back room) has its own pipeline, seq and window. */
   channel: Channel;
   db: RoomDb;
@@ -78,8 +97,6 @@ const replyNotFound = () => new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` 
 export class SendPipeline {
   private queue: Pending[] = [];
   private writing = false;
-  /** The channel's newest stored seq; null until read from Postgres (after a wake or a failed write). */
-  private seq: number | null = null;
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -99,8 +116,7 @@ export class SendPipeline {
         try {
           await this.deps.lane.run(() => this.write(batch));
         } catch (e) {
-          // Nothing of this batch was cached or broadcast; re-read seq before the next write.
-          this.seq = null;
+          // Nothing of this batch was committed, broadcast or cached.
           const err = e instanceof ApiError ? e : isDbUnavailable(e) ? dbUnavailable() : this.internal(e);
           logEvent("send_batch_failed", { room: this.deps.room.code, count: batch.length, code: err.code });
           for (const p of batch) p.resolve(refused(err));
@@ -111,49 +127,87 @@ export class SendPipeline {
     }
   }
 
+  /** The channel's newest committed seq: from the room's log, or read from Postgres once for a room that has none yet. */
+  async newestSeq(): Promise<number> {
+    const { log, channel, room } = this.deps;
+    const known = log.lastSeq(channel);
+    if (known !== null) return known;
+    const stored = await this.deps.db.run((conn) => lastSeq(conn, room.id, channel));
+    log.setLastSeq(channel, stored);
+    return stored;
+  }
+
   private async write(batch: Pending[]) {
-    const started = Date.now();
-    const { room, channel } = this.deps;
-    const replyIds = [...new Set(batch.flatMap((p) => (p.replyToId ? [p.replyToId] : [])))];
-    const keyed = batch.flatMap((p) => (retryKeyOf(p) ? [{ participationId: p.author.participationId!, clientId: p.clientId! }] : []));
-    const { lookups, seq } = await this.deps.db.run(async (conn) => ({
-      lookups: {
-        replyTargets: await replyTargets(conn, room.id, channel, replyIds),
-        sentEarlier: await sentEarlier(conn, room.id, room.code, keyed),
-      },
-      seq: this.seq ?? (await lastSeq(conn, room.id, channel)),
-    }));
-    this.seq = seq;
-    const plan = planBatch(batch, lookups, seq, { room, channel, now: new Date(), newId: () => crypto.randomUUID(), replyNotFound });
-    await this.commit(plan);
-    if (plan.accepted.length > 0) {
-      logEvent("messages_stored", { room: room.code, count: plan.accepted.length, last_seq: plan.lastSeq, ms: Date.now() - started });
+    const { room, channel, log } = this.deps;
+    const seq = await this.newestSeq();
+    if (log.pendingCount() + batch.length > this.deps.maxUnflushed) {
+      logEvent("send_refused_backlog_full", { room: room.code, unflushed: log.pendingCount() });
+      throw dbUnavailable();
     }
+    const plan = planBatch(batch, await this.lookups(batch), seq, {
+      room,
+      channel,
+      now: new Date(),
+      newId: () => crypto.randomUUID(),
+      replyNotFound,
+    });
+    await this.commit(plan, seq);
     if (plan.retries.length > 0) logEvent("send_retries_acknowledged", { room: room.code, count: plan.retries.length });
   }
 
-  /** Stores the plan's new messages, adds them to the Redis window, broadcasts in seq order and answers every send. */
-  private async commit(plan: Plan<Pending>) {
-    for (const { send, error } of plan.refused) send.resolve(refused(error));
-    if (plan.accepted.length > 0) {
-      const rows = plan.accepted.map(({ row }) => ({
-        ...row.fields,
-        chatRoomId: this.deps.room.id,
-        participationId: row.participationId,
-        replyToId: row.replyToId,
-        clientId: row.clientId,
+  /** What the plan depends on, from the room's log; Postgres only for what the log no longer holds (old messages). */
+  private async lookups(batch: Pending[]): Promise<Lookups> {
+    const { log, channel, room } = this.deps;
+    const keys = batch.flatMap((p) => retryKeyOf(p) ?? []);
+    const earlier = log.sentEarlier(keys);
+    const replyIds = [...new Set(batch.flatMap((p) => (p.replyToId ? [p.replyToId] : [])))];
+    const targets = log.replyTargets(channel, replyIds);
+    const pruned = [...earlier.values()].flatMap((e) => (e.message ? [] : [e.id]));
+    if (targets.unknown.length > 0 || pruned.length > 0) {
+      const older = await this.deps.db.run(async (conn) => ({
+        targets: await replyTargets(conn, room.id, channel, targets.unknown),
+        messages: await messagesByIds(conn, room.code, pruned),
       }));
-      try {
-        await this.deps.db.run((conn) => insertMessages(conn, rows));
-      } catch (e) {
-        // A retried INSERT whose first attempt did commit collides with itself: that is success.
-        if (!isUniqueViolation(e) || !(await this.allStored(rows.map((r) => r.id)))) throw e;
+      for (const [id, snapshot] of older.targets) targets.found.set(id, snapshot);
+      for (const e of earlier.values()) if (!e.message) e.message = older.messages.get(e.id) ?? null;
+    }
+    const sentEarlier = new Map<string, PublicMessage>();
+    for (const [key, e] of earlier) if (e.message) sentEarlier.set(key, e.message);
+    return { replyTargets: targets.found, sentEarlier };
+  }
+
+  /**
+   * Commits the plan's new messages to the room's log (and, in strict mode, to
+   * Postgres), broadcasts in seq order, answers every send, then queues the
+   * Redis append.
+   */
+  private async commit(plan: Plan<Pending>, seqBefore: number) {
+    const { room, channel, log } = this.deps;
+    for (const { send, error } of plan.refused) send.resolve(refused(error));
+    let accepted = plan.accepted;
+    if (accepted.length > 0) {
+      const started = Date.now();
+      log.append(
+        channel,
+        accepted.map(({ send, row }) => ({
+          id: row.fields.id,
+          channel,
+          seq: row.fields.seq,
+          message: row.message,
+          retryKey: retryKeyOf(send),
+          row: { ...row.fields, chatRoomId: room.id, participationId: row.participationId, replyToId: row.replyToId, clientId: row.clientId },
+        })),
+        plan.lastSeq,
+        started,
+      );
+      if (this.deps.commitMode === "postgres") accepted = await this.flushedPart(accepted, seqBefore);
+      else this.deps.committed();
+      if (accepted.length > 0) {
+        logEvent("messages_committed", { room: room.code, count: accepted.length, last_seq: accepted.at(-1)!.row.fields.seq, mode: this.deps.commitMode, ms: Date.now() - started });
       }
-      this.seq = plan.lastSeq;
-      await this.cache(plan.accepted.map(({ row }) => row.message));
     }
     const answered = [
-      ...plan.accepted.map(({ send, row }) => ({ send, message: row.message, retry: false })),
+      ...accepted.map(({ send, row }) => ({ send, message: row.message, retry: false })),
       ...plan.retries.map(({ send, message }) => ({ send, message, retry: true })),
     ];
     this.deps.broadcast(
@@ -167,19 +221,51 @@ export class SendPipeline {
     for (const { send, message } of answered) {
       send.resolve(done(send.clientId ? { ...message, client_id: send.clientId } : message));
     }
+    if (accepted.length > 0) {
+      const messages = accepted.map(({ row }) => row.message);
+      void this.deps.cacheLane.run(() => this.cache(messages));
+    }
   }
 
   /**
-   * Adds stored messages to the Redis window. Postgres has them, so a failure
-   * is logged, not returned; while Redis is failing it is not called, and once
-   * it answers again the room's Redis state is rebuilt from Postgres (which
-   * includes these messages) rather than appended to.
+   * Strict mode: waits until Postgres has the batch. Postgres takes rows in log
+   * order, so what it took is a prefix of the batch; the rest is taken back from
+   * the log (seq returns to the last stored row) and refused, as the seed did.
+   * A row Postgres rejected outright is refused too: it was never broadcast.
+   */
+  private async flushedPart(accepted: Plan<Pending>["accepted"], seqBefore: number): Promise<Plan<Pending>["accepted"]> {
+    const { log, channel } = this.deps;
+    let failure: ApiError | null = null;
+    try {
+      await this.deps.flusher.flushAll();
+    } catch (e) {
+      failure = isDbUnavailable(e) ? dbUnavailable() : this.internal(e);
+    }
+    const stored: Plan<Pending>["accepted"] = [];
+    const notStored: Plan<Pending>["accepted"] = [];
+    for (const a of accepted) (!failure || !log.isPending(a.row.fields.id) ? stored : notStored).push(a);
+    if (notStored.length > 0) {
+      log.rollback(channel, notStored.map((a) => a.row.fields.id), stored.at(-1)?.row.fields.seq ?? seqBefore);
+      for (const { send } of notStored) send.resolve(refused(failure!));
+    }
+    const rejected = new Set(log.rejectedAmong(stored.map((a) => a.row.fields.id)));
+    for (const a of stored) if (rejected.has(a.row.fields.id)) a.send.resolve(refused(this.internal(new Error("Postgres refused the row"))));
+    return stored.filter((a) => !rejected.has(a.row.fields.id));
+  }
+
+  /**
+   * Adds committed messages to the Redis window. The room's log has them, so
+   * a failure is logged, not returned; while Redis is failing it is not
+   * called, and once it answers again the room's Redis state is rebuilt from
+   * Postgres (after flushing, so it includes these messages) rather than
+   * appended to.
    */
   private async cache(messages: PublicMessage[]) {
     const { cacheHealth: health, room } = this.deps;
     await health.write(
       async () => {
         if (health.stale) {
+          await this.deps.flusher.flushAll();
           const report = await this.deps.db.run((conn) => rebuildRoomCache(conn, this.deps.redis, room, this.deps.window));
           health.repaired();
           logEvent("cache_rebuilt", { room: room.code, messages: report.windows.reduce((n, w) => n + w.after, 0) });
@@ -189,10 +275,6 @@ export class SendPipeline {
       },
       (e) => logEvent("cache_write_failed", { room: room.code, count: messages.length, error: errorText(e) }),
     );
-  }
-
-  private async allStored(ids: string[]): Promise<boolean> {
-    return (await this.deps.db.run((conn) => existingIds(conn, ids))) === ids.length;
   }
 
   private internal(e: unknown): ApiError {

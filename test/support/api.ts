@@ -177,6 +177,11 @@ export async function rejectedCloseCode(code: string, query: string): Promise<nu
   return (await client.waitForClose()).code;
 }
 
+/** Waits until Postgres and the Redis window have every message the room committed (they follow its broadcast). */
+export async function settled(code: string): Promise<void> {
+  await env.CHAT_ROOM.getByName(code).settled();
+}
+
 /** A client of the same Redis the Worker uses, through the same Upstash REST protocol. */
 export function redis(): Redis {
   return new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false, automaticDeserialization: false });

@@ -4,7 +4,7 @@ import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../platform/db";
 import { messages, type NewMessageRow } from "../../platform/schema";
-import { retryKey, toPublicMessage } from "../../domain/message";
+import { toPublicMessage } from "../../domain/message";
 import { reactionCounts } from "./reaction-queries";
 
 const parent = alias(messages, "parent");
@@ -102,15 +102,12 @@ export async function lastSeq(db: Db, roomId: string, channel: Channel): Promise
   return Number(row?.max ?? 0);
 }
 
-/** One multi-row INSERT: the batch is stored whole or not at all. */
+/**
+ * One multi-row INSERT, stored whole or not at all. A row whose id is already
+ * stored is skipped, so a flush repeated after a lost answer is harmless.
+ */
 export async function insertMessages(db: Db, rows: NewMessageRow[]): Promise<void> {
-  if (rows.length > 0) await db.insert(messages).values(rows);
-}
-
-/** How many of these message ids are stored. */
-export async function existingIds(db: Db, ids: string[]): Promise<number> {
-  const rows = await db.select({ id: messages.id }).from(messages).where(inArray(messages.id, ids));
-  return rows.length;
+  if (rows.length > 0) await db.insert(messages).values(rows).onConflictDoNothing({ target: messages.id });
 }
 
 /** A message of the room that is not deleted, with what deleting it needs. */
@@ -157,30 +154,11 @@ export async function publicMessage(db: Db, chatCode: string, id: string): Promi
   return message ?? null;
 }
 
-/** How long a client_id names one send: a retry within this window gets the stored message back. */
-export const RETRY_WINDOW_HOURS = 24;
-
-/** Messages these participants already sent with these client_ids (within the retry window), by retryKey. */
-export async function sentEarlier(
-  db: Db,
-  roomId: string,
-  chatCode: string,
-  sends: { participationId: string; clientId: string }[],
-): Promise<Map<string, PublicMessage>> {
-  if (sends.length === 0) return new Map();
-  const rows = await db
-    .select({ ...messageWithReply, participationId: messages.participationId, clientId: messages.clientId })
-    .from(messages)
-    .leftJoin(parent, eq(messages.replyToId, parent.id))
-    .where(
-      and(
-        eq(messages.chatRoomId, roomId),
-        inArray(messages.clientId, [...new Set(sends.map((s) => s.clientId))]),
-        inArray(messages.participationId, [...new Set(sends.map((s) => s.participationId))]),
-        gt(messages.createdAt, sql`now() - make_interval(hours => ${RETRY_WINDOW_HOURS})`),
-      ),
-    );
-  return new Map(rows.map((r) => [retryKey(r.participationId!, r.clientId!), present(chatCode, r)]));
+/** Messages by id, as the API shows them: a retry whose first copy the room's log no longer holds. */
+export async function messagesByIds(db: Db, chatCode: string, ids: string[]): Promise<Map<string, PublicMessage>> {
+  if (ids.length === 0) return new Map();
+  const rows = await selectWithReply(db).where(inArray(messages.id, ids));
+  return new Map((await presentAll(db, chatCode, rows)).map((m) => [m.id, m]));
 }
 
 /** Messages after `afterSeq`, oldest first, with reaction counts: a resuming socket's backlog from Postgres. */

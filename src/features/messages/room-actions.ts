@@ -21,6 +21,8 @@ export interface ActionDeps {
   window: WindowSettings;
   cacheHealth: CacheHealth;
   broadcast(frame: string): void;
+  /** A message was deleted: the room's log stops offering it as a reply target. */
+  deleted(messageId: string): void;
   /** Whether the participant may see back-room messages (members and the host). */
   inBackroom(claims: SessionClaims): Promise<boolean>;
 }
@@ -64,6 +66,7 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
     await forgetMessage(deps.redis, deps.room.code, message);
     await refreshCached(deps.redis, deps.room.code, message.channel, replies);
   });
+  deps.deleted(messageId);
   deps.broadcast(messageDeletedFrame(messageId));
   logEvent("message_deleted", { room: deps.room.code, by_host: claims.isHost });
   return { message_id: messageId };

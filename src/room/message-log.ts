@@ -1,0 +1,219 @@
+// The room's own log of messages, in its Durable Object's SQLite storage: the
+// commit point of a send. A batch is planned from this log (the channel's seq,
+// client_id retries, reply targets) and written to it in one transaction; the
+// room then broadcasts and the flusher copies the rows to Postgres in log
+// order. Rows stay `pending` until Postgres has them, then `flushed`; a row
+// Postgres refuses for a reason other than being unreachable is `rejected`
+// (logged and skipped, so it never blocks the rows behind it). Flushed rows
+// are pruned beyond the newest RETAIN_ROWS, and retry keys after the retry
+// window, so the room's storage stays bounded.
+import type { Channel, PublicMessage, ReplySnapshot } from "../protocol";
+import type { NewMessageRow } from "../platform/schema";
+
+/** Flushed rows kept per room for resume and reply lookups (older ones are read from Postgres). */
+export const RETAIN_ROWS = 2000;
+/** How long a client_id names one send (the same window Postgres' retry lookup used). */
+export const RETRY_WINDOW_MS = 24 * 3600_000;
+
+/** One committed message: the Postgres row to flush and the public message that was broadcast. */
+export interface LogEntry {
+  id: string;
+  channel: Channel;
+  seq: number;
+  row: NewMessageRow;
+  message: PublicMessage;
+  retryKey: string | null;
+}
+
+export interface PendingRow {
+  pos: number;
+  id: string;
+  channel: Channel;
+  seq: number;
+  row: NewMessageRow;
+}
+
+type Sql = SqlStorage;
+
+export class MessageLog {
+  constructor(
+    private readonly sql: Sql,
+    private readonly transaction: <T>(fn: () => T) => T,
+  ) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS message_log (
+      pos INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      channel TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      pg_row TEXT NOT NULL,
+      message TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending',
+      deleted INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL
+    )`);
+    sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS message_log_seq ON message_log (channel, seq)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS message_log_pending ON message_log (state, pos)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS retry_keys (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS channel_seq (channel TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)`);
+  }
+
+  /** The channel's newest committed seq; null when this room has never stored one (read it from Postgres once). */
+  lastSeq(channel: Channel): number | null {
+    const [row] = this.sql.exec<{ last_seq: number }>(`SELECT last_seq FROM channel_seq WHERE channel = ?`, channel).toArray();
+    return row ? row.last_seq : null;
+  }
+
+  setLastSeq(channel: Channel, seq: number): void {
+    this.sql.exec(`INSERT INTO channel_seq (channel, last_seq) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET last_seq = excluded.last_seq`, channel, seq);
+  }
+
+  /** Commits a planned batch: its rows, its retry keys and the channel's new seq, all or nothing. */
+  append(channel: Channel, entries: LogEntry[], lastSeq: number, now: number): void {
+    this.transaction(() => {
+      for (const e of entries) {
+        this.sql.exec(
+          `INSERT INTO message_log (id, channel, seq, pg_row, message, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+          e.id,
+          e.channel,
+          e.seq,
+          JSON.stringify(e.row),
+          JSON.stringify(e.message),
+          now,
+        );
+        if (e.retryKey) this.sql.exec(`INSERT OR REPLACE INTO retry_keys (key, message_id, created_at) VALUES (?, ?, ?)`, e.retryKey, e.id, now);
+      }
+      this.setLastSeq(channel, lastSeq);
+    });
+  }
+
+  /** Takes back the newest rows of a batch Postgres did not take (strict mode): the channel's seq goes back with them. */
+  rollback(channel: Channel, ids: string[], lastSeq: number): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.sql.exec(`DELETE FROM message_log WHERE id = ? AND state = 'pending'`, id);
+        this.sql.exec(`DELETE FROM retry_keys WHERE message_id = ?`, id);
+      }
+      this.setLastSeq(channel, lastSeq);
+    });
+  }
+
+  /** Messages stored earlier under these retry keys, by key; `null` when the key is known but its row was pruned. */
+  sentEarlier(keys: string[]): Map<string, { id: string; message: PublicMessage | null }> {
+    const out = new Map<string, { id: string; message: PublicMessage | null }>();
+    const since = Date.now() - RETRY_WINDOW_MS;
+    for (const key of new Set(keys)) {
+      const [row] = this.sql
+        .exec<{ message_id: string; message: string | null }>(
+          `SELECT k.message_id, l.message FROM retry_keys k LEFT JOIN message_log l ON l.id = k.message_id
+           WHERE k.key = ? AND k.created_at > ? AND (l.state IS NULL OR l.state != 'rejected')`,
+          key,
+          since,
+        )
+        .toArray();
+      if (row) out.set(key, { id: row.message_id, message: row.message ? (JSON.parse(row.message) as PublicMessage) : null });
+    }
+    return out;
+  }
+
+  /** Reply targets this log holds (live messages of the channel), and the ids it cannot answer for. */
+  replyTargets(channel: Channel, ids: string[]): { found: Map<string, ReplySnapshot>; unknown: string[] } {
+    const found = new Map<string, ReplySnapshot>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const [row] = this.sql
+        .exec<{ channel: string; message: string; deleted: number; state: string }>(
+          `SELECT channel, message, deleted, state FROM message_log WHERE id = ?`,
+          id,
+        )
+        .toArray();
+      if (!row) {
+        unknown.push(id);
+        continue;
+      }
+      if (row.channel !== channel || row.deleted || row.state === "rejected") continue;
+      const m = JSON.parse(row.message) as PublicMessage;
+      found.set(id, { id: m.id, username: m.username, content: m.content });
+    }
+    return { found, unknown };
+  }
+
+  markDeleted(id: string): void {
+    this.sql.exec(`UPDATE message_log SET deleted = 1 WHERE id = ?`, id);
+  }
+
+  pendingCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM message_log WHERE state = 'pending'`).one().n;
+  }
+
+  /** The log position of the newest row (0 when empty): a flush "through here" covers everything committed so far. */
+  newestPos(): number {
+    return this.sql.exec<{ p: number | null }>(`SELECT max(pos) AS p FROM message_log`).one().p ?? 0;
+  }
+
+  oldestPendingPos(): number | null {
+    return this.sql.exec<{ p: number | null }>(`SELECT min(pos) AS p FROM message_log WHERE state = 'pending'`).one().p;
+  }
+
+  /** The oldest pending rows, in log order. */
+  pending(limit: number): PendingRow[] {
+    return this.sql
+      .exec<{ pos: number; id: string; channel: Channel; seq: number; pg_row: string }>(
+        `SELECT pos, id, channel, seq, pg_row FROM message_log WHERE state = 'pending' ORDER BY pos LIMIT ?`,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ pos: r.pos, id: r.id, channel: r.channel, seq: r.seq, row: reviveRow(r.pg_row) }));
+  }
+
+  isPending(id: string): boolean {
+    return this.sql.exec(`SELECT 1 FROM message_log WHERE id = ? AND state = 'pending'`, id).toArray().length > 0;
+  }
+
+  /** Which of these ids Postgres refused (see flusher.ts). */
+  rejectedAmong(ids: string[]): string[] {
+    return ids.filter((id) => this.sql.exec(`SELECT 1 FROM message_log WHERE id = ? AND state = 'rejected'`, id).toArray().length > 0);
+  }
+
+  markFlushed(rows: PendingRow[]): void {
+    this.transaction(() => {
+      for (const r of rows) this.sql.exec(`UPDATE message_log SET state = 'flushed' WHERE pos = ?`, r.pos);
+    });
+  }
+
+  markRejected(row: PendingRow): void {
+    this.sql.exec(`UPDATE message_log SET state = 'rejected' WHERE pos = ?`, row.pos);
+  }
+
+  /** The channel's messages after `afterSeq` that Postgres does not have yet, oldest first. */
+  unflushedAfter(channel: Channel, afterSeq: number): PublicMessage[] {
+    return this.sql
+      .exec<{ message: string }>(
+        `SELECT message FROM message_log WHERE channel = ? AND seq > ? AND state = 'pending' ORDER BY seq`,
+        channel,
+        afterSeq,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.message) as PublicMessage);
+  }
+
+  /** The newest seq of the channel that Postgres has (or rejected): every seq up to it is settled. */
+  flushedSeq(channel: Channel): number {
+    const first = this.sql
+      .exec<{ s: number | null }>(`SELECT min(seq) AS s FROM message_log WHERE channel = ? AND state = 'pending'`, channel)
+      .one().s;
+    return first !== null ? first - 1 : (this.lastSeq(channel) ?? 0);
+  }
+
+  /** Drops flushed rows beyond the newest RETAIN_ROWS and retry keys past the retry window. */
+  prune(now: number): void {
+    const keepFrom = this.newestPos() - RETAIN_ROWS;
+    if (keepFrom > 0) this.sql.exec(`DELETE FROM message_log WHERE pos <= ? AND state != 'pending'`, keepFrom);
+    this.sql.exec(`DELETE FROM retry_keys WHERE created_at <= ?`, now - RETRY_WINDOW_MS);
+  }
+}
+
+/** A stored Postgres row with its timestamps turned back into Dates. */
+function reviveRow(json: string): NewMessageRow {
+  const row = JSON.parse(json) as NewMessageRow & { createdAt: string; pinnedUntil: string | null };
+  return { ...row, createdAt: new Date(row.createdAt), pinnedUntil: row.pinnedUntil ? new Date(row.pinnedUntil) : null };
+}
