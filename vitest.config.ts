@@ -59,6 +59,7 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   SEND_PER_SECOND: "2",
   MAX_SOCKETS_PER_IP: "3",
   MAX_SOCKETS_PER_ROOM: "100",
+  MAX_UNFLUSHED_MESSAGES: "8",
 });
 
 // The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.

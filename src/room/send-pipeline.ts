@@ -137,12 +137,16 @@ export class SendPipeline {
     return stored;
   }
 
-  private async write(batch: Pending[]) {
+  private async write(queued: Pending[]) {
     const { room, channel, log } = this.deps;
     const seq = await this.newestSeq();
-    if (log.pendingCount() + batch.length > this.deps.maxUnflushed) {
-      logEvent("send_refused_backlog_full", { room: room.code, unflushed: log.pendingCount() });
-      throw dbUnavailable();
+    // While Postgres is away the room holds at most maxUnflushed messages; the sends past it are refused.
+    const roomLeft = Math.max(0, this.deps.maxUnflushed - log.pendingCount());
+    const batch = queued.slice(0, roomLeft);
+    if (batch.length < queued.length) {
+      logEvent("send_refused_backlog_full", { room: room.code, unflushed: log.pendingCount(), refused: queued.length - batch.length });
+      for (const p of queued.slice(batch.length)) p.resolve(refused(dbUnavailable()));
+      if (batch.length === 0) return;
     }
     const plan = planBatch(batch, await this.lookups(batch), seq, {
       room,
