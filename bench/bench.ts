@@ -1,5 +1,5 @@
 // `npm run bench [-- --clients 50 --senders 10 --seconds 10 --batch-senders 200
-//                    --history 10000,100000,1000000 --samples 40 --quick]`
+//                    --history 10000,100000,1000000 --samples 40 --quick --only distance]`
 // Measures ChatPop Edge on the local stack (real Postgres / Redis when
 // DATABASE_URL / REDIS_URL are set), always next to a baseline from the same
 // run, and writes a markdown report to bench/results/ (printed too):
@@ -7,8 +7,12 @@
 //   1. fan-out: full pipeline vs a bare broadcast room vs the pipeline unbatched
 //   2. history: keyset pages vs OFFSET paging in rooms of 10k, 100k and 1M messages
 //   3. join backfill: the last 50 messages from the Redis window vs from Postgres
+//   4. distance: Postgres and Redis made 0, 20 and 80 ms away by the stand-ins'
+//      latency hooks; each user-facing operation's p50/p99 and its multiple of
+//      the distance, both commit modes; and the open-loop latency run (100
+//      sends/s, 50 receivers in a separate process) full pipeline vs bare room
 // Loopback only. Goals are reported, never asserted.
-import { execSync } from "node:child_process";
+import { execSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -30,6 +34,8 @@ const { values: opt } = parseArgs({
     history: { type: "string", default: "10000,100000,1000000" },
     samples: { type: "string", default: "40" },
     quick: { type: "boolean", default: false },
+    // "distance": only section 4 (the distance table and the open-loop run).
+    only: { type: "string", default: "" },
   },
 });
 const quick = opt.quick!;
@@ -386,6 +392,215 @@ async function backfill(t: Target, redisDel: (key: string) => Promise<void>): Pr
   return rows;
 }
 
+// ---- 4. distance ------------------------------------------------------------------
+
+const DISTANCES = [0, 20, 80];
+
+/** Makes Postgres (both of Neon's doors) and Redis answer `msDelay` late: a database that far from the edge. */
+async function setDistance(msDelay: number) {
+  await setPostgresLatency(msDelay);
+  const kind = msDelay > 0 ? `slow?ms=${msDelay}` : "up";
+  await fetch(`${stack.bindings.UPSTASH_REDIS_REST_URL}/__fault/${kind}`, { method: "POST", headers: { Authorization: `Bearer ${stack.bindings.UPSTASH_REDIS_REST_TOKEN}` } });
+}
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** A message to every receiver: resolves when all of them got a message whose content is `marker`. */
+function allReceive(receivers: WebSocket[], marker: string): Promise<void> {
+  return new Promise((resolve) => {
+    let left = receivers.length;
+    for (const r of receivers) {
+      const on = (d: Buffer) => {
+        if (JSON.parse(String(d)).content === marker) {
+          r.off("message", on);
+          if (--left === 0) resolve();
+        }
+      };
+      r.on("message", on);
+    }
+  });
+}
+
+interface DistanceRoom {
+  code: string;
+  sender: WebSocket;
+  receivers: WebSocket[];
+  tokens: string[];
+}
+
+async function distanceRoom(t: Target): Promise<DistanceRoom> {
+  const code = await newRoom(t.url);
+  const tokens = await joinMany(t.url, code, 51);
+  const ws = t.url.replace("http", "ws");
+  const [sender, ...receivers] = await Promise.all(tokens.map((tk) => openSocket(`${ws}/ws/chat/${code}/?session_token=${tk}`)));
+  for (let i = 0; i < 100; i++) {
+    const done = allReceive([sender!], `seed ${i}`);
+    sender!.send(JSON.stringify({ message: `seed ${i}` }));
+    await done;
+  }
+  return { code, sender: sender!, receivers, tokens };
+}
+
+async function socketSendToAll(room: DistanceRoom): Promise<number[]> {
+  let n = 0;
+  return timed(SAMPLES, async () => {
+    const marker = `fan ${n++} ${Math.random()}`;
+    const done = allReceive(room.receivers, marker);
+    room.sender.send(JSON.stringify({ message: marker }));
+    await done;
+  });
+}
+
+type DistanceRow = { op: string; byDistance: Map<number, number[]> };
+
+async function distance(app: Target, strictApp: Target): Promise<DistanceRow[]> {
+  const rows = new Map<string, DistanceRow>();
+  const add = (op: string, d: number, values: number[]) => {
+    if (!rows.has(op)) rows.set(op, { op, byDistance: new Map() });
+    rows.get(op)!.byDistance.set(d, values);
+  };
+  const room = await distanceRoom(app);
+  const strictRoom = await distanceRoom(strictApp);
+  const base = app.url;
+  for (const d of DISTANCES) {
+    log(`  Postgres and Redis ${d} ms away…`);
+    await setDistance(d);
+    add("history page (50)", d, await timed(SAMPLES, () => call(base, "GET", `/api/chats/${room.code}/messages/?limit=50`)));
+    add("room details", d, await timed(SAMPLES, () => call(base, "GET", `/api/chats/${room.code}/`)));
+    let j = 0;
+    add("anonymous join", d, await timed(SAMPLES, () => call(base, "POST", `/api/chats/${room.code}/join/`, { username: `j${d}_${j}_${Math.floor(Math.random() * 1e5)}`.slice(0, 15), fingerprint: `dist-${d}-${j++}-${Math.random()}` })));
+    let r = 0;
+    add("REST send", d, await timed(SAMPLES, () => call(base, "POST", `/api/chats/${room.code}/messages/send/`, { session_token: room.tokens[1], message: `rest ${d} ${r++}` })));
+    add("socket send → 50 receivers (room commit)", d, await socketSendToAll(room));
+    add("socket send → 50 receivers (postgres commit)", d, await socketSendToAll(strictRoom));
+    const ws = base.replace("http", "ws");
+    add("connect + backfill of 20", d, await timed(SAMPLES, async () => {
+      const newest = (await call(base, "GET", `/api/chats/${room.code}/messages/?limit=1`)).messages[0].seq as number;
+      const t0 = performance.now();
+      const s = await openSocket(`${ws}/ws/chat/${room.code}/?session_token=${room.tokens[2]}&last_seq=${newest - 20}`);
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        s.on("message", (m: Buffer) => JSON.parse(String(m)).type === "message" && ++got === 20 && resolve());
+      });
+      s.close();
+      return performance.now() - t0;
+    }));
+    // From the broadcast reaching a receiver to the message being in a REST history page.
+    const lag: number[] = [];
+    for (let i = 0; i < Math.min(SAMPLES, 10); i++) {
+      const marker = `lag ${d} ${i} ${Math.random()}`;
+      const done = allReceive([room.receivers[0]!], marker);
+      room.sender.send(JSON.stringify({ message: marker }));
+      await done;
+      const t0 = performance.now();
+      while ((await call(base, "GET", `/api/chats/${room.code}/messages/?limit=1`)).messages[0]?.content !== marker) {
+        // each poll is itself a round trip at this distance
+      }
+      lag.push(performance.now() - t0);
+    }
+    add("readable over REST after the broadcast", d, lag);
+  }
+  await setDistance(0);
+  for (const r of [room, strictRoom]) [r.sender, ...r.receivers].forEach((s) => s.close());
+  return [...rows.values()];
+}
+
+/** Open loop: 100 sends/s from this process, 50 receivers in another; latency send → each receiver. */
+async function openLoop(t: Target, bare: boolean): Promise<{ target: string; p50: number; p99: number; delivered: number; expected: number }> {
+  const ws = t.url.replace("http", "ws");
+  let urls: string[];
+  let senderUrl: string;
+  if (bare) {
+    const room = `open-${Math.random().toString(36).slice(2)}`;
+    urls = Array.from({ length: 50 }, () => `${ws}/room/${room}`);
+    senderUrl = `${ws}/room/${room}`;
+  } else {
+    const room = await newRoom(t.url);
+    const tokens = await joinMany(t.url, room, 51);
+    senderUrl = `${ws}/ws/chat/${room}/?session_token=${tokens[0]}`;
+    urls = tokens.slice(1).map((tk) => `${ws}/ws/chat/${room}/?session_token=${tk}`);
+  }
+  const child = spawn(process.execPath, [`${root}bench/receivers.ts`, JSON.stringify({ urls, seconds: SECONDS })], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines: string[] = [];
+  let buffered = "";
+  child.stdout.on("data", (d: Buffer) => {
+    buffered += String(d);
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    lines.push(...parts);
+  });
+  while (!lines.includes("ready")) await new Promise((r) => setTimeout(r, 20));
+  const sender = await openSocket(senderUrl);
+  const now = () => performance.timeOrigin + performance.now();
+  // 1 s of warm-up, then SECONDS measured (the receivers keep the same clock).
+  let n = 0;
+  const sends = (SECONDS + 1) * 100;
+  const started = performance.now();
+  while (n < sends) {
+    const due = started + n * 10;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sender.send(JSON.stringify({ message: String(now()), client_id: `o${n++}` }));
+  }
+  await new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  sender.close();
+  const result = JSON.parse(lines.find((l) => l.startsWith("{"))!) as { latencies: number[]; expected: number };
+  return { target: t.name, p50: pct(result.latencies, 50), p99: pct(result.latencies, 99), delivered: result.latencies.length, expected: SECONDS * 100 * result.expected };
+}
+
+function distanceReport(rows: DistanceRow[], open: { target: string; p50: number; p99: number; delivered: number; expected: number }[]): string[] {
+  const far = DISTANCES.at(-1)!;
+  const header = DISTANCES.map((d) => `${d} ms p50 / p99`).join(" | ");
+  const multiple = (r: DistanceRow) => {
+    const p50 = pct(r.byDistance.get(far)!, 50);
+    return `${(p50 / far).toFixed(2)}×`;
+  };
+  const [full, bare] = open;
+  return [
+    "## 4. Distance: Postgres and Redis made 0, 20 and 80 ms away",
+    "",
+    `Every answer of the Neon stand-in (WebSocket and HTTP) and of the Upstash stand-in is delayed by the distance, as a database region that far from the edge would be. Last column: p50 at ${far} ms as a multiple of the distance.`,
+    "",
+    `| operation | ${header} | p50 at ${far} ms ÷ ${far} ms |`,
+    `|---|${DISTANCES.map(() => "---:").join("|")}|---:|`,
+    ...rows.map((r) => `| ${r.op} | ${DISTANCES.map((d) => `${ms(pct(r.byDistance.get(d)!, 50))} / ${ms(pct(r.byDistance.get(d)!, 99))}`).join(" | ")} | ${multiple(r)} |`),
+    "",
+    `Open loop on loopback: 100 sends/s from one process, 50 receivers in another, ${SECONDS} s measured after 1 s of warm-up.`,
+    "",
+    "| target | send → receiver p50 (ms) | p99 (ms) | deliveries measured |",
+    "|---|---:|---:|---:|",
+    ...open.map((o) => `| ${o.target} | ${ms(o.p50)} | ${ms(o.p99)} | ${o.delivered} of ~${o.expected} |`),
+    "",
+    full && bare
+      ? `Full pipeline vs bare room: p50 +${ms(full.p50 - bare.p50)} ms (goal ≤ +3 ms), p99 ${ratio(full.p99, bare.p99)}× (goal ≤ 2×).`
+      : "",
+  ];
+}
+
+async function runDistance(app: Target): Promise<string[]> {
+  log("4/4 distance: Postgres and Redis 0, 20 and 80 ms away, both commit modes…");
+  const strictTarget = await startTarget("full pipeline, postgres commit", { ...appVars, SEND_COMMIT: "postgres" });
+  targets.push(strictTarget);
+  const rows = await distance(app, strictTarget);
+  await strictTarget.dev.stop();
+  log("4b open loop: 100 sends/s, 50 receivers in a separate process, full pipeline vs bare room…");
+  const openFull = await openLoop(app, false);
+  const bareTarget = await startTarget("bare broadcast", {}, `${root}bench/bare.wrangler.toml`);
+  targets.push(bareTarget);
+  const openBare = await openLoop(bareTarget, true);
+  await bareTarget.dev.stop();
+  log(`  open loop p50: full ${ms(openFull.p50)} ms, bare ${ms(openBare.p50)} ms`);
+  return distanceReport(rows, [openFull, openBare]);
+}
+
 // ---- the run ------------------------------------------------------------------------
 
 const started = Date.now();
@@ -403,11 +618,25 @@ const appVars = {
 };
 const report: string[] = [];
 const targets: Target[] = [];
+const DONE = Symbol("done");
+
+function writeReport(text: string) {
+  console.log(`\n${text}\n`);
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  const file = `${root}bench/results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.md`;
+  writeFileSync(file, `${text}\n`);
+  log(`report written to ${file.slice(root.length)}`);
+}
 let exitCode = 0;
 try {
   log("starting the Worker (wrangler dev) and finding its own workerd port…");
   const app = await startTarget("full pipeline", appVars);
   targets.push(app);
+  if (opt.only === "distance") {
+    report.push(`# ChatPop Edge benchmark (distance only) — ${new Date().toISOString()}`, "", `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Postgres: ${stack.postgres}; Redis: ${stack.redis}; ${SAMPLES} samples per figure.${quick ? " (--quick)" : ""}`, "", ...(await runDistance(app)), "", `Run time: ${Math.round((Date.now() - started) / 1000)} s.`);
+    writeReport(report.join("\n"));
+    throw DONE;
+  }
 
   const versions = {
     node: process.version,
@@ -522,17 +751,16 @@ try {
     "",
     `Postgres / Redis window (p50): ${ratio(backfillRows[1]!.p50, backfillRows[0]!.p50)}×.`,
     "",
+    ...(await runDistance(app)),
+    "",
     `Run time: ${Math.round((Date.now() - started) / 1000)} s.`,
   );
-  const text = report.join("\n");
-  console.log(`\n${text}\n`);
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  const file = `${root}bench/results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.md`;
-  writeFileSync(file, `${text}\n`);
-  log(`report written to ${file.slice(root.length)}`);
+  writeReport(report.join("\n"));
 } catch (e) {
-  console.error(`[bench] error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  exitCode = 1;
+  if (e !== DONE) {
+    console.error(`[bench] error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    exitCode = 1;
+  }
 } finally {
   for (const t of targets) await t.dev.stop();
   await stack.stop();

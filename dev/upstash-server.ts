@@ -168,8 +168,11 @@ export async function startUpstashServer(opts: {
     multi: (cmds) => backing.multi(cmds.map((c) => scripts.translate(c))),
   };
   // Test hooks (POST /__fault/down | /__fault/slow?ms=N | /__fault/up): the fault tests make Redis
-  // unreachable or slow around live sockets, as an Upstash outage would.
+  // unreachable or slow around live sockets, as an Upstash outage would; the benchmark uses
+  // slow as distance (every answer N ms late, as an Upstash region far from the edge).
+  // POST /__stats answers how many requests (round trips) the stand-in has served.
   let fault: { kind: "down" } | { kind: "slow"; ms: number } | null = null;
+  let requests = 0;
   const server: Server = createServer(async (req, res) => {
     if (req.method !== "POST") return reply(res, 405, { error: "ERR only POST is supported" });
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
@@ -181,6 +184,8 @@ export async function startUpstashServer(opts: {
       fault = kind === "down" ? { kind: "down" } : kind === "slow" ? { kind: "slow", ms: Number(url.searchParams.get("ms") ?? 3000) } : null;
       return reply(res, 200, { fault });
     }
+    if (url.pathname === "/__stats") return reply(res, 200, { requests });
+    requests++;
     if (fault?.kind === "down") return reply(res, 503, { error: "ERR Redis is down (fault injected by a test)" });
     if (fault?.kind === "slow") await new Promise((r) => setTimeout(r, fault && fault.kind === "slow" ? fault.ms : 0));
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, register, unique } from "./support/api";
+import { api, connect, join, newRoom, register, settled, unique } from "./support/api";
 
 const seed = Number((env as unknown as { FUZZ_SEED?: string }).FUZZ_SEED ?? Date.now() % 2 ** 31);
 
@@ -95,6 +95,7 @@ describe(`fuzzing (seed ${seed})`, () => {
         expect(seen.map((m) => m.seq)).toEqual(seen.map((_, i) => i + 1));
         const mustArrive = frames.filter((f) => "valid" in f && f.valid).length;
         expect(seen.length - 1).toBeGreaterThanOrEqual(mustArrive);
+        await settled(room.code);
         const history = (await api("GET", `/api/chats/${room.code}/messages/?limit=1`)).body;
         expect(history.messages[0].seq).toBe(seen.length);
         sender.close();

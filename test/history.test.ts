@@ -11,6 +11,7 @@ async function sendMany(client: Client, n: number, label = "m") {
 async function walkHistory(code: string, limit: number, onPage?: (page: number) => Promise<void>) {
   const seen: any[] = [];
   let before: string | null = null;
+  await settled(code);
   for (let page = 0; page < 1000; page++) {
     const query: string = `?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ""}`;
     const res: { status: number; body: any } = await api("GET", `/api/chats/${code}/messages/${query}`);
@@ -57,6 +58,7 @@ describe("REST history", () => {
     const { room } = await newRoom();
     const socket = await connect(room.code, (await join(room.code)).session_token);
     await sendMany(socket, 60);
+    await settled(room.code);
     const res = await api("GET", `/api/chats/${room.code}/messages`);
     expect(res.status).toBe(200);
     expect(res.body.count).toBe(50);
@@ -72,6 +74,7 @@ describe("REST history", () => {
 
   it("answers an empty room with no messages and no cursor", async () => {
     const { room } = await newRoom();
+    await settled(room.code);
     const res = await api("GET", `/api/chats/${room.code}/messages/`);
     expect(res.body).toEqual({ messages: [], pinned_messages: [], has_more: false, next_before: null, count: 0 });
   });
@@ -177,6 +180,7 @@ describe("the Redis window", () => {
     expect(ttl).toBeGreaterThan(24 * 3600 - 120);
     expect(ttl).toBeLessThanOrEqual(24 * 3600);
     // Postgres, the source of truth, still has all 600.
+    await settled(room.code);
     const newest = await api("GET", `/api/chats/${room.code}/messages/?limit=1`);
     expect(newest.body.messages[0].seq).toBe(600);
     socket.close();

@@ -1,6 +1,6 @@
 // The host: the creator joined with a bearer token, whose messages are marked, and who alone holds host powers.
 import { describe, expect, it } from "vitest";
-import { api, connect, join } from "./support/api";
+import { api, connect, join, settled } from "./support/api";
 import { ban, hostedRoom, listBans, sendRest, unban } from "./support/room-actions";
 
 describe("the host", () => {
@@ -22,6 +22,7 @@ describe("the host", () => {
     watcher.send({ message: "thanks", client_id: "g1" });
     const msgs = await h.waitForMessages(2);
     expect(msgs[1]).toMatchObject({ content: "thanks", message_type: "normal", is_from_host: false });
+    await settled(room.code);
     const history = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages;
     expect(history.map((m: any) => [m.content, m.message_type, m.is_from_host])).toEqual([
       ["welcome all", "host", true],

@@ -2,7 +2,7 @@
 // per-IP limits, and what a missing or forged address gets.
 import { describe, expect, it } from "vitest";
 import { signUserToken } from "../src/domain/tokens";
-import { api, connect, join, newRoom, randomIp, register, unique } from "./support/api";
+import { api, connect, join, newRoom, randomIp, register, settled, unique } from "./support/api";
 import { TEST_JWT_SECRET } from "./support/test-secret";
 
 const joinRaw = (code: string, body: Record<string, unknown>, opts: { token?: string; ip?: string | null } = {}) =>
@@ -43,6 +43,7 @@ describe("dual sessions", () => {
     });
     expect(sent.status).toBe(201);
     expect(sent.body.username_is_reserved).toBe(true);
+    await settled(room.code);
     const history = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages;
     const byContent = Object.fromEntries(history.map((m: any) => [m.content, m]));
     expect(byContent["from the anonymous one"]).toMatchObject({ username: "robert", username_is_reserved: false, user_id: null });

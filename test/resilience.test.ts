@@ -100,6 +100,7 @@ describe("exactly-once sends", () => {
     b.send({ type: "ping" });
     await b.nextFrame("pong");
     expect(b.messages().map((m) => m.content)).toEqual(["hello once", "twin", "after"]);
+    await settled(room.code);
     const history = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages;
     expect(history.map((m: any) => [m.seq, m.content])).toEqual([
       [1, "hello once"],

@@ -3,7 +3,7 @@ import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN, CLOSE_TOO_LARGE } from "../src/protoco
 import { sign } from "hono/jwt";
 import { signSessionToken } from "../src/domain/tokens";
 import { TEST_JWT_SECRET } from "./support/test-secret";
-import { api, connect, connectRaw, join, neonConnectionsOpened, newRoom, rejectedCloseCode, unique, type Client } from "./support/api";
+import { api, connect, connectRaw, join, neonConnectionsOpened, newRoom, rejectedCloseCode, settled, unique, type Client } from "./support/api";
 
 async function roomWithTwoClients() {
   const { host, room } = await newRoom();
@@ -129,6 +129,7 @@ describe("replies", () => {
     const [, reply] = await a.waitForMessages(2);
     const expected = { id: orig!.id, username: alice.username, content: "original" };
     expect(reply!.reply_to).toEqual(expected);
+    await settled(room.code);
     const history = await api("GET", `/api/chats/${room.code}/messages/`);
     expect(history.body.messages[1].reply_to).toEqual(expected);
     closeAll(a, b);
@@ -184,6 +185,7 @@ describe("bad frames get an error frame, change nothing, and keep the socket ope
     const [m] = await b.waitForMessages(1);
     expect(m!.seq).toBe(1);
     expect(b.frames.filter((f) => f.type === "error")).toEqual([]);
+    await settled(room.code);
     const history = await api("GET", `/api/chats/${room.code}/messages/`);
     expect(history.body.count).toBe(1);
     closeAll(a, b);

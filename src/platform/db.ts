@@ -1,37 +1,50 @@
-// Postgres through Neon's serverless driver (Postgres over a WebSocket) and drizzle.
-import { Client, Pool, neonConfig } from "@neondatabase/serverless";
+// Postgres through Neon's serverless driver and drizzle, two ways:
+// - REST requests use Neon's HTTP SQL endpoint (`neon()` + drizzle's neon-http):
+//   a query is one HTTPS round trip with no connection to open first, and
+//   several writes of one endpoint go as one batch (one round trip, one
+//   transaction);
+// - a room's Durable Object keeps one WebSocket `Client` (Postgres over a
+//   WebSocket) open while it is busy, for its flushes and transactions.
+import { Client, neon, neonConfig } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { drizzle as drizzleHttp, type NeonHttpDatabase } from "drizzle-orm/neon-http";
 import { DrizzleQueryError } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
 
-export type Db = NeonDatabase<typeof schema>;
+/** What the query modules take: either driver (they use the query builder, not driver specifics). */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A REST request's database: Neon's HTTP endpoint, with batches for multi-statement writes. */
+export type HttpDb = NeonHttpDatabase<typeof schema>;
+/** The room's connection: interactive transactions. */
+export type RoomConn = NeonDatabase<typeof schema>;
 
 let configuredFor: string | undefined;
 
 /**
- * Points the driver at the local WebSocket→TCP proxy when NEON_WS_PROXY is set
- * (dev and tests only); production leaves Neon's defaults (TLS to Neon's proxy).
+ * Points the driver at the local stand-in when NEON_WS_PROXY is set (dev and
+ * tests only): its WebSocket proxy and its HTTP SQL endpoint. Production
+ * leaves Neon's defaults (TLS to Neon's proxy, https://<host>/sql).
  */
 export function configureNeon(env: { NEON_WS_PROXY?: string }): void {
   if (!env.NEON_WS_PROXY || configuredFor === env.NEON_WS_PROXY) return;
   neonConfig.wsProxy = env.NEON_WS_PROXY;
+  neonConfig.fetchEndpoint = `http://${env.NEON_WS_PROXY.replace(/\/v2$/, "")}/sql`;
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;
   neonConfig.pipelineConnect = false;
   configuredFor = env.NEON_WS_PROXY;
 }
 
-/** A pool for one HTTP request: Workers cannot share sockets between requests. */
-export function requestDb(env: { DATABASE_URL: string; NEON_WS_PROXY?: string }): { db: Db; close(): Promise<void> } {
+/** The database of one REST request: stateless HTTP, so nothing to open or close. */
+export function requestDb(env: { DATABASE_URL: string; NEON_WS_PROXY?: string }): HttpDb {
   configureNeon(env);
-  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
-  pool.on("error", () => {}); // a dropped idle connection surfaces on the next query instead
-  return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
+  return drizzleHttp({ client: neon(env.DATABASE_URL), schema });
 }
 
 /** A single long-lived connection, for the room's Durable Object. */
 export async function connectClient(env: { DATABASE_URL: string; NEON_WS_PROXY?: string }): Promise<{
-  db: Db;
+  db: RoomConn;
   client: Client;
 }> {
   configureNeon(env);
@@ -65,6 +78,8 @@ export function isDbUnavailable(err: unknown): boolean {
   if (code) return code.startsWith("08") || code.startsWith("57P") || code === "53300";
   const inner = err instanceof DrizzleQueryError ? err.cause : err;
   if (inner instanceof Error && inner.name === "ApiError") return false;
+  // Neon's HTTP endpoint: a failure without a SQLSTATE is the endpoint or the network, not the query.
+  if (inner instanceof Error && inner.name === "NeonDbError") return true;
   const text = String((inner as Error | undefined)?.message ?? inner ?? "");
   return /connect|connection|socket|websocket|terminated|ECONN|closed|timeout/i.test(text) || inner instanceof Event;
 }

@@ -2,18 +2,18 @@
 // closed after a short idle time (an open Neon WebSocket keeps the Durable
 // Object awake), and re-opened once when a reused connection turns out dead.
 import type { Client } from "@neondatabase/serverless";
-import { connectClient, isDbUnavailable, type Db } from "./db";
+import { connectClient, isDbUnavailable, type RoomConn } from "./db";
 
 export const ROOM_DB_IDLE_MS = 10_000;
 
 export class RoomDb {
-  private conn: Promise<{ db: Db; client: Client }> | null = null;
+  private conn: Promise<{ db: RoomConn; client: Client }> | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly env: Env) {}
 
   /** Runs fn on the room's connection; on a connection failure, reconnects once and runs it again. */
-  async run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  async run<T>(fn: (db: RoomConn) => Promise<T>): Promise<T> {
     this.touch();
     try {
       return await fn(await this.open());
@@ -26,7 +26,7 @@ export class RoomDb {
     }
   }
 
-  private async open(): Promise<Db> {
+  private async open(): Promise<RoomConn> {
     if (!this.conn) {
       const opening = connectClient(this.env).then((c) => {
         // A socket that dies between sends surfaces here, not as an unhandled error.

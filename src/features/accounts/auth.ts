@@ -1,7 +1,7 @@
 // Account authentication: a bearer JWT whose auth session is still live.
 import type { Context } from "hono";
 import { ApiError, invalidToken } from "../../platform/errors";
-import { verifyUserToken } from "../../domain/tokens";
+import { verifyUserToken, type UserClaims } from "../../domain/tokens";
 import type { UserRow } from "../../platform/schema";
 import { activeSessionUser } from "./queries";
 import type { AppEnv } from "../../platform/http/context";
@@ -21,11 +21,25 @@ export function bearerToken(c: Context<AppEnv>): string | null {
 
 /** The caller's account, or null when no bearer token was sent. A bad token is an error, never anonymous. */
 export async function optionalUser(c: Context<AppEnv>): Promise<Authenticated | null> {
+  const claims = await bearerClaims(c);
+  if (claims === null) return null;
+  return liveSession(claims, await activeSessionUser(c.var.db(), claims.authSessionId, claims.userId));
+}
+
+/**
+ * The bearer token's verified claims (no query), or null without a token. A route that batches its
+ * reads sends activeSessionUserQuery with them and passes the answer to liveSession.
+ */
+export async function bearerClaims(c: Context<AppEnv>): Promise<UserClaims | null> {
   const token = bearerToken(c);
   if (token === null) return null;
   const claims = await verifyUserToken(token, c.env.JWT_SECRET);
   if (!claims) throw invalidToken(TOKEN_REJECTED);
-  const user = await activeSessionUser(c.var.db(), claims.authSessionId, claims.userId);
+  return claims;
+}
+
+/** The account of a token whose session is still live; a logged-out or expired session is refused. */
+export function liveSession(claims: UserClaims, user: UserRow | null): Authenticated {
   if (!user) throw invalidToken(TOKEN_REJECTED);
   return { user, authSessionId: claims.authSessionId };
 }

@@ -35,7 +35,13 @@ export async function revokeAuthSession(db: Db, id: string): Promise<void> {
 
 /** The account of a login session that is neither revoked nor expired, or null. */
 export async function activeSessionUser(db: Db, authSessionId: string, userId: string): Promise<UserRow | null> {
-  const [row] = await db
+  const [row] = await activeSessionUserQuery(db, authSessionId, userId);
+  return row?.user ?? null;
+}
+
+/** The same as a query not yet sent, for a batch. */
+export const activeSessionUserQuery = (db: Db, authSessionId: string, userId: string) =>
+  db
     .select({ user: users })
     .from(authSessions)
     .innerJoin(users, eq(users.id, authSessions.userId))
@@ -47,5 +53,3 @@ export async function activeSessionUser(db: Db, authSessionId: string, userId: s
         gt(authSessions.expiresAt, new Date()),
       ),
     );
-  return row?.user ?? null;
-}

@@ -94,6 +94,6 @@ export const backroomRoutes = new Hono<AppEnv>()
       if (!(await isMember(db, room.id, claims))) {
         throw notBackroomMember("The back room's messages are for its members; join the back room first.");
       }
-      return c.json(await historyAnswer(db, room, q, "backroom"));
+      return c.json((await historyAnswer(db, room.code, q, "backroom")).answer);
     },
   );

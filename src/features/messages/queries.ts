@@ -2,10 +2,11 @@
 import type { Channel, PublicMessage, ReactionCount, ReplySnapshot } from "../../protocol";
 import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import type { Db } from "../../platform/db";
-import { messages, type NewMessageRow } from "../../platform/schema";
+import { findRoomQuery, roomIdOf, roomOfRow, type RoomWithHost } from "../rooms/queries";
+import type { Db, HttpDb } from "../../platform/db";
+import { messageReactions, messages, type NewMessageRow } from "../../platform/schema";
 import { toPublicMessage } from "../../domain/message";
-import { reactionCounts } from "./reaction-queries";
+import { sortReactions } from "../../domain/reactions";
 
 const parent = alias(messages, "parent");
 
@@ -28,59 +29,82 @@ const messageWithReply = {
   replyDeleted: parent.isDeleted,
 };
 
+/** A message's reaction counts, in the same query (a correlated subquery): no second round trip for them. */
+const reactionsOf = sql<ReactionCount[] | null>`(
+  select json_agg(json_build_object('emoji', r.emoji, 'count', r.n))
+  from (select ${messageReactions.emoji} as emoji, count(*)::int as n from ${messageReactions}
+        where ${messageReactions.messageId} = ${messages.id} group by ${messageReactions.emoji}) r)`;
+
 type MessageWithReply = {
   [K in keyof typeof messageWithReply]: (typeof messageWithReply)[K]["_"]["data"] | null;
-};
+} & { reactions?: ReactionCount[] | null };
 
-/** Messages with their reply's parent joined: the one query shape every public message comes from. */
-const selectWithReply = (db: Db) => db.select(messageWithReply).from(messages).leftJoin(parent, eq(messages.replyToId, parent.id));
+/** Messages with their reply's parent joined and their reaction counts: the one query shape every public message comes from. */
+const selectWithReply = (db: Db) =>
+  db
+    .select({ ...messageWithReply, reactions: reactionsOf })
+    .from(messages)
+    .leftJoin(parent, eq(messages.replyToId, parent.id));
+
 
 /** Live (not deleted) messages of one channel of a room. */
 const liveIn = (roomId: string, channel: Channel) =>
   and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel), eq(messages.isDeleted, false));
 
-function present(chatCode: string, row: MessageWithReply, reactions: ReactionCount[] = []): PublicMessage {
+function present(chatCode: string, row: MessageWithReply): PublicMessage {
   // A deleted parent is still named, but what it said is withheld.
   const reply: ReplySnapshot | null = row.replyId
     ? { id: row.replyId, username: row.replyUsername!, content: row.replyDeleted ? null : row.replyContent! }
     : null;
-  return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply, reactions);
+  return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply, sortReactions(row.reactions ?? []));
 }
 
-/** Public messages with their reaction counts from Postgres, in the order given. */
-async function presentAll(db: Db, chatCode: string, rows: MessageWithReply[]): Promise<PublicMessage[]> {
-  const counts = await reactionCounts(db, rows.map((r) => r.id!));
-  return rows.map((r) => present(chatCode, r, counts.get(r.id!)));
+const presentAll = (chatCode: string, rows: MessageWithReply[]): PublicMessage[] => rows.map((r) => present(chatCode, r));
+
+/** Live messages of one channel of the room with this code. */
+const liveInRoomCalled = (code: string, channel: Channel) =>
+  and(sql`${messages.chatRoomId} = ${roomIdOf(code)}`, eq(messages.channel, channel), eq(messages.isDeleted, false));
+
+/**
+ * A history page, an optional pins list and the room itself, in one round trip
+ * (one HTTP batch): everything a history request reads. Rows come newest first
+ * from the database and are returned oldest → newest.
+ */
+export async function historyWithRoom(
+  db: HttpDb,
+  code: string,
+  opts: { limit: number; beforeSeq: number | null; channel: Channel; withPins: boolean },
+): Promise<{ room: RoomWithHost | null; messages: PublicMessage[]; hasMore: boolean; pinned: PublicMessage[] }> {
+  const [rooms, rows, pinned] = await db.batch([findRoomQuery(db, code), pageQuery(db, code, opts), pinsQuery(db, code, opts.withPins)]);
+  return { room: roomOfRow(rooms[0]), ...pageOf(code, rows, opts.limit), pinned: presentAll(code, pinned) };
 }
 
-/** One page of history, newest first from the database, returned oldest → newest. */
-export async function historyPage(
-  db: Db,
-  room: { id: string; code: string },
-  opts: { limit: number; beforeSeq: number | null; channel?: Channel },
-): Promise<{ messages: PublicMessage[]; hasMore: boolean }> {
-  const rows = await selectWithReply(db)
-    .where(
-      and(
-        liveIn(room.id, opts.channel ?? "main"),
-        opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq),
-      ),
-    )
-    .orderBy(desc(messages.seq))
-    .limit(opts.limit + 1);
-  const hasMore = rows.length > opts.limit;
-  return { messages: await presentAll(db, room.code, rows.slice(0, opts.limit).reverse()), hasMore };
+/** One page of history on the room's own connection (the cache rebuild). */
+export async function historyPage(db: Db, room: { code: string }, opts: { limit: number; beforeSeq: number | null; channel?: Channel }) {
+  return pageOf(room.code, await pageQuery(db, room.code, { ...opts, channel: opts.channel ?? "main" }), opts.limit);
 }
 
 /** Active pins of the main room, the highest amount first (then the one that ends last). */
-export async function activePins(db: Db, room: { id: string; code: string }): Promise<PublicMessage[]> {
-  const rows = await selectWithReply(db)
-    .where(
-      and(liveIn(room.id, "main"), eq(messages.isPinned, true), gt(messages.pinnedUntil, sql`now()`)),
-    )
-    .orderBy(desc(messages.pinAmountCents), desc(messages.pinnedUntil));
-  return presentAll(db, room.code, rows);
+export async function activePins(db: Db, room: { code: string }): Promise<PublicMessage[]> {
+  return presentAll(room.code, await pinsQuery(db, room.code, true));
 }
+
+// One more row than the page says whether there is an older page.
+const pageQuery = (db: Db, code: string, opts: { limit: number; beforeSeq: number | null; channel: Channel }) =>
+  selectWithReply(db)
+    .where(and(liveInRoomCalled(code, opts.channel), opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq)))
+    .orderBy(desc(messages.seq))
+    .limit(opts.limit + 1);
+
+const pageOf = (code: string, rows: MessageWithReply[], limit: number) => ({
+  messages: presentAll(code, rows.slice(0, limit).reverse()),
+  hasMore: rows.length > limit,
+});
+
+const pinsQuery = (db: Db, code: string, wanted: boolean) =>
+  selectWithReply(db)
+    .where(and(liveInRoomCalled(code, "main"), wanted ? undefined : sql`false`, eq(messages.isPinned, true), gt(messages.pinnedUntil, sql`now()`)))
+    .orderBy(desc(messages.pinAmountCents), desc(messages.pinnedUntil));
 
 /** The messages (of this room, not deleted) that replies may quote. */
 export async function replyTargets(db: Db, roomId: string, channel: Channel, ids: string[]): Promise<Map<string, ReplySnapshot>> {
@@ -150,7 +174,7 @@ export async function repliesTo(db: Db, chatCode: string, id: string): Promise<P
 /** One message as the API shows it (with its reply snapshot and reaction counts). */
 export async function publicMessage(db: Db, chatCode: string, id: string): Promise<PublicMessage | null> {
   const rows = await selectWithReply(db).where(eq(messages.id, id));
-  const [message] = await presentAll(db, chatCode, rows);
+  const [message] = presentAll(chatCode, rows);
   return message ?? null;
 }
 
@@ -158,7 +182,7 @@ export async function publicMessage(db: Db, chatCode: string, id: string): Promi
 export async function messagesByIds(db: Db, chatCode: string, ids: string[]): Promise<Map<string, PublicMessage>> {
   if (ids.length === 0) return new Map();
   const rows = await selectWithReply(db).where(inArray(messages.id, ids));
-  return new Map((await presentAll(db, chatCode, rows)).map((m) => [m.id, m]));
+  return new Map(presentAll(chatCode, rows).map((m) => [m.id, m]));
 }
 
 /** Messages after `afterSeq`, oldest first, with reaction counts: a resuming socket's backlog from Postgres. */
@@ -173,5 +197,5 @@ export async function messagesAfter(
     )
     .orderBy(messages.seq)
     .limit(opts.limit);
-  return presentAll(db, room.code, rows);
+  return presentAll(room.code, rows);
 }

@@ -28,12 +28,11 @@ export const messageRoutes = new Hono<AppEnv>()
     queryParams(historyQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const db = c.var.db();
-      const room = await requireRoom(db, c.req.param("code"));
+      const { room, answer } = await historyAnswer(c.var.db(), c.req.param("code"), q, "main");
       if (room.accessMode === "private") {
         await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
       }
-      return c.json(await historyAnswer(db, room, q, "main"));
+      return c.json(answer);
     },
   )
   .post(

@@ -1,7 +1,7 @@
 // Bans: which participations a host's ban covers, decided in one SQL predicate
 // so the join check, the kick and the room's ban index always agree.
 import { and, desc, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../platform/db";
+import type { Db, HttpDb } from "../../platform/db";
 import { chatBans, participations, type ChatBanRow } from "../../platform/schema";
 
 /** Who is asking to be let in, or who a participation is. */
@@ -45,26 +45,26 @@ const participationSubject: BanSubject = {
 
 /** The active ban that covers any of `subjects` in the room, if one does. */
 export async function activeBanFor(db: Db, roomId: string, subjects: BanSubject[]): Promise<ChatBanRow | null> {
-  const [row] = await db
-    .select()
-    .from(chatBans)
-    .where(and(eq(chatBans.chatRoomId, roomId), active(), or(...subjects.map(covers))))
-    .orderBy(sql`${chatBans.expiresAt} desc nulls first`)
-    .limit(1);
+  const [row] = await activeBanQuery(db, sql`${roomId}`, subjects);
   return row ?? null;
 }
 
+/** The same as a query not yet sent; the room may be a subquery (roomIdOf), for a batch. */
+export const activeBanQuery = (db: Db, roomId: SQL, subjects: BanSubject[]) =>
+  db
+    .select()
+    .from(chatBans)
+    .where(and(sql`${chatBans.chatRoomId} = ${roomId}`, active(), or(...subjects.map(covers))))
+    .orderBy(sql`${chatBans.expiresAt} desc nulls first`)
+    .limit(1);
+
 /** The participations of its room that a stored ban covers. */
-export async function participationsCoveredBy(
-  db: Db,
-  banId: string,
-): Promise<{ id: string; username: string; userId: string | null }[]> {
-  return db
+const coveredQuery = (db: Db, banId: string) =>
+  db
     .select({ id: participations.id, username: participations.username, userId: participations.userId })
     .from(chatBans)
     .innerJoin(participations, and(eq(participations.chatRoomId, chatBans.chatRoomId), covers(participationSubject)))
     .where(eq(chatBans.id, banId));
-}
 
 /** Every active ban of the room with the participations it covers: the Durable Object's ban index. */
 export async function roomBanIndex(db: Db, roomId: string): Promise<{ banId: string; expiresAt: Date | null; participationId: string }[]> {
@@ -81,21 +81,22 @@ export async function listBans(db: Db, roomId: string): Promise<ChatBanRow[]> {
 
 /**
  * Stores a ban unless it would cover the given user (the host): then nothing is
- * stored and the answer is null. Returns the ban and the participations it covers.
+ * stored and the answer is null. Returns the ban and the participations it
+ * covers. The insert and the lookup of what it covers go as one batch (one
+ * round trip); a ban that turns out to cover the host is deleted again, before
+ * any room is told of it.
  */
-export async function insertBanUnlessItCovers(db: Db, values: typeof chatBans.$inferInsert, sparedUserId: string) {
-  const rollback = new Error("the ban covers the spared user");
-  try {
-    return await db.transaction(async (tx) => {
-      const [ban] = await tx.insert(chatBans).values(values).returning();
-      const covered = await participationsCoveredBy(tx, ban!.id);
-      if (covered.some((p) => p.userId === sparedUserId)) throw rollback;
-      return { ban: ban!, covered };
-    });
-  } catch (e) {
-    if (e === rollback) return null;
-    throw e;
+export async function insertBanUnlessItCovers(db: HttpDb, values: typeof chatBans.$inferInsert, sparedUserId: string) {
+  const id = values.id ?? crypto.randomUUID();
+  const [[ban], covered] = await db.batch([
+    db.insert(chatBans).values({ ...values, id }).returning(),
+    coveredQuery(db, id),
+  ]);
+  if (covered.some((p) => p.userId === sparedUserId)) {
+    await db.delete(chatBans).where(eq(chatBans.id, id));
+    return null;
   }
+  return { ban: ban!, covered };
 }
 
 /** Lifts an active ban of the room; null when the room has no such active ban. */

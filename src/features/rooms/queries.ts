@@ -1,5 +1,5 @@
 // Room queries. They answer data or null; the routes decide what a miss means.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { chatRooms, users, type ChatRoomRow } from "../../platform/schema";
 import { isUniqueViolation, pgErrorConstraint } from "../../platform/db";
@@ -8,13 +8,23 @@ export type RoomWithHost = ChatRoomRow & { hostReservedUsername: string };
 
 /** The room with that code and its host's reserved name, or null. */
 export async function findRoom(db: Db, code: string): Promise<RoomWithHost | null> {
-  const [row] = await db
+  const [row] = await findRoomQuery(db, code);
+  return roomOfRow(row);
+}
+
+/** The id of the room with this code, inside a query: lookups by code need no earlier round trip for the id. */
+export const roomIdOf = (code: string) => sql`(select ${chatRooms.id} from ${chatRooms} where ${chatRooms.code} = ${code})`;
+
+/** The room lookup as a query not yet sent, so it can travel in a batch with others. */
+export const findRoomQuery = (db: Db, code: string) =>
+  db
     .select({ room: chatRooms, hostReservedUsername: users.reservedUsername })
     .from(chatRooms)
     .innerJoin(users, eq(users.id, chatRooms.hostId))
     .where(eq(chatRooms.code, code));
-  return row ? { ...row.room, hostReservedUsername: row.hostReservedUsername } : null;
-}
+
+export const roomOfRow = (row: { room: ChatRoomRow; hostReservedUsername: string } | undefined): RoomWithHost | null =>
+  row ? { ...row.room, hostReservedUsername: row.hostReservedUsername } : null;
 
 export async function findRoomById(db: Db, id: string): Promise<ChatRoomRow | null> {
   const [row] = await db.select().from(chatRooms).where(eq(chatRooms.id, id));

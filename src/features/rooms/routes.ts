@@ -12,14 +12,20 @@ import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
 import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
 import { isUniqueViolation, type Db } from "../../platform/db";
-import { insertRoom, type RoomWithHost } from "./queries";
-import { publicRoom, requireRoom } from "./lookup";
-import { activeBanFor } from "../moderation/queries";
+import { findRoomQuery, insertRoom, roomIdOf, roomOfRow, type RoomWithHost } from "./queries";
+import { publicRoom, requireRoom, roomNotFound } from "./lookup";
+import { activeBanFor, activeBanQuery } from "../moderation/queries";
+import { isRoomCode } from "../../domain/room-code";
+import { activeSessionUserQuery } from "../accounts/queries";
 import {
   ANON_USERNAMES_PER_IP,
   createParticipation,
   findParticipation,
+  participationByCodeQuery,
+  reservedBy,
   reservedByOtherUser,
+  reservedByOtherUserQuery,
+  storedSubject,
   touchParticipation,
   usernameHeld,
   type Identity,
@@ -28,7 +34,7 @@ import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
 import { rateLimit } from "../../platform/http/rate-limit";
-import { optionalUser, requireUser, type Authenticated } from "../accounts/auth";
+import { bearerClaims, liveSession, optionalUser, requireUser, type Authenticated } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, joinSchema, validateSchema } from "./schemas";
@@ -64,6 +70,9 @@ const ownsReservedName = (auth: Authenticated | null, name: string) =>
 async function reservedForSomeoneElse(db: Db, auth: Authenticated | null, name: string): Promise<boolean> {
   return auth !== null && !ownsReservedName(auth, name) && (await reservedByOtherUser(db, name, auth.user.id));
 }
+
+/** Stands in for an id the batch does not have (no bearer token): matches no row. */
+const NO_ID = "00000000-0000-0000-0000-000000000000";
 
 const bannedError = (ban: ChatBanRow) => banned({ reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null });
 
@@ -125,41 +134,59 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const ipKey = requireClientIp(c);
+      const code = c.req.param("code");
+      if (!isRoomCode(code)) throw roomNotFound();
+      const claims = await bearerClaims(c);
+      const who: Identity = claims ? { userId: claims.userId } : identityOf(null, body.fingerprint);
+      // A name that breaks the rules is refused below (unless the caller returns under its stored
+      // name); until then it must not reach a query (it may hold bytes Postgres refuses): "" matches nothing.
+      const askedName = usernameProblem(body.username) ? "" : body.username;
+      // The subject a ban may cover: the person as they come now…
+      const asNow = {
+        username: askedName,
+        usernameIsReserved: reservedBy(claims?.userId ?? null, askedName),
+        fingerprint: body.fingerprint ?? null,
+        ipAddress: ipKey,
+        userId: claims?.userId ?? null,
+      };
+      // …and, for a returning participant, under the name it keeps here, and as it was stored.
+      const stored = storedSubject(code, who);
+      const again = { ...asNow, username: stored.username, usernameIsReserved: stored.usernameIsReserved };
+      // Everything the join reads, in one round trip.
       const db = c.var.db();
-      const room = await requireRoom(db, c.req.param("code"));
-      const auth = await optionalUser(c);
-      const who = identityOf(auth, body.fingerprint);
+      const [rooms, sessionUsers, participations, returningBans, newBans, reserved] = await db.batch([
+        findRoomQuery(db, code),
+        activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
+        participationByCodeQuery(db, code, who),
+        activeBanQuery(db, roomIdOf(code), [again, stored]),
+        activeBanQuery(db, roomIdOf(code), [asNow]),
+        reservedByOtherUserQuery(db, askedName, claims?.userId ?? NO_ID),
+      ]);
+      const room = roomOfRow(rooms[0]);
+      if (!room) throw roomNotFound();
+      const auth = claims ? liveSession(claims, sessionUsers[0]?.user ?? null) : null;
       await checkAccessCode(room, body.access_code);
       const isHost = auth !== null && auth.user.id === room.hostId;
 
-      // The subjects a ban may cover: the person as they come now, and their stored participation.
-      const asNow = {
-        username: body.username,
-        usernameIsReserved: ownsReservedName(auth, body.username),
-        fingerprint: body.fingerprint ?? null,
-        ipAddress: ipKey,
-        userId: auth?.user.id ?? null,
-      };
-      let participation = await findParticipation(db, room.id, who);
+      let participation = participations[0] ?? null;
       if (participation) {
         // A returning participant keeps the username it first chose in this room.
-        const again = { ...asNow, username: participation.username, usernameIsReserved: participation.usernameIsReserved };
-        const ban = isHost ? null : await activeBanFor(db, room.id, [again, participation]);
+        const ban = isHost ? null : (returningBans[0] ?? null);
         if (ban) throw bannedError(ban);
         await touchParticipation(db, participation.id);
       } else {
         checkUsername(body.username);
-        if (await reservedForSomeoneElse(db, auth, body.username)) {
+        if (auth !== null && !ownsReservedName(auth, body.username) && reserved.length > 0) {
           throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
         }
-        const ban = isHost ? null : await activeBanFor(db, room.id, [asNow]);
+        const ban = isHost ? null : (newBans[0] ?? null);
         if (ban) throw bannedError(ban);
         try {
           participation = await createParticipation(db, {
             roomId: room.id,
             who,
             username: body.username,
-            usernameIsReserved: asNow.usernameIsReserved,
+            usernameIsReserved: ownsReservedName(auth, body.username),
             ipKey,
           });
           if (!participation) {
@@ -210,12 +237,24 @@ export const chatRoutes = new Hono<AppEnv>()
     queryParams(z.object({ fingerprint: fingerprint.optional() })),
     async (c) => {
       const q = c.req.valid("query");
+      const code = c.req.param("code");
+      if (!isRoomCode(code)) throw roomNotFound();
+      const claims = await bearerClaims(c);
+      const who: Identity = claims ? { userId: claims.userId } : identityOf(null, q.fingerprint);
+      // The room, the session, the participation and a ban covering it: one round trip.
       const db = c.var.db();
-      const room = await requireRoom(db, c.req.param("code"));
-      const auth = await optionalUser(c);
-      const p = await findParticipation(db, room.id, identityOf(auth, q.fingerprint));
+      const [rooms, sessionUsers, participations, bans] = await db.batch([
+        findRoomQuery(db, code),
+        activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
+        participationByCodeQuery(db, code, who),
+        activeBanQuery(db, roomIdOf(code), [storedSubject(code, who)]),
+      ]);
+      const room = roomOfRow(rooms[0]);
+      if (!room) throw roomNotFound();
+      if (claims) liveSession(claims, sessionUsers[0]?.user ?? null);
+      const p = participations[0];
       if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
-      const ban = p.userId === room.hostId ? null : await activeBanFor(db, room.id, [p]);
+      const ban = p.userId === room.hostId ? null : (bans[0] ?? null);
       return c.json({
         participation_id: p.id,
         username: p.username,

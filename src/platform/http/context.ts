@@ -1,15 +1,11 @@
 import { createMiddleware } from "hono/factory";
-import { requestDb, type Db } from "../db";
+import { requestDb, type HttpDb } from "../db";
 
-export type AppEnv = { Bindings: Env; Variables: { db: () => Db } };
+export type AppEnv = { Bindings: Env; Variables: { db: () => HttpDb } };
 
-/** Opens the request's database pool on first use and closes it after the response. */
+/** The request's database (Neon's HTTP endpoint), made on first use. */
 export const withDb = createMiddleware<AppEnv>(async (c, next) => {
-  let handle: ReturnType<typeof requestDb> | undefined;
-  c.set("db", () => (handle ??= requestDb(c.env)).db);
-  try {
-    await next();
-  } finally {
-    if (handle) c.executionCtx.waitUntil(handle.close().catch(() => {}));
-  }
+  let db: HttpDb | undefined;
+  c.set("db", () => (db ??= requestDb(c.env)));
+  await next();
 });

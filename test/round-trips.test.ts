@@ -1,0 +1,101 @@
+// Round trips to Postgres and Redis per request and per send: at the edge,
+// far from the database, each one costs the distance. The local stand-ins
+// count them (Neon HTTP requests + queries over the room's WebSocket; Upstash
+// requests), and each case here is measured with nothing else running.
+// The budgets are the README's table.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault } from "./support/api";
+
+const strict = env.SEND_COMMIT === "postgres";
+const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
+
+async function counts() {
+  const pg = (await (await fetch(`${neonProxy()}/stats`)).json()) as { http_requests: number; ws_round_trips: number };
+  const redis = (await (
+    await fetch(`${env.UPSTASH_REDIS_REST_URL}/__stats`, { method: "POST", headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` } })
+  ).json()) as { requests: number };
+  return { pg: pg.http_requests + pg.ws_round_trips, redis: redis.requests };
+}
+
+/** The round trips fn causes (waiting first for background work of earlier steps to end). */
+async function cost(fn: () => Promise<unknown>) {
+  await new Promise((r) => setTimeout(r, 150));
+  const before = await counts();
+  await fn();
+  const after = await counts();
+  return { pg: after.pg - before.pg, redis: after.redis - before.redis };
+}
+
+describe("round trips per request", () => {
+  it("history page, room details and my-participation: one Postgres round trip, no Redis", async () => {
+    const { room } = await newRoom();
+    const guest = await join(room.code, unique("rt_"), { fingerprint: "fp-round-trips" });
+    const s = await connect(room.code, guest.session_token);
+    for (let i = 0; i < 5; i++) s.send({ message: `m${i}` });
+    await s.waitForMessages(5);
+    await settled(room.code);
+    expect(await cost(() => api("GET", `/api/chats/${room.code}/messages/`))).toEqual({ pg: 1, redis: 0 });
+    expect(await cost(() => api("GET", `/api/chats/${room.code}/`))).toEqual({ pg: 1, redis: 0 });
+    expect(await cost(() => api("GET", `/api/chats/${room.code}/my-participation/?fingerprint=fp-round-trips`))).toEqual({ pg: 1, redis: 0 });
+    s.close();
+  });
+
+  it("join: at most two Postgres round trips and one Redis (the rate limit)", async () => {
+    const { room } = await newRoom();
+    const first = await cost(() => join(room.code, unique("rt_")));
+    expect(first.pg).toBeLessThanOrEqual(2);
+    expect(first.redis).toBeLessThanOrEqual(1);
+  });
+
+  it("register and login: at most two Postgres round trips and one Redis each", async () => {
+    let account!: Awaited<ReturnType<typeof register>>;
+    const registering = await cost(async () => (account = await register()));
+    expect(registering.pg).toBeLessThanOrEqual(2);
+    expect(registering.redis).toBeLessThanOrEqual(1);
+    const login = await cost(() => api("POST", "/api/auth/login/", { body: { email: account.user.email, password: account.password } }));
+    expect(login.pg).toBeLessThanOrEqual(2);
+    expect(login.redis).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("round trips per send", () => {
+  it(strict ? "strict mode: one Postgres round trip per batch (the flush), before the broadcast" : "room mode: none before the broadcast; one Postgres (the flush) and one Redis (the window) after it", async () => {
+    const { room } = await newRoom();
+    const guest = await join(room.code, unique("rt_"));
+    const s = await connect(room.code, guest.session_token);
+    s.send({ message: "warm up" }); // the room's first send reads its seq from Postgres once
+    await s.waitForMessages(1);
+    await settled(room.code);
+    const spent = await cost(async () => {
+      s.send({ message: "counted" });
+      await s.waitForMessages(2);
+      await settled(room.code);
+    });
+    expect(spent).toEqual({ pg: 1, redis: 1 });
+    if (!strict) {
+      // Neither store is on the path: with both away, a send is still broadcast and acknowledged.
+      await withPostgresDown(() =>
+        withRedisFault(async () => {
+          s.send({ message: "both away", client_id: "away" });
+          await s.until("the ack", () => s.frames.some((f) => f.type === "message" && f.client_id === "away"));
+        }),
+      );
+      await settled(room.code);
+    }
+    s.close();
+  });
+
+  it("REST send: the room's cost and nothing more", async () => {
+    const { room } = await newRoom();
+    const guest = await join(room.code, unique("rt_"));
+    const send = (message: string) => api("POST", `/api/chats/${room.code}/messages/send/`, { body: { session_token: guest.session_token, message } });
+    expect((await send("warm up")).status).toBe(201);
+    await settled(room.code);
+    const spent = await cost(async () => {
+      expect((await send("counted")).status).toBe(201);
+      await settled(room.code);
+    });
+    expect(spent).toEqual({ pg: 1, redis: 1 });
+  });
+});
