@@ -10,6 +10,7 @@ import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
 import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 import { documented } from "../platform/http/openapi";
+import { roomStub } from "../platform/room-stub";
 
 /** Completes the handshake only to close at once with an application close code the client can read. */
 function closeUpgrade(code: number, reason: string): Response {
@@ -48,6 +49,6 @@ export const wsRoutes = new Hono<AppEnv>().get(
     const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
     if (ip) headers.set(CLIENT_IP_HEADER, ip);
     else headers.delete(CLIENT_IP_HEADER);
-    return c.env.CHAT_ROOM.getByName(code).fetch(new Request(c.req.raw.url, { headers }));
+    return roomStub(c.env, code).fetch(new Request(c.req.raw.url, { headers }));
   },
 );

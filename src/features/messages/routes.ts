@@ -16,6 +16,7 @@ import { readReactionCounts } from "./reaction-cache";
 import { historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
 import { historyAnswer, messageIdOf } from "./history";
 import { unwrap } from "../../platform/rpc-result";
+import { roomStub } from "../../platform/room-stub";
 
 export const messageRoutes = new Hono<AppEnv>()
   .get(
@@ -48,7 +49,7 @@ export const messageRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const code = c.req.param("code");
       const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
-      const stub = c.env.CHAT_ROOM.getByName(code);
+      const stub = roomStub(c.env, code);
       const result = await stub.submit(claims, {
         message: body.message,
         reply_to_id: body.reply_to_id ?? null,
@@ -73,7 +74,7 @@ export const messageRoutes = new Hono<AppEnv>()
       const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
       const problem = emojiProblem(body.emoji);
       if (problem) throw new ApiError(400, "INVALID_EMOJI", describeEmojiProblem(problem), { reason: problem });
-      const result = await c.env.CHAT_ROOM.getByName(code).react(claims, messageIdOf(c.req.param("id")), body.emoji);
+      const result = await roomStub(c.env, code).react(claims, messageIdOf(c.req.param("id")), body.emoji);
       return c.json(unwrap(result));
     },
   )
@@ -95,7 +96,7 @@ export const messageRoutes = new Hono<AppEnv>()
       if (reactions === null) {
         // Missing or expired: answer from Postgres; the room, the only writer of its caches, puts it back.
         reactions = (await reactionCounts(db, [id])).get(id)!;
-        c.executionCtx.waitUntil(c.env.CHAT_ROOM.getByName(room.code).refillReactions(id).catch(() => {}));
+        c.executionCtx.waitUntil(roomStub(c.env, room.code).refillReactions(id).catch(() => {}));
       }
       return c.json({ message_id: id, reactions });
     },
@@ -113,7 +114,7 @@ export const messageRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const code = c.req.param("code");
       const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
-      const result = await c.env.CHAT_ROOM.getByName(code).deleteMessage(claims, messageIdOf(c.req.param("id")));
+      const result = await roomStub(c.env, code).deleteMessage(claims, messageIdOf(c.req.param("id")));
       return c.json(unwrap(result));
     },
   );

@@ -16,6 +16,7 @@ import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, sessionTokenOf } from "../../platform/http/session";
 import { logEvent } from "../../platform/log";
 import { banBody, tokenQuery } from "./schemas";
+import { roomStub } from "../../platform/room-stub";
 
 const banIdParam = z.uuid();
 
@@ -84,7 +85,7 @@ export const banRoutes = new Hono<AppEnv>()
       const { ban, covered } = stored;
 
       const names = [...new Set(covered.map((p) => p.username))];
-      const { kicked } = await c.env.CHAT_ROOM.getByName(room.code).enforceBan({
+      const { kicked } = await roomStub(c.env, room.code).enforceBan({
         banId: ban.id,
         expiresAt: ban.expiresAt?.getTime() ?? null,
         participationIds: covered.map((p) => p.id),
@@ -131,7 +132,7 @@ export const banRoutes = new Hono<AppEnv>()
       if (!banIdParam.safeParse(banId).success) throw notFound;
       const ban = await revokeBan(db, room.id, banId);
       if (!ban) throw notFound;
-      await c.env.CHAT_ROOM.getByName(room.code).liftBan(ban.id);
+      await roomStub(c.env, room.code).liftBan(ban.id);
       logEvent("ban_revoked", { room: room.code, ban: ban.id });
       return c.json({ ban: publicBan(ban) });
     },

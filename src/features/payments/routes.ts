@@ -21,6 +21,7 @@ import { unwrap } from "../../platform/rpc-result";
 import { messageIdOf } from "../messages/history";
 import { paidBody } from "./schemas";
 import { logEvent } from "../../platform/log";
+import { roomStub } from "../../platform/room-stub";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -55,7 +56,7 @@ async function buy(c: Context<AppEnv>, token: string | undefined, order: Omit<Pu
   const claims = await requireSession(c, code, sessionTokenOf(c, token));
   const key = idempotencyKey(c);
   requireProvider(c.env); // refuse early when payments are not configured
-  const result = await c.env.CHAT_ROOM.getByName(code).purchase(claims, {
+  const result = await roomStub(c.env, code).purchase(claims, {
     ...order,
     idempotencyKey: key,
     testOutcome: c.req.header("X-Test-Payment-Outcome"),
@@ -149,7 +150,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     let applied = false;
     if (event.kind === "succeeded") {
       const room = await findRoomById(db, tx.chatRoomId);
-      applied = unwrap(await c.env.CHAT_ROOM.getByName(room!.code).completePayment(tx.id)).applied;
+      applied = unwrap(await roomStub(c.env, room!.code).completePayment(tx.id)).applied;
     } else if (event.kind === "failed") {
       applied = (await markFailed(db, tx.id)) !== null;
     } else {
