@@ -65,7 +65,7 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
 // The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.
 const strict = workerProject(
   "strict",
-  ["test/commit.test.ts", "test/faults.test.ts", "test/resilience.test.ts", "test/websocket.test.ts", "test/history.test.ts"],
+  ["test/commit.test.ts", "test/round-trips.test.ts", "test/faults.test.ts", "test/resilience.test.ts", "test/websocket.test.ts", "test/history.test.ts"],
   [],
   { SEND_COMMIT: "postgres" },
 );

@@ -34,7 +34,7 @@ const { values: opt } = parseArgs({
     history: { type: "string", default: "10000,100000,1000000" },
     samples: { type: "string", default: "40" },
     quick: { type: "boolean", default: false },
-    // "distance": only section 4 (the distance table and the open-loop run).
+    // "distance": only section 4 (the distance table and the open-loop run); "open-loop": only the latter.
     only: { type: "string", default: "" },
   },
 });
@@ -563,7 +563,8 @@ function distanceReport(rows: DistanceRow[], open: { target: string; p50: number
     const p50 = pct(r.byDistance.get(far)!, 50);
     return `${(p50 / far).toFixed(2)}×`;
   };
-  const [full, bare] = open;
+  const full = open.find((o) => o.target === "full pipeline");
+  const bare = open.find((o) => o.target === "bare broadcast");
   return [
     "## 4. Distance: Postgres and Redis made 0, 20 and 80 ms away",
     "",
@@ -632,6 +633,17 @@ try {
   log("starting the Worker (wrangler dev) and finding its own workerd port…");
   const app = await startTarget("full pipeline", appVars);
   targets.push(app);
+  if (opt.only === "open-loop") {
+    // A quick look at the loopback latency alone: the full pipeline in both commit modes and the bare room.
+    const strictTarget = await startTarget("full pipeline, postgres commit", { ...appVars, SEND_COMMIT: "postgres" });
+    targets.push(strictTarget);
+    const bareTarget = await startTarget("bare broadcast", {}, `${root}bench/bare.wrangler.toml`);
+    targets.push(bareTarget);
+    const rows = [await openLoop(app, false), await openLoop(strictTarget, false), await openLoop(bareTarget, true)];
+    report.push(`# ChatPop Edge benchmark (open loop only) — ${new Date().toISOString()}`, "", ...distanceReport([], rows).slice(8));
+    writeReport(report.join("\n"));
+    throw DONE;
+  }
   if (opt.only === "distance") {
     report.push(`# ChatPop Edge benchmark (distance only) — ${new Date().toISOString()}`, "", `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Postgres: ${stack.postgres}; Redis: ${stack.redis}; ${SAMPLES} samples per figure.${quick ? " (--quick)" : ""}`, "", ...(await runDistance(app)), "", `Run time: ${Math.round((Date.now() - started) / 1000)} s.`);
     writeReport(report.join("\n"));

@@ -54,6 +54,7 @@ export class MessageLog {
     sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS message_log_seq ON message_log (channel, seq)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS message_log_pending ON message_log (state, pos)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS retry_keys (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS retry_keys_age ON retry_keys (created_at)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS channel_seq (channel TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)`);
   }
 

@@ -33,7 +33,7 @@ import {
 import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
-import { rateLimit } from "../../platform/http/rate-limit";
+import { checkRateLimit } from "../../platform/http/rate-limit";
 import { bearerClaims, liveSession, optionalUser, requireUser, type Authenticated } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
@@ -129,7 +129,6 @@ export const chatRoutes = new Hono<AppEnv>()
       auth: "optional bearer",
       answers: { 200: { description: "A room session token", schema: joinAnswer } },
     }),
-    rateLimit("join"),
     jsonBody(joinSchema),
     async (c) => {
       const body = c.req.valid("json");
@@ -152,15 +151,19 @@ export const chatRoutes = new Hono<AppEnv>()
       // …and, for a returning participant, under the name it keeps here, and as it was stored.
       const stored = storedSubject(code, who);
       const again = { ...asNow, username: stored.username, usernameIsReserved: stored.usernameIsReserved };
-      // Everything the join reads, in one round trip.
+      // Everything the join reads, in one round trip, next to the address's rate limit (Upstash);
+      // nothing is written before both answered.
       const db = c.var.db();
-      const [rooms, sessionUsers, participations, returningBans, newBans, reserved] = await db.batch([
+      const [, [rooms, sessionUsers, participations, returningBans, newBans, reserved]] = await Promise.all([
+        checkRateLimit(c, "join"),
+        db.batch([
         findRoomQuery(db, code),
         activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
         participationByCodeQuery(db, code, who),
         activeBanQuery(db, roomIdOf(code), [again, stored]),
         activeBanQuery(db, roomIdOf(code), [asNow]),
-        reservedByOtherUserQuery(db, askedName, claims?.userId ?? NO_ID),
+          reservedByOtherUserQuery(db, askedName, claims?.userId ?? NO_ID),
+        ]),
       ]);
       const room = roomOfRow(rooms[0]);
       if (!room) throw roomNotFound();

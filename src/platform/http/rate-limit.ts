@@ -4,6 +4,7 @@
 // take sign-up and joining down with the cache.
 import { Ratelimit } from "@upstash/ratelimit";
 import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
 import { ApiError } from "../errors";
 import { rateLimitRule, retryAfterSeconds, type RateLimitName } from "../../domain/rate-limits";
 import { redisClient } from "../redis";
@@ -37,26 +38,36 @@ function limiter(env: Env, name: RateLimitName): Ratelimit {
   return found;
 }
 
+/** Middleware: the call counts against its address's limit before the handler runs. */
 export const rateLimit = (name: RateLimitName) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const ip = requireClientIp(c);
-    let result: Awaited<ReturnType<Ratelimit["limit"]>> | null = null;
-    try {
-      result = await limiter(c.env, name).limit(ip);
-      c.executionCtx.waitUntil(result.pending);
-    } catch (e) {
-      logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) });
-    }
-    if (result && !result.success) {
-      const wait = retryAfterSeconds(result.reset, Date.now());
-      logEvent("rate_limited", { limit: name });
-      throw new ApiError(
-        429,
-        "RATE_LIMITED",
-        `Too many ${name} attempts from your network; try again in ${wait} s.`,
-        { retry_after_seconds: wait },
-        { "Retry-After": String(wait) },
-      );
-    }
+    await checkRateLimit(c, name);
     await next();
   });
+
+/**
+ * Counts the call against its address's limit; throws 429 RATE_LIMITED past it. A handler may
+ * run it next to its own reads (one round trip for both) as long as it writes nothing before
+ * this resolves.
+ */
+export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName): Promise<void> {
+  const ip = requireClientIp(c);
+  let result: Awaited<ReturnType<Ratelimit["limit"]>> | null = null;
+  try {
+    result = await limiter(c.env, name).limit(ip);
+    c.executionCtx.waitUntil(result.pending);
+  } catch (e) {
+    logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) });
+  }
+  if (result && !result.success) {
+    const wait = retryAfterSeconds(result.reset, Date.now());
+    logEvent("rate_limited", { limit: name });
+    throw new ApiError(
+      429,
+      "RATE_LIMITED",
+      `Too many ${name} attempts from your network; try again in ${wait} s.`,
+      { retry_after_seconds: wait },
+      { "Retry-After": String(wait) },
+    );
+  }
+}
