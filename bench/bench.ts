@@ -640,7 +640,7 @@ try {
     const bareTarget = await startTarget("bare broadcast", {}, `${root}bench/bare.wrangler.toml`);
     targets.push(bareTarget);
     const rows = [await openLoop(app, false), await openLoop(strictTarget, false), await openLoop(bareTarget, true)];
-    report.push(`# ChatPop Edge benchmark (open loop only) — ${new Date().toISOString()}`, "", ...distanceReport([], rows).slice(8));
+    report.push(`# ChatPop Edge benchmark (open loop only) — ${new Date().toISOString()}`, "", `Postgres: ${stack.postgres}; Redis: ${stack.redis}.`, "", ...distanceReport([], rows).slice(8));
     writeReport(report.join("\n"));
     throw DONE;
   }

@@ -175,10 +175,10 @@ export class MessageLog {
     return ids.filter((id) => this.sql.exec(`SELECT 1 FROM message_log WHERE id = ? AND state = 'rejected'`, id).toArray().length > 0);
   }
 
+  /** Postgres has these rows: they are the oldest pending ones (flushes go in log order), so one statement marks them. */
   markFlushed(rows: PendingRow[]): void {
-    this.transaction(() => {
-      for (const r of rows) this.sql.exec(`UPDATE message_log SET state = 'flushed' WHERE pos = ?`, r.pos);
-    });
+    const last = rows.at(-1);
+    if (last) this.sql.exec(`UPDATE message_log SET state = 'flushed' WHERE state = 'pending' AND pos <= ?`, last.pos);
   }
 
   markRejected(row: PendingRow): void {
