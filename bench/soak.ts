@@ -156,13 +156,19 @@ try {
     const delivered = members.reduce((n, s) => n + s.received.size, 0);
     const duplicated = members.reduce((n, s) => n + [...s.received.values()].reduce((d, times) => d + times - 1, 0), 0);
     const outOfOrder = members.reduce((n, s) => n + s.outOfOrder, 0);
+    // Postgres gets a message one round trip after its broadcast (room commit): give the last flush a moment.
     let history = 0;
-    let before: string | null = null;
-    for (;;) {
-      const page: any = await call("GET", `/api/chats/${code}/messages/?limit=100${before ? `&before=${encodeURIComponent(before)}` : ""}`);
-      history += page.messages.length;
-      if (!page.has_more) break;
-      before = page.next_before;
+    for (const waitUntil = Date.now() + 10_000; ; ) {
+      history = 0;
+      let before: string | null = null;
+      for (;;) {
+        const page: any = await call("GET", `/api/chats/${code}/messages/?limit=100${before ? `&before=${encodeURIComponent(before)}` : ""}`);
+        history += page.messages.length;
+        if (!page.has_more) break;
+        before = page.next_before;
+      }
+      if (history === sent || Date.now() > waitUntil) break;
+      await new Promise((r) => setTimeout(r, 100));
     }
     rows.push({ room: code, clients: members.length, sent, expected, delivered, lost: expected - delivered, duplicated, out_of_order: outOfOrder, history });
     members.forEach((s) => s.ws.close());

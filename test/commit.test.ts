@@ -51,6 +51,15 @@ describe.runIf(!strict)("room commit (SEND_COMMIT=room)", () => {
     closeAll(a, b);
   });
 
+  it("gets every message to Postgres soon after its broadcast, also those committed while a flush was running", async () => {
+    const { room, a, b } = await twoInRoom();
+    for (let i = 0; i < 30; i++) (i % 2 ? a : b).send({ message: `quick ${i}` });
+    await b.waitForMessages(31);
+    // No settled() here: the room's own flushing must get there, well before its 5 s safety alarm.
+    await expect.poll(async () => (await history(room.code)).length, { timeout: 3_000, interval: 50 }).toBe(31);
+    closeAll(a, b);
+  });
+
   it("flushes what it committed before a restart once it wakes, with nothing lost", async () => {
     const { room, a, b } = await twoInRoom();
     const stub = env.CHAT_ROOM.getByName(room.code);

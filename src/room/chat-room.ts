@@ -302,13 +302,29 @@ export class ChatRoom extends DurableObject<Env> {
 
   // ---- flushing to Postgres ----------------------------------------------
 
-  /** Flushes everything committed so far; answers when to try again (null: nothing left). Callers meanwhile share the attempt. */
+  /**
+   * Flushes everything committed so far; answers when to try again (null: nothing left).
+   * Callers meanwhile share the attempt, and rows committed during it get another round at once.
+   */
   private flushNow(): Promise<number | null> {
-    this.flushing ??= this.attemptFlush().finally(() => (this.flushing = null));
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      let retry: number | null;
+      do {
+        this.flushAgain = false;
+        retry = await this.attemptFlush();
+      } while (retry === null && this.flushAgain);
+      return retry;
+    })().finally(() => (this.flushing = null));
     return this.flushing;
   }
 
   private flushing: Promise<number | null> | null = null;
+  /** A commit arrived while a flush was running: run another round after it. */
+  private flushAgain = false;
 
   private async attemptFlush(): Promise<number | null> {
     try {
