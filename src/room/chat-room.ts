@@ -64,8 +64,6 @@ const CACHE_STALE = "cache-stale";
 const FLUSH_SAFETY_MS = 5_000;
 /** Retry delays while Postgres is away: doubling from the first to the last. */
 const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
-/** Flushed rows between two prunes of the room's log. */
-const PRUNE_EVERY_ROWS = 200;
 /** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
 const MAX_UNFLUSHED_DEFAULT = 10_000;
 
@@ -100,7 +98,6 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly log: MessageLog;
   private readonly flusher: Flusher;
   private readonly commitMode: CommitMode;
-  private flushedSincePrune = 0;
   /** Failed flushes in a row: the retry delay doubles with each. */
   private flushFailures = 0;
   /** While Postgres is away, commits do not each try to flush: the alarm retries at this time. */
@@ -115,18 +112,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.backroom = new RoomBackroom(this.db);
     this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
-    this.flusher = new Flusher({
-      roomCode: ctx.id.name ?? "",
-      log: this.log,
-      db: this.db,
-      // Pruning is a write of its own: once per few hundred flushed rows is enough to stay bounded.
-      flushed: (count) => {
-        this.flushedSincePrune += count;
-        if (this.flushedSincePrune < PRUNE_EVERY_ROWS) return;
-        this.flushedSincePrune = 0;
-        this.log.prune(Date.now());
-      },
-    });
+    this.flusher = new Flusher({ roomCode: ctx.id.name ?? "", log: this.log, db: this.db });
     this.cacheHealth = new CacheHealth(
       (stale) => void ctx.storage.put(CACHE_STALE, stale),
       () => this.now(),
@@ -384,7 +370,7 @@ export class ChatRoom extends DurableObject<Env> {
    */
   async settled(): Promise<{ unflushed: number }> {
     await this.flusher.flushAll();
-    await this.cacheLane.run(async () => {});
+    await this.cacheLane.idle();
     return { unflushed: this.log.pendingCount() };
   }
 
@@ -524,7 +510,7 @@ export class ChatRoom extends DurableObject<Env> {
       return done(
         await this.lane.run(async () => {
           await this.flusher.flushAll();
-          await this.cacheLane.run(async () => {});
+          await this.cacheLane.idle();
           return fn();
         }),
       );

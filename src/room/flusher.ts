@@ -17,17 +17,18 @@ import type { MessageLog, PendingRow } from "./message-log";
 
 /** Rows per INSERT: a backlog after an outage goes out in rounds of this many. */
 export const FLUSH_ROWS_MAX = 500;
+/** Flushed rows between two prunes of the room's log: pruning is a write of its own, rarely needed. */
+const PRUNE_EVERY_ROWS = 200;
 
 export class Flusher {
   private round: Promise<void> | null = null;
+  private flushedSincePrune = 0;
 
   constructor(
     private readonly deps: {
       roomCode: string;
       log: MessageLog;
       db: RoomDb;
-      /** Postgres has rows it did not have before (the room may prune and forget its retry state). */
-      flushed(count: number): void;
     },
   ) {}
 
@@ -57,7 +58,11 @@ export class Flusher {
     const started = Date.now();
     await this.deps.db.run((conn) => insertMessages(conn, rows.map((r) => r.row)));
     this.deps.log.markFlushed(rows);
-    this.deps.flushed(rows.length);
+    this.flushedSincePrune += rows.length;
+    if (this.flushedSincePrune >= PRUNE_EVERY_ROWS) {
+      this.flushedSincePrune = 0;
+      this.deps.log.prune(Date.now());
+    }
     logEvent("messages_flushed", { room: this.deps.roomCode, count: rows.length, last_seq: rows.at(-1)!.seq, ms: Date.now() - started });
   }
 

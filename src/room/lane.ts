@@ -11,4 +11,9 @@ export class Lane {
     this.tail = result.catch(() => {});
     return result;
   }
+
+  /** Resolves once everything queued so far has run (failed work included). */
+  idle(): Promise<void> {
+    return this.run(async () => {});
+  }
 }

@@ -141,10 +141,10 @@ export class SendPipeline {
     const { room, channel, log } = this.deps;
     const seq = await this.newestSeq();
     // While Postgres is away the room holds at most maxUnflushed messages; the sends past it are refused.
-    const roomLeft = Math.max(0, this.deps.maxUnflushed - log.pendingCount());
-    const batch = queued.slice(0, roomLeft);
+    const unflushed = log.pendingCount();
+    const batch = queued.slice(0, Math.max(0, this.deps.maxUnflushed - unflushed));
     if (batch.length < queued.length) {
-      logEvent("send_refused_backlog_full", { room: room.code, unflushed: log.pendingCount(), refused: queued.length - batch.length });
+      logEvent("send_refused_backlog_full", { room: room.code, unflushed, refused: queued.length - batch.length });
       for (const p of queued.slice(batch.length)) p.resolve(refused(dbUnavailable()));
       if (batch.length === 0) return;
     }

@@ -4,15 +4,18 @@ import { parseClientFrame } from "../../src/room/client-frames";
 import { checkContent } from "../../src/features/messages/schemas";
 import { ApiError } from "../../src/platform/errors";
 
+/** "ok", or the code of the ApiError the rule throws. */
+function outcome(rule: () => unknown): string {
+  try {
+    rule();
+    return "ok";
+  } catch (e) {
+    return (e as ApiError).code;
+  }
+}
+
 describe("client frames", () => {
-  const code = (text: string) => {
-    try {
-      parseClientFrame(text);
-      return "ok";
-    } catch (e) {
-      return (e as ApiError).code;
-    }
-  };
+  const code = (text: string) => outcome(() => parseClientFrame(text));
 
   it("accept a send with or without type, and a ping", () => {
     expect(parseClientFrame('{"message":"hi"}')).toEqual({ kind: "send", input: { message: "hi" } });
@@ -37,14 +40,7 @@ describe("client frames", () => {
 });
 
 describe("message content", () => {
-  const contentCode = (message: string) => {
-    try {
-      checkContent(message);
-      return "ok";
-    } catch (e) {
-      return (e as ApiError).code;
-    }
-  };
+  const contentCode = (message: string) => outcome(() => checkContent(message));
 
   it.each([
     ["", "MESSAGE_EMPTY"],

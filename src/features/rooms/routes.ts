@@ -55,9 +55,9 @@ async function checkAccessCode(room: RoomWithHost, given: string | undefined) {
   }
 }
 
-/** Who the caller is in this room: the account when a bearer token came, else the fingerprint. */
-function identityOf(auth: Authenticated | null, fingerprint: string | undefined): Identity {
-  if (auth) return { userId: auth.user.id };
+/** Who the caller is in this room: the account when a bearer token came (its verified claims), else the fingerprint. */
+function identityOf(claims: { userId: string } | null, fingerprint: string | undefined): Identity {
+  if (claims) return { userId: claims.userId };
   if (!fingerprint) throw new ApiError(400, "IDENTITY_REQUIRED", "Send a `fingerprint` to join anonymously, or log in first.");
   return { fingerprint };
 }
@@ -136,7 +136,7 @@ export const chatRoutes = new Hono<AppEnv>()
       const code = c.req.param("code");
       if (!isRoomCode(code)) throw roomNotFound();
       const claims = await bearerClaims(c);
-      const who: Identity = claims ? { userId: claims.userId } : identityOf(null, body.fingerprint);
+      const who = identityOf(claims, body.fingerprint);
       // A name that breaks the rules is refused below (unless the caller returns under its stored
       // name); until then it must not reach a query (it may hold bytes Postgres refuses): "" matches nothing.
       const askedName = usernameProblem(body.username) ? "" : body.username;
@@ -243,7 +243,7 @@ export const chatRoutes = new Hono<AppEnv>()
       const code = c.req.param("code");
       if (!isRoomCode(code)) throw roomNotFound();
       const claims = await bearerClaims(c);
-      const who: Identity = claims ? { userId: claims.userId } : identityOf(null, q.fingerprint);
+      const who = identityOf(claims, q.fingerprint);
       // The room, the session, the participation and a ban covering it: one round trip.
       const db = c.var.db();
       const [rooms, sessionUsers, participations, bans] = await db.batch([
