@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { CLOSE_BANNED } from "../src/protocol";
 import { api, connect, join, newRoom, randomIp, register, rejectedCloseCode, unique, type Account } from "./support/api";
-import { ban, hostedRoom, listBans, sendRest, unban } from "./support/room-actions";
+import { ban, history, hostedRoom, listBans, sendRest, unban } from "./support/room-actions";
 
 describe("bans", () => {
   it("ban → kicked frame and close 4403 → rejoin refused → unban → rejoin allowed", async () => {
@@ -42,8 +42,8 @@ describe("bans", () => {
     expect(sameName.status).toBe(403);
     const mine = await api("GET", `/api/chats/${room.code}/my-participation/?fingerprint=${fp}`);
     expect(mine.body.ban).toEqual({ reason: "spam", expires_at: null });
-    const history = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages;
-    expect(history.map((m: any) => m.content)).toEqual(["troll_one was removed from the room."]);
+    const { messages } = await history(room.code);
+    expect(messages.map((m: any) => m.content)).toEqual(["troll_one was removed from the room."]);
 
     const listed = (await listBans(room.code, hostSession.session_token)).body.bans;
     expect(listed).toHaveLength(1);

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, redis, register, unique, type Client } from "./support/api";
 import { TEST_WEBHOOK_SECRET } from "./support/test-secret";
+import { history } from "./support/room-actions";
 
 // vitest.config.ts sets PIN_SECONDS_PER_MINUTE = 0.2: a $1 pin (10 minutes) lasts 2 s here.
 const PIN_SECONDS_PER_MINUTE = 0.2;
@@ -29,7 +30,6 @@ const pin = (code: string, id: string, session_token: string, amount_cents: unkn
 const tip = (code: string, session_token: string, amount_cents: unknown, key: string = unique("k")) =>
   api("POST", `/api/chats/${code}/tip/`, { body: { session_token, amount_cents }, headers: { "Idempotency-Key": key } });
 
-const history = async (code: string) => (await api("GET", `/api/chats/${code}/messages/?limit=100`)).body;
 
 const earnings = async (token: string, code: string) =>
   ((await api("GET", "/api/auth/me/earnings/", { token })).body.rooms as any[]).find((r) => r.code === code);

@@ -1,6 +1,6 @@
 // Helpers shared by the room-action suites (host powers, bans, reactions,
 // deletion, presence): each drives the public API as a client would.
-import { api, join, newRoom, redis } from "./api";
+import { api, join, newRoom, redis, settled } from "./api";
 
 export async function hostedRoom() {
   const { host, room } = await newRoom();
@@ -37,7 +37,11 @@ export const react = (code: string, id: string, session_token: string, emoji: un
 export const remove = (code: string, id: string, session_token: string) =>
   api("POST", `/api/chats/${code}/messages/${id}/delete/`, { body: { session_token } });
 
-export const history = async (code: string) => (await api("GET", `/api/chats/${code}/messages/?limit=100`)).body;
+/** A history page once Postgres has every message the room committed (it gets them just after the broadcast). */
+export async function history(code: string) {
+  await settled(code);
+  return (await api("GET", `/api/chats/${code}/messages/?limit=100`)).body;
+}
 
 export const reactionsKey = (code: string, id: string) => `chat:${code}:reactions:${id}`;
 
