@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { ErrorBody, ErrorCode } from "../protocol";
 import { describeUsernameProblem, type UsernameProblem } from "../domain/usernames";
+import { describeTextProblem, findBadText, type TextProblem } from "../domain/text";
 
 export class ApiError extends Error {
   constructor(
@@ -41,6 +42,15 @@ export const invalidJson = (what: "The request body" | "A frame", reason: "synta
 export const invalidUsername = (problem: UsernameProblem) =>
   new ApiError(400, "INVALID_USERNAME", describeUsernameProblem(problem), { reason: problem });
 
+export const invalidCharacters = (field: string, problem: TextProblem) =>
+  new ApiError(400, "INVALID_CHARACTERS", describeTextProblem(field, problem), { field, reason: problem });
+
+/** Refuses text with control characters or lone surrogates anywhere in a parsed body, frame or query (see domain/text.ts). */
+export function checkText(value: unknown): void {
+  const bad = findBadText(value);
+  if (bad) throw invalidCharacters(bad.field, bad.problem);
+}
+
 export const usernameTaken = (why: string) => new ApiError(409, "USERNAME_TAKEN", why);
 
 export const banned = (details?: { reason: string | null; expires_at: string | null }) =>
@@ -67,5 +77,6 @@ export function parseJsonObject(text: string, what: "The request body" | "A fram
     throw invalidJson(what, "syntax");
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidJson(what, "not_object");
+  checkText(raw);
   return raw as Record<string, unknown>;
 }

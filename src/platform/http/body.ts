@@ -6,7 +6,8 @@ import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { bodyLimit } from "hono/body-limit";
 import { resolver, uniqueSymbol } from "hono-openapi";
-import { ApiError, parseJsonObject, validationError } from "../errors";
+import { createMiddleware } from "hono/factory";
+import { ApiError, checkText, parseJsonObject, validationError } from "../errors";
 import { BODY_MAX_BYTES } from "../../domain/limits";
 
 type Validated<Target extends string, S extends z.ZodType> = MiddlewareHandler<
@@ -54,4 +55,11 @@ export const limitBody = () =>
         max_bytes: BODY_MAX_BYTES,
       });
     },
+  });
+
+/** Query strings pass the same text rule as bodies and frames (domain/text.ts), on every route. */
+export const checkQueryText = () =>
+  createMiddleware(async (c, next) => {
+    checkText(c.req.queries());
+    await next();
   });
