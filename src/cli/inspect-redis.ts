@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import type { Redis } from "@upstash/redis";
 import { isRoomCode } from "../domain/room-code";
+import { inert } from "../domain/text";
 import { backroomMessagesKey, messagesKey, pinnedKey, reactionsPattern } from "../platform/cache-keys";
 import { CliError, bytes, cliSettings, connectRedis, duration, runCli } from "./settings";
 
@@ -124,8 +125,9 @@ export async function inspectRoom(redis: Redis, redisUrl: string, chat: string, 
   };
 }
 
+// Cached text comes from chat participants: nothing of it may steer the operator's terminal.
 const oneLine = (text: string, max: number) => {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = inert(text.replace(/[ \t\n]+/g, " ").trim());
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
@@ -139,13 +141,13 @@ function printReport(r: RoomCacheReport) {
   console.log(`  back room  ${r.backroom.key}: ${r.backroom.count} cached`);
   console.log(`  reactions  ${r.reactions.keys.length} ${r.reactions.keys.length === 1 ? "key" : "keys"}`);
   for (const k of r.reactions.keys) {
-    const counts = Object.entries(k.counts).map(([e, n]) => `${e} ${n}`).join(", ");
+    const counts = Object.entries(k.counts).map(([e, n]) => `${inert(e)} ${n}`).join(", ");
     console.log(`             ${k.key}  ${counts}  TTL ${k.ttl_seconds === null ? "none" : duration(k.ttl_seconds)}`);
   }
   console.log(`  memory     ~${bytes(r.approx_bytes_total)} in all (approximate)`);
   if (m.shown) {
     console.log("");
-    const rows = m.shown.map((s) => [String(s.seq), s.created_at.replace("T", " ").slice(0, 19), s.username, oneLine(s.content, 60)]);
+    const rows = m.shown.map((s) => [String(s.seq), s.created_at.replace("T", " ").slice(0, 19), inert(s.username), oneLine(s.content, 60)]);
     const head = ["seq", "time (UTC)", "username", "content"];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
@@ -183,7 +185,8 @@ async function main() {
         `If the room exists, \`npm run cache:rebuild -- --chat ${values.chat}\` rebuilds its window from Postgres.`,
     );
   }
-  if (values.json) console.log(JSON.stringify(report, null, 2));
+  // JSON.stringify escapes controls but not bidi overrides: those are escaped here.
+  if (values.json) console.log(inert(JSON.stringify(report, null, 2), true));
   else printReport(report);
 }
 

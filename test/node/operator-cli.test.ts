@@ -92,6 +92,19 @@ describe("npm run inspect-redis", () => {
     expect(twoRows.map((r) => r.split(/\s+/)[0])).toEqual(["2", "3"]);
   });
 
+  it("prints what participants wrote inert: bidi overrides come out as escapes, in the table and in --json", async () => {
+    const { code, session_token } = await seededRoom();
+    const sent = await call("POST", `/api/chats/${code}/messages/send/`, { message: "invoice\u202Etxt.exe \u2066x\u2069", session_token });
+    // An action runs after the room's Redis appends: once it answered, the window has the message.
+    await call("POST", `/api/chats/${code}/messages/${sent.id}/react/`, { emoji: "👍", session_token });
+    for (const args of [["--show-messages"], ["--show-messages", "--json"]]) {
+      const run = await cli("inspect-redis", ["--chat", code, ...args]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+      expect(run.stdout).toContain("invoice\\u202Etxt.exe");
+    }
+  });
+
   it("answers --json with the same facts", async () => {
     const room = await seededRoom();
     const run = await cli("inspect-redis", ["--chat", room.code, "--json", "--show-messages"]);
