@@ -60,12 +60,15 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   MAX_SOCKETS_PER_IP: "3",
   MAX_SOCKETS_PER_ROOM: "100",
   MAX_UNFLUSHED_MESSAGES: "8",
+  REACTION_BURST: "3",
+  REACTION_PER_SECOND: "1",
+  MESSAGE_CACHE_MAX_COUNT: "10",
 });
 
 // The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.
 const strict = workerProject(
   "strict",
-  ["test/commit.test.ts", "test/round-trips.test.ts", "test/faults.test.ts", "test/resilience.test.ts", "test/websocket.test.ts", "test/history.test.ts"],
+  ["test/commit.test.ts", "test/round-trips.test.ts", "test/faults.test.ts", "test/resilience.test.ts", "test/websocket.test.ts", "test/history.test.ts", "test/poison-row.test.ts"],
   [],
   { SEND_COMMIT: "postgres" },
 );

@@ -20,8 +20,8 @@ await build({
   outfile: `${out}/app.js`,
   logLevel: "warning",
 });
-for (const file of ["index.html", "style.css"]) copyFileSync(`${root}src/web/${file}`, `${out}/${file}`);
+for (const file of ["index.html", "style.css", "_headers"]) copyFileSync(`${root}src/web/${file}`, `${out}/${file}`);
 // The API reference page (/api/docs/) loads Scalar from here, not from a CDN.
 mkdirSync(`${out}/docs-assets`, { recursive: true });
 copyFileSync(`${root}node_modules/@scalar/api-reference/dist/browser/standalone.js`, `${out}/docs-assets/scalar.js`);
-console.log("[web] built .web/ (app.js, index.html, style.css, docs-assets/scalar.js)");
+console.log("[web] built .web/ (app.js, index.html, style.css, _headers, docs-assets/scalar.js)");

@@ -11,7 +11,7 @@ import { documented, openApiDocument } from "./platform/http/openapi";
 import { ApiError, dbUnavailable, internalError } from "./platform/errors";
 import { isDbUnavailable } from "./platform/db";
 import { withDb, type AppEnv } from "./platform/http/context";
-import { limitBody } from "./platform/http/body";
+import { checkQueryText, limitBody } from "./platform/http/body";
 import { authRoutes } from "./features/accounts/routes";
 import { banRoutes } from "./features/moderation/routes";
 import { backroomRoutes } from "./features/backroom/routes";
@@ -32,7 +32,7 @@ const serviceIndex = z.object({ service: z.string(), api: z.string(), websocket:
 app.use(
   "/api/*",
   cors({
-    origin: (origin, c) => (originAllowed(c.env.ALLOWED_ORIGINS, origin) ? origin : null),
+    origin: (origin, c) => (originAllowed(c.env.ALLOWED_ORIGINS, origin, c.req.url) ? origin : null),
     allowMethods: ["GET", "POST", "OPTIONS"],
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Session-Token"],
     exposeHeaders: ["Retry-After"],
@@ -41,7 +41,9 @@ app.use(
 );
 app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
 app.use("/api/*", limitBody());
+app.use("*", checkQueryText());
 app.use("/api/*", withDb);
+app.use("/ws/*", withDb);
 const routes = app
   .route("/api/auth", authRoutes)
   .route("/api/chats", chatRoutes)

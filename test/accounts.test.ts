@@ -87,7 +87,7 @@ describe("accounts", () => {
     const forged = await signUserToken({ userId: acct.user.id, authSessionId: crypto.randomUUID() }, "not-our-secret");
     const unknownSession = await signUserToken({ userId: acct.user.id, authSessionId: crypto.randomUUID() }, TEST_JWT_SECRET);
     const roomToken = await signSessionToken(
-      { roomCode: room.code, roomId: crypto.randomUUID(), participationId: acct.user.id, userId: acct.user.id, username: "x", isHost: false, usernameIsReserved: false },
+      { roomCode: room.code, roomId: crypto.randomUUID(), participationId: acct.user.id, userId: acct.user.id, username: "x", isHost: false, usernameIsReserved: false, authSessionId: null },
       TEST_JWT_SECRET,
     );
     expect((await api("GET", "/api/auth/me/")).body.code).toBe("AUTH_REQUIRED");

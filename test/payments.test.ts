@@ -1,11 +1,10 @@
 // Money through the public API with the test payment provider, and the
 // Stripe webhook with payloads signed exactly as Stripe signs them.
-import Stripe from "stripe";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, redis, register, unique, type Client } from "./support/api";
-import { TEST_WEBHOOK_SECRET } from "./support/test-secret";
+import { webhook } from "./support/payments";
 import { history } from "./support/room-actions";
 
 // vitest.config.ts sets PIN_SECONDS_PER_MINUTE = 0.2: a $1 pin (10 minutes) lasts 2 s here.
@@ -33,24 +32,6 @@ const tip = (code: string, session_token: string, amount_cents: unknown, key: st
 
 const earnings = async (token: string, code: string) =>
   ((await api("GET", "/api/auth/me/earnings/", { token })).body.rooms as any[]).find((r) => r.code === code);
-
-/** Delivers a webhook the way Stripe does, signed by the Stripe SDK's own test helper. */
-async function webhook(type: string, object: Record<string, unknown>, opts: { secret?: string; at?: number; signature?: string | null } = {}) {
-  const payload = JSON.stringify({ id: `evt_${unique()}`, object: "event", type, data: { object }, created: Math.floor(Date.now() / 1000) });
-  const signature =
-    opts.signature === undefined
-      ? await Stripe.webhooks.generateTestHeaderStringAsync({
-          payload,
-          secret: opts.secret ?? TEST_WEBHOOK_SECRET,
-          timestamp: opts.at ?? Math.floor(Date.now() / 1000),
-          cryptoProvider: Stripe.createSubtleCryptoProvider(),
-        })
-      : opts.signature;
-  return api("POST", "/api/payments/webhook/", {
-    rawBody: payload,
-    headers: { "Content-Type": "application/json", ...(signature === null ? {} : { "Stripe-Signature": signature }) },
-  });
-}
 
 const framesOf = (c: Client, type: string) => c.frames.filter((f) => f.type === type);
 

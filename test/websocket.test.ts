@@ -232,6 +232,7 @@ describe("connecting", () => {
       username: mine.username,
       isHost: false,
       usernameIsReserved: false,
+      authSessionId: null,
     };
     const expired = await signSessionToken(claims, TEST_JWT_SECRET, -60);
     const forged = await signSessionToken(claims, "some-other-secret");

@@ -9,9 +9,10 @@
 import { hc, type ClientResponse } from "hono/client";
 import ReconnectingWebSocket from "partysocket/ws";
 import type { AppType } from "../app";
-import { CLOSE_BANNED, FINAL_CLOSE_CODES } from "../protocol";
+import { CLOSE_BANNED, FINAL_CLOSE_CODES, protocolsFor } from "../protocol";
 import type {
   ErrorFrame,
+  GapFrame,
   KickedFrame,
   MessageDeletedFrame,
   PinnedFrame,
@@ -39,6 +40,8 @@ export interface RoomEvents {
   pinned: Omit<PinnedFrame, "type">;
   unpinned: Omit<UnpinnedFrame, "type">;
   kicked: Omit<KickedFrame, "type">;
+  /** A resume left out older missed messages: page them with history({ before, channel }). */
+  gap: Omit<GapFrame, "type">;
   error: Omit<ErrorFrame, "type">;
   status: { status: ConnectionStatus; attempt: number; retryInMs: number | null };
 }
@@ -117,44 +120,45 @@ export class ChatPopApi {
 
   history(code: string, opts: { before?: string | null; limit?: number; sessionToken?: string; channel?: "main" | "backroom" } = {}) {
     const query = { ...(opts.limit ? { limit: String(opts.limit) } : {}), ...(opts.before ? { before: opts.before } : {}) };
-    const headers = opts.sessionToken ? { headers: { "X-Session-Token": opts.sessionToken } } : {};
+    const headers = opts.sessionToken ? session(opts.sessionToken) : {};
     return opts.channel === "backroom"
       ? this.call(this.chats.backroom.messages.$get({ param: { code }, query }, headers))
       : this.call(this.chats.messages.$get({ param: { code }, query }, headers));
   }
 
   react(code: string, messageId: string, sessionToken: string, emoji: string) {
-    return this.call(this.chats.messages[":id"].react.$post({ param: { code, id: messageId }, json: { session_token: sessionToken, emoji } }));
+    return this.call(this.chats.messages[":id"].react.$post({ param: { code, id: messageId }, json: { emoji } }, session(sessionToken)));
   }
 
   deleteMessage(code: string, messageId: string, sessionToken: string) {
-    return this.call(this.chats.messages[":id"].delete.$post({ param: { code, id: messageId }, json: { session_token: sessionToken } }));
+    return this.call(this.chats.messages[":id"].delete.$post({ param: { code, id: messageId }, json: {} }, session(sessionToken)));
   }
 
   pin(code: string, messageId: string, sessionToken: string, amountCents: number, idempotencyKey = newId()) {
     return this.call(
       this.chats.messages[":id"].pin.$post(
-        { param: { code, id: messageId }, json: { session_token: sessionToken, amount_cents: amountCents } },
-        { headers: { "Idempotency-Key": idempotencyKey } },
+        { param: { code, id: messageId }, json: { amount_cents: amountCents } },
+        session(sessionToken, { "Idempotency-Key": idempotencyKey }),
       ),
     );
   }
 
   ban(code: string, hostSessionToken: string, target: { username?: string; user_id?: string; reason?: string; announce?: boolean }) {
-    return this.call(this.chats.bans.$post({ param: { code }, json: { session_token: hostSessionToken, ...target } }));
+    return this.call(this.chats.bans.$post({ param: { code }, json: target }, session(hostSessionToken)));
   }
 
   /** Buys a back-room seat (402 with a client_secret when the payment needs the client). */
   joinBackroom(code: string, sessionToken: string, idempotencyKey = newId()) {
-    return this.call(
-      this.chats.backroom.join.$post({ param: { code }, json: { session_token: sessionToken } }, { headers: { "Idempotency-Key": idempotencyKey } }),
-    );
+    return this.call(this.chats.backroom.join.$post({ param: { code }, json: {} }, session(sessionToken, { "Idempotency-Key": idempotencyKey })));
   }
 
   backroom(code: string, sessionToken?: string) {
-    return this.call(this.chats.backroom.$get({ param: { code }, query: {} }, sessionToken ? { headers: { "X-Session-Token": sessionToken } } : {}));
+    return this.call(this.chats.backroom.$get({ param: { code }, query: {} }, sessionToken ? session(sessionToken) : {}));
   }
 }
+
+/** A room session travels in the X-Session-Token header, never in a URL. */
+const session = (token: string, extra: Record<string, string> = {}) => ({ headers: { "X-Session-Token": token, ...extra } });
 
 /** What a call answers when it succeeds (or asks for payment): the JSON its route returns. */
 type Answer<R> = R extends ClientResponse<infer T, infer _S, infer _F> ? T : never;
@@ -191,6 +195,8 @@ export class RoomConnection {
   private attempt = 0;
   status: ConnectionStatus = "closed";
   lastSeq: number;
+  /** The newest back-room seq seen (members and the host): a reconnect resumes the back room from it. */
+  lastBackroomSeq: number;
 
   constructor(
     private readonly opts: {
@@ -199,11 +205,14 @@ export class RoomConnection {
       sessionToken: string;
       /** Resume after this seq (the newest message the page already shows). */
       lastSeq?: number;
+      /** Resume the back room after this seq (members and the host). */
+      lastBackroomSeq?: number;
       reconnect?: Partial<ReconnectPolicy>;
       WebSocketImpl?: typeof WebSocket;
     },
   ) {
     this.lastSeq = opts.lastSeq ?? 0;
+    this.lastBackroomSeq = opts.lastBackroomSeq ?? 0;
   }
 
   private get policy(): ReconnectPolicy {
@@ -226,14 +235,14 @@ export class RoomConnection {
     this.emit("status", { status, attempt: this.attempt, retryInMs });
   }
 
-  /** The socket URL, with the newest seq seen so far: each reconnect resumes from there. */
+  /** The socket URL, with the newest seqs seen so far: each reconnect resumes from there. The token is not in it. */
   private url(): string {
     // In a page, "" means this site; elsewhere the base URL is required.
     const here = (globalThis as { location?: { origin: string } }).location?.origin ?? "";
     const base = this.opts.baseUrl || here;
     const url = new URL(`/ws/chat/${encodeURIComponent(this.opts.code)}/`, base.replace(/^http/, "ws"));
-    url.searchParams.set("session_token", this.opts.sessionToken);
     if (this.lastSeq > 0) url.searchParams.set("last_seq", String(this.lastSeq));
+    if (this.lastBackroomSeq > 0) url.searchParams.set("last_backroom_seq", String(this.lastBackroomSeq));
     return url.toString();
   }
 
@@ -250,7 +259,8 @@ export class RoomConnection {
         track(this);
       }
     };
-    const ws = new ReconnectingWebSocket(() => this.url(), undefined, {
+    // The session token goes as a subprotocol (browsers cannot set headers on a WebSocket).
+    const ws = new ReconnectingWebSocket(() => this.url(), protocolsFor(this.opts.sessionToken), {
       WebSocket: Tracked,
       minReconnectionDelay: delayMs * (1 + Math.random() / 2),
       reconnectionDelayGrowFactor: growFactor,
@@ -279,8 +289,10 @@ export class RoomConnection {
   }
 
   private stop(status: ConnectionStatus) {
-    this.ws?.close();
+    // Forget the socket first: closing it fires its close handler at once, which must not count it as a drop.
+    const ws = this.ws;
     this.ws = null;
+    ws?.close();
     this.setStatus(status);
   }
 
@@ -291,7 +303,8 @@ export class RoomConnection {
         const message = frame as unknown as ChatMessage & { type?: string };
         delete message.type;
         if (message.client_id) this.pending.delete(message.client_id);
-        if (message.channel === "main" || !message.channel) this.lastSeq = Math.max(this.lastSeq, message.seq);
+        if (message.channel === "backroom") this.lastBackroomSeq = Math.max(this.lastBackroomSeq, message.seq);
+        else this.lastSeq = Math.max(this.lastSeq, message.seq);
         this.emit("message", message);
         break;
       }
@@ -304,8 +317,13 @@ export class RoomConnection {
       case "presence":
       case "pinned":
       case "unpinned":
-      case "kicked":
+      case "gap":
         this.emit(frame.type, frame as any);
+        break;
+      case "kicked":
+        // Final by itself: the 4403 close may never reach the client (see docs/API.md).
+        this.emit("kicked", frame as any);
+        this.stop("kicked");
         break;
     }
   }

@@ -9,3 +9,5 @@ export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 100;
 /** How many queued sends one database write may carry. */
 export const WRITE_BATCH_MAX = 200;
+/** Distinct emoji one participant may put on one message (a toggle off frees one). */
+export const REACTIONS_PER_MESSAGE_MAX = 6;

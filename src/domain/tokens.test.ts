@@ -11,6 +11,7 @@ describe("tokens", () => {
     username: "robert",
     isHost: false,
     usernameIsReserved: false,
+    authSessionId: null,
   };
 
   it("bind a session token to its room, secret and expiry", async () => {
@@ -19,6 +20,11 @@ describe("tokens", () => {
     expect(await verifySessionToken(token, "s1", "hgfedcba")).toBeNull();
     expect(await verifySessionToken(token, "s2", "abcdefgh")).toBeNull();
     expect(await verifySessionToken(await signSessionToken(claims, "s1", -1), "s1", "abcdefgh")).toBeNull();
+  });
+
+  it("carry the login a session was minted under, so logging out can end it", async () => {
+    const loggedIn = { ...claims, userId: claims.roomId, authSessionId: "33333333-3333-4333-8333-333333333333" };
+    expect(await verifySessionToken(await signSessionToken(loggedIn, "s1"), "s1", "abcdefgh")).toEqual(loggedIn);
   });
 
   it("never accept one kind of token as the other", async () => {

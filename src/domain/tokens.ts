@@ -23,6 +23,8 @@ export interface SessionClaims {
   username: string;
   isHost: boolean;
   usernameIsReserved: boolean;
+  /** The login (auth_sessions.id) the token was minted under, or null for an anonymous join: logging out ends the token. */
+  authSessionId: string | null;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -48,6 +50,7 @@ export async function signSessionToken(
       name: claims.username,
       host: claims.isHost,
       rsv: claims.usernameIsReserved,
+      ...(claims.authSessionId ? { sid: claims.authSessionId } : {}),
       iat,
       exp: iat + ttl,
     },
@@ -84,5 +87,6 @@ export async function verifySessionToken(token: string, secret: string, roomCode
     username: p.name,
     isHost: p.host === true,
     usernameIsReserved: p.rsv === true,
+    authSessionId: typeof p.sid === "string" ? p.sid : null,
   };
 }

@@ -10,13 +10,16 @@ export type RoomResult<T> =
   | { ok: true; value: T }
   | { ok: false; error: Refusal };
 
-export type Refusal = ErrorBody & { status: ContentfulStatusCode };
+export type Refusal = ErrorBody & { status: ContentfulStatusCode; headers?: Record<string, string> };
 
 export const done = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 
-export const refused = (e: ApiError): RoomResult<never> => ({ ok: false, error: { status: e.status, ...e.toJSON() } });
+export const refused = (e: ApiError): RoomResult<never> => ({
+  ok: false,
+  error: { status: e.status, ...e.toJSON(), ...(e.headers ? { headers: e.headers } : {}) },
+});
 
-export const asApiError = (r: Refusal) => new ApiError(r.status, r.code, r.error, r.details);
+export const asApiError = (r: Refusal) => new ApiError(r.status, r.code, r.error, r.details, r.headers);
 
 export function unwrap<T>(result: RoomResult<T>): T {
   if (!result.ok) throw asApiError(result.error);

@@ -113,6 +113,11 @@ export const chatBans = pgTable(
     fingerprint: text("fingerprint"),
     ipAddress: text("ip_address"),
     userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
+    // What the banned participations were when the host banned them by name or account, so the
+    // same device, address or account cannot come back under a new name (see moderation/queries.ts).
+    capturedFingerprints: text("captured_fingerprints").array().notNull().default(sql`'{}'::text[]`),
+    capturedIpAddresses: text("captured_ip_addresses").array().notNull().default(sql`'{}'::text[]`),
+    capturedUserIds: uuid("captured_user_ids").array().notNull().default(sql`'{}'::uuid[]`),
     reason: text("reason").notNull().default(""),
     createdAt: createdAt(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
@@ -205,6 +210,8 @@ export const transactions = pgTable(
     idempotencyKey: text("idempotency_key").notNull(),
     createdAt: createdAt(),
     completedAt: timestamp("completed_at", { withTimezone: true, mode: "date" }),
+    // Paid, but what it bought could not be given when the payment completed (e.g. "backroom_full").
+    notAppliedReason: text("not_applied_reason"),
   },
   (t) => [
     uniqueIndex("transactions_idempotency_key").on(t.participationId, t.idempotencyKey),

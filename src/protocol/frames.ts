@@ -1,7 +1,7 @@
 // The WebSocket frames. Every frame the room sends is built here, so their
 // shapes live in one place; clients import these types.
 import type { ErrorBody } from "./errors";
-import type { PublicMessage, ReactionCount } from "./message";
+import type { Channel, PublicMessage, ReactionCount } from "./message";
 
 /**
  * The keep-alive, byte for byte: the room answers it without waking
@@ -27,6 +27,11 @@ export interface ReactionFrame {
 export interface MessageDeletedFrame { type: "message_deleted"; message_id: string }
 export interface PinnedFrame { type: "pinned"; message: PublicMessage }
 export interface UnpinnedFrame { type: "unpinned"; message_id: string }
+/**
+ * A resume skipped messages from_seq..to_seq of the channel (more were missed than a
+ * connect sends): page them over REST with `before` as the history cursor.
+ */
+export interface GapFrame { type: "gap"; channel: Channel; from_seq: number; to_seq: number; before: string }
 
 export type ServerFrame =
   | MessageFrame
@@ -37,7 +42,8 @@ export type ServerFrame =
   | ReactionFrame
   | MessageDeletedFrame
   | PinnedFrame
-  | UnpinnedFrame;
+  | UnpinnedFrame
+  | GapFrame;
 
 /** What a client sends: a chat message (type may be left out) or a ping. */
 export interface SendFrame {
@@ -70,3 +76,5 @@ export const messageDeletedFrame = (messageId: string) => text({ type: "message_
 export const pinnedFrame = (message: PublicMessage) => text({ type: "pinned", message });
 
 export const unpinnedFrame = (messageId: string) => text({ type: "unpinned", message_id: messageId });
+
+export const gapFrame = (frame: Omit<GapFrame, "type">) => text({ type: "gap", ...frame });

@@ -5,3 +5,4 @@ export * from "./close-codes";
 export * from "./errors";
 export * from "./frames";
 export * from "./message";
+export * from "./subprotocol";

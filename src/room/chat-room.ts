@@ -12,6 +12,7 @@ import {
   RESERVED_CLOSE_CODES,
   errorFrame,
   kickedFrame,
+  gapFrame,
   messageFrame,
   unpinnedFrame,
   type Channel,
@@ -27,6 +28,7 @@ import { windowSettings, type WindowSettings } from "../features/messages/window
 import type { Redis } from "@upstash/redis/cloudflare";
 import { errorText, logEvent } from "../platform/log";
 import { parseClientFrame } from "./client-frames";
+import { protocolAnswer } from "../protocol";
 import { checkContent, type SendInput } from "../features/messages/schemas";
 import { deleteMessage, react, refillReactionCache, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
@@ -39,9 +41,11 @@ import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
 import { sendBacklog } from "./resume";
-import { SendLimiter, sendLimitSettings } from "../domain/send-limit";
+import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
+import { textProblem } from "../domain/text";
+import { encodeCursor } from "../domain/cursor";
 import { RoomDb } from "../platform/room-db";
 import { Lane } from "./lane";
 import { findRoom } from "../features/rooms/queries";
@@ -67,6 +71,12 @@ const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
 /** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
 const MAX_UNFLUSHED_DEFAULT = 10_000;
 
+/** The connect parameters that resume each channel (the back room for its members and the host only). */
+const RESUME_PARAMS: [Channel, string][] = [
+  ["main", "last_seq"],
+  ["backroom", "last_backroom_seq"],
+];
+
 /** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
 interface SocketState {
   claims: SessionClaims;
@@ -80,10 +90,12 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly bans: RoomBans;
   private readonly presence: Presence;
   private readonly cacheHealth: CacheHealth;
-  /** Sockets reading their resume backlog: live messages wait here, then follow the backlog. */
-  private readonly catchingUp = new Map<WebSocket, Delivery[]>();
-  /** Each socket's send bucket (reset by hibernation, which only forgets credit). */
-  private readonly limiters = new WeakMap<WebSocket, SendLimiter>();
+  /** Sockets reading their resume backlog, per channel: live messages wait here, then follow the backlog. */
+  private readonly catchingUp: Record<Channel, Map<WebSocket, Delivery[]>> = { main: new Map(), backroom: new Map() };
+  /** Each participant's send allowance, shared by its sockets and its REST sends. */
+  private readonly sendAllowance: Allowances;
+  /** Each participant's reaction allowance. */
+  private readonly reactionAllowance: Allowances;
   private readonly backroom: RoomBackroom;
   private readonly pipelines = new Map<Channel, SendPipeline>();
   /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
@@ -111,6 +123,8 @@ export class ChatRoom extends DurableObject<Env> {
     this.bans = new RoomBans(this.db, () => this.room);
     this.backroom = new RoomBackroom(this.db);
     this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
+    this.sendAllowance = new Allowances(sendLimitSettings(env), () => this.now());
+    this.reactionAllowance = new Allowances(reactionLimitSettings(env), () => this.now());
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
     this.flusher = new Flusher({ roomCode: ctx.id.name ?? "", log: this.log, db: this.db });
     this.cacheHealth = new CacheHealth(
@@ -156,17 +170,25 @@ export class ChatRoom extends DurableObject<Env> {
       logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
       safeSend(server, this.presence.frame());
       this.presence.changed();
-      const lastSeq = new URL(request.url).searchParams.get("last_seq");
-      if (lastSeq !== null) {
-        if (/^\d{1,9}$/.test(lastSeq)) {
-          this.catchingUp.set(server, []);
-          void this.resume(server, claims, Number(lastSeq));
+      const params = new URL(request.url).searchParams;
+      for (const [channel, param] of RESUME_PARAMS) {
+        const lastSeq = params.get(param);
+        if (lastSeq === null) continue;
+        // The back room is for its members and the host (null: the member list cannot be read now).
+        const admitted = channel === "main" ? true : await this.backroom.admits(claims).catch(() => null);
+        if (!/^\d{1,9}$/.test(lastSeq)) {
+          sendError(server, new ApiError(400, "INVALID_LAST_SEQ", `\`${param}\` must be a whole number: the seq of the last message you have.`));
+        } else if (admitted === null) {
+          sendError(server, dbUnavailable());
+        } else if (!admitted) {
+          sendError(server, notBackroomMember("Only back-room members and the host can resume the back room; join it first."));
         } else {
-          sendError(server, new ApiError(400, "INVALID_LAST_SEQ", "`last_seq` must be a whole number: the seq of the last message you have."));
+          this.catchingUp[channel].set(server, []);
+          void this.resume(server, claims, channel, Number(lastSeq));
         }
       }
     }
-    return new Response(null, { status: 101, webSocket: pair[0] });
+    return new Response(null, { status: 101, webSocket: pair[0], headers: protocolAnswer(request.headers.get("Sec-WebSocket-Protocol")) });
   }
 
   // ---- message -----------------------------------------------------------
@@ -212,7 +234,8 @@ export class ChatRoom extends DurableObject<Env> {
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
     const admission = await this.admit(claims, input, null);
     if (admission === "kick") return refused(banned());
-    if (admission !== "ok") return refused(admission === "close" ? sendingTooFast() : admission);
+    if (admission instanceof ApiError) return refused(admission);
+    if (admission === "close") return refused(sendingTooFast(this.sendAllowance.retryAfterSeconds(claims.participationId)));
     return this.pipeline(input.channel ?? "main").submit(authorOf(claims), input, null);
   }
 
@@ -222,16 +245,15 @@ export class ChatRoom extends DurableObject<Env> {
    * "close" tell a socket to go (banned; flooding).
    */
   private async admit(claims: SessionClaims, input: SendInput, origin: WebSocket | null): Promise<"ok" | "kick" | "close" | ApiError> {
+    // Every send costs its sender, even one refused below: refusals are no free way to load the room.
+    const allowance = this.sendAllowance.take(claims.participationId);
+    if (allowance === "abusive" && origin) return "close";
+    if (allowance !== "ok") return sendingTooFast(this.sendAllowance.retryAfterSeconds(claims.participationId));
     try {
       checkContent(input.message);
     } catch (e) {
       if (e instanceof ApiError) return e;
       throw e;
-    }
-    if (origin) {
-      const allowance = this.limiterOf(origin).take();
-      if (allowance === "abusive") return "close";
-      if (allowance === "limited") return sendingTooFast();
     }
     if (await this.bans.covers(claims)) return "kick";
     if (input.channel === "backroom" && !(await this.backroom.admits(claims))) {
@@ -351,6 +373,9 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Toggles the caller's reaction; the room gets a `reaction` frame with the new counts. */
   async react(claims: SessionClaims, messageId: string, emoji: string): Promise<RoomResult<ReactionResult>> {
+    if (this.reactionAllowance.take(claims.participationId) !== "ok") {
+      return refused(tooFast("reacting", this.reactionAllowance.retryAfterSeconds(claims.participationId)));
+    }
     return this.action(claims, (deps) => react(deps, claims, messageId, emoji));
   }
 
@@ -433,12 +458,6 @@ export class ChatRoom extends DurableObject<Env> {
     return room;
   }
 
-  private limiterOf(ws: WebSocket): SendLimiter {
-    let found = this.limiters.get(ws);
-    if (!found) this.limiters.set(ws, (found = new SendLimiter(sendLimitSettings(this.env))));
-    return found;
-  }
-
   /** Why a new socket cannot stay (the room or this address has too many), or null. */
   private socketCapReached(ipTag: string): string | null {
     if (this.ctx.getWebSockets().length > positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
@@ -446,8 +465,11 @@ export class ChatRoom extends DurableObject<Env> {
     return null;
   }
 
-  /** Sends the backlog after `afterSeq`, then what arrived live meanwhile, skipping what the backlog carried. */
-  private async resume(ws: WebSocket, claims: SessionClaims, afterSeq: number) {
+  /**
+   * Sends the channel's backlog after `afterSeq` (at most the window's worth, after a `gap` frame
+   * when more was missed), then what arrived live meanwhile, skipping what the backlog carried.
+   */
+  private async resume(ws: WebSocket, claims: SessionClaims, channel: Channel, afterSeq: number) {
     let sentUpTo = afterSeq;
     const send = (m: PublicMessage) => {
       if (m.seq <= sentUpTo) return;
@@ -462,18 +484,26 @@ export class ChatRoom extends DurableObject<Env> {
           redis: this.redis,
           cacheHealth: this.cacheHealth,
           log: this.log,
-          newestSeq: () => this.pipeline("main").newestSeq(),
+          newestSeq: (c) => this.pipeline(c).newestSeq(),
         },
-        afterSeq,
-        send,
+        {
+          channel,
+          afterSeq,
+          maxMessages: this.window.maxCount,
+          send,
+          gap: (fromSeq, toSeq) => {
+            safeSend(ws, gapFrame({ channel, from_seq: fromSeq, to_seq: toSeq, before: encodeCursor(toSeq + 1) }));
+            sentUpTo = toSeq;
+          },
+        },
       );
-      logEvent("socket_resumed", { room: claims.roomCode, from: source, after_seq: afterSeq, to_seq: sentUpTo });
+      logEvent("socket_resumed", { room: claims.roomCode, channel, from: source, after_seq: afterSeq, to_seq: sentUpTo });
     } catch (e) {
-      logEvent("resume_failed", { room: claims.roomCode, error: errorText(e) });
+      logEvent("resume_failed", { room: claims.roomCode, channel, error: errorText(e) });
       sendError(ws, isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again."));
     } finally {
-      const held = this.catchingUp.get(ws) ?? [];
-      this.catchingUp.delete(ws);
+      const held = this.catchingUp[channel].get(ws) ?? [];
+      this.catchingUp[channel].delete(ws);
       for (const d of held) {
         if (d.message.seq <= sentUpTo) continue;
         safeSend(ws, d.clientId && d.origin === ws ? messageFrame(d.message, d.clientId) : messageFrame(d.message));
@@ -494,7 +524,7 @@ export class ChatRoom extends DurableObject<Env> {
       redis: this.redis,
       window: this.window,
       cacheHealth: this.cacheHealth,
-      broadcast: (frame) => this.sendToAll(frame),
+      broadcast: (frame, channel) => this.sendToChannel(channel, frame),
       deleted: (id) => this.log.markDeleted(id),
       inBackroom: (who) => this.backroom.admits(who),
     };
@@ -534,6 +564,19 @@ export class ChatRoom extends DurableObject<Env> {
 
   private sendToAll(frame: string) {
     for (const ws of this.ctx.getWebSockets()) safeSend(ws, frame);
+  }
+
+  /** The sockets that may see the channel: everyone's for the main room, members' and the host's for the back room. */
+  private socketsOf(channel: Channel): WebSocket[] {
+    if (channel === "main") return this.ctx.getWebSockets();
+    return this.ctx.getWebSockets().filter((ws) => {
+      const state = ws.deserializeAttachment() as SocketState | null;
+      return state !== null && this.backroom.admitsNow(state.claims);
+    });
+  }
+
+  private sendToChannel(channel: Channel, frame: string) {
+    for (const ws of this.socketsOf(channel)) safeSend(ws, frame);
   }
 
   private pipeline(channel: Channel = "main"): SendPipeline {
@@ -586,13 +629,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Every socket of the channel gets each message in seq order; the sender's own copy carries its client_id. */
   private broadcast(channel: Channel, deliveries: Delivery[]) {
-    const sockets =
-      channel === "main"
-        ? this.ctx.getWebSockets()
-        : this.ctx.getWebSockets().filter((ws) => {
-            const state = ws.deserializeAttachment() as SocketState | null;
-            return state !== null && this.backroom.admitsNow(state.claims);
-          });
+    const sockets = this.socketsOf(channel);
     for (const d of deliveries) {
       const plain = messageFrame(d.message);
       const own = d.clientId && d.origin ? messageFrame(d.message, d.clientId) : null;
@@ -601,7 +638,7 @@ export class ChatRoom extends DurableObject<Env> {
         continue;
       }
       for (const ws of sockets) {
-        const held = channel === "main" ? this.catchingUp.get(ws) : undefined;
+        const held = this.catchingUp[channel].get(ws);
         if (held) held.push(d);
         else safeSend(ws, own && ws === d.origin ? own : plain);
       }
@@ -609,7 +646,11 @@ export class ChatRoom extends DurableObject<Env> {
   }
 }
 
-const sendingTooFast = () => new ApiError(429, "RATE_LIMITED", "You are sending too fast; wait a moment.");
+const tooFast = (what: string, retryAfter: number) =>
+  new ApiError(429, "RATE_LIMITED", `You are ${what} too fast; wait ${retryAfter} s.`, { retry_after_seconds: retryAfter }, {
+    "Retry-After": String(retryAfter),
+  });
+const sendingTooFast = (retryAfter: number) => tooFast("sending", retryAfter);
 
 /** Tells a banned participant's socket why, then closes it with 4403. */
 function kick(ws: WebSocket, room: string) {
@@ -645,7 +686,7 @@ function frameBytes(data: string | ArrayBuffer): number {
 function clientIdOf(text: string): string | null {
   try {
     const v = (JSON.parse(text) as { client_id?: unknown })?.client_id;
-    return typeof v === "string" && v.length <= 64 ? v : null;
+    return typeof v === "string" && v.length <= 64 && textProblem(v) === null ? v : null;
   } catch {
     return null;
   }

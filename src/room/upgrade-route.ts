@@ -11,14 +11,19 @@ import { originAllowed } from "../platform/http/origins";
 import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 import { documented } from "../platform/http/openapi";
 import { roomStub } from "../platform/room-stub";
+import { loginStands, SESSION_HEADER as SESSION_TOKEN_HEADER } from "../features/rooms/session";
+import { protocolAnswer, tokenFromProtocols } from "../protocol";
 
-/** Completes the handshake only to close at once with an application close code the client can read. */
-function closeUpgrade(code: number, reason: string): Response {
+/**
+ * Completes the handshake only to close at once with an application close code the client can
+ * read (a browser that offered subprotocols fails a handshake that picks none, and sees only 1006).
+ */
+function closeUpgrade(code: number, reason: string, offered: string | undefined): Response {
   const pair = new WebSocketPair();
   const server = pair[1];
   server.accept();
   server.close(code, reason);
-  return new Response(null, { status: 101, webSocket: pair[0] });
+  return new Response(null, { status: 101, webSocket: pair[0], headers: protocolAnswer(offered) });
 }
 
 export const wsRoutes = new Hono<AppEnv>().get(
@@ -27,7 +32,7 @@ export const wsRoutes = new Hono<AppEnv>().get(
     summary: "The room's WebSocket",
     tags: ["websocket"],
     description:
-      "Connect with `Upgrade: websocket` and `?session_token=…[&last_seq=n]`. Frames, close codes (4001, 4003, 4403, 1008, 1009) and resume are in docs/API.md.",
+      "Connect with `Upgrade: websocket`, the session token as the subprotocol `chatpop.token.<token>` next to `chatpop` (`Sec-WebSocket-Protocol: chatpop, chatpop.token.<token>`), and optionally `?last_seq=n&last_backroom_seq=m`. The `?session_token=` query parameter still works but is discouraged (URLs end up in logs). Frames, close codes (4001, 4003, 4403, 1008, 1009) and resume are in docs/API.md.",
     answers: { 101: { description: "Switching protocols: the socket is open (or closes at once with 4001/4003)" } },
   }),
   async (c) => {
@@ -36,14 +41,16 @@ export const wsRoutes = new Hono<AppEnv>().get(
     }
     // Browsers send Origin: a page from a site not in ALLOWED_ORIGINS may not open the room's socket.
     const origin = c.req.header("Origin");
-    if (origin && !originAllowed(c.env.ALLOWED_ORIGINS, origin)) {
+    if (origin && !originAllowed(c.env.ALLOWED_ORIGINS, origin, c.req.url)) {
       throw new ApiError(403, "ORIGIN_NOT_ALLOWED", "WebSockets from this site are not allowed; add it to ALLOWED_ORIGINS.");
     }
     const code = c.req.param("code");
-    const token = c.req.query("session_token");
-    if (!token) return closeUpgrade(CLOSE_NO_TOKEN, "session token required");
+    const offered = c.req.header("Sec-WebSocket-Protocol");
+    const token = tokenFromProtocols(offered) ?? c.req.header(SESSION_TOKEN_HEADER) ?? c.req.query("session_token");
+    if (!token) return closeUpgrade(CLOSE_NO_TOKEN, "session token required", offered);
     const claims = isRoomCode(code) ? await verifySessionToken(token, c.env.JWT_SECRET, code) : null;
-    if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token");
+    if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token", offered);
+    if (!(await loginStands(c.var.db(), claims))) return closeUpgrade(CLOSE_BAD_TOKEN, "the login of this session has ended; join again", offered);
     const headers = new Headers(c.req.raw.headers);
     headers.set(SESSION_HEADER, JSON.stringify(claims));
     const ip = clientIpKey(c.req.header("CF-Connecting-IP"));

@@ -15,6 +15,10 @@ function fingerprint(): string {
 }
 const sessionKey = (code: string) => `chatpop:session:${code}`;
 const savedSession = (code: string): Session | null => JSON.parse(localStorage.getItem(sessionKey(code)) ?? "null");
+/** Logging out ends the room sessions the login minted: forget them all. */
+function forgetSessions() {
+  for (const key of Object.keys(localStorage)) if (key.startsWith("chatpop:session:")) localStorage.removeItem(key);
+}
 api.token = localStorage.getItem("chatpop:token");
 
 const errorText = (e: unknown) => (e instanceof ApiFailure ? e.message : e instanceof Error ? e.message : String(e));
@@ -51,7 +55,7 @@ function Home({ open }: { open: (code: string) => void }) {
         <section>
           <p>
             Logged in as <b>{me}</b>{" "}
-            <button onClick={guard(async () => (await api.logout(), keepToken(), setMe(null)))}>Log out</button>
+            <button onClick={guard(async () => (await api.logout(), keepToken(), forgetSessions(), setMe(null)))}>Log out</button>
           </p>
           <form onSubmit={guard(async () => open((await api.createRoom({ name: roomName })).code))}>
             <h2>Create a room</h2>
@@ -144,7 +148,14 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
         setInBackroom(Boolean(bk?.backroom.is_member));
         setBackroomPrice(bk?.backroom.enabled && bk.backroom.seats_left > 0 ? bk.backroom.price_cents : null);
       }
-      connection = new RoomConnection({ baseUrl: "", code: room.code, sessionToken: session.session_token, lastSeq: page.messages.at(-1)?.seq ?? 0 });
+      const newest = page.messages.at(-1)?.seq ?? 0;
+      connection = new RoomConnection({
+        baseUrl: "",
+        code: room.code,
+        sessionToken: session.session_token,
+        // Each channel resumes by its own seq; this connection shows one of them.
+        ...(channel === "main" ? { lastSeq: newest } : { lastBackroomSeq: newest }),
+      });
       conn.current = connection;
       (window as any).__chatpop = connection; // the browser tests drop the socket through this
       connection.on("status", (s) => setStatus(s.status));
@@ -154,7 +165,13 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
       connection.on("message_deleted", (d) => setMessages((all) => all.filter((m) => m.id !== d.message_id)));
       connection.on("pinned", (p) => setPins((all) => [p.message, ...all.filter((m) => m.id !== p.message.id)].sort((a, b) => b.pin_amount_cents - a.pin_amount_cents)));
       connection.on("unpinned", (u) => setPins((all) => all.filter((m) => m.id !== u.message_id)));
-      connection.on("kicked", (k) => setNotice(k.message));
+      connection.on("kicked", (k) => setNotice(`${k.message} You cannot rejoin this room.`));
+      // Too much was missed to replay: show the newest, and page the rest with "Load older".
+      connection.on("gap", (g) => {
+        if (g.channel !== channel) return;
+        setMessages((all) => all.filter((m) => m.seq > g.to_seq));
+        setBefore(g.before);
+      });
       connection.on("error", (e) => setNotice(e.error));
       connection.connect();
     })().catch((e) => setNotice(errorText(e)));
@@ -230,7 +247,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
               {m.channel === "main" && <button onClick={act(() => api.pin(room.code, m.id, session.session_token, 100))}>Pin $1</button>}
               {(session.is_host || m.username === session.username) && <button onClick={act(() => api.deleteMessage(room.code, m.id, session.session_token))}>Delete</button>}
               {session.is_host && m.message_type === "normal" && (
-                <button onClick={act(() => api.ban(room.code, session.session_token, m.user_id && m.username_is_reserved ? { user_id: m.user_id, announce: true } : { username: m.username, announce: true }))}>Ban</button>
+                <button onClick={act(() => api.ban(room.code, session.session_token, m.user_id ? { user_id: m.user_id, announce: true } : { username: m.username, announce: true }))}>Ban</button>
               )}
             </div>
           </article>

@@ -36,9 +36,15 @@ async function hostedRoom(): Promise<string> {
   return room.code;
 }
 
+/** What the browser refused under the page's Content-Security-Policy (each one a bug in the app or the policy). */
+const cspViolations: string[] = [];
+
 async function joinAs(code: string, username: string): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   await page.goto(`${worker.url}/?room=${code}`);
   await page.fill('input[name="username"]', username);
   await page.click('form.join button[type="submit"]');
@@ -89,5 +95,19 @@ describe("the web app in Chromium", () => {
     await alice.waitForSelector('.message .content:text-is("typed while offline")', { timeout: 20_000 });
     const seqs = await alice.$$eval(".message", (els) => els.map((e) => Number(e.getAttribute("data-seq"))));
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    // All of it ran under the app's Content-Security-Policy without a refusal.
+    expect(cspViolations).toEqual([]);
+  });
+
+  it("is served with a Content-Security-Policy that allows no inline script and no framing", async () => {
+    for (const path of ["/", "/app.js", "/?room=abcdefgh", "/some/deep/link"]) {
+      const res = await fetch(`${worker.url}${path}`);
+      expect(res.status, path).toBe(200);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp, path).toContain("script-src 'self'");
+      expect(csp, path).not.toContain("unsafe-inline");
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+    }
   });
 });

@@ -1,32 +1,52 @@
 // The back room's seats and settings. Queries answer data or null.
-import { and, count, eq, gt, sql } from "drizzle-orm";
+import { and, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { backroomMembers, chatRooms, transactions, type ChatRoomRow } from "../../platform/schema";
 
 /** Whether the participation holds a back-room seat (the host needs none). */
 export async function hasBackroomSeat(db: Db, roomId: string, participationId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: backroomMembers.id })
-    .from(backroomMembers)
-    .where(and(eq(backroomMembers.chatRoomId, roomId), eq(backroomMembers.participationId, participationId)));
-  return row !== undefined;
+  return (await backroomSeatQuery(db, sql`${roomId}`, participationId)).length > 0;
 }
 
-/** Seats held in the back room: members, plus purchases still waiting on the provider (for 30 minutes). */
+/** The same as a query not yet sent (a row when seated); the room may be a subquery (roomIdOf), for a batch. */
+export const backroomSeatQuery = (db: Db, roomId: SQL, participationId: string) =>
+  db
+    .select({ id: backroomMembers.id })
+    .from(backroomMembers)
+    .where(and(sql`${backroomMembers.chatRoomId} = ${roomId}`, eq(backroomMembers.participationId, participationId)));
+
+/** A seat purchase waiting on the provider holds its seat this long; after it, the seat is free again. */
+const PENDING_SEAT_HOLD = sql`interval '30 minutes'`;
+
+const pendingSeats = (roomId: string) =>
+  and(
+    eq(transactions.chatRoomId, roomId),
+    eq(transactions.type, "back_room"),
+    eq(transactions.status, "pending"),
+    gt(transactions.createdAt, sql`now() - ${PENDING_SEAT_HOLD}`),
+  );
+
+/** Seats held in the back room: members, plus purchases still waiting on the provider. */
 export async function backroomSeatsTaken(db: Db, roomId: string): Promise<number> {
+  const members = await backroomMemberCount(db, roomId);
+  const [pending] = await db.select({ n: count() }).from(transactions).where(pendingSeats(roomId));
+  return members + Number(pending?.n ?? 0);
+}
+
+/** Seats given (paid and applied), without the pending ones. */
+export async function backroomMemberCount(db: Db, roomId: string): Promise<number> {
   const [members] = await db.select({ n: count() }).from(backroomMembers).where(eq(backroomMembers.chatRoomId, roomId));
-  const [pending] = await db
-    .select({ n: count() })
+  return Number(members?.n ?? 0);
+}
+
+/** Whether the participation already has a seat purchase waiting on the provider (one at a time). */
+export async function hasPendingSeat(db: Db, roomId: string, participationId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: transactions.id })
     .from(transactions)
-    .where(
-      and(
-        eq(transactions.chatRoomId, roomId),
-        eq(transactions.type, "back_room"),
-        eq(transactions.status, "pending"),
-        gt(transactions.createdAt, sql`now() - interval '30 minutes'`),
-      ),
-    );
-  return Number(members?.n ?? 0) + Number(pending?.n ?? 0);
+    .where(and(pendingSeats(roomId), eq(transactions.participationId, participationId)))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** Completed income per room the user hosts, by kind. */

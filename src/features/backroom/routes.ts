@@ -6,16 +6,15 @@ import { backroomAnswer } from "./schemas";
 import { historyPageSchema } from "../messages/schemas";
 import { Hono } from "hono";
 import { z } from "zod";
-import { notBackroomMember } from "../../platform/errors";
 import { CURRENCY } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
-import { requireRoom } from "../rooms/lookup";
+import { ACCESS_CODE_HEADER, checkAccessCode, requireRoom } from "../rooms/lookup";
 import type { RoomWithHost } from "../rooms/queries";
 import { backroomSeatsTaken, hasBackroomSeat, updateBackroomSettings } from "./queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
-import { requireHostSession, requireSession, sessionTokenOf } from "../../platform/http/session";
+import { requireHostSession, requireReader, sessionTokenOf, verifiedSession } from "../rooms/session";
 import { logEvent } from "../../platform/log";
 import { historyAnswer } from "../messages/history";
 import { historyQuery } from "../messages/schemas";
@@ -42,6 +41,7 @@ export const backroomRoutes = new Hono<AppEnv>()
     "/:code/backroom",
     documented({
       summary: "The back room's price and seats",
+      description: "A private room's back room needs a room session (X-Session-Token) or the room's access code in the `X-Access-Code` header.",
       tags: ["backroom"],
       answers: { 200: { description: "The back room", schema: backroomAnswer } },
     }),
@@ -50,7 +50,9 @@ export const backroomRoutes = new Hono<AppEnv>()
       const db = c.var.db();
       const room = await requireRoom(db, c.req.param("code"));
       const token = sessionTokenOf(c);
-      const claims = token ? await requireSession(c, room.code, token) : null;
+      // A private room's back room is for those who may be in the room: a session, or the access code.
+      const claims = token ? await requireReader(c, room.code, token) : null;
+      if (!claims) await checkAccessCode(room, c.req.header(ACCESS_CODE_HEADER));
       return c.json({ backroom: await describe(db, room, claims) });
     },
   )
@@ -88,12 +90,8 @@ export const backroomRoutes = new Hono<AppEnv>()
     queryParams(historyQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const db = c.var.db();
-      const room = await requireRoom(db, c.req.param("code"));
-      const claims = await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
-      if (!(await isMember(db, room.id, claims))) {
-        throw notBackroomMember("The back room's messages are for its members; join the back room first.");
-      }
-      return c.json((await historyAnswer(db, room.code, q, "backroom")).answer);
+      const code = c.req.param("code");
+      const reader = await verifiedSession(c, code, sessionTokenOf(c, q.session_token));
+      return c.json(await historyAnswer(c.var.db(), code, q, "backroom", reader));
     },
   );

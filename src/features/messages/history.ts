@@ -1,10 +1,12 @@
 import type { z } from "zod";
 import type { Channel } from "../../protocol";
-import { ApiError, messageNotFound } from "../../platform/errors";
+import { ApiError, messageNotFound, notBackroomMember } from "../../platform/errors";
+import type { SessionClaims } from "../../domain/tokens";
+import { sessionRequired } from "../rooms/session";
+import { checkStanding } from "../rooms/standing";
 import type { HttpDb } from "../../platform/db";
 import { decodeCursor, encodeCursor } from "../../domain/cursor";
 import { HISTORY_DEFAULT_LIMIT } from "../../domain/limits";
-import type { RoomWithHost } from "../rooms/queries";
 import { roomNotFound } from "../rooms/lookup";
 import { isRoomCode } from "../../domain/room-code";
 import { historyWithRoom } from "./queries";
@@ -19,10 +21,12 @@ export function messageIdOf(raw: string): string {
 
 /**
  * One page of a channel's history, newest page first, with the keyset cursor
- * to the page before it, and the room it belongs to (404 when there is none):
- * one round trip. The caller checks access to the room before answering.
+ * to the page before it, for a reader with or without a room session: one
+ * round trip for the room, the page, the pins and whether the session may read.
+ * A private room needs a session, the back room a member's or the host's; a
+ * session given must stand (its login live, no ban covering it).
  */
-export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof historyQuery>, channel: Channel) {
+export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof historyQuery>, channel: Channel, reader: SessionClaims | null) {
   let beforeSeq: number | null = null;
   if (q.before !== undefined && q.before !== "") {
     beforeSeq = decodeCursor(q.before);
@@ -32,18 +36,19 @@ export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof
   }
   if (!isRoomCode(code)) throw roomNotFound();
   const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
-  const page = await historyWithRoom(db, code, { limit, beforeSeq, channel, withPins: channel === "main" });
+  const page = await historyWithRoom(db, code, { limit, beforeSeq, channel, withPins: channel === "main" }, reader);
   if (!page.room) throw roomNotFound();
+  if (reader) checkStanding(reader, page.reader.logins, page.reader.bans, { bans: true });
+  else if (page.room.accessMode === "private" || channel === "backroom") throw sessionRequired();
+  if (channel === "backroom" && !reader!.isHost && !page.reader.seated) {
+    throw notBackroomMember("The back room's messages are for its members; join the back room first.");
+  }
   const oldest = page.messages[0];
-  const room: RoomWithHost = page.room;
   return {
-    room,
-    answer: {
-      messages: page.messages,
-      pinned_messages: page.pinned,
-      has_more: page.hasMore,
-      next_before: page.hasMore && oldest ? encodeCursor(oldest.seq) : null,
-      count: page.messages.length,
-    },
+    messages: page.messages,
+    pinned_messages: page.pinned,
+    has_more: page.hasMore,
+    next_before: page.hasMore && oldest ? encodeCursor(oldest.seq) : null,
+    count: page.messages.length,
   };
 }

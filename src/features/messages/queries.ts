@@ -2,7 +2,10 @@
 import type { Channel, PublicMessage, ReactionCount, ReplySnapshot } from "../../protocol";
 import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { findRoomQuery, roomIdOf, roomOfRow, type RoomWithHost } from "../rooms/queries";
+import { NO_ID, findRoomQuery, roomIdOf, roomOfRow } from "../rooms/queries";
+import { standingQueries } from "../rooms/standing";
+import { backroomSeatQuery } from "../backroom/queries";
+import type { SessionClaims } from "../../domain/tokens";
 import type { Db, HttpDb } from "../../platform/db";
 import { messageReactions, messages, type NewMessageRow } from "../../platform/schema";
 import { toPublicMessage } from "../../domain/message";
@@ -74,9 +77,22 @@ export async function historyWithRoom(
   db: HttpDb,
   code: string,
   opts: { limit: number; beforeSeq: number | null; channel: Channel; withPins: boolean },
-): Promise<{ room: RoomWithHost | null; messages: PublicMessage[]; hasMore: boolean; pinned: PublicMessage[] }> {
-  const [rooms, rows, pinned] = await db.batch([findRoomQuery(db, code), pageQuery(db, code, opts), pinsQuery(db, code, opts.withPins)]);
-  return { room: roomOfRow(rooms[0]), ...pageOf(code, rows, opts.limit), pinned: presentAll(code, pinned) };
+  reader: SessionClaims | null,
+) {
+  const [rooms, rows, pinned, logins, bans, seats] = await db.batch([
+    findRoomQuery(db, code),
+    pageQuery(db, code, opts),
+    pinsQuery(db, code, opts.withPins),
+    ...standingQueries(db, code, reader),
+    backroomSeatQuery(db, roomIdOf(code), reader?.participationId ?? NO_ID),
+  ]);
+  return {
+    room: roomOfRow(rooms[0]),
+    ...pageOf(code, rows, opts.limit),
+    pinned: presentAll(code, pinned),
+    /** What decides whether the reader may read (see rooms/session.ts), and whether it holds a back-room seat. */
+    reader: { logins, bans, seated: seats.length > 0 },
+  };
 }
 
 /** One page of history on the room's own connection (the cache rebuild). */

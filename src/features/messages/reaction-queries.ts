@@ -4,6 +4,8 @@ import { and, count, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { messageReactions } from "../../platform/schema";
 import { sortReactions } from "../../domain/reactions";
+import { REACTIONS_PER_MESSAGE_MAX } from "../../domain/limits";
+import { ApiError } from "../../platform/errors";
 
 /** Adds the reaction, or removes it when this participant already gave it. */
 export async function toggleReaction(
@@ -17,6 +19,16 @@ export async function toggleReaction(
   );
   const removed = await db.delete(messageReactions).where(same).returning({ id: messageReactions.id });
   if (removed.length > 0) return "removed";
+  // The room runs reactions one at a time, so counting first cannot race another add.
+  const [given] = await db
+    .select({ n: count() })
+    .from(messageReactions)
+    .where(and(eq(messageReactions.messageId, r.messageId), eq(messageReactions.participationId, r.participationId)));
+  if (Number(given?.n ?? 0) >= REACTIONS_PER_MESSAGE_MAX) {
+    throw new ApiError(409, "REACTION_LIMIT", `You can put at most ${REACTIONS_PER_MESSAGE_MAX} different reactions on one message; remove one first.`, {
+      max_reactions: REACTIONS_PER_MESSAGE_MAX,
+    });
+  }
   await db.insert(messageReactions).values(r).onConflictDoNothing();
   return "added";
 }

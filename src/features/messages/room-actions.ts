@@ -1,7 +1,7 @@
 // What participants do to stored messages: react and delete. Both change
 // Postgres first (the truth), then the Redis caches, then tell the room.
 // The room runs them one at a time, so cached counts follow Postgres' order.
-import { messageDeletedFrame, reactionFrame, type ReactionCount } from "../../protocol";
+import { messageDeletedFrame, reactionFrame, type Channel, type ReactionCount } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, messageNotFound } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
@@ -20,7 +20,8 @@ export interface ActionDeps {
   redis: Redis;
   window: WindowSettings;
   cacheHealth: CacheHealth;
-  broadcast(frame: string): void;
+  /** Tells the sockets that may see the channel (a back-room message's events stay in the back room). */
+  broadcast(frame: string, channel: Channel): void;
   /** A message was deleted: the room's log stops offering it as a reply target. */
   deleted(messageId: string): void;
   /** Whether the participant may see back-room messages (members and the host). */
@@ -35,19 +36,17 @@ export interface ReactionResult {
 }
 
 export async function react(deps: ActionDeps, claims: SessionClaims, messageId: string, emoji: string): Promise<ReactionResult> {
-  const { action, reactions } = await deps.db.run(async (conn) => {
+  const { action, reactions, channel } = await deps.db.run(async (conn) => {
     const message = await liveMessage(conn, deps.room.id, messageId);
     if (!message || (message.channel === "backroom" && !(await deps.inBackroom(claims)))) throw messageNotFound();
     const action = await toggleReaction(conn, { messageId, participationId: claims.participationId, emoji });
     const reactions = (await reactionCounts(conn, [messageId])).get(messageId)!;
-    return { action, reactions };
+    return { action, reactions, channel: message.channel };
   });
   await cacheSafely(deps, "reaction_cache_failed", () =>
     writeReactionCounts(deps.redis, deps.room.code, messageId, reactions, deps.window.ttlSeconds),
   );
-  deps.broadcast(
-    reactionFrame({ message_id: messageId, emoji, action, username: claims.username, reactions }),
-  );
+  deps.broadcast(reactionFrame({ message_id: messageId, emoji, action, username: claims.username, reactions }), channel);
   logEvent("reaction_toggled", { room: deps.room.code, action });
   return { message_id: messageId, emoji, action, reactions };
 }
@@ -67,7 +66,7 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
     await refreshCached(deps.redis, deps.room.code, message.channel, replies);
   });
   deps.deleted(messageId);
-  deps.broadcast(messageDeletedFrame(messageId));
+  deps.broadcast(messageDeletedFrame(messageId), message.channel);
   logEvent("message_deleted", { room: deps.room.code, by_host: claims.isHost });
   return { message_id: messageId };
 }

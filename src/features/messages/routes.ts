@@ -7,7 +7,8 @@ import { ApiError, messageNotFound } from "../../platform/errors";
 import { requireRoom } from "../rooms/lookup";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
-import { requireSession, sessionTokenOf } from "../../platform/http/session";
+import { requireReader, requireSession, sessionTokenOf, verifiedSession } from "../rooms/session";
+import { hasBackroomSeat } from "../backroom/queries";
 import { describeEmojiProblem, emojiProblem } from "../../domain/reactions";
 import { liveMessage } from "./queries";
 import { reactionCounts } from "./reaction-queries";
@@ -29,11 +30,10 @@ export const messageRoutes = new Hono<AppEnv>()
     queryParams(historyQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const { room, answer } = await historyAnswer(c.var.db(), c.req.param("code"), q, "main");
-      if (room.accessMode === "private") {
-        await requireSession(c, room.code, sessionTokenOf(c, q.session_token));
-      }
-      return c.json(answer);
+      const code = c.req.param("code");
+      const token = sessionTokenOf(c, q.session_token);
+      const reader = token ? await verifiedSession(c, code, token) : null;
+      return c.json(await historyAnswer(c.var.db(), code, q, "main", reader));
     },
   )
   .post(
@@ -82,15 +82,20 @@ export const messageRoutes = new Hono<AppEnv>()
     "/:code/messages/:id/reactions",
     documented({
       summary: "Reaction counts of a message",
+      description: "A private room's messages and back-room messages need a room session (X-Session-Token); a back-room message is 404 to non-members.",
       tags: ["messages"],
       answers: { 200: { description: "The counts, most first", schema: reactionsAnswer } },
     }),
     async (c) => {
       const db = c.var.db();
       const room = await requireRoom(db, c.req.param("code"));
-      if (room.accessMode === "private") await requireSession(c, room.code, sessionTokenOf(c));
+      const token = sessionTokenOf(c);
+      const reader = token || room.accessMode === "private" ? await requireReader(c, room.code, token) : null;
       const id = messageIdOf(c.req.param("id"));
-      if (!(await liveMessage(db, room.id, id))) throw messageNotFound();
+      const message = await liveMessage(db, room.id, id);
+      // A back-room message is unknown to whoever may not read the back room.
+      const hidden = message?.channel === "backroom" && !(reader && (reader.isHost || (await hasBackroomSeat(db, room.id, reader.participationId))));
+      if (!message || hidden) throw messageNotFound();
       const redis = redisClient(c.env);
       let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
       if (reactions === null) {

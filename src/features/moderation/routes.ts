@@ -13,7 +13,7 @@ import { requireRoom } from "../rooms/lookup";
 import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
-import { requireHostSession, sessionTokenOf } from "../../platform/http/session";
+import { requireHostSession, sessionTokenOf } from "../rooms/session";
 import { logEvent } from "../../platform/log";
 import { banBody, tokenQuery } from "./schemas";
 import { roomStub } from "../../platform/room-stub";

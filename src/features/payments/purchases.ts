@@ -13,7 +13,7 @@ import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, publicMessage } from "../messages/queries";
 import { applyPin, isPinActive, topPinAmount } from "./pin-queries";
 import type { TransactionRow } from "../../platform/schema";
-import { addBackroomMember, backroomSeatsTaken, hasBackroomSeat } from "../backroom/queries";
+import { addBackroomMember, backroomMemberCount, backroomSeatsTaken, hasBackroomSeat, hasPendingSeat } from "../backroom/queries";
 import { findRoomById } from "../rooms/queries";
 import { usernameOf } from "../rooms/participation-queries";
 import {
@@ -23,6 +23,7 @@ import {
   markCompleted,
   markFailed,
   publicTransaction,
+  recordNotApplied,
   recordAttempt,
   type PurchaseType,
 } from "./queries";
@@ -164,6 +165,10 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
       }
       if (claims.isHost) throw alreadyMember("The host is always in the back room.");
       if (await hasBackroomSeat(conn, deps.room.id, claims.participationId)) throw alreadyMember("You are already in the back room.");
+      // One seat purchase at a time: a buyer may not hold several seats while their payments are pending.
+      if (await hasPendingSeat(conn, deps.room.id, claims.participationId)) {
+        throw new ApiError(409, "PURCHASE_PENDING", "Your back-room seat purchase is still waiting for payment; finish it (same Idempotency-Key) or wait 30 minutes.");
+      }
       if ((await backroomSeatsTaken(conn, deps.room.id)) >= room.backroomSeatLimit) {
         throw new ApiError(409, "BACKROOM_FULL", "The back room is full.");
       }
@@ -187,6 +192,15 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
         return { row, pin };
       }
       if (row.type === "back_room") {
+        // The seat was held while the payment was pending, but a payment that completes after the
+        // hold ran out (or after the host closed the room or cut the seats) may find no seat left:
+        // it stays paid and records why nothing was given (docs/API.md, "not_applied_reason").
+        const room = await findRoomById(tx, row.chatRoomId);
+        const full = !room?.backroomEnabled || (await backroomMemberCount(tx, row.chatRoomId)) >= (room.backroomSeatLimit ?? 0);
+        if (full) {
+          await recordNotApplied(tx, row.id, "backroom_full");
+          return { row, pin: null, notApplied: true };
+        }
         await addBackroomMember(tx, { chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id });
       }
       return { row, pin: null };
@@ -194,6 +208,10 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
   );
   if (!done) return false;
   const { row, pin } = done;
+  if ("notApplied" in done) {
+    logEvent("payment_not_applied", { room: deps.room.code, transaction: row.id, type: row.type, reason: "backroom_full" });
+    return false;
+  }
   logEvent("payment_completed", { room: deps.room.code, transaction: row.id, type: row.type });
   if (pin) {
     await deps.cacheHealth.write(

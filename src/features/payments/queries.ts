@@ -50,6 +50,11 @@ async function transition(db: Db, id: string, from: TransactionRow["status"], se
 /** pending → completed; null when it was not pending (already completed, failed or refunded). */
 export const markCompleted = (db: Db, id: string) => transition(db, id, "pending", { status: "completed", completedAt: new Date() });
 
+/** A completed payment whose effect could not be given, and why. */
+export async function recordNotApplied(db: Db, id: string, reason: string): Promise<void> {
+  await db.update(transactions).set({ notAppliedReason: reason }).where(eq(transactions.id, id));
+}
+
 export const markFailed = (db: Db, id: string) => transition(db, id, "pending", { status: "failed" });
 
 export const markRefunded = (db: Db, id: string) => transition(db, id, "completed", { status: "refunded" });
@@ -89,5 +94,6 @@ export function publicTransaction(t: TransactionRow) {
     provider_payment_id: t.providerPaymentId,
     created_at: t.createdAt.toISOString(),
     completed_at: t.completedAt?.toISOString() ?? null,
+    not_applied_reason: t.notAppliedReason,
   };
 }

@@ -13,7 +13,7 @@ import { earningsOfHost, findByProviderPayment, markFailed, markRefunded } from 
 import { jsonBody } from "../../platform/http/body";
 import { requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
-import { requireSession, sessionTokenOf } from "../../platform/http/session";
+import { requireSession, sessionTokenOf } from "../rooms/session";
 import { requireProvider } from "./provider";
 import { verifyStripeWebhook } from "./stripe-provider";
 import type { PurchaseOrder, PurchaseOutcome } from "./purchases";

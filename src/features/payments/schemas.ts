@@ -20,6 +20,10 @@ export const transactionSchema = z
     provider_payment_id: z.string().nullable(),
     created_at: z.iso.datetime(),
     completed_at: z.iso.datetime().nullable(),
+    not_applied_reason: z
+      .string()
+      .nullable()
+      .describe('Paid, but what it bought was not given: "backroom_full" (the seats filled while the payment was pending). Null otherwise.'),
   })
   .meta({ id: "Transaction" });
 

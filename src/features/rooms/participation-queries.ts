@@ -1,7 +1,7 @@
 // Participations: a person's identity in one room. Anonymous ones are keyed by
 // (room, fingerprint) with no user; logged-in ones by (room, user). Both can
 // exist for the same person in the same room.
-import { and, eq, isNull, ne, sql } from "drizzle-orm";
+import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Db, HttpDb } from "../../platform/db";
 import { participations, users, type ParticipationRow } from "../../platform/schema";
 import { usernameKey } from "../../domain/usernames";
@@ -38,15 +38,20 @@ export const reservedBy = (userId: string | null, username: string) =>
  * fields with how the caller comes now (its address, its fingerprint).
  */
 export function storedSubject(code: string, who: Identity, now: Partial<BanSubject> = {}): BanSubject {
-  const field = (column: AnyPgColumn) =>
-    sql`(select ${column} from ${participations} where ${participations.chatRoomId} = ${roomIdOf(code)} and ${identityIs(who)})`;
+  return { ...subjectWhere(and(sql`${participations.chatRoomId} = ${roomIdOf(code)}`, identityIs(who))!), ...now };
+}
+
+/** A room session's participation as a ban subject (by its id), for a batch. */
+export const subjectOfParticipation = (participationId: string): BanSubject => subjectWhere(eq(participations.id, participationId));
+
+function subjectWhere(where: SQL): BanSubject {
+  const field = (column: AnyPgColumn) => sql`(select ${column} from ${participations} where ${where})`;
   return {
     username: field(participations.username),
     usernameIsReserved: sql`coalesce(${field(participations.usernameIsReserved)}, false)`,
     fingerprint: field(participations.fingerprint),
     ipAddress: field(participations.ipAddress),
     userId: field(participations.userId),
-    ...now,
   };
 }
 

@@ -12,6 +12,9 @@ export async function findRoom(db: Db, code: string): Promise<RoomWithHost | nul
   return roomOfRow(row);
 }
 
+/** Stands in for an id a batch does not have (no bearer token, no session): matches no row. */
+export const NO_ID = "00000000-0000-0000-0000-000000000000";
+
 /** The id of the room with this code, inside a query: lookups by code need no earlier round trip for the id. */
 export const roomIdOf = (code: string) => sql`(select ${chatRooms.id} from ${chatRooms} where ${chatRooms.code} = ${code})`;
 

@@ -6,15 +6,16 @@ import { documented } from "../../platform/http/openapi";
 import { joinAnswer, participationAnswer, roomSchema, validateAnswer } from "./schemas";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError, invalidUsername, banned, usernameTaken } from "../../platform/errors";
-import { hashSecret, verifySecret } from "../../domain/passwords";
+import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
+import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
 import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
 import { isUniqueViolation, type Db } from "../../platform/db";
-import { findRoomQuery, insertRoom, roomIdOf, roomOfRow, type RoomWithHost } from "./queries";
-import { publicRoom, requireRoom, roomNotFound } from "./lookup";
-import { activeBanFor, activeBanQuery } from "../moderation/queries";
+import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, type RoomWithHost } from "./queries";
+import { requireSession, sessionTokenOf } from "./session";
+import { checkAccessCode, publicRoom, requireRoom, roomNotFound } from "./lookup";
+import { activeBanFor, activeBanQuery, bannedBy } from "../moderation/queries";
 import { isRoomCode } from "../../domain/room-code";
 import { activeSessionUserQuery } from "../accounts/queries";
 import {
@@ -30,7 +31,6 @@ import {
   usernameHeld,
   type Identity,
 } from "./participation-queries";
-import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
 import { checkRateLimit } from "../../platform/http/rate-limit";
@@ -44,16 +44,6 @@ function checkUsername(name: string) {
   if (problem) throw invalidUsername(problem);
 }
 
-const ACCESS_CODE_MAX_CHARS = 64;
-
-async function checkAccessCode(room: RoomWithHost, given: string | undefined) {
-  if (room.accessMode !== "private") return;
-  // An over-long code cannot be right: refuse it without spending a hash on it.
-  const fits = given !== undefined && given.length > 0 && given.length <= ACCESS_CODE_MAX_CHARS;
-  if (!fits || !room.accessCodeHash || !(await verifySecret(given, room.accessCodeHash))) {
-    throw new ApiError(403, "ACCESS_CODE_INVALID", "This room is private: the access code is missing or wrong.");
-  }
-}
 
 /** Who the caller is in this room: the account when a bearer token came (its verified claims), else the fingerprint. */
 function identityOf(claims: { userId: string } | null, fingerprint: string | undefined): Identity {
@@ -66,15 +56,15 @@ function identityOf(claims: { userId: string } | null, fingerprint: string | und
 const ownsReservedName = (auth: Authenticated | null, name: string) =>
   auth !== null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
 
-/** A logged-in caller may not chat under a name another account reserved. */
-async function reservedForSomeoneElse(db: Db, auth: Authenticated | null, name: string): Promise<boolean> {
+/** The host's reserved name is theirs in their rooms, whoever else asks for it (anonymous callers included). */
+const isHostsName = (room: RoomWithHost, name: string) => usernameKey(name) === usernameKey(room.hostReservedUsername);
+
+/** A logged-in caller may not chat under a name another account reserved; nobody but the host under the host's. */
+async function reservedForSomeoneElse(db: Db, room: RoomWithHost, auth: Authenticated | null, name: string): Promise<boolean> {
+  if (isHostsName(room, name)) return auth?.user.id !== room.hostId;
   return auth !== null && !ownsReservedName(auth, name) && (await reservedByOtherUser(db, name, auth.user.id));
 }
 
-/** Stands in for an id the batch does not have (no bearer token): matches no row. */
-const NO_ID = "00000000-0000-0000-0000-000000000000";
-
-const bannedError = (ban: ChatBanRow) => banned({ reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null });
 
 export const chatRoutes = new Hono<AppEnv>()
   .post(
@@ -175,15 +165,15 @@ export const chatRoutes = new Hono<AppEnv>()
       if (participation) {
         // A returning participant keeps the username it first chose in this room.
         const ban = isHost ? null : (returningBans[0] ?? null);
-        if (ban) throw bannedError(ban);
+        if (ban) throw bannedBy(ban);
         await touchParticipation(db, participation.id);
       } else {
         checkUsername(body.username);
-        if (auth !== null && !ownsReservedName(auth, body.username) && reserved.length > 0) {
+        if ((auth !== null && !ownsReservedName(auth, body.username) && reserved.length > 0) || (!isHost && isHostsName(room, body.username))) {
           throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
         }
         const ban = isHost ? null : (newBans[0] ?? null);
-        if (ban) throw bannedError(ban);
+        if (ban) throw bannedBy(ban);
         try {
           participation = await createParticipation(db, {
             roomId: room.id,
@@ -217,6 +207,7 @@ export const chatRoutes = new Hono<AppEnv>()
           username: p.username,
           isHost,
           usernameIsReserved: p.usernameIsReserved,
+          authSessionId: auth?.authSessionId ?? null,
         },
         c.env.JWT_SECRET,
       );
@@ -283,6 +274,12 @@ export const chatRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const db = c.var.db();
       const room = await requireRoom(db, c.req.param("code"));
+      // A private room says nothing about its names to whoever cannot get in: a session or the access code.
+      if (room.accessMode === "private") {
+        const token = sessionTokenOf(c, body.session_token);
+        if (token) await requireSession(c, room.code, token);
+        else await checkAccessCode(room, body.access_code);
+      }
       const auth = await optionalUser(c);
       const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
 
@@ -295,7 +292,7 @@ export const chatRoutes = new Hono<AppEnv>()
           ? answer()
           : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
       }
-      if (await reservedForSomeoneElse(db, auth, body.username)) return answer("That username is reserved by another account.");
+      if (await reservedForSomeoneElse(db, room, auth, body.username)) return answer("That username is reserved by another account.");
       const subject = {
         username: body.username,
         usernameIsReserved: ownsReservedName(auth, body.username),

@@ -37,6 +37,9 @@ export const joinSchema = z.object({
 export const validateSchema = z.object({
   username: z.string({ error: "`username` must be a string." }),
   fingerprint: fingerprint.optional(),
+  /** A private room answers only with its access code or a room session. */
+  access_code: z.string({ error: "`access_code` must be a string." }).optional(),
+  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
 });
 
 // ---- answers ----------------------------------------------------------------

@@ -73,7 +73,9 @@ export function openApiDocument(app: Hono<any>): Promise<Record<string, unknown>
         version: "1.0.0",
         description:
           "REST and WebSocket API of ChatPop Edge. Every error is JSON `{error, code, details?}` with its status. " +
-          "The WebSocket (GET /ws/chat/{code}/) frames, close codes and resume rules are in docs/API.md.",
+          "Text with control characters (other than newline and tab) or lone surrogates is refused anywhere with 400 INVALID_CHARACTERS. " +
+          "Room sessions go in the X-Session-Token header; on the WebSocket as the subprotocol `chatpop.token.<token>` next to `chatpop`. " +
+          "The WebSocket (GET /ws/chat/{code}/) frames (including `gap`, sent when a resume skips older messages), close codes and resume rules are in docs/API.md.",
       },
       components: {
         securitySchemes: {

@@ -1,0 +1,67 @@
+// Room session tokens on REST calls and at socket connect. A token stands when
+// it verifies (signature, room, expiry), when the login it was minted under (a
+// logged-in join) is still live, since logging out ends it, and, for reads, when
+// no ban of the room covers its participation. Writes go to the room, which
+// checks bans itself from memory.
+import type { Context } from "hono";
+import { ApiError } from "../../platform/errors";
+import type { Db } from "../../platform/db";
+import { verifySessionToken, type SessionClaims } from "../../domain/tokens";
+import type { AppEnv } from "../../platform/http/context";
+import { activeSessionUserQuery } from "../accounts/queries";
+import { NO_ID } from "./queries";
+import { checkStanding, sessionEnded, standingQueries } from "./standing";
+
+export const SESSION_HEADER = "X-Session-Token";
+
+export const sessionRequired = () =>
+  new ApiError(401, "SESSION_REQUIRED", "Join the room first and send its `session_token` (header X-Session-Token).");
+
+export const sessionInvalid = () =>
+  new ApiError(403, "SESSION_INVALID", "The session token is invalid, expired or for another room; join the room again.");
+
+
+/** The token's claims when it verifies for this room (no query); 401/403 otherwise. */
+export async function verifiedSession(c: Context<AppEnv>, roomCode: string, token: string | undefined | null): Promise<SessionClaims> {
+  if (!token) throw sessionRequired();
+  const claims = await verifySessionToken(token, c.env.JWT_SECRET, roomCode);
+  if (!claims) throw sessionInvalid();
+  return claims;
+}
+
+/** Whether a logged-in token's login is still live (no query for an anonymous token). */
+export async function loginStands(db: Db, claims: SessionClaims): Promise<boolean> {
+  if (claims.authSessionId === null) return true;
+  return (await activeSessionUserQuery(db, claims.authSessionId, claims.userId ?? NO_ID)).length > 0;
+}
+
+/** A session for a write (the room checks bans): the token verifies and its login still stands. */
+export async function requireSession(c: Context<AppEnv>, roomCode: string, token: string | undefined | null): Promise<SessionClaims> {
+  const claims = await verifiedSession(c, roomCode, token);
+  if (!(await loginStands(c.var.db(), claims))) throw sessionEnded();
+  return claims;
+}
+
+/** A session for a read: as for a write, and no ban covers it (one round trip). */
+export async function requireReader(c: Context<AppEnv>, roomCode: string, token: string | undefined | null): Promise<SessionClaims> {
+  const claims = await verifiedSession(c, roomCode, token);
+  const db = c.var.db();
+  const [logins, bans] = await db.batch(standingQueries(db, roomCode, claims));
+  checkStanding(claims, logins, bans, { bans: true });
+  return claims;
+}
+
+/** The room's host, by session token: every host power goes through here. */
+export async function requireHostSession(c: Context<AppEnv>, roomCode: string, token: string | undefined | null): Promise<SessionClaims> {
+  const claims = await requireSession(c, roomCode, token);
+  if (!claims.isHost) throw new ApiError(403, "HOST_ONLY", "Only the room's host can do this.");
+  return claims;
+}
+
+/**
+ * The session token of a REST call: the X-Session-Token header, else the body's, else the
+ * `session_token` query parameter (kept for old clients; a URL ends up in logs and histories).
+ */
+export function sessionTokenOf(c: Context<AppEnv>, fromBody?: string | null): string | undefined {
+  return c.req.header(SESSION_HEADER) ?? fromBody ?? c.req.query("session_token");
+}
