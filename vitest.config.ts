@@ -22,6 +22,8 @@ const workerProject = (name: string, include: string[], exclude: string[], bindi
           // Send limits have their own project (below); here they stay out of the way.
           SEND_BURST: "100000",
           SEND_PER_SECOND: "100000",
+          FRAME_BURST: "100000",
+          FRAME_PER_SECOND: "100000",
           ALLOWED_ORIGINS: "https://chat.example, https://app.chat.example",
           // The fuzz tests' seed: fixed in CI so a run can be replayed, random locally.
           FUZZ_SEED: process.env.FUZZ_SEED ?? (process.env.CI ? "20261124" : String(Math.floor(Math.random() * 2 ** 31))),
@@ -30,6 +32,7 @@ const workerProject = (name: string, include: string[], exclude: string[], bindi
           RATE_LIMIT_REGISTER: "5/1 m",
           RATE_LIMIT_LOGIN: "5/1 m",
           RATE_LIMIT_JOIN: "10/1 m",
+          RATE_LIMIT_CREATE_ROOM: "1000/1 m",
           ...bindings,
         },
       },
@@ -63,6 +66,14 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   REACTION_BURST: "3",
   REACTION_PER_SECOND: "1",
   MESSAGE_CACHE_MAX_COUNT: "10",
+  MESSAGE_CACHE_MAX_BYTES: "6000",
+  ROOMS_PER_ACCOUNT: "3",
+  RATE_LIMIT_CREATE_ROOM: "5/1 m",
+  ANON_JOINS_PER_ROOM_PER_MINUTE: "8",
+  MAX_SOCKETS_PER_PARTICIPANT: "3",
+  SOCKET_IDLE_SECONDS: "30",
+  FRAME_BURST: "30",
+  FRAME_PER_SECOND: "10",
 });
 
 // The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.

@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { WebSocket } from "ws";
 import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
-import { freePort, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
+import { LOAD_RUN_VARS, freePort, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
 import { encodeCursor } from "../src/domain/cursor.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -610,12 +610,9 @@ const stack: SpawnedStack = await spawnStack();
 const appVars = {
   ...stack.bindings,
   JWT_SECRET: "bench-only-secret-0123456789abcdef",
-  RATE_LIMIT_REGISTER: "10000000/1 m",
-  RATE_LIMIT_LOGIN: "10000000/1 m",
-  RATE_LIMIT_JOIN: "10000000/1 m",
+  ...LOAD_RUN_VARS,
   SEND_BURST: "10000000",
   SEND_PER_SECOND: "10000000",
-  MAX_SOCKETS_PER_IP: "100000",
 };
 const report: string[] = [];
 const targets: Target[] = [];

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnStack } from "../dev/spawn-stack.ts";
-import { freePort, startWranglerDev } from "../dev/wrangler-dev.ts";
+import { LOAD_RUN_VARS, freePort, startWranglerDev } from "../dev/wrangler-dev.ts";
 
 const { values } = parseArgs({
   options: {
@@ -57,9 +57,7 @@ const worker = startWranglerDev({
   vars: {
     ...stack.bindings,
     JWT_SECRET: "soak-only-secret-0123456789abcdef",
-    RATE_LIMIT_REGISTER: "1000000/1 m",
-    RATE_LIMIT_LOGIN: "1000000/1 m",
-    RATE_LIMIT_JOIN: "1000000/1 m",
+    ...LOAD_RUN_VARS,
     MAX_SOCKETS_PER_IP: "1000",
   },
 });

@@ -33,6 +33,8 @@ const vars: Record<string, string> = {
   // Payments complete at once through the test provider unless Stripe keys are given.
   ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : { ALLOW_TEST_PAYMENTS: "true" }),
   STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET || "whsec_dev_only_do_not_use_in_production",
+  // This is a developer's machine: the development secrets above are allowed (a deploy never sets this).
+  LOCAL_DEV: "true",
 };
 // The operator CLIs (npm run inspect-redis, cache:rebuild) find the local stack here while it runs.
 const stackFile = `${root}/.data/dev-stack.json`;

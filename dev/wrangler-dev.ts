@@ -82,3 +82,21 @@ function envFileText(vars: Record<string, string>): string {
     })
     .join("");
 }
+
+/**
+ * Settings for a local load run (the benchmark, the soak): development secrets allowed, and the
+ * per-address and per-room limits out of the way, since every simulated client comes from
+ * 127.0.0.1 into a few rooms. What a run measures (send limits, for the soak) it sets itself.
+ */
+export const LOAD_RUN_VARS: Record<string, string> = {
+  LOCAL_DEV: "true",
+  ANON_JOINS_PER_ROOM_PER_MINUTE: "10000000",
+  FRAME_BURST: "10000000",
+  FRAME_PER_SECOND: "10000000",
+  MAX_SOCKETS_PER_PARTICIPANT: "100000",
+  MAX_SOCKETS_PER_IP: "100000",
+  RATE_LIMIT_CREATE_ROOM: "10000000/1 m",
+  RATE_LIMIT_REGISTER: "10000000/1 m",
+  RATE_LIMIT_LOGIN: "10000000/1 m",
+  RATE_LIMIT_JOIN: "10000000/1 m",
+};

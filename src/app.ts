@@ -20,6 +20,7 @@ import { chatRoutes } from "./features/rooms/routes";
 import { messageRoutes } from "./features/messages/routes";
 import { wsRoutes } from "./room/upgrade-route";
 import { errorText, logEvent } from "./platform/log";
+import { secretsProblem } from "./domain/secrets";
 
 export const app = new Hono<AppEnv>({ strict: false });
 
@@ -27,6 +28,17 @@ export const app = new Hono<AppEnv>({ strict: false });
 export const SCALAR_SCRIPT = "/docs-assets/scalar.js";
 
 const serviceIndex = z.object({ service: z.string(), api: z.string(), websocket: z.string(), docs: z.string(), schema: z.string() });
+
+// A deploy with missing or unsafe secrets refuses every request (before anything is written), and says why in the log.
+app.use("*", async (c, next) => {
+  const problem = secretsProblem(c.env);
+  if (problem === null) return next();
+  logEvent("secrets_unsafe", { problem });
+  return c.json(
+    { error: "The service is not configured safely yet; its operator has been told why in the log.", code: "SERVICE_MISCONFIGURED" },
+    503,
+  );
+});
 
 // Browsers: only the sites in ALLOWED_ORIGINS get CORS answers; every API answer carries security headers.
 app.use(

@@ -48,7 +48,7 @@ describe("accounts", () => {
 
   it("refuses registrations that break the rules, and creates nothing", async () => {
     const taken = await register();
-    const good = { email: `${unique("x")}@example.com`, password: "password123", reserved_username: unique("fresh_") };
+    const good = { email: `${unique("x")}@example.com`, password: "sturdy-pass-42", reserved_username: unique("fresh_") };
     const cases: [Record<string, unknown>, number, string][] = [
       [{ ...good, email: "not-an-email" }, 400, "VALIDATION_ERROR"],
       [{ ...good, email: "" }, 400, "VALIDATION_ERROR"],
@@ -56,6 +56,10 @@ describe("accounts", () => {
       [{ ...good, password: "short" }, 400, "VALIDATION_ERROR"],
       [{ ...good, password: 12345678 }, 400, "VALIDATION_ERROR"],
       [{ ...good, password: "x".repeat(129) }, 400, "VALIDATION_ERROR"],
+      [{ ...good, password: "Password123" }, 400, "WEAK_PASSWORD"],
+      [{ ...good, password: "qwertyuiop" }, 400, "WEAK_PASSWORD"],
+      [{ ...good, password: " ".repeat(12) }, 400, "WEAK_PASSWORD"],
+      [{ ...good, password: "aaaaaaaaaa" }, 400, "WEAK_PASSWORD"],
       [{ ...good, reserved_username: "abcd" }, 400, "INVALID_USERNAME"],
       [{ ...good, reserved_username: "a".repeat(16) }, 400, "INVALID_USERNAME"],
       [{ ...good, reserved_username: "has space" }, 400, "INVALID_USERNAME"],

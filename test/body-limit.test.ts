@@ -30,6 +30,31 @@ describe("request bodies", () => {
     expect(await res.json()).toEqual(tooLarge);
   });
 
+  it("are never read far past the limit: a 100 MB streamed body stops being pulled at once", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+    let pulled = 0;
+    const hundredMegabytes = 6_400;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled++ >= hundredMegabytes) return controller.close();
+        controller.enqueue(chunk);
+      },
+    });
+    for (const path of ["/api/payments/webhook/", "/api/auth/register/"]) {
+      pulled = 0;
+      const stream = path === "/api/payments/webhook/" ? body : new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulled++ >= hundredMegabytes) return controller.close();
+          controller.enqueue(chunk);
+        },
+      });
+      const res = await worker.fetch(`${BASE}${path}`, { method: "POST", body: stream, headers: { "CF-Connecting-IP": "10.9.9.8", "Stripe-Signature": "t=1,v1=00" } });
+      expect(res.status, path).toBe(413);
+      // 64 KiB is 4 chunks; allow what the runtime buffers ahead, but nowhere near 100 MB.
+      expect(pulled, path).toBeLessThan(64);
+    }
+  });
+
   it("reaching the Stripe webhook are refused before any signature work", async () => {
     const res = await api("POST", "/api/payments/webhook/", { rawBody: "x".repeat(BODY_MAX_BYTES + 1) });
     expect(res).toMatchObject({ status: 413, body: tooLarge });

@@ -194,8 +194,8 @@ describe("the payment webhook", () => {
     expect(unknown.body.code).toBe("PAYMENT_NOT_FOUND");
     expect((await history(room.code)).pinned_messages).toEqual([]);
 
-    // A failure event fails the payment; a later success cannot revive it.
-    expect((await webhook("payment_intent.payment_failed", object)).body.applied).toBe(true);
+    // A canceled payment is final: a later success cannot revive it.
+    expect((await webhook("payment_intent.canceled", object)).body.applied).toBe(true);
     expect((await webhook("payment_intent.succeeded", object)).body.applied).toBe(false);
     expect((await history(room.code)).pinned_messages).toEqual([]);
     // Events it does not act on are acknowledged.
@@ -231,7 +231,7 @@ describe("tips", () => {
     expect((await history(room.code)).messages).toEqual([]);
     expect((await earnings(host.token, room.code)).total_cents).toBe(0);
     const stranger = await register();
-    expect((await api("GET", "/api/auth/me/earnings/", { token: stranger.token })).body).toEqual({ currency: "usd", rooms: [], total_cents: 0 });
+    expect((await api("GET", "/api/auth/me/earnings/", { token: stranger.token })).body).toEqual({ currency: "usd", rooms: [], next_after: null, total_cents: 0 });
     expect((await api("GET", "/api/auth/me/earnings/")).status).toBe(401);
   });
 });

@@ -9,7 +9,7 @@
 import { hc, type ClientResponse } from "hono/client";
 import ReconnectingWebSocket from "partysocket/ws";
 import type { AppType } from "../app";
-import { CLOSE_BANNED, FINAL_CLOSE_CODES, protocolsFor } from "../protocol";
+import { CLOSE_BANNED, FINAL_CLOSE_CODES, PING_TEXT, protocolsFor } from "../protocol";
 import type {
   ErrorFrame,
   GapFrame,
@@ -178,6 +178,8 @@ export interface ReconnectPolicy {
   maxDelayMs: number;
   /** How long a connect may take before it is abandoned and tried again. */
   connectTimeoutMs: number;
+  /** How often an open socket sends the keep-alive (the server closes a socket silent for 5 minutes). */
+  keepAliveMs: number;
 }
 
 /**
@@ -216,7 +218,7 @@ export class RoomConnection {
   }
 
   private get policy(): ReconnectPolicy {
-    return { delayMs: 2000, growFactor: 1.5, maxDelayMs: 30_000, connectTimeoutMs: 5000, ...this.opts.reconnect };
+    return { delayMs: 2000, growFactor: 1.5, maxDelayMs: 30_000, connectTimeoutMs: 5000, keepAliveMs: 30_000, ...this.opts.reconnect };
   }
 
   on<K extends keyof RoomEvents>(type: K, handler: Handler<K>): () => void {
@@ -274,12 +276,18 @@ export class RoomConnection {
     ws.addEventListener("open", () => {
       this.attempt = 0;
       this.setStatus("open");
+      // The exact keep-alive text: the server's runtime answers it without waking the room.
+      this.stopKeepAlive();
+      this.keepAlive = setInterval(() => {
+        if (this.ws === ws && this.status === "open") ws.send(PING_TEXT);
+      }, this.policy.keepAliveMs);
       // Sends not acknowledged before the drop go again: the server stores each client_id once.
       for (const frame of this.pending.values()) ws.send(JSON.stringify(frame));
     });
     ws.addEventListener("message", (e) => this.receive(String((e as MessageEvent).data)));
     ws.addEventListener("close", (e) => {
       if (this.ws !== ws) return;
+      this.stopKeepAlive();
       const code = (e as CloseEvent).code;
       if (code === CLOSE_BANNED) return this.stop("kicked");
       if (FINAL_CLOSE_CODES.includes(code)) return this.stop("closed");
@@ -288,7 +296,15 @@ export class RoomConnection {
     });
   }
 
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+
+  private stopKeepAlive() {
+    if (this.keepAlive !== null) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+  }
+
   private stop(status: ConnectionStatus) {
+    this.stopKeepAlive();
     // Forget the socket first: closing it fires its close handler at once, which must not count it as a drop.
     const ws = this.ws;
     this.ws = null;
@@ -348,6 +364,7 @@ export class RoomConnection {
   }
 
   close(): void {
+    this.stopKeepAlive();
     const ws = this.ws;
     this.ws = null;
     ws?.close(1000, "bye");

@@ -1,6 +1,6 @@
 // Pure rules, no I/O: client-ip.ts beside this file.
 import { describe, expect, it } from "vitest";
-import { clientIpKey } from "./client-ip";
+import { addressBlocks, clientIpKey } from "./client-ip";
 
 describe("client addresses", () => {
   it("keeps IPv4 as it is and refuses what is not an address", () => {
@@ -18,5 +18,15 @@ describe("client addresses", () => {
     expect(clientIpKey("::ffff:10.0.0.1")).toBe("10.0.0.1");
     expect(clientIpKey("::ffff:a00:1")).toBe("10.0.0.1");
     expect(clientIpKey("64:ff9b::192.0.2.33")).toBe("64:ff9b:0:0::/64");
+  });
+
+  it("puts an IPv6 /64 in its /56 and /48, each its own key; IPv4 in none", () => {
+    const key = clientIpKey("2001:db8:1:2a7f::1")!;
+    expect(addressBlocks(key)).toEqual([
+      { prefix: 56, key: "2001:db8:1:2a00::/56" },
+      { prefix: 48, key: "2001:db8:1::/48" },
+    ]);
+    expect(addressBlocks(clientIpKey("2001:db8:1:ff::9")!)[0]!.key).toBe("2001:db8:1:0::/56");
+    expect(addressBlocks("203.0.113.7")).toEqual([]);
   });
 });

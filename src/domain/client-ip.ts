@@ -42,3 +42,18 @@ function expandIpv6(ip: string): number[] | null {
   if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
   return [...head, ...Array<string>(missing).fill("0"), ...rest].map((g) => parseInt(g, 16));
 }
+
+/**
+ * The wider blocks an address key belongs to, each counted with its own budget: an IPv6 /64
+ * is in one /56 and one /48 (one customer often holds a whole /48, and a /64 each costs
+ * nothing to them). IPv4 addresses have none: a shared /24 is too often innocent.
+ */
+export function addressBlocks(key: string): { prefix: 56 | 48; key: string }[] {
+  const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4})::\/64$/.exec(key);
+  if (!m) return [];
+  const [, a, b, c, d] = m;
+  return [
+    { prefix: 56, key: `${a}:${b}:${c}:${(parseInt(d!, 16) & 0xff00).toString(16)}::/56` },
+    { prefix: 48, key: `${a}:${b}:${c}::/48` },
+  ];
+}

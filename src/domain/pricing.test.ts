@@ -22,7 +22,9 @@ describe("pin pricing", () => {
     expect(minimumToOutbid(150)).toBe(200);
     expect(minimumToOutbid(500)).toBe(1000);
     expect(minimumToOutbid(2000)).toBe(2500);
-    expect(minimumToOutbid(20_000)).toBe(20_500);
+    // Never above the most one payment may be: a $200 top pin can still be matched.
+    expect(minimumToOutbid(20_000)).toBe(20_000);
+    expect(minimumToOutbid(19_800)).toBe(20_000);
   });
 
   it("accepts only whole cents within bounds", () => {

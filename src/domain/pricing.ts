@@ -61,7 +61,8 @@ export function pinClock(setting: string | undefined): number {
 export function minimumToOutbid(topCents: number | null): number {
   if (topCents === null) return PIN_MIN_CENTS;
   const next = PIN_TIERS.find((t) => t.cents > topCents);
-  return next ? next.cents : topCents + 500;
+  // Never above what one payment may be: a top pin at the maximum can still be matched.
+  return Math.min(PIN_MAX_CENTS, next ? next.cents : topCents + 500);
 }
 
 /** Whole cents within [min, max]: the one check every amount goes through. */

@@ -19,6 +19,11 @@ export function reactionLimitSettings(env: { REACTION_BURST?: string; REACTION_P
   return { burst: positiveSetting(env.REACTION_BURST, 10), perSecond: positiveSetting(env.REACTION_PER_SECOND, 2) };
 }
 
+/** Every frame a participant sends (a ping spelled otherwise, an invalid frame, a send): a wider budget. */
+export function frameLimitSettings(env: { FRAME_BURST?: string; FRAME_PER_SECOND?: string }): LimitSettings {
+  return { burst: positiveSetting(env.FRAME_BURST, 60), perSecond: positiveSetting(env.FRAME_PER_SECOND, 20) };
+}
+
 export type Take = "ok" | "limited" | "abusive";
 
 export class SendLimiter {

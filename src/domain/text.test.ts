@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findBadText, inert, textProblem } from "./text";
+import { displayText, findBadText, inert, textProblem } from "./text";
 
 describe("text rule", () => {
   it("keeps newlines, tabs, emoji and other scripts", () => {
@@ -26,5 +26,14 @@ describe("inert", () => {
   it("shows controls, bidi overrides and lone surrogates as escapes, and leaves the rest", () => {
     expect(inert("a\u202Eb\u001b[2Jc\nd\ud800")).toBe("a\\u202Eb\\u001B[2Jc\\u000Ad\\uD800");
     expect(inert("héllo 👍 日本")).toBe("héllo 👍 日本");
+  });
+});
+
+describe("displayText", () => {
+  it("drops bidi overrides and isolates, and cuts runs of combining marks to three", () => {
+    expect(displayText("My \u202Egnp.exe\u202C room")).toBe("My gnp.exe room");
+    expect(displayText("a\u2066b\u2069c")).toBe("abc");
+    expect(displayText("q\u0301\u0302\u0303\u0304\u0305\u0306 algo")).toBe("q\u0301\u0302\u0303 algo");
+    expect(displayText("Tiếng Việt café")).toBe("Tiếng Việt café");
   });
 });

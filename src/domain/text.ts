@@ -49,3 +49,11 @@ export const inert = (text: string, keepNewlines = false) =>
   text.replace(UNSAFE_TO_PRINT, (ch) =>
     keepNewlines && ch === "\n" ? ch : `\\u${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
   );
+
+/** Bidi embeddings, overrides and isolates: they reorder what follows ("gpj.exe" shown as "exe.jpg"). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+/** More than three combining marks on one character is no script's writing, only a tower over the text ("Zalgo"). */
+const MARK_RUN = /(\p{M}{3})\p{M}+/gu;
+
+/** Text shown to everyone as the room's own (its name and description): no bidi controls, no towers of marks. */
+export const displayText = (text: string) => text.normalize("NFC").replace(BIDI_CONTROLS, "").replace(MARK_RUN, "$1");

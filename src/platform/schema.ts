@@ -1,6 +1,6 @@
 // The PostgreSQL schema: the source of truth for accounts, rooms, participations
 // and messages. Migrations in drizzle/ are generated from this file by drizzle-kit.
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import {
   boolean,
   check,
@@ -16,6 +16,13 @@ import {
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
+/**
+ * A username's look-alike skeleton in SQL, the same as usernameSkeleton (domain/usernames.ts):
+ * lower-cased, "rn" → "m", "vv" → "w", then 0 → o, 1 → l, i → l, 5 → s, 8 → b. Change both together.
+ */
+export const skeletonSql = (column: AnyPgColumn | SQL) =>
+  sql`translate(replace(replace(lower(${column}), 'rn', 'm'), 'vv', 'w'), '01i58', 'ollsb')`;
+
 export const users = pgTable(
   "users",
   {
@@ -28,6 +35,8 @@ export const users = pgTable(
   (t) => [
     uniqueIndex("users_email_key").on(t.email),
     uniqueIndex("users_reserved_username_ci_key").on(sql`lower(${t.reservedUsername})`),
+    // Look-alikes are one name: "AI8pihk" cannot be reserved next to "Al8pihk".
+    uniqueIndex("users_reserved_username_skeleton_key").on(skeletonSql(t.reservedUsername)),
   ],
 );
 

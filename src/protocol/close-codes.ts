@@ -12,6 +12,8 @@ export const CLOSE_NO_TOKEN = 4001;
 export const CLOSE_BAD_TOKEN = 4003;
 /** The host banned this participant (a `kicked` frame comes first). */
 export const CLOSE_BANNED = 4403;
+/** The socket sent no frame and no keep-alive for SOCKET_IDLE_SECONDS (not final: reconnect, then keep pinging). */
+export const CLOSE_IDLE = 4408;
 
 export const FINAL_CLOSE_CODES: readonly number[] = [CLOSE_NO_TOKEN, CLOSE_BAD_TOKEN, CLOSE_BANNED, CLOSE_POLICY];
 

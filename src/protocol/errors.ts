@@ -15,9 +15,11 @@ export type ErrorCode =
   | "HTTP_ERROR"
   | "INTERNAL_ERROR"
   | "DB_UNAVAILABLE"
+  | "SERVICE_MISCONFIGURED"
   | "RATE_LIMITED"
   // accounts and identity
   | "INVALID_CREDENTIALS"
+  | "WEAK_PASSWORD"
   | "INVALID_TOKEN"
   | "AUTH_REQUIRED"
   | "EMAIL_TAKEN"
@@ -30,6 +32,8 @@ export type ErrorCode =
   | "IP_USERNAME_LIMIT"
   // rooms and sessions
   | "ROOM_NOT_FOUND"
+  | "ROOM_QUOTA_REACHED"
+  | "ANON_JOIN_RATE"
   | "ACCESS_CODE_INVALID"
   | "SESSION_REQUIRED"
   | "SESSION_INVALID"

@@ -4,6 +4,7 @@
 // connect, message, close; the write path lives in send-pipeline.ts.
 import {
   CLOSE_BANNED,
+  CLOSE_IDLE,
   CLOSE_NORMAL,
   CLOSE_POLICY,
   CLOSE_TOO_LARGE,
@@ -41,7 +42,9 @@ import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
 import { sendBacklog } from "./resume";
-import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
+import { Allowances, frameLimitSettings, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
+import { addressBlocks } from "../domain/client-ip";
+import { BLOCK_BUDGET } from "../domain/rate-limits";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
 import { textProblem } from "../domain/text";
@@ -81,7 +84,12 @@ const RESUME_PARAMS: [Channel, string][] = [
 interface SocketState {
   claims: SessionClaims;
   connectedAt: number;
+  /** When the socket last sent a frame, as of the last time this was saved (at most once a minute). */
+  activeAt?: number;
 }
+
+/** How often a socket's last activity is saved into its attachment (it survives hibernation there). */
+const ACTIVITY_SAVE_MS = 60_000;
 
 export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
@@ -96,6 +104,10 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly sendAllowance: Allowances;
   /** Each participant's reaction allowance. */
   private readonly reactionAllowance: Allowances;
+  /** Each participant's frame allowance: every frame it sends, of any kind, on any of its sockets. */
+  private readonly frameAllowance: Allowances;
+  /** When each socket last sent a frame (its attachment keeps a copy, saved now and then). */
+  private readonly lastFrameAt = new WeakMap<WebSocket, number>();
   private readonly backroom: RoomBackroom;
   private readonly pipelines = new Map<Channel, SendPipeline>();
   /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
@@ -124,6 +136,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.backroom = new RoomBackroom(this.db);
     this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
     this.sendAllowance = new Allowances(sendLimitSettings(env), () => this.now());
+    this.frameAllowance = new Allowances(frameLimitSettings(env), () => this.now());
     this.reactionAllowance = new Allowances(reactionLimitSettings(env), () => this.now());
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
     this.flusher = new Flusher({ roomCode: ctx.id.name ?? "", log: this.log, db: this.db });
@@ -155,12 +168,18 @@ export class ChatRoom extends DurableObject<Env> {
       return Response.json({ error: "Expected a WebSocket upgrade.", code: "UPGRADE_REQUIRED" }, { status: 426 });
     }
     const claims = JSON.parse(raw) as SessionClaims;
-    const ipTag = `ip:${request.headers.get(CLIENT_IP_HEADER) ?? "unknown"}`;
+    const ipKey = request.headers.get(CLIENT_IP_HEADER);
+    const ipTag = `ip:${ipKey ?? "unknown"}`;
+    // An IPv6 caller's /48 is counted too: a /64 each costs nothing to whoever holds the block.
+    const block = ipKey ? addressBlocks(ipKey).find((b) => b.prefix === 48) : undefined;
+    const blockTag = block ? `block:${block.key}` : null;
     const pair = new WebSocketPair();
     const server = pair[1];
-    this.ctx.acceptWebSocket(server, [claims.participationId, ipTag]);
-    server.serializeAttachment({ claims, connectedAt: Date.now() } satisfies SocketState);
-    const full = this.socketCapReached(ipTag);
+    this.ctx.acceptWebSocket(server, [claims.participationId, ipTag, ...(blockTag ? [blockTag] : [])]);
+    server.serializeAttachment({ claims, connectedAt: this.now() } satisfies SocketState);
+    const full = this.socketCapReached(claims.participationId, ipTag, blockTag);
+    // The room wakes to close sockets that go silent (SOCKET_IDLE_SECONDS).
+    void this.alarmNoLaterThan(this.now() + this.idleMs());
     if (full) {
       logEvent("socket_refused", { room: claims.roomCode, reason: full });
       server.close(CLOSE_POLICY, full);
@@ -198,6 +217,18 @@ export class ChatRoom extends DurableObject<Env> {
       ws.close(CLOSE_TOO_LARGE, `frames can be at most ${FRAME_MAX_BYTES} bytes`);
       return;
     }
+    // Every frame costs its sender, whatever it is (a ping spelled otherwise, garbage, a send): one
+    // budget per participant across its sockets. Over it a frame goes unanswered; a sender that keeps
+    // on is closed. (The exact keep-alive text never gets here: the runtime answers it.)
+    const state = ws.deserializeAttachment() as SocketState;
+    const frames = this.frameAllowance.take(state.claims.participationId);
+    if (frames === "abusive") {
+      logEvent("socket_closed_for_abuse", { room: this.room.code, reason: "frames" });
+      ws.close(CLOSE_POLICY, "too many frames");
+      return;
+    }
+    if (frames === "limited") return;
+    this.touched(ws, state);
     if (typeof data !== "string") {
       sendError(ws, new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary."));
       return;
@@ -214,7 +245,7 @@ export class ChatRoom extends DurableObject<Env> {
       safeSend(ws, PONG_TEXT);
       return;
     }
-    const { claims } = ws.deserializeAttachment() as SocketState;
+    const { claims } = state;
     const admission = await this.admit(claims, frame.input, ws);
     if (admission === "close") {
       logEvent("socket_closed_for_abuse", { room: this.room.code });
@@ -284,15 +315,70 @@ export class ChatRoom extends DurableObject<Env> {
     const at = (ms: number) => (next = next === null ? ms : Math.min(next, ms));
     const retry = await this.flushNow();
     if (retry !== null) at(retry);
+    const nextIdleCheck = this.closeIdleSockets();
+    if (nextIdleCheck !== null) at(nextIdleCheck);
     try {
-      const pinEnd = await this.lane.run(() => this.endPins());
-      if (pinEnd !== null) at(pinEnd);
+      // Only a room that may have running pins asks Postgres about them (the alarm also wakes to flush and sweep).
+      if (this.pinsMayRun) {
+        const pinEnd = await this.lane.run(() => this.endPins());
+        this.pinsMayRun = pinEnd !== null;
+        if (pinEnd !== null) at(pinEnd);
+      }
     } catch (e) {
       if (!isDbUnavailable(e)) throw e;
       at(this.now() + FLUSH_RETRY_MS.last);
     }
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
+
+  private idleMs(): number {
+    return positiveSetting(this.env.SOCKET_IDLE_SECONDS, 300) * 1000;
+  }
+
+  /** Notes a socket's frame; saved into its attachment at most once a minute, so it survives hibernation. */
+  private touched(ws: WebSocket, state: SocketState) {
+    const now = this.now();
+    this.lastFrameAt.set(ws, now);
+    if (now - (state.activeAt ?? state.connectedAt) >= ACTIVITY_SAVE_MS) {
+      ws.serializeAttachment({ ...state, activeAt: now } satisfies SocketState);
+    }
+  }
+
+  /**
+   * Closes sockets that neither sent a frame nor a keep-alive for SOCKET_IDLE_SECONDS (they hold a
+   * seat of the room for nothing); answers when the next one could go idle, or null without sockets.
+   */
+  private closeIdleSockets(): number | null {
+    const idle = this.idleMs();
+    const now = this.now();
+    let next: number | null = null;
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const state = ws.deserializeAttachment() as SocketState | null;
+      if (!state) continue;
+      const ping = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const last = Math.max(this.lastFrameAt.get(ws) ?? 0, state.activeAt ?? 0, state.connectedAt, ping);
+      if (now - last >= idle) {
+        try {
+          ws.close(CLOSE_IDLE, "idle: no frames or keep-alives");
+        } catch {
+          // already closing
+        }
+        closed++;
+      } else {
+        next = next === null ? last + idle : Math.min(next, last + idle);
+      }
+    }
+    if (closed > 0) {
+      logEvent("sockets_closed_idle", { room: this.room.code, count: closed });
+      this.presence.changed();
+    }
+    return next;
+  }
+
+  /** Whether pins may be running: unknown after a wake (true), false once the alarm found none, true after a pin. */
+  private pinsMayRun = true;
 
   /** Ends the pins whose time is up; answers when the next one ends. */
   private async endPins(): Promise<number | null> {
@@ -459,9 +545,14 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** Why a new socket cannot stay (the room or this address has too many), or null. */
-  private socketCapReached(ipTag: string): string | null {
+  private socketCapReached(participationId: string, ipTag: string, blockTag: string | null): string | null {
     if (this.ctx.getWebSockets().length > positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
-    if (this.ctx.getWebSockets(ipTag).length > positiveSetting(this.env.MAX_SOCKETS_PER_IP, 50)) return "too many connections from your address";
+    const perIp = positiveSetting(this.env.MAX_SOCKETS_PER_IP, 50);
+    if (this.ctx.getWebSockets(ipTag).length > perIp) return "too many connections from your address";
+    if (blockTag && this.ctx.getWebSockets(blockTag).length > perIp * BLOCK_BUDGET[48]) return "too many connections from your network";
+    if (this.ctx.getWebSockets(participationId).length > positiveSetting(this.env.MAX_SOCKETS_PER_PARTICIPANT, 5)) {
+      return "too many connections for one participant";
+    }
     return null;
   }
 
@@ -622,7 +713,10 @@ export class ChatRoom extends DurableObject<Env> {
       broadcast: (frame) => this.sendToAll(frame),
       // Queued, not awaited: a purchase runs in the lane, and the message is written after it.
       postSystemMessage: (text) => void this.postSystemMessage(text),
-      pinEndsAt: (untilMs) => this.alarmNoLaterThan(untilMs),
+      pinEndsAt: (untilMs) => {
+        this.pinsMayRun = true;
+        return this.alarmNoLaterThan(untilMs);
+      },
       memberJoined: (participationId) => this.backroom.add(participationId),
     };
   }

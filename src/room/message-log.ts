@@ -205,6 +205,26 @@ export class MessageLog {
     return first !== null ? first - 1 : (this.lastSeq(channel) ?? 0);
   }
 
+  /**
+   * How many of the channel's newest live messages fit in `maxBytes` (at most `maxCount`): what the
+   * Redis window keeps after an append. Counted from the log (its rows are the window's messages),
+   * so the budget costs no Redis read.
+   */
+  newestFitting(channel: Channel, maxCount: number, maxBytes: number): number {
+    const sizes = this.sql
+      .exec<{ n: number }>(`SELECT length(CAST(message AS BLOB)) AS n FROM message_log WHERE channel = ? AND deleted = 0 ORDER BY pos DESC LIMIT ?`, channel, maxCount)
+      .toArray();
+    let total = 0;
+    let kept = 0;
+    for (const { n } of sizes) {
+      if (total + n > maxBytes && kept > 0) break;
+      total += n;
+      kept++;
+    }
+    // Fewer rows than maxCount in the log (a new log): the rest of the window is older and counts as it was.
+    return sizes.length < maxCount && kept === sizes.length ? maxCount : kept;
+  }
+
   /** Drops flushed rows beyond the newest RETAIN_ROWS and retry keys past the retry window. */
   prune(now: number): void {
     const keepFrom = this.newestPos() - RETAIN_ROWS;

@@ -274,7 +274,9 @@ export class SendPipeline {
           health.repaired();
           logEvent("cache_rebuilt", { room: room.code, messages: report.windows.reduce((n, w) => n + w.after, 0) });
         } else {
-          await appendToWindow(this.deps.redis, room.code, this.deps.channel, messages, this.deps.window);
+          const { maxCount, maxBytes } = this.deps.window;
+          const keep = this.deps.log.newestFitting(this.deps.channel, maxCount, maxBytes);
+          await appendToWindow(this.deps.redis, room.code, this.deps.channel, messages, this.deps.window, keep);
         }
       },
       (e) => logEvent("cache_write_failed", { room: room.code, count: messages.length, error: errorText(e) }),

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 async function hostedRoom(): Promise<string> {
   const rand = crypto.randomUUID().slice(0, 8);
-  const { body: acct } = await worker.call("POST", "/api/auth/register/", { email: `web${rand}@example.com`, password: "password123", reserved_username: `web_${rand}` });
+  const { body: acct } = await worker.call("POST", "/api/auth/register/", { email: `web${rand}@example.com`, password: "sturdy-pass-42", reserved_username: `web_${rand}` });
   const { body: room } = await worker.call("POST", "/api/chats/create/", { name: "Browser room" }, { authorization: `Bearer ${acct.token}` });
   return room.code;
 }

@@ -45,7 +45,7 @@ const redis = () =>
 /** A room with three messages (one over two lines, one long) and a reaction on the last. */
 async function seededRoom() {
   const rand = crypto.randomUUID().slice(0, 8);
-  const { token } = await call("POST", "/api/auth/register/", { email: `op${rand}@example.com`, password: "password123", reserved_username: `op_${rand}` });
+  const { token } = await call("POST", "/api/auth/register/", { email: `op${rand}@example.com`, password: "sturdy-pass-42", reserved_username: `op_${rand}` });
   const room = await call("POST", "/api/chats/create/", { name: "Ops" }, token);
   const { session_token } = await call("POST", `/api/chats/${room.code}/join/`, { username: "alice_ops", fingerprint: `fp-${rand}` });
   const sent = [];

@@ -19,11 +19,13 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
     vars: {
       ...stack,
       JWT_SECRET: "node-test-secret-0123456789abcdef",
+      STRIPE_WEBHOOK_SECRET: "whsec_node_test_only_0123456789abcdef",
       ALLOW_TEST_PAYMENTS: "true",
       // Every call here comes from 127.0.0.1 (wrangler dev): the per-IP limits of the API are tested elsewhere.
       RATE_LIMIT_REGISTER: "100000/1 m",
       RATE_LIMIT_LOGIN: "100000/1 m",
       RATE_LIMIT_JOIN: "100000/1 m",
+      RATE_LIMIT_CREATE_ROOM: "100000/1 m",
       ...vars,
     },
     stdio: "ignore",
@@ -47,7 +49,7 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
 /** A room with a host and one joined guest. */
 export async function roomWithGuest(worker: TestWorker) {
   const rand = crypto.randomUUID().slice(0, 8);
-  const { body: acct } = await worker.call("POST", "/api/auth/register/", { email: `n${rand}@example.com`, password: "password123", reserved_username: `n_${rand}` });
+  const { body: acct } = await worker.call("POST", "/api/auth/register/", { email: `n${rand}@example.com`, password: "sturdy-pass-42", reserved_username: `n_${rand}` });
   const { body: room } = await worker.call("POST", "/api/chats/create/", { name: "Node" }, { authorization: `Bearer ${acct.token}` });
   const { body: guest } = await worker.call("POST", `/api/chats/${room.code}/join/`, { username: `g_${rand}`, fingerprint: `fp-${rand}` });
   return { code: room.code as string, sessionToken: guest.session_token as string, hostToken: acct.token as string };

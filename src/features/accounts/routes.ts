@@ -5,7 +5,8 @@ import { Hono } from "hono";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
 import { USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
-import { usernameProblem } from "../../domain/usernames";
+import { newUsernameProblem } from "../../domain/usernames";
+import { describePasswordProblem, passwordProblem } from "../../domain/password-rules";
 import { type Db } from "../../platform/db";
 import { type UserRow } from "../../platform/schema";
 import { jsonBody } from "../../platform/http/body";
@@ -34,8 +35,10 @@ export const authRoutes = new Hono<AppEnv>()
     jsonBody(registerSchema),
     async (c) => {
       const body = c.req.valid("json");
-      const problem = usernameProblem(body.reserved_username);
+      const problem = newUsernameProblem(body.reserved_username);
       if (problem) throw invalidUsername(problem);
+      const weak = passwordProblem(body.password);
+      if (weak) throw new ApiError(400, "WEAK_PASSWORD", describePasswordProblem(weak), { reason: weak });
       const db = c.var.db();
       const user = await insertUser(db, {
         email: body.email,

@@ -169,11 +169,11 @@ export async function liveMessage(
   return row ?? null;
 }
 
-/** Soft-deletes the message; false when it was already deleted (by a concurrent call). */
+/** Soft-deletes the message and ends its pin; false when it was already deleted (by a concurrent call). */
 export async function markDeleted(db: Db, id: string): Promise<boolean> {
   const rows = await db
     .update(messages)
-    .set({ isDeleted: true })
+    .set({ isDeleted: true, isPinned: false })
     .where(and(eq(messages.id, id), eq(messages.isDeleted, false)))
     .returning({ id: messages.id });
   return rows.length > 0;

@@ -9,30 +9,50 @@ import { pinnedKey, reactionsKey, windowKey } from "../../platform/cache-keys";
 
 export interface WindowSettings {
   maxCount: number;
+  /** About how many bytes of messages one window may hold (one participant must not fill Redis with long ones). */
+  maxBytes: number;
   ttlSeconds: number;
 }
 
-export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_CACHE_TTL_HOURS?: string }): WindowSettings {
+export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_CACHE_MAX_BYTES?: string; MESSAGE_CACHE_TTL_HOURS?: string }): WindowSettings {
   return {
     maxCount: Math.floor(positiveSetting(env.MESSAGE_CACHE_MAX_COUNT, 500)),
+    maxBytes: Math.floor(positiveSetting(env.MESSAGE_CACHE_MAX_BYTES, 512 * 1024)),
     ttlSeconds: Math.round(positiveSetting(env.MESSAGE_CACHE_TTL_HOURS, 24) * 3600),
   };
 }
 
-/** Adds messages, trims to the newest maxCount and refreshes the TTL, in one round trip. */
+/** The newest of `messages` (oldest first) that fit in the byte budget, at most maxCount, always the newest one. */
+export function newestWithin(messages: PublicMessage[], settings: WindowSettings): PublicMessage[] {
+  let total = 0;
+  let from = messages.length;
+  while (from > 0 && messages.length - from < settings.maxCount) {
+    const size = new TextEncoder().encode(JSON.stringify(messages[from - 1])).byteLength;
+    if (total + size > settings.maxBytes && from < messages.length) break;
+    total += size;
+    from--;
+  }
+  return messages.slice(from);
+}
+
+/**
+ * Adds messages, trims to the newest `keep` (the room counts how many fit the byte budget, at
+ * most maxCount) and refreshes the TTL, in one round trip.
+ */
 export async function appendToWindow(
   redis: Redis,
   code: string,
   channel: Channel,
   messages: PublicMessage[],
   settings: WindowSettings,
+  keep = settings.maxCount,
 ): Promise<void> {
   if (messages.length === 0) return;
   const key = windowKey(code, channel);
   const [first, ...rest] = messages.map((m) => ({ score: m.seq, member: JSON.stringify(m) }));
   const p = redis.multi();
   p.zadd(key, first!, ...rest);
-  p.zremrangebyrank(key, 0, -(settings.maxCount + 1));
+  p.zremrangebyrank(key, 0, -(Math.max(1, Math.min(keep, settings.maxCount)) + 1));
   p.expire(key, settings.ttlSeconds);
   await p.exec();
 }
@@ -75,6 +95,7 @@ export async function replaceWindow(
   settings: WindowSettings,
 ): Promise<void> {
   const key = windowKey(code, channel);
+  messages = newestWithin(messages, settings);
   const tx = redis.multi();
   tx.del(key);
   // Chunks keep each ZADD a reasonable size; the MULTI keeps the swap atomic for readers.

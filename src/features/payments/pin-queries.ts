@@ -5,8 +5,15 @@ import { and, eq, gt, lte, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { messages } from "../../platform/schema";
 
+/** Pins that hold the top spot now: running, and on a message nobody deleted. */
 const activeIn = (roomId: string) =>
-  and(eq(messages.chatRoomId, roomId), eq(messages.channel, "main"), eq(messages.isPinned, true), gt(messages.pinnedUntil, sql`now()`));
+  and(
+    eq(messages.chatRoomId, roomId),
+    eq(messages.channel, "main"),
+    eq(messages.isPinned, true),
+    eq(messages.isDeleted, false),
+    gt(messages.pinnedUntil, sql`now()`),
+  );
 
 /** The amount of the top active pin in the room, other than `exceptId`; null when there is none. */
 export async function topPinAmount(db: Db, roomId: string, exceptId: string): Promise<number | null> {

@@ -26,7 +26,8 @@ export interface PaymentAttempt {
 
 /** What a verified webhook says happened to a payment. */
 export interface PaymentEvent {
-  kind: "succeeded" | "failed" | "refunded" | "ignored";
+  /** attempt_failed: this try failed but the buyer may retry the same payment; canceled: final. */
+  kind: "succeeded" | "attempt_failed" | "canceled" | "refunded" | "ignored";
   providerPaymentId: string | null;
   eventType: string;
 }

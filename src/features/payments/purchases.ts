@@ -24,6 +24,7 @@ import {
   markFailed,
   publicTransaction,
   recordNotApplied,
+  tipsOwnRoom,
   recordAttempt,
   type PurchaseType,
 } from "./queries";
@@ -156,7 +157,9 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
       return amount;
     }
     case "tip":
-      if (claims.isHost) throw new ApiError(400, "CANNOT_TIP_SELF", "The host cannot tip their own room.");
+      if (claims.isHost || (await tipsOwnRoom(conn, deps.room.id, claims.participationId))) {
+        throw new ApiError(400, "CANNOT_TIP_SELF", "The host cannot tip their own room (not from another session, device or address either).");
+      }
       return order.amountCents!;
     case "back_room": {
       const room = await findRoomById(conn, deps.room.id);
@@ -187,20 +190,17 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
     conn.transaction(async (tx) => {
       const row = await markCompleted(tx, transactionId);
       if (!row) return null;
+      // The money moved; what it buys is checked again now, as the room is at this moment.
+      const stale = await whyNotApplicable(tx, row);
+      if (stale) {
+        await recordNotApplied(tx, row.id, stale);
+        return { row, pin: null, notApplied: stale };
+      }
       if (row.type === "pin") {
         const pin = await applyPin(tx, row.messageId!, row.amountCents, pinSeconds(row.amountCents, deps.pinSecondsPerMinute));
         return { row, pin };
       }
       if (row.type === "back_room") {
-        // The seat was held while the payment was pending, but a payment that completes after the
-        // hold ran out (or after the host closed the room or cut the seats) may find no seat left:
-        // it stays paid and records why nothing was given (docs/API.md, "not_applied_reason").
-        const room = await findRoomById(tx, row.chatRoomId);
-        const full = !room?.backroomEnabled || (await backroomMemberCount(tx, row.chatRoomId)) >= (room.backroomSeatLimit ?? 0);
-        if (full) {
-          await recordNotApplied(tx, row.id, "backroom_full");
-          return { row, pin: null, notApplied: true };
-        }
         await addBackroomMember(tx, { chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id });
       }
       return { row, pin: null };
@@ -209,7 +209,7 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
   if (!done) return false;
   const { row, pin } = done;
   if ("notApplied" in done) {
-    logEvent("payment_not_applied", { room: deps.room.code, transaction: row.id, type: row.type, reason: "backroom_full" });
+    logEvent("payment_not_applied", { room: deps.room.code, transaction: row.id, type: row.type, reason: done.notApplied });
     return false;
   }
   logEvent("payment_completed", { room: deps.room.code, transaction: row.id, type: row.type });
@@ -228,4 +228,27 @@ export async function completePurchase(deps: PurchaseDeps, transactionId: string
     deps.memberJoined(row.participationId);
   }
   return true;
+}
+
+export type NotAppliedReason = "message_deleted" | "outbid" | "backroom_full";
+
+/**
+ * Why a payment completing now can no longer buy what it was for, or null. A pin's message may
+ * have been deleted or outbid while the payment was pending; a seat's hold may have run out and
+ * the seats filled (or the host closed the back room or cut its seats). Such a payment stays
+ * paid and records the reason (docs/API.md, "not_applied_reason").
+ */
+async function whyNotApplicable(conn: Db, row: TransactionRow): Promise<NotAppliedReason | null> {
+  if (row.type === "pin") {
+    const message = await liveMessage(conn, row.chatRoomId, row.messageId!);
+    if (!message) return "message_deleted";
+    if (await isPinActive(conn, message.id)) return null;
+    return row.amountCents < minimumToOutbid(await topPinAmount(conn, row.chatRoomId, message.id)) ? "outbid" : null;
+  }
+  if (row.type === "back_room") {
+    const room = await findRoomById(conn, row.chatRoomId);
+    const full = !room?.backroomEnabled || (await backroomMemberCount(conn, row.chatRoomId)) >= (room.backroomSeatLimit ?? 0);
+    return full ? "backroom_full" : null;
+  }
+  return null;
 }

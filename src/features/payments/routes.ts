@@ -3,14 +3,14 @@
 // key twice is one payment. The room's Durable Object checks, charges and
 // applies each purchase (see room/purchases.ts).
 import { documented } from "../../platform/http/openapi";
-import { earningsAnswer, paidAnswer, pendingAnswer, webhookAnswer } from "./schemas";
+import { EARNINGS_DEFAULT_LIMIT, earningsAnswer, earningsQuery, paidAnswer, pendingAnswer, webhookAnswer } from "./schemas";
 import { messageSchema } from "../messages/schemas";
 import { Hono, type Context } from "hono";
 import { ApiError } from "../../platform/errors";
 import { CURRENCY, PIN_MAX_CENTS, PIN_MIN_CENTS, TIP_MAX_CENTS, TIP_MIN_CENTS, amountProblem } from "../../domain/pricing";
 import { findRoomById } from "../rooms/queries";
 import { earningsOfHost, findByProviderPayment, markFailed, markRefunded } from "./queries";
-import { jsonBody } from "../../platform/http/body";
+import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { requireSession, sessionTokenOf } from "../rooms/session";
@@ -151,8 +151,12 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     if (event.kind === "succeeded") {
       const room = await findRoomById(db, tx.chatRoomId);
       applied = unwrap(await roomStub(c.env, room!.code).completePayment(tx.id)).applied;
-    } else if (event.kind === "failed") {
+    } else if (event.kind === "canceled") {
+      // Final: the payment will never complete, and a pending seat is free again.
       applied = (await markFailed(db, tx.id)) !== null;
+    } else if (event.kind === "attempt_failed") {
+      // Not final: the buyer may retry the same payment, and its success completes the purchase.
+      applied = false;
     } else {
       // A refund is recorded; what the payment bought stays (a pin runs out by itself).
       applied = (await markRefunded(db, tx.id)) !== null;
@@ -168,11 +172,14 @@ export const earningsRoutes = new Hono<AppEnv>().get(
     summary: "The host's completed income per room",
     tags: ["accounts", "payments"],
     auth: "bearer",
+    description: "One page of rooms (by code): pass `next_after` as `after` for the next. `total_cents` covers all the host's rooms.",
     answers: { 200: { description: "Income per room", schema: earningsAnswer } },
   }),
+  queryParams(earningsQuery),
   async (c) => {
     const { user } = await requireUser(c);
-    const rooms = await earningsOfHost(c.var.db(), user.id);
-    return c.json({ currency: CURRENCY, rooms, total_cents: rooms.reduce((n, r) => n + r.total_cents, 0) });
+    const q = c.req.valid("query");
+    const page = await earningsOfHost(c.var.db(), user.id, { limit: q.limit ?? EARNINGS_DEFAULT_LIMIT, after: q.after ?? null });
+    return c.json({ currency: CURRENCY, rooms: page.rooms, next_after: page.nextAfter, total_cents: page.totalCents });
   },
 );

@@ -33,6 +33,18 @@ export const paidAnswer = (extra: z.ZodRawShape = {}) => z.object({ transaction:
 /** 402: the client must confirm the payment with the provider; a webhook completes it. */
 export const pendingAnswer = z.object({ transaction: transactionSchema, client_secret: z.string().nullable() });
 
+export const EARNINGS_DEFAULT_LIMIT = 50;
+
+export const earningsQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, { error: "`limit` must be a whole number from 1 to 100." })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 100, { error: "`limit` must be a whole number from 1 to 100." })
+    .optional(),
+  after: z.string().max(16, { error: "`after` must be a `next_after` value from an earlier page." }).optional(),
+});
+
 export const earningsAnswer = z.object({
   currency: z.string(),
   rooms: z.array(
@@ -43,10 +55,12 @@ export const earningsAnswer = z.object({
       pins_cents: z.number().int(),
       back_room_cents: z.number().int(),
       total_cents: z.number().int(),
+      not_applied_cents: z.number().int().describe("Paid, but what it bought was not given (see a transaction's not_applied_reason)."),
       payments: z.number().int(),
     }),
   ),
-  total_cents: z.number().int(),
+  next_after: z.string().nullable().describe("Pass as `after` for the next page; null on the last."),
+  total_cents: z.number().int().describe("All the host's rooms, not only this page."),
 });
 
 export const webhookAnswer = z.object({ received: z.literal(true), applied: z.boolean() });

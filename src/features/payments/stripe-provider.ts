@@ -55,8 +55,9 @@ export async function verifyStripeWebhook(body: string, signature: string, secre
     case "payment_intent.succeeded":
       return { kind: "succeeded", providerPaymentId: object.id ?? null, eventType: event.type };
     case "payment_intent.payment_failed":
+      return { kind: "attempt_failed", providerPaymentId: object.id ?? null, eventType: event.type };
     case "payment_intent.canceled":
-      return { kind: "failed", providerPaymentId: object.id ?? null, eventType: event.type };
+      return { kind: "canceled", providerPaymentId: object.id ?? null, eventType: event.type };
     case "charge.refunded": {
       const pi = object.payment_intent;
       return { kind: "refunded", providerPaymentId: typeof pi === "string" ? pi : (pi?.id ?? null), eventType: event.type };

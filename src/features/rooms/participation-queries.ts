@@ -3,14 +3,17 @@
 // exist for the same person in the same room.
 import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Db, HttpDb } from "../../platform/db";
-import { participations, users, type ParticipationRow } from "../../platform/schema";
-import { usernameKey } from "../../domain/usernames";
+import { chatRooms, participations, skeletonSql, users, type ParticipationRow } from "../../platform/schema";
+import { usernameKey, usernameSkeleton } from "../../domain/usernames";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { roomIdOf } from "./queries";
+import { addressBlocks } from "../../domain/client-ip";
 import type { BanSubject } from "../moderation/queries";
 
-/** How many anonymous usernames one IP may hold in one room. */
+/** How many anonymous usernames one address (an IPv6 /64) may hold in one room. */
 export const ANON_USERNAMES_PER_IP = 3;
+/** …and one IPv6 /48, whatever its /64s. */
+export const ANON_USERNAMES_PER_BLOCK = 12;
 
 export type Identity = { userId: string } | { fingerprint: string };
 
@@ -82,7 +85,7 @@ export async function usernameHeld(db: Db, roomId: string, username: string, who
   return row !== undefined;
 }
 
-/** Whether another account reserved this name: a logged-in participant may not chat under it. */
+/** Whether another account reserved this name or a look-alike of it: a logged-in participant may not chat under it. */
 export async function reservedByOtherUser(db: Db, username: string, userId: string): Promise<boolean> {
   return (await reservedByOtherUserQuery(db, username, userId)).length > 0;
 }
@@ -92,7 +95,7 @@ export const reservedByOtherUserQuery = (db: Db, username: string, userId: strin
   db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(sql`lower(${users.reservedUsername})`, usernameKey(username)), ne(users.id, userId)))
+    .where(and(sql`${skeletonSql(users.reservedUsername)} = ${usernameSkeleton(username)}`, ne(users.id, userId)))
     .limit(1);
 
 export interface NewParticipation {
@@ -101,41 +104,63 @@ export interface NewParticipation {
   username: string;
   usernameIsReserved: boolean;
   ipKey: string;
+  /** The device's fingerprint, when a logged-in client sent one as well. */
+  fingerprint: string | null;
 }
 
 /**
- * Creates the participation. An anonymous one counts against its IP's limit
- * in the room: the lock on (room, IP), the count and the insert run as one
- * batch (one round trip, one transaction), so parallel joins cannot slip past
- * it; null when the address already holds ANON_USERNAMES_PER_IP. Throws the
- * unique violation when the name is taken or the same person joined at the
- * same moment.
+ * Creates the participation. An anonymous one counts against three limits in the room: its
+ * address (ANON_USERNAMES_PER_IP names per /64), its IPv6 /48 (ANON_USERNAMES_PER_BLOCK), and
+ * the room's new anonymous names per minute (anonPerMinute). The lock on the room, the counts
+ * and the insert run as one batch (one round trip, one transaction), so parallel joins cannot
+ * slip past them; the answer names the limit that refused it. Throws the unique violation when
+ * the name is taken or the same person joined at the same moment.
  */
-export async function createParticipation(db: HttpDb, p: NewParticipation): Promise<ParticipationRow | null> {
+export async function createParticipation(
+  db: HttpDb,
+  p: NewParticipation,
+  anonPerMinute: number,
+): Promise<{ row: ParticipationRow } | { refused: AnonLimit }> {
   const values = {
     chatRoomId: p.roomId,
     userId: "userId" in p.who ? p.who.userId : null,
-    fingerprint: "fingerprint" in p.who ? p.who.fingerprint : null,
+    // A logged-in participation keeps the device's fingerprint too (when the client sent one): bans and
+    // the self-tip rule see the same device behind an account and an anonymous name.
+    fingerprint: "fingerprint" in p.who ? p.who.fingerprint : p.fingerprint,
     username: p.username,
     usernameIsReserved: p.usernameIsReserved,
     ipAddress: p.ipKey,
   };
   if ("userId" in p.who) {
     const [row] = await db.insert(participations).values(values).returning();
-    return row!;
+    return { row: row! };
   }
+  // The /48 of an IPv6 key ("2001:db8:1:2::/64") is its first three groups; an IPv4 key has none.
+  const block = addressBlocks(p.ipKey).find((b) => b.prefix === 48);
+  const blockPrefix = block ? `${block.key.slice(0, -"::/48".length)}:%` : null;
+  const anon = sql`chat_room_id = ${p.roomId} and user_id is null`;
+  const count = {
+    address: sql<number>`(select count(*) from ${participations} where ${anon} and ip_address = ${p.ipKey})::int`,
+    block: sql<number>`(select count(*) from ${participations} where ${anon} and ${blockPrefix}::text is not null and ip_address like ${blockPrefix})::int`,
+    recent: sql<number>`(select count(*) from ${participations} where ${anon} and created_at > now() - interval '1 minute')::int`,
+  };
   // Each statement of the batch reads after the lock is held (read committed: a new snapshot each).
-  const [, , [row]] = await db.batch([
-    db.execute(sql`select pg_advisory_xact_lock(hashtext(${`anon-ip:${p.roomId}:${p.ipKey}`}))`),
+  const [, , [row], [after]] = await db.batch([
+    db.execute(sql`select pg_advisory_xact_lock(hashtext(${`anon-room:${p.roomId}`}))`),
     db.execute(sql`
       insert into ${participations} (chat_room_id, fingerprint, username, username_is_reserved, ip_address)
       select ${p.roomId}, ${values.fingerprint}, ${p.username}, ${p.usernameIsReserved}, ${p.ipKey}
-      where (select count(*) from ${participations}
-             where chat_room_id = ${p.roomId} and user_id is null and ip_address = ${p.ipKey}) < ${ANON_USERNAMES_PER_IP}`),
+      where ${count.address} < ${ANON_USERNAMES_PER_IP} and ${count.block} < ${ANON_USERNAMES_PER_BLOCK} and ${count.recent} < ${anonPerMinute}`),
     db.select().from(participations).where(and(eq(participations.chatRoomId, p.roomId), identityIs(p.who))),
+    // What the limits stood at, to say which one refused (only read when the insert did not happen).
+    db.select(count).from(chatRooms).where(eq(chatRooms.id, p.roomId)),
   ]);
-  return row ?? null;
+  if (row) return { row };
+  const c = after ?? { address: 0, block: 0, recent: 0 };
+  return { refused: c.address >= ANON_USERNAMES_PER_IP ? "address" : c.block >= ANON_USERNAMES_PER_BLOCK ? "block" : "room_rate" };
 }
+
+export type AnonLimit = "address" | "block" | "room_rate";
 
 export async function touchParticipation(db: Db, id: string): Promise<void> {
   await db.update(participations).set({ lastSeenAt: new Date() }).where(eq(participations.id, id));

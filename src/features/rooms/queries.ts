@@ -1,5 +1,5 @@
 // Room queries. They answer data or null; the routes decide what a miss means.
-import { eq, sql } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { chatRooms, users, type ChatRoomRow } from "../../platform/schema";
 import { isUniqueViolation, pgErrorConstraint } from "../../platform/db";
@@ -28,6 +28,12 @@ export const findRoomQuery = (db: Db, code: string) =>
 
 export const roomOfRow = (row: { room: ChatRoomRow; hostReservedUsername: string } | undefined): RoomWithHost | null =>
   row ? { ...row.room, hostReservedUsername: row.hostReservedUsername } : null;
+
+/** How many rooms the account hosts (its room quota counts them). */
+export async function roomsHostedBy(db: Db, userId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(chatRooms).where(eq(chatRooms.hostId, userId));
+  return Number(row?.n ?? 0);
+}
 
 export async function findRoomById(db: Db, id: string): Promise<ChatRoomRow | null> {
   const [row] = await db.select().from(chatRooms).where(eq(chatRooms.id, id));

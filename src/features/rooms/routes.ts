@@ -10,16 +10,19 @@ import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors"
 import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
-import { describeUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
+import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem, usernameSkeleton } from "../../domain/usernames";
 import { isUniqueViolation, type Db } from "../../platform/db";
-import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, type RoomWithHost } from "./queries";
+import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
+import { positiveSetting } from "../../domain/settings";
 import { requireSession, sessionTokenOf } from "./session";
 import { checkAccessCode, publicRoom, requireRoom, roomNotFound } from "./lookup";
 import { activeBanFor, activeBanQuery, bannedBy } from "../moderation/queries";
 import { isRoomCode } from "../../domain/room-code";
 import { activeSessionUserQuery } from "../accounts/queries";
 import {
+  ANON_USERNAMES_PER_BLOCK,
   ANON_USERNAMES_PER_IP,
+  type AnonLimit,
   createParticipation,
   findParticipation,
   participationByCodeQuery,
@@ -39,8 +42,26 @@ import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, joinSchema, validateSchema } from "./schemas";
 
+/** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
+const ROOMS_PER_ACCOUNT_DEFAULT = 100;
+const ANON_JOINS_PER_MINUTE_DEFAULT = 60;
+
+/** Why a new anonymous name was refused, as the caller should read it. */
+function anonLimitError(limit: AnonLimit): ApiError {
+  switch (limit) {
+    case "address":
+      return new ApiError(429, "IP_USERNAME_LIMIT", `Your network already has ${ANON_USERNAMES_PER_IP} anonymous usernames in this room; rejoin as one of them or log in.`);
+    case "block":
+      return new ApiError(429, "IP_USERNAME_LIMIT", `Your network block already has ${ANON_USERNAMES_PER_BLOCK} anonymous usernames in this room; rejoin as one of them or log in.`);
+    case "room_rate":
+      return new ApiError(429, "ANON_JOIN_RATE", "Too many people are joining this room anonymously right now; try again in a minute, or log in.", undefined, {
+        "Retry-After": "60",
+      });
+  }
+}
+
 function checkUsername(name: string) {
-  const problem = usernameProblem(name);
+  const problem = newUsernameProblem(name);
   if (problem) throw invalidUsername(problem);
 }
 
@@ -57,7 +78,7 @@ const ownsReservedName = (auth: Authenticated | null, name: string) =>
   auth !== null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
 
 /** The host's reserved name is theirs in their rooms, whoever else asks for it (anonymous callers included). */
-const isHostsName = (room: RoomWithHost, name: string) => usernameKey(name) === usernameKey(room.hostReservedUsername);
+const isHostsName = (room: RoomWithHost, name: string) => usernameSkeleton(name) === usernameSkeleton(room.hostReservedUsername);
 
 /** A logged-in caller may not chat under a name another account reserved; nobody but the host under the host's. */
 async function reservedForSomeoneElse(db: Db, room: RoomWithHost, auth: Authenticated | null, name: string): Promise<boolean> {
@@ -79,8 +100,14 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const { user } = await requireUser(c);
       const body = c.req.valid("json");
-      const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
       const db = c.var.db();
+      // Quota and rate first: a private room's access code costs a password hash.
+      const quota = Math.floor(positiveSetting(c.env.ROOMS_PER_ACCOUNT, ROOMS_PER_ACCOUNT_DEFAULT));
+      const [hosted] = await Promise.all([roomsHostedBy(db, user.id), checkRateLimit(c, "create_room", { accountId: user.id })]);
+      if (hosted >= quota) {
+        throw new ApiError(409, "ROOM_QUOTA_REACHED", `An account can host at most ${quota} rooms.`, { max_rooms: quota });
+      }
+      const accessCodeHash = body.access_mode === "private" ? await hashSecret(body.access_code!) : null;
       // A code collision is rare; draw another code.
       for (let attempt = 0; ; attempt++) {
         const row = await insertRoom(db, {
@@ -175,20 +202,20 @@ export const chatRoutes = new Hono<AppEnv>()
         const ban = isHost ? null : (newBans[0] ?? null);
         if (ban) throw bannedBy(ban);
         try {
-          participation = await createParticipation(db, {
-            roomId: room.id,
-            who,
-            username: body.username,
-            usernameIsReserved: ownsReservedName(auth, body.username),
-            ipKey,
-          });
-          if (!participation) {
-            throw new ApiError(
-              429,
-              "IP_USERNAME_LIMIT",
-              `Your network already has ${ANON_USERNAMES_PER_IP} anonymous usernames in this room; rejoin as one of them or log in.`,
-            );
-          }
+          const created = await createParticipation(
+            db,
+            {
+              roomId: room.id,
+              who,
+              username: body.username,
+              usernameIsReserved: ownsReservedName(auth, body.username),
+              ipKey,
+              fingerprint: body.fingerprint ?? null,
+            },
+            Math.floor(positiveSetting(c.env.ANON_JOINS_PER_ROOM_PER_MINUTE, ANON_JOINS_PER_MINUTE_DEFAULT)),
+          );
+          if ("refused" in created) throw anonLimitError(created.refused);
+          participation = created.row;
         } catch (e) {
           if (!isUniqueViolation(e)) throw e;
           // Either the name is taken, or a concurrent join of the same person won the race.
@@ -283,7 +310,7 @@ export const chatRoutes = new Hono<AppEnv>()
       const auth = await optionalUser(c);
       const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
 
-      const problem = usernameProblem(body.username);
+      const problem = newUsernameProblem(body.username);
       if (problem) return answer(describeUsernameProblem(problem));
       const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
       const mine = who && (await findParticipation(db, room.id, who));

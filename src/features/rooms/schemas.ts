@@ -1,14 +1,18 @@
 // What the room routes accept and answer.
 import { z } from "zod";
+import { displayText } from "../../domain/text";
 
 export const createSchema = z
   .object({
-    name: z.string({ error: "`name` must be a string." }).trim().min(1, { error: "The room needs a name." }).max(100, {
-      error: "Room names can have at most 100 characters.",
-    }),
+    // Shown to everyone as the room's own: bidi controls and towers of combining marks are dropped first.
+    name: z
+      .string({ error: "`name` must be a string." })
+      .transform(displayText)
+      .pipe(z.string().trim().min(1, { error: "The room needs a name." }).max(100, { error: "Room names can have at most 100 characters." })),
     description: z
       .string({ error: "`description` must be a string." })
-      .max(1000, { error: "Descriptions can have at most 1000 characters." })
+      .transform(displayText)
+      .pipe(z.string().max(1000, { error: "Descriptions can have at most 1000 characters." }))
       .optional()
       .default(""),
     access_mode: z.enum(["public", "private"], { error: '`access_mode` must be "public" or "private".' }).default("public"),

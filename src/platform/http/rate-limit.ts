@@ -1,12 +1,15 @@
-// Per-IP rate limits with @upstash/ratelimit on the app's Redis. A refused
-// call gets 429 RATE_LIMITED with Retry-After. If Redis cannot answer, the
-// call goes through (logged): the limits protect the service, they must not
-// take sign-up and joining down with the cache.
+// Per-address rate limits with @upstash/ratelimit on the app's Redis. An IPv6
+// caller counts at its /64 and, with larger budgets, at its /56 and /48 (one
+// customer holds a /48); some limits also count per account. A refused call
+// gets 429 RATE_LIMITED with Retry-After. If Redis cannot answer, the call goes
+// through (logged): the limits protect the service, they must not take sign-up
+// and joining down with the cache.
 import { Ratelimit } from "@upstash/ratelimit";
 import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
 import { ApiError } from "../errors";
-import { rateLimitRule, retryAfterSeconds, type RateLimitName } from "../../domain/rate-limits";
+import { BLOCK_BUDGET, rateLimitRule, retryAfterSeconds, type RateLimitName } from "../../domain/rate-limits";
+import { addressBlocks } from "../../domain/client-ip";
 import { redisClient } from "../redis";
 import { errorText, logEvent } from "../log";
 import { requireClientIp } from "./client-ip";
@@ -16,20 +19,23 @@ const OVERRIDE: Record<RateLimitName, keyof Env> = {
   register: "RATE_LIMIT_REGISTER",
   login: "RATE_LIMIT_LOGIN",
   join: "RATE_LIMIT_JOIN",
+  create_room: "RATE_LIMIT_CREATE_ROOM",
 };
 
-// One limiter per name and isolate: it keeps no state of its own worth recreating per request.
+// One limiter per rule and isolate: it keeps no state of its own worth recreating per request.
 const limiters = new Map<string, Ratelimit>();
 
-function limiter(env: Env, name: RateLimitName): Ratelimit {
+/** The limiter of a rule at one scope: the address itself (×1), a wider block or an account (×budget). */
+function limiter(env: Env, name: RateLimitName, scope: string, times: number): Ratelimit {
   const rule = rateLimitRule(name, env[OVERRIDE[name]] as string | undefined);
-  const id = `${name}:${rule.requests}/${rule.window}:${env.UPSTASH_REDIS_REST_URL}`;
+  const requests = rule.requests * times;
+  const id = `${name}:${scope}:${requests}/${rule.window}:${env.UPSTASH_REDIS_REST_URL}`;
   let found = limiters.get(id);
   if (!found) {
     found = new Ratelimit({
       redis: redisClient(env),
-      limiter: Ratelimit.slidingWindow(rule.requests, rule.window),
-      prefix: `ratelimit:${name}`,
+      limiter: Ratelimit.slidingWindow(requests, rule.window),
+      prefix: scope === "address" ? `ratelimit:${name}` : `ratelimit:${name}:${scope}`,
       timeout: 1500,
       analytics: false,
     });
@@ -38,7 +44,7 @@ function limiter(env: Env, name: RateLimitName): Ratelimit {
   return found;
 }
 
-/** Middleware: the call counts against its address's limit before the handler runs. */
+/** Middleware: the call counts against its address's limits before the handler runs. */
 export const rateLimit = (name: RateLimitName) =>
   createMiddleware<AppEnv>(async (c, next) => {
     await checkRateLimit(c, name);
@@ -46,26 +52,38 @@ export const rateLimit = (name: RateLimitName) =>
   });
 
 /**
- * Counts the call against its address's limit; throws 429 RATE_LIMITED past it. A handler may
- * run it next to its own reads (one round trip for both) as long as it writes nothing before
- * this resolves.
+ * Counts the call against its address's limits (and the account's, when given); throws 429
+ * RATE_LIMITED past any of them. A handler may run it next to its own reads (one round trip
+ * for both) as long as it writes nothing before this resolves.
  */
-export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName): Promise<void> {
+export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string } = {}): Promise<void> {
   const ip = requireClientIp(c);
-  let result: Awaited<ReturnType<Ratelimit["limit"]>> | null = null;
-  try {
-    result = await limiter(c.env, name).limit(ip);
-    c.executionCtx.waitUntil(result.pending);
-  } catch (e) {
-    logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) });
-  }
-  if (result && !result.success) {
-    const wait = retryAfterSeconds(result.reset, Date.now());
-    logEvent("rate_limited", { limit: name });
+  const counted = [
+    { scope: "address", key: ip, times: 1 },
+    ...addressBlocks(ip).map((b) => ({ scope: `v6-${b.prefix}`, key: b.key, times: BLOCK_BUDGET[b.prefix] })),
+    ...(opts.accountId ? [{ scope: "account", key: opts.accountId, times: 1 }] : []),
+  ];
+  const results = await Promise.all(
+    counted.map(async ({ scope, key, times }) => {
+      try {
+        const result = await limiter(c.env, name, scope, times).limit(key);
+        c.executionCtx.waitUntil(result.pending);
+        return { scope, result };
+      } catch (e) {
+        logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) });
+        return null;
+      }
+    }),
+  );
+  const refused = results.find((r) => r !== null && !r.result.success);
+  if (refused) {
+    const wait = retryAfterSeconds(refused.result.reset, Date.now());
+    logEvent("rate_limited", { limit: name, scope: refused.scope });
+    const who = refused.scope === "account" ? "your account" : "your network";
     throw new ApiError(
       429,
       "RATE_LIMITED",
-      `Too many ${name} attempts from your network; try again in ${wait} s.`,
+      `Too many ${name.replace("_", " ")} attempts from ${who}; try again in ${wait} s.`,
       { retry_after_seconds: wait },
       { "Retry-After": String(wait) },
     );

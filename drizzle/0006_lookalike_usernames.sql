@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "users_reserved_username_skeleton_key" ON "users" USING btree (translate(replace(replace(lower("reserved_username"), 'rn', 'm'), 'vv', 'w'), '01i58', 'ollsb'));

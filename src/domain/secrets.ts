@@ -1,0 +1,35 @@
+// Whether the Worker's secrets are fit to serve with. A deploy whose JWT_SECRET
+// or STRIPE_WEBHOOK_SECRET is missing, short or a known development value would
+// sign tokens anyone can forge (or accept forged webhooks), and fail halfway
+// through requests (an account stored, then no token): it must refuse to serve.
+// LOCAL_DEV="true" (set by `npm run dev`, the tests and the benchmarks, never by
+// wrangler.toml) lets development values through.
+
+const MIN_BYTES = 32;
+
+/** Values that appear in this repository: whoever reads it knows them. */
+const KNOWN_VALUES = new Set([
+  "replace-with-32-or-more-random-bytes",
+  "whsec_replace_me",
+  "dev-only-secret-do-not-use-in-production",
+  "whsec_dev_only_do_not_use_in_production",
+]);
+
+export interface SecretSettings {
+  JWT_SECRET?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  LOCAL_DEV?: string;
+}
+
+/** What is wrong with the secrets (names only, never values), or null when the Worker may serve. */
+export function secretsProblem(env: SecretSettings): string | null {
+  if (env.LOCAL_DEV === "true") return null;
+  const problems: string[] = [];
+  for (const name of ["JWT_SECRET", "STRIPE_WEBHOOK_SECRET"] as const) {
+    const value = env[name];
+    if (!value) problems.push(`${name} is not set`);
+    else if (KNOWN_VALUES.has(value)) problems.push(`${name} is a development value from the repository`);
+    else if (new TextEncoder().encode(value).byteLength < MIN_BYTES) problems.push(`${name} is shorter than ${MIN_BYTES} bytes`);
+  }
+  return problems.length === 0 ? null : `${problems.join("; ")}: set it with \`wrangler secret put\` (32+ random bytes, e.g. \`openssl rand -base64 48\`)`;
+}
