@@ -18,13 +18,24 @@ async function counts() {
   return { pg: pg.http_requests + pg.ws_round_trips, redis: redis.requests };
 }
 
-/** The round trips fn causes (waiting first for background work of earlier steps to end). */
+/**
+ * The round trips fn causes (waiting first for background work of earlier steps to end). The
+ * stand-ins count everything the stack does, and now and then something unrelated adds to a
+ * measurement (embedded PGlite drops an idle room connection, whose reconnect retries a query;
+ * one CI run counted 2 for a send): it can only add, never take away, so the least of three runs
+ * of fn is its own cost, while a real extra round trip shows in every run.
+ */
 async function cost(fn: () => Promise<unknown>) {
-  await new Promise((r) => setTimeout(r, 150));
-  const before = await counts();
-  await fn();
-  const after = await counts();
-  return { pg: after.pg - before.pg, redis: after.redis - before.redis };
+  let least: { pg: number; redis: number } | null = null;
+  for (let run = 0; run < 3; run++) {
+    await new Promise((r) => setTimeout(r, 150));
+    const before = await counts();
+    await fn();
+    const after = await counts();
+    const spent = { pg: after.pg - before.pg, redis: after.redis - before.redis };
+    if (least === null || spent.pg + spent.redis < least.pg + least.redis) least = spent;
+  }
+  return least!;
 }
 
 describe("round trips per request", () => {
@@ -68,8 +79,9 @@ describe("round trips per send", () => {
     await s.waitForMessages(1);
     await settled(room.code);
     const spent = await cost(async () => {
+      const seen = s.messages().length;
       s.send({ message: "counted" });
-      await s.waitForMessages(2);
+      await s.waitForMessages(seen + 1);
       await settled(room.code);
     });
     expect(spent).toEqual({ pg: 1, redis: 1 });
