@@ -6,9 +6,15 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
 import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from "./test/support/test-secret.ts";
+import { STAND_IN_SECRET_KEY, STAND_IN_WEBHOOK_SECRET } from "./dev/stripe-stand-in.ts";
 
 /** A project of suites inside workerd, against the local stack, with these bindings over the defaults. */
-const workerProject = (name: string, include: string[], exclude: string[], bindings: Record<string, string> = {}) => ({
+const workerProject = (
+  name: string,
+  include: string[],
+  exclude: string[],
+  bindings: Record<string, string> | ((stripeApiBase: string) => Record<string, string>) = {},
+) => ({
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
@@ -33,7 +39,7 @@ const workerProject = (name: string, include: string[], exclude: string[], bindi
           RATE_LIMIT_LOGIN: "5/1 m",
           RATE_LIMIT_JOIN: "10/1 m",
           RATE_LIMIT_CREATE_ROOM: "1000/1 m",
-          ...bindings,
+          ...(typeof bindings === "function" ? bindings(inject("stripeApiBase")) : bindings),
         },
       },
     })),
@@ -54,7 +60,7 @@ const workerProject = (name: string, include: string[], exclude: string[], bindi
 });
 
 // Pure rules keep their tests beside them (src/domain/*.test.ts).
-const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**"]);
+const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**", "test/stripe/**"]);
 
 // Send limits and socket caps with small values of their own.
 const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
@@ -84,6 +90,16 @@ const strict = workerProject(
   { SEND_COMMIT: "postgres" },
 );
 
+// Payments through the real Stripe provider (the stripe SDK) against the local Stripe stand-in.
+const stripe = workerProject("stripe", ["test/stripe/**/*.test.ts"], [], (stripeApiBase) => ({
+  STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
+  STRIPE_API_BASE: stripeApiBase,
+  STRIPE_WEBHOOK_SECRET: STAND_IN_WEBHOOK_SECRET,
+  ALLOW_TEST_PAYMENTS: "",
+  // STRIPE_API_BASE is refused outside development.
+  LOCAL_DEV: "true",
+}));
+
 // Node-side tests: the operator CLIs (as child processes against the Worker in
 // wrangler dev), the browser test, the client package and the import directions.
 const node = {
@@ -97,4 +113,4 @@ const node = {
   },
 };
 
-export default defineConfig({ test: { projects: [worker, strict, limits, node] } });
+export default defineConfig({ test: { projects: [worker, strict, limits, stripe, node] } });

@@ -8,9 +8,10 @@ const stack = await startStack({
   databaseUrl: process.env.DATABASE_URL || undefined,
   redisUrl: process.env.REDIS_URL || undefined,
   pgliteDir: process.env.PGLITE_DIR || undefined,
+  stripeWebhookUrl: process.env.STRIPE_STAND_IN_WEBHOOK_URL || undefined,
   log: (line) => console.error(`[stack] ${line}`),
 });
-console.log(`STACK_READY ${JSON.stringify({ bindings: stack.bindings, postgres: stack.postgres, redis: stack.redis })}`);
+console.log(`STACK_READY ${JSON.stringify({ bindings: stack.bindings, postgres: stack.postgres, redis: stack.redis, stripeApiBase: stack.stripeApiBase })}`);
 
 let stopping = false;
 async function stop() {

@@ -8,6 +8,7 @@ export interface SpawnedStack {
   bindings: StackBindings;
   postgres: string;
   redis: string;
+  stripeApiBase: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -17,7 +18,7 @@ const SCRIPT = fileURLToPath(new URL("./serve-stack.ts", import.meta.url));
 export async function spawnStack(env: NodeJS.ProcessEnv = process.env): Promise<SpawnedStack> {
   const child = spawn(process.execPath, [SCRIPT], { env, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<{ bindings: StackBindings; postgres: string; redis: string }>((resolve, reject) => {
+  const ready = await new Promise<{ bindings: StackBindings; postgres: string; redis: string; stripeApiBase: string }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the local stack exited (code ${code}) before it was ready; see the lines above`)));
     lines.on("line", (line) => {
       if (line.startsWith("STACK_READY ")) resolve(JSON.parse(line.slice("STACK_READY ".length)));

@@ -6,12 +6,15 @@ import { applyMigrations } from "./migrate.ts";
 import { startNeonProxy } from "./neon-proxy.ts";
 import { startPostgres } from "./postgres.ts";
 import { startUpstashServer } from "./upstash-server.ts";
+import { startStripeStandIn } from "./stripe-stand-in.ts";
 
 export interface StackOptions {
   databaseUrl?: string;
   redisUrl?: string;
   /** PGlite's folder when no DATABASE_URL is given; omitted means in memory. */
   pgliteDir?: string;
+  /** Where the Stripe stand-in delivers its webhooks (the Worker's webhook route), if anywhere. */
+  stripeWebhookUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -27,6 +30,8 @@ export interface Stack {
   bindings: StackBindings;
   postgres: string;
   redis: string;
+  /** The Stripe stand-in's URL: STRIPE_API_BASE for a Worker that should use it (see dev/stripe-stand-in.ts). */
+  stripeApiBase: string;
   stop(): Promise<void>;
 }
 
@@ -49,6 +54,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       token: randomBytes(18).toString("base64url"),
     });
     closers.push(upstash.close);
+    const stripe = await startStripeStandIn({ webhookUrl: opts.stripeWebhookUrl });
+    closers.push(stripe.close);
     return {
       bindings: {
         DATABASE_URL: pg.url,
@@ -58,6 +65,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
       postgres: pg.describe,
       redis: upstash.engine,
+      stripeApiBase: stripe.url,
       stop,
     };
   } catch (e) {

@@ -3,11 +3,14 @@
 //   DATABASE_URL  a real Postgres; otherwise embedded PGlite, kept in .data/pglite
 //   REDIS_URL     a real Redis; otherwise the embedded in-memory engine
 //   JWT_SECRET    signing secret (a fixed dev-only value otherwise)
+//   STRIPE=local  payments through the real Stripe provider against the local Stripe stand-in
+//                 (dev/stripe-stand-in.ts: pay, fail or refund with its /__admin commands)
 // Ctrl-C stops everything it started.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./stack.ts";
 import { startWranglerDev } from "./wrangler-dev.ts";
+import { STAND_IN_SECRET_KEY, STAND_IN_WEBHOOK_SECRET } from "./stripe-stand-in.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const port = Number(process.env.PORT || 8787);
@@ -20,6 +23,7 @@ const stack = await startStack({
   databaseUrl: process.env.DATABASE_URL || undefined,
   redisUrl: process.env.REDIS_URL || undefined,
   pgliteDir: `${root}/.data/pglite`,
+  stripeWebhookUrl: `http://127.0.0.1:${port}/api/payments/webhook/`,
   log: (line) => console.log(`[dev] ${line}`),
 }).catch((e: Error) => {
   console.error(`[dev] could not start the local stack: ${e.message}`);
@@ -27,12 +31,18 @@ const stack = await startStack({
   process.exit(1);
 });
 
+const localStripe = process.env.STRIPE === "local";
 const vars: Record<string, string> = {
   ...stack.bindings,
   JWT_SECRET: process.env.JWT_SECRET || "dev-only-secret-do-not-use-in-production",
-  // Payments complete at once through the test provider unless Stripe keys are given.
-  ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : { ALLOW_TEST_PAYMENTS: "true" }),
-  STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET || "whsec_dev_only_do_not_use_in_production",
+  // Payments: the real Stripe provider against the local stand-in (STRIPE=local), real Stripe test
+  // keys when given, else the test provider (completes at once).
+  ...(localStripe
+    ? { STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY, STRIPE_API_BASE: stack.stripeApiBase }
+    : process.env.STRIPE_SECRET_KEY
+      ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY }
+      : { ALLOW_TEST_PAYMENTS: "true" }),
+  STRIPE_WEBHOOK_SECRET: localStripe ? STAND_IN_WEBHOOK_SECRET : process.env.STRIPE_WEBHOOK_SECRET || "whsec_dev_only_do_not_use_in_production",
   // This is a developer's machine: the development secrets above are allowed (a deploy never sets this).
   LOCAL_DEV: "true",
 };
@@ -44,6 +54,7 @@ writeFileSync(stackFile, JSON.stringify({ DATABASE_URL, UPSTASH_REDIS_REST_URL, 
 
 console.log(`[dev] Postgres: ${stack.postgres}`);
 console.log(`[dev] Redis:    ${stack.redis}`);
+if (localStripe) console.log(`[dev] Stripe:   the local stand-in at ${stack.stripeApiBase} (webhooks to this Worker)`);
 console.log(`[dev] starting the Worker (wrangler dev)…`);
 
 let stopping = false;

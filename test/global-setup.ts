@@ -7,6 +7,7 @@ import type { StackBindings } from "../dev/stack.ts";
 declare module "vitest" {
   interface ProvidedContext {
     stack: StackBindings;
+    stripeApiBase: string;
   }
 }
 
@@ -17,6 +18,7 @@ export async function setup(project: TestProject) {
   console.log(`[stack] Postgres: ${stack.postgres}`);
   console.log(`[stack] Redis: ${stack.redis}`);
   project.provide("stack", stack.bindings);
+  project.provide("stripeApiBase", stack.stripeApiBase);
 }
 
 export async function teardown() {

@@ -13,6 +13,11 @@ describe("secrets", () => {
     expect(secretsProblem({ ...good, JWT_SECRET: "short-secret" })).not.toContain("short-secret");
   });
 
+  it("refuses a Stripe API base (the local stand-in) outside development", () => {
+    expect(secretsProblem({ ...good, STRIPE_API_BASE: "http://127.0.0.1:4242" })).toContain("STRIPE_API_BASE");
+    expect(secretsProblem({ ...good, STRIPE_API_BASE: "http://127.0.0.1:4242", LOCAL_DEV: "true" })).toBeNull();
+  });
+
   it("lets development values through only when LOCAL_DEV says so", () => {
     expect(secretsProblem({ JWT_SECRET: "dev-only-secret-do-not-use-in-production", LOCAL_DEV: "true" })).toBeNull();
     expect(secretsProblem({ JWT_SECRET: "dev-only-secret-do-not-use-in-production", LOCAL_DEV: "1" })).not.toBeNull();

@@ -3,7 +3,8 @@
 // sign tokens anyone can forge (or accept forged webhooks), and fail halfway
 // through requests (an account stored, then no token): it must refuse to serve.
 // LOCAL_DEV="true" (set by `npm run dev`, the tests and the benchmarks, never by
-// wrangler.toml) lets development values through.
+// wrangler.toml) lets development values through, and STRIPE_API_BASE (the
+// local Stripe stand-in), which a deploy must never carry.
 
 const MIN_BYTES = 32;
 
@@ -19,6 +20,7 @@ export interface SecretSettings {
   JWT_SECRET?: string;
   STRIPE_WEBHOOK_SECRET?: string;
   LOCAL_DEV?: string;
+  STRIPE_API_BASE?: string;
 }
 
 /** What is wrong with the secrets (names only, never values), or null when the Worker may serve. */
@@ -31,5 +33,6 @@ export function secretsProblem(env: SecretSettings): string | null {
     else if (KNOWN_VALUES.has(value)) problems.push(`${name} is a development value from the repository`);
     else if (new TextEncoder().encode(value).byteLength < MIN_BYTES) problems.push(`${name} is shorter than ${MIN_BYTES} bytes`);
   }
+  if (env.STRIPE_API_BASE) problems.push("STRIPE_API_BASE is set: it points payments at a local Stripe stand-in (development only); remove it");
   return problems.length === 0 ? null : `${problems.join("; ")}: set it with \`wrangler secret put\` (32+ random bytes, e.g. \`openssl rand -base64 48\`)`;
 }

@@ -29,6 +29,8 @@ export interface PaymentEvent {
   /** attempt_failed: this try failed but the buyer may retry the same payment; canceled: final. */
   kind: "succeeded" | "attempt_failed" | "canceled" | "refunded" | "ignored";
   providerPaymentId: string | null;
+  /** The room our metadata on the payment names, when the event carries it. */
+  chatCode: string | null;
   eventType: string;
 }
 

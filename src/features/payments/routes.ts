@@ -147,9 +147,14 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     const provider = requireProvider(c.env);
     const tx = await findByProviderPayment(db, provider.name, event.providerPaymentId);
     if (!tx) throw new ApiError(404, "PAYMENT_NOT_FOUND", "No transaction has this payment id.");
+    const room = await findRoomById(db, tx.chatRoomId);
+    // The metadata we put on the payment names its room: an event that says otherwise changes nothing.
+    if (event.chatCode !== null && event.chatCode !== room?.code) {
+      logEvent("webhook_refused", { reason: "room_mismatch", transaction: tx.id });
+      throw new ApiError(400, "PAYMENT_ROOM_MISMATCH", "The payment's metadata names another room than its transaction; nothing was applied.");
+    }
     let applied = false;
     if (event.kind === "succeeded") {
-      const room = await findRoomById(db, tx.chatRoomId);
       applied = unwrap(await roomStub(c.env, room!.code).completePayment(tx.id)).applied;
     } else if (event.kind === "canceled") {
       // Final: the payment will never complete, and a pending seat is free again.

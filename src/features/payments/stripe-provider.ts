@@ -50,19 +50,25 @@ export async function verifyStripeWebhook(body: string, signature: string, secre
   } catch {
     return null;
   }
-  const object = event.data.object as { id?: string; object?: string; payment_intent?: string | { id: string } | null };
+  const object = event.data.object as {
+    id?: string;
+    object?: string;
+    payment_intent?: string | { id: string } | null;
+    metadata?: Record<string, string> | null;
+  };
+  const chatCode = typeof object.metadata?.chat_code === "string" ? object.metadata.chat_code : null;
   switch (event.type) {
     case "payment_intent.succeeded":
-      return { kind: "succeeded", providerPaymentId: object.id ?? null, eventType: event.type };
+      return { kind: "succeeded", providerPaymentId: object.id ?? null, eventType: event.type, chatCode };
     case "payment_intent.payment_failed":
-      return { kind: "attempt_failed", providerPaymentId: object.id ?? null, eventType: event.type };
+      return { kind: "attempt_failed", providerPaymentId: object.id ?? null, eventType: event.type, chatCode };
     case "payment_intent.canceled":
-      return { kind: "canceled", providerPaymentId: object.id ?? null, eventType: event.type };
+      return { kind: "canceled", providerPaymentId: object.id ?? null, eventType: event.type, chatCode };
     case "charge.refunded": {
       const pi = object.payment_intent;
-      return { kind: "refunded", providerPaymentId: typeof pi === "string" ? pi : (pi?.id ?? null), eventType: event.type };
+      return { kind: "refunded", providerPaymentId: typeof pi === "string" ? pi : (pi?.id ?? null), eventType: event.type, chatCode };
     }
     default:
-      return { kind: "ignored", providerPaymentId: null, eventType: event.type };
+      return { kind: "ignored", providerPaymentId: null, eventType: event.type, chatCode };
   }
 }

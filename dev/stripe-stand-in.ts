@@ -1,0 +1,207 @@
+// A local stand-in for the part of Stripe's API the Stripe provider uses, so
+// the real provider (the stripe SDK, pointed here by STRIPE_API_BASE) runs in
+// tests and in `STRIPE=local npm run dev` without a network or an account.
+//   POST /v1/payment_intents             create (Idempotency-Key: same key + same body → the
+//                                        same intent; another body → 400 idempotency_error)
+//   GET  /v1/payment_intents/:id         retrieve
+//   POST /v1/payment_intents/:id/cancel  cancel
+//   POST /v1/refunds                     refund a succeeded intent (payment_intent=…)
+// What a customer or Stripe would do next is an admin command, answered with the
+// webhook event it produced, signed exactly as Stripe signs (Stripe-Signature:
+// t=…,v1=HMAC-SHA256(secret, "t.payload")); with a webhook URL configured it is
+// also delivered there:
+//   POST /__admin/payment_intents/:id/{succeed|fail|refund}
+//   POST /__admin/events/:id/resend      the same event again (a retry, as Stripe does)
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** The signing secret of the stand-in's webhooks: a local value, as the tests and `npm run dev` configure it. */
+export const STAND_IN_WEBHOOK_SECRET = "whsec_local_stripe_stand_in_0123456789";
+/** Any key the stand-in accepts (it checks only that one is sent). */
+export const STAND_IN_SECRET_KEY = "sk_test_local_stripe_stand_in";
+
+interface Intent {
+  id: string;
+  object: "payment_intent";
+  amount: number;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  status: "requires_payment_method" | "succeeded" | "canceled";
+  client_secret: string;
+  created: number;
+  last_payment_error: { message: string } | null;
+  amount_refunded: number;
+}
+
+interface Event {
+  id: string;
+  type: string;
+  payload: string;
+}
+
+export interface StripeStandIn {
+  url: string;
+  close(): Promise<void>;
+}
+
+const id = (prefix: string) => `${prefix}_${randomBytes(12).toString("hex")}`;
+
+/** Stripe's signature header for a payload, at a time. */
+export function stripeSignature(payload: string, secret: string, at = Math.floor(Date.now() / 1000)): string {
+  return `t=${at},v1=${createHmac("sha256", secret).update(`${at}.${payload}`).digest("hex")}`;
+}
+
+/** Stripe's form encoding, as the SDK sends it: a[b]=c pairs into nested objects. */
+function parseForm(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const path = key.split(/\[|\]\[|\]/).filter(Boolean);
+    let at: Record<string, unknown> = out;
+    for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[path.at(-1)!] = value;
+  }
+  return out;
+}
+
+export async function startStripeStandIn(opts: { port?: number; webhookUrl?: string; webhookSecret?: string } = {}): Promise<StripeStandIn> {
+  const secret = opts.webhookSecret ?? STAND_IN_WEBHOOK_SECRET;
+  const intents = new Map<string, Intent>();
+  const byKey = new Map<string, { body: string; intentId: string }>();
+  const events = new Map<string, Event>();
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  const stripeError = (res: ServerResponse, status: number, type: string, message: string) => send(res, status, { error: { type, message } });
+
+  async function emit(type: string, object: unknown): Promise<Event> {
+    const event: Event = {
+      id: id("evt"),
+      type,
+      payload: JSON.stringify({ id: "", object: "event", type, created: Math.floor(Date.now() / 1000), data: { object } }),
+    };
+    event.payload = event.payload.replace('"id":""', `"id":"${event.id}"`);
+    events.set(event.id, event);
+    await deliver(event);
+    return event;
+  }
+
+  async function deliver(event: Event) {
+    if (!opts.webhookUrl) return;
+    await fetch(opts.webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": stripeSignature(event.payload, secret) },
+      body: event.payload,
+    }).catch((e) => console.error(`[stripe] webhook delivery to ${opts.webhookUrl} failed: ${e.message}`));
+  }
+
+  const signed = (event: Event) => ({ event_id: event.id, type: event.type, payload: event.payload, signature: stripeSignature(event.payload, secret) });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, body: string) {
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    const parts = url.pathname.split("/").filter(Boolean);
+    if (parts[0] === "v1" && !/^Bearer sk_/.test(req.headers.authorization ?? "")) {
+      return stripeError(res, 401, "invalid_request_error", "No valid API key provided.");
+    }
+    // POST /v1/payment_intents
+    if (req.method === "POST" && parts.join("/") === "v1/payment_intents") {
+      const key = req.headers["idempotency-key"];
+      if (typeof key === "string") {
+        const earlier = byKey.get(key);
+        if (earlier && earlier.body !== body) {
+          return stripeError(res, 400, "idempotency_error", "Keys for idempotent requests can only be used with the same parameters they were first used with.");
+        }
+        if (earlier) return send(res, 200, intents.get(earlier.intentId));
+      }
+      const form = parseForm(body);
+      const amount = Number(form.amount);
+      if (!Number.isInteger(amount) || amount < 50) return stripeError(res, 400, "invalid_request_error", "Amount must be at least 50 cents.");
+      const intent: Intent = {
+        id: id("pi"),
+        object: "payment_intent",
+        amount,
+        currency: String(form.currency ?? ""),
+        description: typeof form.description === "string" ? form.description : null,
+        metadata: (form.metadata as Record<string, string>) ?? {},
+        status: "requires_payment_method",
+        client_secret: "",
+        created: Math.floor(Date.now() / 1000),
+        last_payment_error: null,
+        amount_refunded: 0,
+      };
+      intent.client_secret = `${intent.id}_secret_${randomBytes(8).toString("hex")}`;
+      intents.set(intent.id, intent);
+      if (typeof key === "string") byKey.set(key, { body, intentId: intent.id });
+      return send(res, 200, intent);
+    }
+    // GET /v1/payment_intents/:id, POST …/cancel
+    if (parts[0] === "v1" && parts[1] === "payment_intents" && parts[2]) {
+      const intent = intents.get(parts[2]);
+      if (!intent) return stripeError(res, 404, "invalid_request_error", `No such payment_intent: '${parts[2]}'`);
+      if (req.method === "GET" && parts.length === 3) return send(res, 200, intent);
+      if (req.method === "POST" && parts[3] === "cancel") {
+        if (intent.status === "succeeded") return stripeError(res, 400, "invalid_request_error", "This PaymentIntent has already succeeded.");
+        intent.status = "canceled";
+        await emit("payment_intent.canceled", intent);
+        return send(res, 200, intent);
+      }
+    }
+    // POST /v1/refunds
+    if (req.method === "POST" && parts.join("/") === "v1/refunds") {
+      const form = parseForm(body);
+      const intent = intents.get(String(form.payment_intent));
+      if (!intent || intent.status !== "succeeded") return stripeError(res, 400, "invalid_request_error", "Only a succeeded PaymentIntent can be refunded.");
+      return send(res, 200, await refund(intent));
+    }
+    // Admin: what the customer or Stripe does next.
+    if (req.method === "POST" && parts[0] === "__admin" && parts[1] === "payment_intents" && parts[2]) {
+      const intent = intents.get(parts[2]);
+      if (!intent) return send(res, 404, { error: `no intent ${parts[2]}` });
+      switch (parts[3]) {
+        case "succeed":
+          intent.status = "succeeded";
+          intent.last_payment_error = null;
+          return send(res, 200, signed(await emit("payment_intent.succeeded", intent)));
+        case "fail":
+          intent.status = "requires_payment_method";
+          intent.last_payment_error = { message: "Your card was declined." };
+          return send(res, 200, signed(await emit("payment_intent.payment_failed", intent)));
+        case "refund":
+          if (intent.status !== "succeeded") return send(res, 400, { error: "only a succeeded intent can be refunded" });
+          await refund(intent);
+          return send(res, 200, signed([...events.values()].at(-1)!));
+      }
+    }
+    if (req.method === "POST" && parts[0] === "__admin" && parts[1] === "events" && parts[2] && parts[3] === "resend") {
+      const event = events.get(parts[2]);
+      if (!event) return send(res, 404, { error: `no event ${parts[2]}` });
+      await deliver(event);
+      return send(res, 200, signed(event));
+    }
+    return stripeError(res, 404, "invalid_request_error", `Unrecognized request URL (${req.method}: ${url.pathname}).`);
+  }
+
+  async function refund(intent: Intent) {
+    intent.amount_refunded = intent.amount;
+    const charge = { id: id("ch"), object: "charge", amount: intent.amount, amount_refunded: intent.amount, refunded: true, payment_intent: intent.id };
+    await emit("charge.refunded", charge);
+    return { id: id("re"), object: "refund", amount: intent.amount, payment_intent: intent.id, status: "succeeded" };
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      handle(req, res, Buffer.concat(chunks).toString("utf8")).catch((e) => stripeError(res, 500, "api_error", String(e)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

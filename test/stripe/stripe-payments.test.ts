@@ -1,0 +1,135 @@
+// Payments through the real Stripe provider (the stripe SDK) against the local
+// Stripe stand-in (dev/stripe-stand-in.ts): what reaches Stripe, a payment
+// finished later by webhook, a declined card then a success, webhooks twice and
+// out of order, a refund, an idempotent retry, and webhooks that must change nothing.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, join, newRoom, unique, type Joined } from "../support/api";
+import { history } from "../support/room-actions";
+import { webhook } from "../support/payments";
+
+interface Signed {
+  event_id: string;
+  type: string;
+  payload: string;
+  signature: string;
+}
+
+/** What the customer or Stripe does next, as the stand-in's admin command: answers the signed webhook event. */
+async function stripeDoes(intentId: string, what: "succeed" | "fail" | "refund"): Promise<Signed> {
+  const res = await fetch(`${env.STRIPE_API_BASE}/__admin/payment_intents/${intentId}/${what}`, { method: "POST" });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Signed;
+}
+
+/** Stripe delivering an event to our webhook. */
+const deliver = (event: Pick<Signed, "payload" | "signature">) =>
+  api("POST", "/api/payments/webhook/", { rawBody: event.payload, headers: { "Content-Type": "application/json", "Stripe-Signature": event.signature } });
+
+/** The PaymentIntent as Stripe holds it. */
+async function intentAtStripe(id: string) {
+  const res = await fetch(`${env.STRIPE_API_BASE}/v1/payment_intents/${id}`, { headers: { Authorization: "Bearer sk_test_reader" } });
+  return (await res.json()) as { id: string; amount: number; currency: string; metadata: Record<string, string>; status: string };
+}
+
+async function roomWithBuyer() {
+  const { host, room } = await newRoom();
+  const hostSession = await join(room.code, host.user.reserved_username, { token: host.token });
+  const buyer = await join(room.code, "buyer_stripe");
+  const sent = await api("POST", `/api/chats/${room.code}/messages/send/`, { body: { message: "pin me" }, headers: { "X-Session-Token": buyer.session_token } });
+  return { host, room, hostSession, buyer, message: sent.body };
+}
+
+const pin = (code: string, messageId: string, buyer: Joined, amount_cents: number, key = unique("k")) =>
+  api("POST", `/api/chats/${code}/messages/${messageId}/pin/`, {
+    body: { amount_cents },
+    headers: { "X-Session-Token": buyer.session_token, "Idempotency-Key": key },
+  });
+
+describe("payments through Stripe (the local stand-in)", () => {
+  it("a pin waits for the customer (402), reaches Stripe with our amount, currency and metadata, and applies once on the webhook", async () => {
+    const { room, buyer, message } = await roomWithBuyer();
+    const res = await pin(room.code, message.id, buyer, 500);
+    expect(res.status).toBe(402);
+    const { transaction, client_secret } = res.body;
+    expect(transaction).toMatchObject({ status: "pending", provider: "stripe", amount_cents: 500, currency: "usd" });
+    expect(client_secret).toMatch(/^pi_.+_secret_/);
+    const atStripe = await intentAtStripe(transaction.provider_payment_id);
+    expect(atStripe).toMatchObject({ amount: 500, currency: "usd", status: "requires_payment_method" });
+    expect(atStripe.metadata).toEqual({ transaction_id: transaction.id, chat_code: room.code, type: "pin" });
+
+    const succeeded = await stripeDoes(transaction.provider_payment_id, "succeed");
+    expect((await deliver(succeeded)).body).toEqual({ received: true, applied: true });
+    // Stripe retries: the same event again applies nothing.
+    expect((await deliver(succeeded)).body).toEqual({ received: true, applied: false });
+    const pins = (await history(room.code)).pinned_messages;
+    expect(pins.map((m: any) => [m.id, m.pin_amount_cents])).toEqual([[message.id, 500]]);
+  });
+
+  it("a declined card leaves the purchase pending; a later success completes it, even when the failure arrives last", async () => {
+    const { room, buyer, message } = await roomWithBuyer();
+    const { transaction } = (await pin(room.code, message.id, buyer, 100)).body;
+    const failed = await stripeDoes(transaction.provider_payment_id, "fail");
+    expect((await deliver(failed)).body.applied).toBe(false);
+    expect((await history(room.code)).pinned_messages).toEqual([]);
+    const succeeded = await stripeDoes(transaction.provider_payment_id, "succeed");
+    expect((await deliver(succeeded)).body.applied).toBe(true);
+    // The failure event delivered again, late: it changes nothing.
+    expect((await deliver(failed)).body.applied).toBe(false);
+    expect((await history(room.code)).pinned_messages.map((m: any) => m.id)).toEqual([message.id]);
+  });
+
+  it("an idempotent retry after a dropped answer gets the same transaction and the same PaymentIntent", async () => {
+    const { room, buyer, message } = await roomWithBuyer();
+    const key = unique("k");
+    const first = await pin(room.code, message.id, buyer, 200, key);
+    const again = await pin(room.code, message.id, buyer, 200, key);
+    expect(again.status).toBe(402);
+    expect(again.body.transaction.id).toBe(first.body.transaction.id);
+    expect(again.body.transaction.provider_payment_id).toBe(first.body.transaction.provider_payment_id);
+    const other = await pin(room.code, message.id, buyer, 500, key);
+    expect([other.status, other.body.code]).toEqual([409, "IDEMPOTENCY_KEY_REUSED"]);
+  });
+
+  it("a refund is recorded on the transaction and leaves the host's earnings", async () => {
+    const { host, room, buyer } = await roomWithBuyer();
+    const tip = await api("POST", `/api/chats/${room.code}/tip/`, {
+      body: { amount_cents: 700 },
+      headers: { "X-Session-Token": buyer.session_token, "Idempotency-Key": unique("t") },
+    });
+    expect(tip.status).toBe(402);
+    const intentId = tip.body.transaction.provider_payment_id;
+    expect((await deliver(await stripeDoes(intentId, "succeed"))).body.applied).toBe(true);
+    const earnings = async () => (await api("GET", "/api/auth/me/earnings/", { token: host.token })).body.rooms.find((r: any) => r.code === room.code);
+    expect((await earnings()).tips_cents).toBe(700);
+    expect((await deliver(await stripeDoes(intentId, "refund"))).body.applied).toBe(true);
+    expect((await earnings()).tips_cents).toBe(0);
+  });
+
+  it("webhooks with a bad or stale signature, for an unknown intent or naming another room change nothing", async () => {
+    const { room, buyer, message } = await roomWithBuyer();
+    const { transaction } = (await pin(room.code, message.id, buyer, 100)).body;
+    const succeeded = await stripeDoes(transaction.provider_payment_id, "succeed");
+    expect((await deliver({ payload: succeeded.payload, signature: succeeded.signature.replace(/v1=./, "v1=0") })).body.code).toBe("SIGNATURE_INVALID");
+    expect((await deliver({ payload: succeeded.payload.replace("pin", "tip"), signature: succeeded.signature })).body.code).toBe("SIGNATURE_INVALID");
+    const stale = `t=${Math.floor(Date.now() / 1000) - 3600},${succeeded.signature.split(",")[1]}`;
+    expect((await deliver({ payload: succeeded.payload, signature: stale })).status).toBe(400);
+    const elsewhere = await fetch(`${env.STRIPE_API_BASE}/v1/payment_intents`, {
+      method: "POST",
+      headers: { Authorization: "Bearer sk_test_other", "Content-Type": "application/x-www-form-urlencoded" },
+      body: `amount=100&currency=usd&metadata[chat_code]=zzzzzzzz&metadata[transaction_id]=${transaction.id}`,
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    // An intent we never made: unknown.
+    const foreign = await stripeDoes(elsewhere.id, "succeed");
+    expect((await deliver(foreign)).body.code).toBe("PAYMENT_NOT_FOUND");
+    // Our intent, signed, but its metadata names another room: refused.
+    const mismatch = await webhook(
+      "payment_intent.succeeded",
+      { id: transaction.provider_payment_id, object: "payment_intent", metadata: { chat_code: "zzzzzzzz", transaction_id: transaction.id } },
+      { secret: env.STRIPE_WEBHOOK_SECRET },
+    );
+    expect([mismatch.status, mismatch.body.code]).toEqual([400, "PAYMENT_ROOM_MISMATCH"]);
+    expect((await history(room.code)).pinned_messages).toEqual([]);
+    expect((await deliver(succeeded)).body.applied).toBe(true);
+  });
+});
