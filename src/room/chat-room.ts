@@ -37,7 +37,7 @@ import { CacheHealth } from "../platform/cache-health";
 import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
 import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
-import { completePurchase, purchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
+import { completePurchase, purchase, refundPurchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
 import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
@@ -303,6 +303,11 @@ export class ChatRoom extends DurableObject<Env> {
   /** A payment the provider confirmed later (webhook): its effect is applied once, however often this is called. */
   async completePayment(transactionId: string): Promise<RoomResult<{ applied: boolean }>> {
     return this.serial(async () => ({ applied: await completePurchase(this.purchaseDeps(), transactionId) }));
+  }
+
+  /** A refund the provider reported (webhook): what the payment bought is taken back, once. */
+  async refundPayment(transactionId: string): Promise<RoomResult<{ applied: boolean }>> {
+    return this.serial(async () => ({ applied: await refundPurchase(this.purchaseDeps(), transactionId) }));
   }
 
   /**
@@ -718,6 +723,7 @@ export class ChatRoom extends DurableObject<Env> {
         return this.alarmNoLaterThan(untilMs);
       },
       memberJoined: (participationId) => this.backroom.add(participationId),
+      memberLeft: (participationId) => this.backroom.remove(participationId),
     };
   }
 

@@ -4,7 +4,7 @@
 // out of order, a refund, an idempotent retry, and webhooks that must change nothing.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, join, newRoom, unique, type Joined } from "../support/api";
+import { api, connect, join, newRoom, unique, type Joined } from "../support/api";
 import { history } from "../support/room-actions";
 import { webhook } from "../support/payments";
 
@@ -91,7 +91,41 @@ describe("payments through Stripe (the local stand-in)", () => {
     expect([other.status, other.body.code]).toEqual([409, "IDEMPOTENCY_KEY_REUSED"]);
   });
 
-  it("a refund is recorded on the transaction and leaves the host's earnings", async () => {
+  it("a refund takes back what it bought: the pin ends (unpinned frame), the seat is given up", async () => {
+    const { room, hostSession, buyer, message } = await roomWithBuyer();
+    const watcher = await connect(room.code, buyer.session_token);
+    const { transaction } = (await pin(room.code, message.id, buyer, 500)).body;
+    expect((await deliver(await stripeDoes(transaction.provider_payment_id, "succeed"))).body.applied).toBe(true);
+    expect((await history(room.code)).pinned_messages).toHaveLength(1);
+    expect((await deliver(await stripeDoes(transaction.provider_payment_id, "refund"))).body.applied).toBe(true);
+    expect((await history(room.code)).pinned_messages).toEqual([]);
+    await watcher.until("the unpinned frame", () => watcher.frames.some((f) => f.type === "unpinned" && f.message_id === message.id));
+    watcher.close();
+
+    const open = await api("POST", `/api/chats/${room.code}/backroom/`, {
+      body: { enabled: true, price_cents: 500, seat_limit: 3 },
+      headers: { "X-Session-Token": hostSession.session_token },
+    });
+    expect(open.status).toBe(200);
+    const seat = await api("POST", `/api/chats/${room.code}/backroom/join/`, {
+      body: {},
+      headers: { "X-Session-Token": buyer.session_token, "Idempotency-Key": unique("s") },
+    });
+    const seatIntent = seat.body.transaction.provider_payment_id;
+    expect((await deliver(await stripeDoes(seatIntent, "succeed"))).body.applied).toBe(true);
+    const isMember = async () =>
+      (await api("GET", `/api/chats/${room.code}/backroom/`, { headers: { "X-Session-Token": buyer.session_token } })).body.backroom.is_member;
+    expect(await isMember()).toBe(true);
+    expect((await deliver(await stripeDoes(seatIntent, "refund"))).body.applied).toBe(true);
+    expect(await isMember()).toBe(false);
+    const send = await api("POST", `/api/chats/${room.code}/messages/send/`, {
+      body: { message: "still in?", channel: "backroom" },
+      headers: { "X-Session-Token": buyer.session_token },
+    });
+    expect(send.body.code).toBe("NOT_BACKROOM_MEMBER");
+  });
+
+  it("a refunded tip leaves the host's earnings and shows as refunded", async () => {
     const { host, room, buyer } = await roomWithBuyer();
     const tip = await api("POST", `/api/chats/${room.code}/tip/`, {
       body: { amount_cents: 700 },
@@ -103,7 +137,7 @@ describe("payments through Stripe (the local stand-in)", () => {
     const earnings = async () => (await api("GET", "/api/auth/me/earnings/", { token: host.token })).body.rooms.find((r: any) => r.code === room.code);
     expect((await earnings()).tips_cents).toBe(700);
     expect((await deliver(await stripeDoes(intentId, "refund"))).body.applied).toBe(true);
-    expect((await earnings()).tips_cents).toBe(0);
+    expect(await earnings()).toMatchObject({ tips_cents: 0, total_cents: 0, refunded_cents: 700 });
   });
 
   it("webhooks with a bad or stale signature, for an unknown intent or naming another room change nothing", async () => {

@@ -62,6 +62,11 @@ export async function addBackroomMember(db: Db, member: { chatRoomId: string; pa
   await db.insert(backroomMembers).values(member).onConflictDoNothing();
 }
 
+/** Takes back the seat a (refunded) payment gave. */
+export async function removeBackroomMember(db: Db, transactionId: string): Promise<void> {
+  await db.delete(backroomMembers).where(eq(backroomMembers.transactionId, transactionId));
+}
+
 export async function updateBackroomSettings(
   db: Db,
   roomId: string,

@@ -27,6 +27,10 @@ export class RoomBackroom {
     this.members?.add(participationId);
   }
 
+  remove(participationId: string): void {
+    this.members?.delete(participationId);
+  }
+
   private load(roomId: string): Promise<Set<string>> {
     this.loading ??= this.db
       .run((conn) => backroomMemberIds(conn, roomId))

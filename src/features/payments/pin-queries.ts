@@ -50,6 +50,11 @@ export async function applyPin(db: Db, messageId: string, amountCents: number, s
   return { pinnedUntil: row!.pinnedUntil!, pinAmountCents: row!.pinAmountCents };
 }
 
+/** Ends the message's pin now (a refund took it back). */
+export async function endPin(db: Db, messageId: string): Promise<void> {
+  await db.update(messages).set({ isPinned: false, pinAmountCents: 0 }).where(eq(messages.id, messageId));
+}
+
 /** Clears the flag of every pin of the room that has ended; returns their ids. */
 export async function expirePins(db: Db, roomId: string, now: Date): Promise<string[]> {
   const rows = await db

@@ -4,16 +4,16 @@
 // transaction row first (pending, keyed by the client's idempotency key), then
 // a payment at the provider, then, once the payment completes (at once with
 // the test provider, by webhook with Stripe), its effect, applied exactly once.
-import { pinnedFrame, type PublicMessage } from "../../protocol";
+import { pinnedFrame, unpinnedFrame, type PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, messageNotFound, alreadyMember } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, publicMessage } from "../messages/queries";
-import { applyPin, isPinActive, topPinAmount } from "./pin-queries";
+import { applyPin, endPin, isPinActive, topPinAmount } from "./pin-queries";
 import type { TransactionRow } from "../../platform/schema";
-import { addBackroomMember, backroomMemberCount, backroomSeatsTaken, hasBackroomSeat, hasPendingSeat } from "../backroom/queries";
+import { addBackroomMember, backroomMemberCount, backroomSeatsTaken, hasBackroomSeat, hasPendingSeat, removeBackroomMember } from "../backroom/queries";
 import { findRoomById } from "../rooms/queries";
 import { usernameOf } from "../rooms/participation-queries";
 import {
@@ -22,13 +22,14 @@ import {
   insertPending,
   markCompleted,
   markFailed,
+  markRefunded,
   publicTransaction,
   recordNotApplied,
   tipsOwnRoom,
   recordAttempt,
   type PurchaseType,
 } from "./queries";
-import { cachePin } from "./pin-cache";
+import { cachePin, uncachePins } from "./pin-cache";
 import type { WindowSettings } from "../messages/window";
 import type { PaymentProvider } from "./provider";
 import { errorText, logEvent } from "../../platform/log";
@@ -67,6 +68,7 @@ export interface PurchaseDeps {
   postSystemMessage(text: string): void;
   pinEndsAt(untilMs: number): Promise<void>;
   memberJoined(participationId: string): void;
+  memberLeft(participationId: string): void;
 }
 
 export async function purchase(deps: PurchaseDeps, claims: SessionClaims, order: PurchaseOrder): Promise<PurchaseOutcome> {
@@ -251,4 +253,35 @@ async function whyNotApplicable(conn: Db, row: TransactionRow): Promise<NotAppli
     return full ? "backroom_full" : null;
   }
   return null;
+}
+
+/**
+ * A refund the provider reports, applied once: the transaction moves completed → refunded in
+ * the same Postgres transaction as taking back what it bought. A refunded pin ends (the whole
+ * pin of that message, whoever paid into it); a refunded seat is given up; a refunded tip only
+ * leaves the host's earnings (they show it as refunded). Answers whether anything changed.
+ */
+export async function refundPurchase(deps: PurchaseDeps, transactionId: string): Promise<boolean> {
+  const row = await deps.db.run((conn) =>
+    conn.transaction(async (tx) => {
+      const refunded = await markRefunded(tx, transactionId);
+      if (!refunded || refunded.notAppliedReason) return refunded;
+      if (refunded.type === "pin") await endPin(tx, refunded.messageId!);
+      if (refunded.type === "back_room") await removeBackroomMember(tx, refunded.id);
+      return refunded;
+    }),
+  );
+  if (!row) return false;
+  logEvent("payment_refunded", { room: deps.room.code, transaction: row.id, type: row.type });
+  if (row.notAppliedReason) return true;
+  if (row.type === "pin") {
+    await deps.cacheHealth.write(
+      () => uncachePins(deps.redis, deps.room.code, [row.messageId!]),
+      (e) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) }),
+    );
+    deps.broadcast(unpinnedFrame(row.messageId!));
+  } else if (row.type === "back_room") {
+    deps.memberLeft(row.participationId);
+  }
+  return true;
 }

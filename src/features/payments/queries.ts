@@ -81,20 +81,23 @@ export async function earningsOfHost(db: Db, hostId: string, page: { limit: numb
     shown.length === 0
       ? Promise.resolve([])
       : db
-          .select({ roomId: transactions.chatRoomId, type: transactions.type, applied, cents: sum(transactions.amountCents), n: count() })
+          .select({ roomId: transactions.chatRoomId, type: transactions.type, status: transactions.status, applied, cents: sum(transactions.amountCents), n: count() })
           .from(transactions)
-          .where(and(inArray(transactions.chatRoomId, shown.map((r) => r.id)), eq(transactions.status, "completed")))
-          .groupBy(transactions.chatRoomId, transactions.type, applied),
+          .where(and(inArray(transactions.chatRoomId, shown.map((r) => r.id)), inArray(transactions.status, ["completed", "refunded"])))
+          .groupBy(transactions.chatRoomId, transactions.type, transactions.status, applied),
     db
       .select({ cents: sum(transactions.amountCents) })
       .from(transactions)
       .innerJoin(chatRooms, eq(chatRooms.id, transactions.chatRoomId))
       .where(and(eq(chatRooms.hostId, hostId), eq(transactions.status, "completed"), applied)),
   ]);
+  const completed = sums.filter((s) => s.status === "completed");
   const of = (roomId: string, type: PurchaseType | null, wasApplied: boolean) =>
-    sums
+    completed
       .filter((s) => s.roomId === roomId && (type === null || s.type === type) && Boolean(s.applied) === wasApplied)
       .reduce((n, s) => n + Number(s.cents ?? 0), 0);
+  const refunded = (roomId: string) =>
+    sums.filter((s) => s.roomId === roomId && s.status === "refunded").reduce((n, s) => n + Number(s.cents ?? 0), 0);
   return {
     rooms: shown.map((r) => ({
       code: r.code,
@@ -104,7 +107,8 @@ export async function earningsOfHost(db: Db, hostId: string, page: { limit: numb
       back_room_cents: of(r.id, "back_room", true),
       total_cents: of(r.id, null, true),
       not_applied_cents: of(r.id, null, false),
-      payments: sums.filter((s) => s.roomId === r.id).reduce((n, s) => n + Number(s.n), 0),
+      refunded_cents: refunded(r.id),
+      payments: completed.filter((s) => s.roomId === r.id).reduce((n, s) => n + Number(s.n), 0),
     })),
     nextAfter: rooms.length > page.limit ? shown.at(-1)!.code : null,
     totalCents: Number(all?.cents ?? 0),

@@ -9,7 +9,7 @@ import { Hono, type Context } from "hono";
 import { ApiError } from "../../platform/errors";
 import { CURRENCY, PIN_MAX_CENTS, PIN_MIN_CENTS, TIP_MAX_CENTS, TIP_MIN_CENTS, amountProblem } from "../../domain/pricing";
 import { findRoomById } from "../rooms/queries";
-import { earningsOfHost, findByProviderPayment, markFailed, markRefunded } from "./queries";
+import { earningsOfHost, findByProviderPayment, markFailed } from "./queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
@@ -163,8 +163,8 @@ export const webhookRoutes = new Hono<AppEnv>().post(
       // Not final: the buyer may retry the same payment, and its success completes the purchase.
       applied = false;
     } else {
-      // A refund is recorded; what the payment bought stays (a pin runs out by itself).
-      applied = (await markRefunded(db, tx.id)) !== null;
+      // A refund takes back what the payment bought (a pin ends, a seat is given up), in the room's turn.
+      applied = unwrap(await roomStub(c.env, room!.code).refundPayment(tx.id)).applied;
     }
     logEvent("webhook_handled", { event: event.eventType, transaction: tx.id, applied });
     return c.json({ received: true, applied });

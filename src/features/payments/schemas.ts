@@ -56,6 +56,7 @@ export const earningsAnswer = z.object({
       back_room_cents: z.number().int(),
       total_cents: z.number().int(),
       not_applied_cents: z.number().int().describe("Paid, but what it bought was not given (see a transaction's not_applied_reason)."),
+      refunded_cents: z.number().int().describe("Paid, then refunded through the provider: not in the totals."),
       payments: z.number().int(),
     }),
   ),
