@@ -143,6 +143,17 @@ export class ChatPopApi {
     );
   }
 
+  /** Tips the host (402 with a client_secret when the payment needs the client). */
+  tip(code: string, sessionToken: string, amountCents: number, idempotencyKey = newId()) {
+    return this.call(this.chats.tip.$post({ param: { code }, json: { amount_cents: amountCents } }, session(sessionToken, { "Idempotency-Key": idempotencyKey })));
+  }
+
+  /** The logged-in host's income per room, a page at a time. */
+  earnings(opts: { after?: string | null; limit?: number } = {}) {
+    const query = { ...(opts.limit ? { limit: String(opts.limit) } : {}), ...(opts.after ? { after: opts.after } : {}) };
+    return this.call(this.rpc.api.auth.me.earnings.$get({ query }));
+  }
+
   ban(code: string, hostSessionToken: string, target: { username?: string; user_id?: string; reason?: string; announce?: boolean }) {
     return this.call(this.chats.bans.$post({ param: { code }, json: target }, session(hostSessionToken)));
   }

@@ -6,3 +6,4 @@ export * from "./errors";
 export * from "./frames";
 export * from "./message";
 export * from "./subprotocol";
+export * from "./pricing";

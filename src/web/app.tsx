@@ -3,6 +3,7 @@
 // dev/build-web.ts). It uses only the typed client in src/client.
 import { render, useEffect, useRef, useState } from "hono/jsx/dom";
 import { ApiFailure, ChatPopApi, RoomConnection, type ChatMessage, type ConnectionStatus, type Room, type Session } from "../client/chatpop-client";
+import { PIN_TIERS, minimumToOutbid } from "../protocol";
 
 const api = new ChatPopApi("");
 const REACTIONS = ["👍", "❤️", "😂", "🔥"];
@@ -22,6 +23,38 @@ function forgetSessions() {
 api.token = localStorage.getItem("chatpop:token");
 
 const errorText = (e: unknown) => (e instanceof ApiFailure ? e.message : e instanceof Error ? e.message : String(e));
+
+const usd = (cents: number) => `$${(cents / 100).toFixed(cents % 100 === 0 ? 0 : 2)}`;
+const TIP_AMOUNTS = [100, 200, 500, 1000, 2000];
+
+/** What a purchase answer means for the buyer: paid (200), or waiting for the card (402). */
+function paymentNotice(what: string, answer: { transaction: { status: string; amount_cents: number } }): string {
+  return answer.transaction.status === "pending"
+    ? `${what}: payment of ${usd(answer.transaction.amount_cents)} pending — confirm it with your card to finish.`
+    : `${what}: paid ${usd(answer.transaction.amount_cents)}.`;
+}
+
+/** The host's income per room. */
+function Earnings() {
+  const [rows, setRows] = useState<{ code: string; name: string; total_cents: number; tips_cents: number; pins_cents: number; back_room_cents: number }[]>([]);
+  const [total, setTotal] = useState(0);
+  useEffect(() => {
+    api.earnings({ limit: 100 }).then((e) => (setRows(e.rooms), setTotal(e.total_cents)), () => {});
+  }, []);
+  if (rows.length === 0) return null;
+  return (
+    <section class="earnings" data-testid="earnings">
+      <h2>Your earnings: {usd(total)}</h2>
+      <ul>
+        {rows.map((r) => (
+          <li key={r.code}>
+            <b>{r.name}</b> #{r.code}: {usd(r.total_cents)} (tips {usd(r.tips_cents)}, pins {usd(r.pins_cents)}, back room {usd(r.back_room_cents)})
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 function Home({ open }: { open: (code: string) => void }) {
   const [me, setMe] = useState<string | null>(null);
@@ -57,6 +90,7 @@ function Home({ open }: { open: (code: string) => void }) {
             Logged in as <b>{me}</b>{" "}
             <button onClick={guard(async () => (await api.logout(), keepToken(), forgetSessions(), setMe(null)))}>Log out</button>
           </p>
+          <Earnings />
           <form onSubmit={guard(async () => open((await api.createRoom({ name: roomName })).code))}>
             <h2>Create a room</h2>
             <input name="room-name" placeholder="Room name" value={roomName} onInput={(e: any) => setRoomName(e.target.value)} />
@@ -129,6 +163,9 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
   const [inBackroom, setInBackroom] = useState(false);
   const [backroomPrice, setBackroomPrice] = useState<number | null>(null);
   const [notice, setNotice] = useState("");
+  /** The message whose pin choices are open, if any. */
+  const [pinning, setPinning] = useState<ChatMessage | null>(null);
+  const [tipCents, setTipCents] = useState(TIP_AMOUNTS[0]!);
   const conn = useRef<RoomConnection | null>(null);
   const list = useRef<HTMLDivElement | null>(null);
 
@@ -220,11 +257,58 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
         <button class={channel === "main" ? "active" : ""} onClick={() => setChannel("main")}>Room</button>
         {(inBackroom || session.is_host) && <button class={channel === "backroom" ? "active" : ""} onClick={() => setChannel("backroom")}>Back room</button>}
         {!inBackroom && !session.is_host && backroomPrice !== null && (
-          <button onClick={act(async () => (await api.joinBackroom(room.code, session.session_token), setInBackroom(true)))}>
+          <button
+            class="join-backroom"
+            onClick={act(async () => {
+              const answer = await api.joinBackroom(room.code, session.session_token);
+              setNotice(paymentNotice("Back-room seat", answer));
+              if (answer.transaction.status === "completed") setInBackroom(true);
+            })}
+          >
             Join the back room (${(backroomPrice / 100).toFixed(2)})
           </button>
         )}
       </nav>
+      {!session.is_host && (
+        <form
+          class="tip"
+          onSubmit={(e: Event) => {
+            e.preventDefault();
+            void act(async () => setNotice(paymentNotice("Tip to the host", await api.tip(room.code, session.session_token, tipCents))))();
+          }}
+        >
+          <select name="tip-amount" value={String(tipCents)} onChange={(e: any) => setTipCents(Number(e.target.value))}>
+            {TIP_AMOUNTS.map((c) => (
+              <option value={String(c)}>{usd(c)}</option>
+            ))}
+          </select>
+          <button type="submit">Tip the host</button>
+        </form>
+      )}
+      {pinning && (
+        <div class="pin-choices" data-testid="pin-choices">
+          <p>
+            Pin “{pinning.content.slice(0, 40)}”:{" "}
+            {pins[0] && pins[0].id !== pinning.id ? `outbid the top pin (${usd(pins[0].pin_amount_cents)}) with ${usd(minimumToOutbid(pins[0].pin_amount_cents))} or more` : "choose how long it stays on top"}
+          </p>
+          {PIN_TIERS.filter((t) => t.cents >= (pins[0] && pins[0].id !== pinning.id ? minimumToOutbid(pins[0].pin_amount_cents) : 0))
+            .slice(0, 8)
+            .map((t) => (
+              <button
+                class="pin-tier"
+                data-cents={t.cents}
+                onClick={act(async () => {
+                  const answer = await api.pin(room.code, pinning.id, session.session_token, t.cents);
+                  setPinning(null);
+                  setNotice(paymentNotice(`Pin (${t.minutes} min)`, answer));
+                })}
+              >
+                {usd(t.cents)} · {t.minutes} min
+              </button>
+            ))}
+          <button onClick={() => setPinning(null)}>Cancel</button>
+        </div>
+      )}
       {notice && <p class="notice" role="status" onClick={() => setNotice("")}>{notice}</p>}
       <div class="messages" ref={list} onScroll={(e: any) => e.target.scrollTop < 40 && void loadOlder()} data-testid="messages">
         {before && <button class="older" onClick={loadOlder}>Load older messages</button>}
@@ -244,7 +328,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
                 <button class="add-reaction" title={`React ${emoji}`} onClick={act(() => api.react(room.code, m.id, session.session_token, emoji))}>{emoji}</button>
               ))}
               <button onClick={() => setReplyTo(m)}>Reply</button>
-              {m.channel === "main" && <button onClick={act(() => api.pin(room.code, m.id, session.session_token, 100))}>Pin $1</button>}
+              {m.channel === "main" && <button class="pin" onClick={() => setPinning(m)}>Pin…</button>}
               {(session.is_host || m.username === session.username) && <button onClick={act(() => api.deleteMessage(room.code, m.id, session.session_token))}>Delete</button>}
               {session.is_host && m.message_type === "normal" && (
                 <button onClick={act(() => api.ban(room.code, session.session_token, m.user_id ? { user_id: m.user_id, announce: true } : { username: m.username, announce: true }))}>Ban</button>

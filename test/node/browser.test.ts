@@ -99,6 +99,61 @@ describe("the web app in Chromium", () => {
     expect(cspViolations).toEqual([]);
   });
 
+  it("sells what the API sells: a pin from the tiers, a tip, a back-room seat; the host bans and sees the earnings", async () => {
+    const rand = crypto.randomUUID().slice(0, 8);
+    const hostName = `web_${rand}`;
+    const { body: acct } = await worker.call("POST", "/api/auth/register/", { email: `sell${rand}@example.com`, password: "sturdy-pass-42", reserved_username: hostName });
+    const auth = { authorization: `Bearer ${acct.token}` };
+    const { body: room } = await worker.call("POST", "/api/chats/create/", { name: "Shop room" }, auth);
+
+    // Everyone here comes from 127.0.0.1, and a tip from the host's own address is refused: the
+    // fan tips before the host has joined from it.
+    const fan = await joinAs(room.code, "fan_buyer");
+    await say(fan, "pin this please");
+    await fan.waitForSelector('.message .content:text-is("pin this please")');
+    await fan.click('.message:has(.content:text-is("pin this please")) button.pin');
+    await fan.waitForSelector('[data-testid="pin-choices"]');
+    const tiers = await fan.$$eval(".pin-tier", (els) => els.map((e) => e.textContent));
+    expect(tiers.slice(0, 3)).toEqual(["$1 · 10 min", "$2 · 15 min", "$5 · 20 min"]);
+    await fan.screenshot({ path: `${shots}shop-pin-tiers.png` });
+    await fan.click('.pin-tier[data-cents="500"]');
+    await fan.waitForSelector('[data-testid="pinned"]:has-text("pin this please")');
+    expect(await fan.textContent(".notice")).toContain("Pin (20 min): paid $5.");
+
+    await fan.selectOption('select[name="tip-amount"]', "200");
+    await fan.click('form.tip button[type="submit"]');
+    await fan.waitForSelector(".message.system .content:has-text(\"tipped the host $2.00\")");
+
+    // The host opens the back room; the fan's page shows the offer once reloaded.
+    const { body: hostSession } = await worker.call("POST", `/api/chats/${room.code}/join/`, { username: hostName }, auth);
+    const open = await worker.call("POST", `/api/chats/${room.code}/backroom/`, { enabled: true, price_cents: 500, seat_limit: 5 }, { "x-session-token": hostSession.session_token });
+    expect(open.status).toBe(200);
+    await fan.reload();
+    await fan.waitForSelector('[data-status="open"]', { timeout: 20_000 });
+    await fan.click("button.join-backroom");
+    await fan.waitForSelector('nav.tabs button:text-is("Back room")');
+    expect(await fan.textContent(".notice")).toContain("Back-room seat: paid $5.");
+    await fan.screenshot({ path: `${shots}shop-after-purchases.png` });
+
+    // The host, logged in in their own browser, bans the fan from the fan's message.
+    const context = await browser.newContext();
+    await context.addInitScript((token) => localStorage.setItem("chatpop:token", token), acct.token);
+    const host = await context.newPage();
+    await host.goto(`${worker.url}/?room=${room.code}`);
+    await host.fill('input[name="username"]', hostName);
+    await host.click('form.join button[type="submit"]');
+    await host.waitForSelector('[data-status="open"]', { timeout: 20_000 });
+    await host.click('.message:has(.content:text-is("pin this please")) button:text-is("Ban")');
+    await fan.waitForSelector('[data-status="kicked"]', { timeout: 15_000 });
+    expect(await fan.textContent(".notice")).toContain("You cannot rejoin this room.");
+    await fan.screenshot({ path: `${shots}shop-fan-banned.png` });
+
+    await host.goto(`${worker.url}/`);
+    await host.waitForSelector('[data-testid="earnings"]');
+    expect(await host.textContent('[data-testid="earnings"] h2')).toBe("Your earnings: $12");
+    await host.screenshot({ path: `${shots}shop-host-earnings.png` });
+  });
+
   it("is served with a Content-Security-Policy that allows no inline script and no framing", async () => {
     for (const path of ["/", "/app.js", "/?room=abcdefgh", "/some/deep/link"]) {
       const res = await fetch(`${worker.url}${path}`);
