@@ -12,6 +12,11 @@
 // also delivered there:
 //   POST /__admin/payment_intents/:id/{succeed|fail|refund}
 //   POST /__admin/events/:id/resend      the same event again (a retry, as Stripe does)
+//   POST /__admin/config                 {webhook_url}: where to deliver from now on
+// For the web app it also stands in for Stripe.js (GET /js/stripe.js: Stripe(pk), elements,
+// the Payment Element as a card-number field, confirmPayment) and the confirm call it makes
+// (POST /v1/payment_intents/:id/confirm with the client secret): card 4000 0000 0000 0002 is
+// declined, any other succeeds; either way the webhook follows, as with Stripe.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +25,8 @@ import type { AddressInfo } from "node:net";
 export const STAND_IN_WEBHOOK_SECRET = "whsec_local_stripe_stand_in_0123456789";
 /** Any key the stand-in accepts (it checks only that one is sent). */
 export const STAND_IN_SECRET_KEY = "sk_test_local_stripe_stand_in";
+/** The publishable key the web app gets with the stand-in (its Stripe.js accepts any). */
+export const STAND_IN_PUBLISHABLE_KEY = "pk_test_local_stripe_stand_in";
 
 interface Intent {
   id: string;
@@ -40,6 +47,49 @@ interface Event {
   type: string;
   payload: string;
 }
+
+const DECLINED_CARD = "4000000000000002";
+
+/**
+ * The stand-in's Stripe.js: the calls the web app makes, with Stripe's names and shapes
+ * (Stripe(pk), stripe.elements({clientSecret}), elements.create("payment").mount(selector),
+ * stripe.confirmPayment({elements, redirect: "if_required"}) → {paymentIntent} | {error}).
+ * Its confirm goes to the page's own origin under /api/dev/stripe/ (the Worker forwards it here in
+ * development), as Stripe.js would go to api.stripe.com.
+ */
+const STRIPE_JS = `(() => {
+  window.Stripe = function (publishableKey) {
+    return {
+      elements(options) {
+        let field = null;
+        return {
+          clientSecret: options.clientSecret,
+          create() {
+            return {
+              mount(target) {
+                const host = typeof target === "string" ? document.querySelector(target) : target;
+                field = document.createElement("input");
+                field.name = "card-number";
+                field.placeholder = "Card number (test: 4242 4242 4242 4242)";
+                field.autocomplete = "cc-number";
+                host.replaceChildren(field);
+              },
+            };
+          },
+          cardNumber: () => (field ? field.value : ""),
+        };
+      },
+      async confirmPayment({ elements }) {
+        const id = elements.clientSecret.split("_secret_")[0];
+        const body = new URLSearchParams({ client_secret: elements.clientSecret, card_number: elements.cardNumber(), key: publishableKey });
+        const res = await fetch("/api/dev/stripe/v1/payment_intents/" + id + "/confirm", { method: "POST", body });
+        const answer = await res.json();
+        return res.ok ? { paymentIntent: answer } : { error: { type: answer.error.type, message: answer.error.message } };
+      },
+    };
+  };
+})();
+`;
 
 export interface StripeStandIn {
   url: string;
@@ -67,6 +117,7 @@ function parseForm(text: string): Record<string, unknown> {
 
 export async function startStripeStandIn(opts: { port?: number; webhookUrl?: string; webhookSecret?: string } = {}): Promise<StripeStandIn> {
   const secret = opts.webhookSecret ?? STAND_IN_WEBHOOK_SECRET;
+  let webhookUrl = opts.webhookUrl;
   const intents = new Map<string, Intent>();
   const byKey = new Map<string, { body: string; intentId: string }>();
   const events = new Map<string, Event>();
@@ -90,12 +141,12 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
   }
 
   async function deliver(event: Event) {
-    if (!opts.webhookUrl) return;
-    await fetch(opts.webhookUrl, {
+    if (!webhookUrl) return;
+    await fetch(webhookUrl, {
       method: "POST",
       headers: { "content-type": "application/json", "stripe-signature": stripeSignature(event.payload, secret) },
       body: event.payload,
-    }).catch((e) => console.error(`[stripe] webhook delivery to ${opts.webhookUrl} failed: ${e.message}`));
+    }).catch((e) => console.error(`[stripe] webhook delivery to ${webhookUrl} failed: ${e.message}`));
   }
 
   const signed = (event: Event) => ({ event_id: event.id, type: event.type, payload: event.payload, signature: stripeSignature(event.payload, secret) });
@@ -103,6 +154,29 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
   async function handle(req: IncomingMessage, res: ServerResponse, body: string) {
     const url = new URL(req.url ?? "/", "http://stand-in");
     const parts = url.pathname.split("/").filter(Boolean);
+    if (req.method === "GET" && url.pathname === "/js/stripe.js") {
+      res.writeHead(200, { "content-type": "text/javascript" });
+      return res.end(STRIPE_JS);
+    }
+    if (req.method === "POST" && parts.join("/") === "__admin/config") {
+      webhookUrl = (JSON.parse(body || "{}") as { webhook_url?: string }).webhook_url;
+      return send(res, 200, { webhook_url: webhookUrl ?? null });
+    }
+    // The browser's confirm (Stripe.js with the publishable key and the client secret, no secret key).
+    if (req.method === "POST" && parts[0] === "v1" && parts[1] === "payment_intents" && parts[3] === "confirm") {
+      const intent = intents.get(parts[2] ?? "");
+      const form = parseForm(body);
+      if (!intent || form.client_secret !== intent.client_secret) return stripeError(res, 404, "invalid_request_error", "No such payment_intent.");
+      if (String(form.card_number ?? "").replace(/\D/g, "") === DECLINED_CARD) {
+        intent.last_payment_error = { message: "Your card was declined." };
+        await emit("payment_intent.payment_failed", intent);
+        return stripeError(res, 402, "card_error", "Your card was declined.");
+      }
+      intent.status = "succeeded";
+      intent.last_payment_error = null;
+      await emit("payment_intent.succeeded", intent);
+      return send(res, 200, intent);
+    }
     if (parts[0] === "v1" && !/^Bearer sk_/.test(req.headers.authorization ?? "")) {
       return stripeError(res, 401, "invalid_request_error", "No valid API key provided.");
     }

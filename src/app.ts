@@ -21,13 +21,30 @@ import { messageRoutes } from "./features/messages/routes";
 import { wsRoutes } from "./room/upgrade-route";
 import { errorText, logEvent } from "./platform/log";
 import { secretsProblem } from "./domain/secrets";
+import { paymentProvider } from "./features/payments/provider";
 
 export const app = new Hono<AppEnv>({ strict: false });
 
 /** Scalar's browser bundle, copied into the static assets by dev/build-web.ts. */
 export const SCALAR_SCRIPT = "/docs-assets/scalar.js";
 
-const serviceIndex = z.object({ service: z.string(), api: z.string(), websocket: z.string(), docs: z.string(), schema: z.string() });
+const serviceIndex = z.object({
+  service: z.string(),
+  api: z.string(),
+  websocket: z.string(),
+  docs: z.string(),
+  schema: z.string(),
+  payments: z
+    .object({
+      provider: z.enum(["stripe", "test"]).nullable(),
+      publishable_key: z.string().nullable().describe("Stripe's publishable key, for confirming a 402 payment in the browser."),
+      stripe_js: z.string().nullable().describe("Where to load Stripe.js from."),
+    })
+    .describe("How a client finishes a payment that answered 402."),
+});
+
+/** The local Stripe stand-in is in use (development only: LOCAL_DEV and STRIPE_API_BASE). */
+const localStripe = (env: Env) => env.LOCAL_DEV === "true" && Boolean(env.STRIPE_API_BASE);
 
 // A deploy with missing or unsafe secrets refuses every request (before anything is written), and says why in the log.
 app.use("*", async (c, next) => {
@@ -93,7 +110,34 @@ app.get(
     tags: ["service"],
     answers: { 200: { description: "The service index", schema: serviceIndex } },
   }),
-  (c) => c.json({ service: "chatpop-edge", api: "/api/", websocket: "/ws/chat/{code}/", docs: "/api/docs/", schema: "/api/schema/" }),
+  (c) => {
+    const provider = paymentProvider(c.env)?.name ?? null;
+    const stripe = provider === "stripe" && c.env.STRIPE_PUBLISHABLE_KEY;
+    return c.json({
+      service: "chatpop-edge",
+      api: "/api/",
+      websocket: "/ws/chat/{code}/",
+      docs: "/api/docs/",
+      schema: "/api/schema/",
+      payments: {
+        provider,
+        publishable_key: stripe ? c.env.STRIPE_PUBLISHABLE_KEY : null,
+        stripe_js: stripe ? (localStripe(c.env) ? "/api/dev/stripe/stripe.js" : "https://js.stripe.com/v3/") : null,
+      },
+    });
+  },
+);
+
+// Development with the local Stripe stand-in: the page's Stripe.js and its confirm call come
+// through here (same origin, so the Content-Security-Policy stays 'self'). Absent otherwise.
+app.on(["GET", "POST"], "/api/dev/stripe/*", async (c) => {
+  if (!localStripe(c.env)) return c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404);
+  const path = c.req.path === "/api/dev/stripe/stripe.js" ? "/js/stripe.js" : c.req.path.slice("/api/dev/stripe".length);
+  const init: RequestInit = { method: c.req.method, headers: { "content-type": c.req.header("content-type") ?? "application/x-www-form-urlencoded" } };
+  if (c.req.method === "POST") init.body = await c.req.text();
+  const res = await fetch(`${c.env.STRIPE_API_BASE}${path}`, init);
+  return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "application/json" } });
+}
 );
 
 app.notFound((c) => {

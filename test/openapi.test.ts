@@ -100,6 +100,8 @@ describe("the API reference page", () => {
       websocket: "/ws/chat/{code}/",
       docs: "/api/docs/",
       schema: "/api/schema/",
+      // This project pays through the test provider: nothing to confirm in the browser.
+      payments: { provider: "test", publishable_key: null, stripe_js: null },
     });
   });
 });

@@ -66,10 +66,12 @@ export class ApiFailure extends Error {
 export class ChatPopApi {
   token: string | null = null;
   private readonly rpc: ReturnType<typeof hc<AppType>>;
+  private readonly base: string;
 
   constructor(readonly baseUrl = "") {
     // In a page, "" means this site; hono/client needs an absolute base.
     const base = baseUrl || ((globalThis as { location?: { origin: string } }).location?.origin ?? "");
+    this.base = base;
     this.rpc = hc<AppType>(base, { headers: (): Record<string, string> => (this.token ? { Authorization: `Bearer ${this.token}` } : {}) });
   }
 
@@ -95,6 +97,13 @@ export class ChatPopApi {
     const r = await this.call(this.rpc.api.auth.login.$post({ json: { email, password } }));
     this.token = r.token;
     return r;
+  }
+
+  /** Where things are, and how a 402 payment is confirmed in a browser (Stripe's publishable key and Stripe.js). */
+  async service(): Promise<ServiceIndex> {
+    const res = await fetch(new URL("/api/", this.base));
+    if (!res.ok) throw new ApiFailure(res.status, "HTTP_ERROR", res.statusText);
+    return (await res.json()) as ServiceIndex;
   }
 
   me() {
@@ -170,6 +179,12 @@ export class ChatPopApi {
 
 /** A room session travels in the X-Session-Token header, never in a URL. */
 const session = (token: string, extra: Record<string, string> = {}) => ({ headers: { "X-Session-Token": token, ...extra } });
+
+/** GET /api/: the service index (not one of the typed routes). */
+export interface ServiceIndex {
+  service: string;
+  payments: { provider: "stripe" | "test" | null; publishable_key: string | null; stripe_js: string | null };
+}
 
 /** What a call answers when it succeeds (or asks for payment): the JSON its route returns. */
 type Answer<R> = R extends ClientResponse<infer T, infer _S, infer _F> ? T : never;

@@ -34,6 +34,57 @@ function paymentNotice(what: string, answer: { transaction: { status: string; am
     : `${what}: paid ${usd(answer.transaction.amount_cents)}.`;
 }
 
+/** How this server takes card payments: Stripe's publishable key and Stripe.js, when Stripe is used. */
+const payments = api.service().then((s) => s.payments, () => null);
+let stripeScript: Promise<any> | null = null;
+
+function loadStripe(src: string): Promise<any> {
+  stripeScript ??= new Promise((resolve, reject) => {
+    const tag = document.createElement("script");
+    tag.src = src;
+    tag.onload = () => resolve((window as any).Stripe);
+    tag.onerror = () => reject(new Error("Stripe.js could not be loaded; check your connection and try again."));
+    document.head.appendChild(tag);
+  });
+  return stripeScript;
+}
+
+/** A purchase that answered 402: the buyer confirms it here with Stripe's Payment Element; the webhook applies it. */
+function PayDialog({ clientSecret, what, close }: { clientSecret: string; what: string; close: (outcome: string) => void }) {
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const stripe = useRef<any>(null);
+  const elements = useRef<any>(null);
+  useEffect(() => {
+    payments.then(async (p) => {
+      if (!p?.publishable_key || !p.stripe_js) return setError("Card payments are not set up on this server.");
+      const Stripe = await loadStripe(p.stripe_js);
+      stripe.current = Stripe(p.publishable_key);
+      elements.current = stripe.current.elements({ clientSecret });
+      elements.current.create("payment").mount("#payment-element");
+    }).catch((e: unknown) => setError(errorText(e)));
+  }, []);
+  const pay = async (e: Event) => {
+    e.preventDefault();
+    if (!stripe.current) return;
+    setBusy(true);
+    setError("");
+    const result = await stripe.current.confirmPayment({ elements: elements.current, redirect: "if_required", confirmParams: { return_url: location.href } });
+    setBusy(false);
+    if (result.error) return setError(result.error.message ?? "The payment did not go through.");
+    close(`${what}: payment confirmed.`);
+  };
+  return (
+    <form class="pay" data-testid="pay" onSubmit={pay}>
+      <h2>Pay for {what.toLowerCase()}</h2>
+      <div id="payment-element" />
+      {error && <p class="error" role="alert">{error}</p>}
+      <button type="submit" disabled={busy}>{busy ? "Paying…" : "Pay"}</button>
+      <button type="button" onClick={() => close(`${what}: payment not finished; nothing was charged.`)}>Cancel</button>
+    </form>
+  );
+}
+
 /** The host's income per room. */
 function Earnings() {
   const [rows, setRows] = useState<{ code: string; name: string; total_cents: number; tips_cents: number; pins_cents: number; back_room_cents: number }[]>([]);
@@ -166,6 +217,13 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
   /** The message whose pin choices are open, if any. */
   const [pinning, setPinning] = useState<ChatMessage | null>(null);
   const [tipCents, setTipCents] = useState(TIP_AMOUNTS[0]!);
+  /** A purchase waiting for the card (402), confirmed in PayDialog. */
+  const [paying, setPaying] = useState<{ clientSecret: string; what: string } | null>(null);
+  /** Shows what a purchase answered, and opens the card form when it waits for the card. */
+  const bought = (what: string, answer: { transaction: { status: string; amount_cents: number }; client_secret?: string | null }) => {
+    setNotice(paymentNotice(what, answer));
+    if (answer.transaction.status === "pending" && answer.client_secret) setPaying({ clientSecret: answer.client_secret, what });
+  };
   const conn = useRef<RoomConnection | null>(null);
   const list = useRef<HTMLDivElement | null>(null);
 
@@ -261,7 +319,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
             class="join-backroom"
             onClick={act(async () => {
               const answer = await api.joinBackroom(room.code, session.session_token);
-              setNotice(paymentNotice("Back-room seat", answer));
+              bought("Back-room seat", answer);
               if (answer.transaction.status === "completed") setInBackroom(true);
             })}
           >
@@ -274,7 +332,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
           class="tip"
           onSubmit={(e: Event) => {
             e.preventDefault();
-            void act(async () => setNotice(paymentNotice("Tip to the host", await api.tip(room.code, session.session_token, tipCents))))();
+            void act(async () => bought("Tip to the host", await api.tip(room.code, session.session_token, tipCents)))();
           }}
         >
           <select name="tip-amount" value={String(tipCents)} onChange={(e: any) => setTipCents(Number(e.target.value))}>
@@ -300,7 +358,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
                 onClick={act(async () => {
                   const answer = await api.pin(room.code, pinning.id, session.session_token, t.cents);
                   setPinning(null);
-                  setNotice(paymentNotice(`Pin (${t.minutes} min)`, answer));
+                  bought(`Pin (${t.minutes} min)`, answer);
                 })}
               >
                 {usd(t.cents)} · {t.minutes} min
@@ -309,6 +367,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
           <button onClick={() => setPinning(null)}>Cancel</button>
         </div>
       )}
+      {paying && <PayDialog clientSecret={paying.clientSecret} what={paying.what} close={(outcome) => (setPaying(null), setNotice(outcome))} />}
       {notice && <p class="notice" role="status" onClick={() => setNotice("")}>{notice}</p>}
       <div class="messages" ref={list} onScroll={(e: any) => e.target.scrollTop < 40 && void loadOlder()} data-testid="messages">
         {before && <button class="older" onClick={loadOlder}>Load older messages</button>}

@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startTestWorker, type TestWorker } from "./worker.ts";
+import { STAND_IN_PUBLISHABLE_KEY, STAND_IN_SECRET_KEY, STAND_IN_WEBHOOK_SECRET } from "../../dev/stripe-stand-in.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const shots = fileURLToPath(new URL("../../test-results/browser/", import.meta.url));
@@ -152,6 +153,51 @@ describe("the web app in Chromium", () => {
     await host.waitForSelector('[data-testid="earnings"]');
     expect(await host.textContent('[data-testid="earnings"] h2')).toBe("Your earnings: $12");
     await host.screenshot({ path: `${shots}shop-host-earnings.png` });
+  });
+
+  it("confirms a 402 payment in the page with the Payment Element (Stripe stand-in): a declined card says so, a good one pins", async () => {
+    const stripeApiBase = inject("stripeApiBase");
+    const paying = await startTestWorker({
+      STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
+      STRIPE_API_BASE: stripeApiBase,
+      STRIPE_WEBHOOK_SECRET: STAND_IN_WEBHOOK_SECRET,
+      STRIPE_PUBLISHABLE_KEY: STAND_IN_PUBLISHABLE_KEY,
+      ALLOW_TEST_PAYMENTS: "",
+      LOCAL_DEV: "true",
+    });
+    try {
+      // Stripe delivers its webhooks to this Worker.
+      await fetch(`${stripeApiBase}/__admin/config`, { method: "POST", body: JSON.stringify({ webhook_url: `${paying.url}/api/payments/webhook/` }) });
+      const rand = crypto.randomUUID().slice(0, 8);
+      const { body: acct } = await paying.call("POST", "/api/auth/register/", { email: `card${rand}@example.com`, password: "sturdy-pass-42", reserved_username: `card_${rand}` });
+      const { body: room } = await paying.call("POST", "/api/chats/create/", { name: "Card room" }, { authorization: `Bearer ${acct.token}` });
+      const context = await browser.newContext();
+      const fan = await context.newPage();
+      fan.on("console", (m) => {
+        if (m.type() === "error" && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+      });
+      await fan.goto(`${paying.url}/?room=${room.code}`);
+      await fan.fill('input[name="username"]', "card_payer");
+      await fan.click('form.join button[type="submit"]');
+      await fan.waitForSelector('[data-status="open"]', { timeout: 20_000 });
+      await say(fan, "worth a dollar");
+      await fan.click('.message:has(.content:text-is("worth a dollar")) button.pin');
+      await fan.click('.pin-tier[data-cents="100"]');
+      await fan.waitForSelector('[data-testid="pay"] input[name="card-number"]');
+      expect(await fan.textContent(".notice")).toContain("pending — confirm it with your card");
+      await fan.fill('input[name="card-number"]', "4000 0000 0000 0002");
+      await fan.click('[data-testid="pay"] button[type="submit"]');
+      await fan.waitForSelector('[data-testid="pay"] .error:has-text("declined")');
+      await fan.screenshot({ path: `${shots}card-declined.png` });
+      await fan.fill('input[name="card-number"]', "4242 4242 4242 4242");
+      await fan.click('[data-testid="pay"] button[type="submit"]');
+      await fan.waitForSelector('[data-testid="pinned"]:has-text("worth a dollar")', { timeout: 15_000 });
+      expect(await fan.textContent(".notice")).toContain("payment confirmed");
+      await fan.screenshot({ path: `${shots}card-paid-pinned.png` });
+      expect(cspViolations).toEqual([]);
+    } finally {
+      await paying.stop();
+    }
   });
 
   it("is served with a Content-Security-Policy that allows no inline script and no framing", async () => {

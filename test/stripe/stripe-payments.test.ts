@@ -167,3 +167,13 @@ describe("payments through Stripe (the local stand-in)", () => {
     expect((await deliver(succeeded)).body.applied).toBe(true);
   });
 });
+
+describe("what a browser needs to confirm a 402 payment", () => {
+  it("the service index names Stripe, the publishable key and Stripe.js (the stand-in's, through the Worker, in development)", async () => {
+    const index = (await api("GET", "/api/")).body;
+    expect(index.payments).toEqual({ provider: "stripe", publishable_key: "pk_test_local_stripe_stand_in", stripe_js: "/api/dev/stripe/stripe.js" });
+    const script = await api("GET", "/api/dev/stripe/stripe.js");
+    expect(script.status).toBe(200);
+    expect(String(script.body)).toContain("window.Stripe");
+  });
+});
