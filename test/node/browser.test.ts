@@ -191,8 +191,9 @@ describe("the web app in Chromium", () => {
       await fan.screenshot({ path: `${shots}card-declined.png` });
       await fan.fill('input[name="card-number"]', "4242 4242 4242 4242");
       await fan.click('[data-testid="pay"] button[type="submit"]');
+      // The webhook may pin it before the page hears back from Stripe: wait for both.
       await fan.waitForSelector('[data-testid="pinned"]:has-text("worth a dollar")', { timeout: 15_000 });
-      expect(await fan.textContent(".notice")).toContain("payment confirmed");
+      await fan.waitForSelector('.notice:has-text("payment confirmed")', { timeout: 15_000 });
       await fan.screenshot({ path: `${shots}card-paid-pinned.png` });
       expect(cspViolations).toEqual([]);
     } finally {
