@@ -6,7 +6,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { StackBindings } from "./dev/stack.ts";
 import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from "./test/support/test-secret.ts";
-import { STAND_IN_PUBLISHABLE_KEY, STAND_IN_SECRET_KEY, STAND_IN_WEBHOOK_SECRET } from "./dev/stripe-stand-in.ts";
+import { standInVars } from "./dev/stripe-stand-in.ts";
 
 /** A project of suites inside workerd, against the local stack, with these bindings over the defaults. */
 const workerProject = (
@@ -92,10 +92,7 @@ const strict = workerProject(
 
 // Payments through the real Stripe provider (the stripe SDK) against the local Stripe stand-in.
 const stripe = workerProject("stripe", ["test/stripe/**/*.test.ts"], [], (stripeApiBase) => ({
-  STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
-  STRIPE_API_BASE: stripeApiBase,
-  STRIPE_WEBHOOK_SECRET: STAND_IN_WEBHOOK_SECRET,
-  STRIPE_PUBLISHABLE_KEY: STAND_IN_PUBLISHABLE_KEY,
+  ...standInVars(stripeApiBase),
   ALLOW_TEST_PAYMENTS: "",
   // STRIPE_API_BASE is refused outside development.
   LOCAL_DEV: "true",

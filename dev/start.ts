@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./stack.ts";
 import { startWranglerDev } from "./wrangler-dev.ts";
-import { STAND_IN_PUBLISHABLE_KEY, STAND_IN_SECRET_KEY, STAND_IN_WEBHOOK_SECRET } from "./stripe-stand-in.ts";
+import { standInVars } from "./stripe-stand-in.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const port = Number(process.env.PORT || 8787);
@@ -38,11 +38,11 @@ const vars: Record<string, string> = {
   // Payments: the real Stripe provider against the local stand-in (STRIPE=local), real Stripe test
   // keys when given, else the test provider (completes at once).
   ...(localStripe
-    ? { STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY, STRIPE_API_BASE: stack.stripeApiBase, STRIPE_PUBLISHABLE_KEY: STAND_IN_PUBLISHABLE_KEY }
-    : process.env.STRIPE_SECRET_KEY
-      ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY }
-      : { ALLOW_TEST_PAYMENTS: "true" }),
-  STRIPE_WEBHOOK_SECRET: localStripe ? STAND_IN_WEBHOOK_SECRET : process.env.STRIPE_WEBHOOK_SECRET || "whsec_dev_only_do_not_use_in_production",
+    ? standInVars(stack.stripeApiBase)
+    : {
+        ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : { ALLOW_TEST_PAYMENTS: "true" }),
+        STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET || "whsec_dev_only_do_not_use_in_production",
+      }),
   // This is a developer's machine: the development secrets above are allowed (a deploy never sets this).
   LOCAL_DEV: "true",
 };

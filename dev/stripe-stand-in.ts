@@ -91,6 +91,14 @@ const STRIPE_JS = `(() => {
 })();
 `;
 
+/** The Worker settings that make it pay through the stand-in at `apiBase` (tests, `STRIPE=local npm run dev`). */
+export const standInVars = (apiBase: string): Record<string, string> => ({
+  STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
+  STRIPE_API_BASE: apiBase,
+  STRIPE_WEBHOOK_SECRET: STAND_IN_WEBHOOK_SECRET,
+  STRIPE_PUBLISHABLE_KEY: STAND_IN_PUBLISHABLE_KEY,
+});
+
 export interface StripeStandIn {
   url: string;
   close(): Promise<void>;

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startTestWorker, type TestWorker } from "./worker.ts";
-import { STAND_IN_PUBLISHABLE_KEY, STAND_IN_SECRET_KEY, STAND_IN_WEBHOOK_SECRET } from "../../dev/stripe-stand-in.ts";
+import { standInVars } from "../../dev/stripe-stand-in.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const shots = fileURLToPath(new URL("../../test-results/browser/", import.meta.url));
@@ -158,10 +158,7 @@ describe("the web app in Chromium", () => {
   it("confirms a 402 payment in the page with the Payment Element (Stripe stand-in): a declined card says so, a good one pins", async () => {
     const stripeApiBase = inject("stripeApiBase");
     const paying = await startTestWorker({
-      STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
-      STRIPE_API_BASE: stripeApiBase,
-      STRIPE_WEBHOOK_SECRET: STAND_IN_WEBHOOK_SECRET,
-      STRIPE_PUBLISHABLE_KEY: STAND_IN_PUBLISHABLE_KEY,
+      ...standInVars(stripeApiBase),
       ALLOW_TEST_PAYMENTS: "",
       LOCAL_DEV: "true",
     });
