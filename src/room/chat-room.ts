@@ -193,11 +193,13 @@ export class ChatRoom extends DurableObject<Env> {
       for (const [channel, param] of RESUME_PARAMS) {
         const lastSeq = params.get(param);
         if (lastSeq === null) continue;
-        // The back room is for its members and the host (null: the member list cannot be read now).
-        const admitted = channel === "main" ? true : await this.backroom.admits(claims).catch(() => null);
         if (!/^\d{1,9}$/.test(lastSeq)) {
           sendError(server, new ApiError(400, "INVALID_LAST_SEQ", `\`${param}\` must be a whole number: the seq of the last message you have.`));
-        } else if (admitted === null) {
+          continue;
+        }
+        // The back room is for its members and the host (null: the member list cannot be read now).
+        const admitted = channel === "main" ? true : await this.backroom.admits(claims).catch(() => null);
+        if (admitted === null) {
           sendError(server, dbUnavailable());
         } else if (!admitted) {
           sendError(server, notBackroomMember("Only back-room members and the host can resume the back room; join it first."));
