@@ -43,6 +43,8 @@ const serviceIndex = z.object({
     .describe("How a client finishes a payment that answered 402."),
 });
 
+const noRoute = (method: string, path: string) => new ApiError(404, "NOT_FOUND", `No route for ${method} ${path}.`);
+
 /** The local Stripe stand-in is in use (development only: LOCAL_DEV and STRIPE_API_BASE). */
 const localStripe = (env: Env) => env.LOCAL_DEV === "true" && Boolean(env.STRIPE_API_BASE);
 
@@ -131,7 +133,7 @@ app.get(
 // Development with the local Stripe stand-in: the page's Stripe.js and its confirm call come
 // through here (same origin, so the Content-Security-Policy stays 'self'). Absent otherwise.
 app.on(["GET", "POST"], "/api/dev/stripe/*", async (c) => {
-  if (!localStripe(c.env)) return c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404);
+  if (!localStripe(c.env)) throw noRoute(c.req.method, c.req.path);
   const path = c.req.path === "/api/dev/stripe/stripe.js" ? "/js/stripe.js" : c.req.path.slice("/api/dev/stripe".length);
   const init: RequestInit = { method: c.req.method, headers: { "content-type": c.req.header("content-type") ?? "application/x-www-form-urlencoded" } };
   if (c.req.method === "POST") init.body = await c.req.text();
@@ -145,7 +147,8 @@ app.notFound((c) => {
   // path belongs to the web app (the assets router usually serves those before the Worker runs).
   const isApi = c.req.path.startsWith("/api/") || c.req.path === "/api" || c.req.path.startsWith("/ws/");
   if (!isApi && c.env.ASSETS && c.req.method === "GET") return c.env.ASSETS.fetch(c.req.raw);
-  return c.json(new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`).toJSON(), 404);
+  const err = noRoute(c.req.method, c.req.path);
+  return c.json(err.toJSON(), err.status);
 });
 
 app.onError((err, c) => {
