@@ -3,6 +3,11 @@ import { and, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../platform/db";
 import { backroomMembers, chatRooms, transactions, type ChatRoomRow } from "../../platform/schema";
 
+/** Whether the session may read the back room: the host, or a participation with a seat. */
+export async function isBackroomMember(db: Db, roomId: string, claims: { isHost: boolean; participationId: string }): Promise<boolean> {
+  return claims.isHost || (await hasBackroomSeat(db, roomId, claims.participationId));
+}
+
 /** Whether the participation holds a back-room seat (the host needs none). */
 export async function hasBackroomSeat(db: Db, roomId: string, participationId: string): Promise<boolean> {
   return (await backroomSeatQuery(db, sql`${roomId}`, participationId)).length > 0;

@@ -11,7 +11,7 @@ import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
 import { ACCESS_CODE_HEADER, checkAccessCode, requireRoom } from "../rooms/lookup";
 import type { RoomWithHost } from "../rooms/queries";
-import { backroomSeatsTaken, hasBackroomSeat, updateBackroomSettings } from "./queries";
+import { backroomSeatsTaken, isBackroomMember, updateBackroomSettings } from "./queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, requireReader, sessionTokenOf, verifiedSession } from "../rooms/session";
@@ -19,9 +19,6 @@ import { logEvent } from "../../platform/log";
 import { historyAnswer } from "../messages/history";
 import { historyQuery } from "../messages/schemas";
 import { settingsBody } from "./schemas";
-
-const isMember = async (db: Db, roomId: string, claims: SessionClaims) =>
-  claims.isHost || (await hasBackroomSeat(db, roomId, claims.participationId));
 
 async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null) {
   const taken = await backroomSeatsTaken(db, room.id);
@@ -32,7 +29,7 @@ async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null
     seat_limit: room.backroomSeatLimit,
     seats_taken: taken,
     seats_left: room.backroomSeatLimit === null ? 0 : Math.max(0, room.backroomSeatLimit - taken),
-    ...(claims ? { is_member: await isMember(db, room.id, claims) } : {}),
+    ...(claims ? { is_member: await isBackroomMember(db, room.id, claims) } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { requireRoom } from "../rooms/lookup";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireReader, requireSession, sessionTokenOf, verifiedSession } from "../rooms/session";
-import { hasBackroomSeat } from "../backroom/queries";
+import { isBackroomMember } from "../backroom/queries";
 import { describeEmojiProblem, emojiProblem } from "../../domain/reactions";
 import { liveMessage } from "./queries";
 import { reactionCounts } from "./reaction-queries";
@@ -94,7 +94,7 @@ export const messageRoutes = new Hono<AppEnv>()
       const id = messageIdOf(c.req.param("id"));
       const message = await liveMessage(db, room.id, id);
       // A back-room message is unknown to whoever may not read the back room.
-      const hidden = message?.channel === "backroom" && !(reader && (reader.isHost || (await hasBackroomSeat(db, room.id, reader.participationId))));
+      const hidden = message?.channel === "backroom" && !(reader && (await isBackroomMember(db, room.id, reader)));
       if (!message || hidden) throw messageNotFound();
       const redis = redisClient(c.env);
       let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
