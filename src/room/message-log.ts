@@ -9,6 +9,7 @@
 // window, so the room's storage stays bounded.
 import type { Channel, PublicMessage, ReplySnapshot } from "../protocol";
 import type { NewMessageRow } from "../platform/schema";
+import { countWithin } from "../features/messages/window";
 
 /** Flushed rows kept per room for resume and reply lookups (older ones are read from Postgres). */
 export const RETAIN_ROWS = 2000;
@@ -214,13 +215,7 @@ export class MessageLog {
     const sizes = this.sql
       .exec<{ n: number }>(`SELECT length(CAST(message AS BLOB)) AS n FROM message_log WHERE channel = ? AND deleted = 0 ORDER BY pos DESC LIMIT ?`, channel, maxCount)
       .toArray();
-    let total = 0;
-    let kept = 0;
-    for (const { n } of sizes) {
-      if (total + n > maxBytes && kept > 0) break;
-      total += n;
-      kept++;
-    }
+    const kept = countWithin(sizes.map((r) => r.n), { maxCount, maxBytes });
     // Fewer rows than maxCount in the log (a new log): the rest of the window is older and counts as it was.
     return sizes.length < maxCount && kept === sizes.length ? maxCount : kept;
   }

@@ -22,17 +22,26 @@ export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_
   };
 }
 
-/** The newest of `messages` (oldest first) that fit in the byte budget, at most maxCount, always the newest one. */
-export function newestWithin(messages: PublicMessage[], settings: WindowSettings): PublicMessage[] {
+/**
+ * How many messages, taken newest first, the window keeps: at most maxCount, within the byte
+ * budget, and always the newest one. The one budget rule for both writers of the window.
+ */
+export function countWithin(sizesNewestFirst: number[], settings: Pick<WindowSettings, "maxCount" | "maxBytes">): number {
   let total = 0;
-  let from = messages.length;
-  while (from > 0 && messages.length - from < settings.maxCount) {
-    const size = new TextEncoder().encode(JSON.stringify(messages[from - 1])).byteLength;
-    if (total + size > settings.maxBytes && from < messages.length) break;
+  let kept = 0;
+  for (const size of sizesNewestFirst) {
+    if (kept >= settings.maxCount || (total + size > settings.maxBytes && kept > 0)) break;
     total += size;
-    from--;
+    kept++;
   }
-  return messages.slice(from);
+  return kept;
+}
+
+/** The newest of `messages` (oldest first) that fit the window's budget. */
+export function newestWithin(messages: PublicMessage[], settings: WindowSettings): PublicMessage[] {
+  const encoder = new TextEncoder();
+  const sizes = messages.map((m) => encoder.encode(JSON.stringify(m)).byteLength).reverse();
+  return messages.slice(messages.length - countWithin(sizes, settings));
 }
 
 /**
