@@ -1,6 +1,6 @@
 // Pure rules, no I/O: client-ip.ts beside this file.
 import { describe, expect, it } from "vitest";
-import { addressBlocks, clientIpKey } from "./client-ip";
+import { addressBlocks, clientIpKey, slash48Of } from "./client-ip";
 
 describe("client addresses", () => {
   it("keeps IPv4 as it is and refuses what is not an address", () => {
@@ -28,5 +28,7 @@ describe("client addresses", () => {
     ]);
     expect(addressBlocks(clientIpKey("2001:db8:1:ff::9")!)[0]!.key).toBe("2001:db8:1:0::/56");
     expect(addressBlocks("203.0.113.7")).toEqual([]);
+    expect(slash48Of(key)).toEqual({ key: "2001:db8:1::/48", keysStartWith: "2001:db8:1:" });
+    expect(slash48Of("203.0.113.7")).toBeNull();
   });
 });

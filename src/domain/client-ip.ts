@@ -49,11 +49,24 @@ function expandIpv6(ip: string): number[] | null {
  * nothing to them). IPv4 addresses have none: a shared /24 is too often innocent.
  */
 export function addressBlocks(key: string): { prefix: 56 | 48; key: string }[] {
-  const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4})::\/64$/.exec(key);
+  const m = SLASH_64.exec(key);
   if (!m) return [];
   const [, a, b, c, d] = m;
   return [
     { prefix: 56, key: `${a}:${b}:${c}:${(parseInt(d!, 16) & 0xff00).toString(16)}::/56` },
-    { prefix: 48, key: `${a}:${b}:${c}::/48` },
+    { prefix: 48, key: slash48Of(key)!.key },
   ];
 }
+
+/**
+ * The /48 an IPv6 key belongs to, and the text every /64 key inside it starts with (its first
+ * three groups), so a store of keys can count the block with a prefix match. Null for IPv4.
+ */
+export function slash48Of(key: string): { key: string; keysStartWith: string } | null {
+  const m = SLASH_64.exec(key);
+  if (!m) return null;
+  const [, a, b, c] = m;
+  return { key: `${a}:${b}:${c}::/48`, keysStartWith: `${a}:${b}:${c}:` };
+}
+
+const SLASH_64 = /^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4})::\/64$/;

@@ -31,7 +31,7 @@ import { errorText, logEvent } from "../platform/log";
 import { parseClientFrame } from "./client-frames";
 import { protocolAnswer } from "../protocol";
 import { checkContent, type SendInput } from "../features/messages/schemas";
-import { deleteMessage, react, refillReactionCache, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
+import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
 import { CacheHealth } from "../platform/cache-health";
 import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
@@ -43,7 +43,7 @@ import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
 import { sendBacklog } from "./resume";
 import { Allowances, frameLimitSettings, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
-import { addressBlocks } from "../domain/client-ip";
+import { slash48Of } from "../domain/client-ip";
 import { BLOCK_BUDGET } from "../domain/rate-limits";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
@@ -171,7 +171,7 @@ export class ChatRoom extends DurableObject<Env> {
     const ipKey = request.headers.get(CLIENT_IP_HEADER);
     const ipTag = `ip:${ipKey ?? "unknown"}`;
     // An IPv6 caller's /48 is counted too: a /64 each costs nothing to whoever holds the block.
-    const block = ipKey ? addressBlocks(ipKey).find((b) => b.prefix === 48) : undefined;
+    const block = ipKey ? slash48Of(ipKey) : null;
     const blockTag = block ? `block:${block.key}` : null;
     const pair = new WebSocketPair();
     const server = pair[1];
@@ -475,11 +475,6 @@ export class ChatRoom extends DurableObject<Env> {
   /** Soft-deletes a message (its author or the host); the room gets a `message_deleted` frame. */
   async deleteMessage(claims: SessionClaims, messageId: string): Promise<RoomResult<{ message_id: string }>> {
     return this.action(claims, (deps) => deleteMessage(deps, claims, messageId));
-  }
-
-  /** A reader found a message's reaction counts missing from Redis: the room puts them back, in its turn. */
-  async refillReactions(messageId: string): Promise<void> {
-    await this.serial(() => refillReactionCache(this.actionDeps(), messageId));
   }
 
   /**

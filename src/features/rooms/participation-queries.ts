@@ -7,7 +7,7 @@ import { chatRooms, participations, skeletonSql, users, type ParticipationRow } 
 import { usernameKey, usernameSkeleton } from "../../domain/usernames";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { roomIdOf } from "./queries";
-import { addressBlocks } from "../../domain/client-ip";
+import { slash48Of } from "../../domain/client-ip";
 import type { BanSubject } from "../moderation/queries";
 
 /** How many anonymous usernames one address (an IPv6 /64) may hold in one room. */
@@ -135,9 +135,9 @@ export async function createParticipation(
     const [row] = await db.insert(participations).values(values).returning();
     return { row: row! };
   }
-  // The /48 of an IPv6 key ("2001:db8:1:2::/64") is its first three groups; an IPv4 key has none.
-  const block = addressBlocks(p.ipKey).find((b) => b.prefix === 48);
-  const blockPrefix = block ? `${block.key.slice(0, -"::/48".length)}:%` : null;
+  // An IPv6 key's /48 is counted by prefix (its /64 keys share the first three groups); IPv4 has none.
+  const block = slash48Of(p.ipKey);
+  const blockPrefix = block ? `${block.keysStartWith}%` : null;
   const anon = sql`chat_room_id = ${p.roomId} and user_id is null`;
   const count = {
     address: sql<number>`(select count(*) from ${participations} where ${anon} and ip_address = ${p.ipKey})::int`,
