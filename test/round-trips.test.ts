@@ -52,6 +52,19 @@ describe("round trips per request", () => {
     s.close();
   });
 
+  it("a message's reactions, with a session: one Postgres round trip (room, message, counts, standing), no Redis", async () => {
+    const { room } = await newRoom();
+    const guest = await join(room.code, unique("rt_"));
+    const s = await connect(room.code, guest.session_token);
+    s.send({ message: "react to me" });
+    const [message] = await s.waitForMessages(1);
+    await settled(room.code);
+    const read = () => api("GET", `/api/chats/${room.code}/messages/${message!.id}/reactions/`, { headers: { "X-Session-Token": guest.session_token } });
+    expect((await read()).status).toBe(200);
+    expect(await cost(read)).toEqual({ pg: 1, redis: 0 });
+    s.close();
+  });
+
   it("join: at most two Postgres round trips and one Redis (the rate limit)", async () => {
     const { room } = await newRoom();
     const first = await cost(() => join(room.code, unique("rt_")));

@@ -2,8 +2,7 @@ import type { z } from "zod";
 import type { Channel } from "../../protocol";
 import { ApiError, messageNotFound, notBackroomMember } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
-import { sessionRequired } from "../rooms/session";
-import { checkStanding } from "../rooms/standing";
+import { checkReader } from "../rooms/session";
 import type { HttpDb } from "../../platform/db";
 import { decodeCursor, encodeCursor } from "../../domain/cursor";
 import { HISTORY_DEFAULT_LIMIT } from "../../domain/limits";
@@ -38,8 +37,7 @@ export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof
   const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
   const page = await historyWithRoom(db, code, { limit, beforeSeq, channel, withPins: channel === "main" }, reader);
   if (!page.room) throw roomNotFound();
-  if (reader) checkStanding(reader, page.reader.logins, page.reader.bans, { bans: true });
-  else if (page.room.accessMode === "private" || channel === "backroom") throw sessionRequired();
+  checkReader(reader, page.reader, page.room.accessMode === "private" || channel === "backroom");
   if (channel === "backroom" && !reader!.isHost && !page.reader.seated) {
     throw notBackroomMember("The back room's messages are for its members; join the back room first.");
   }

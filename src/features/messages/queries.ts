@@ -1,6 +1,6 @@
 // Message reads and writes. Every public message object is built from these rows.
 import type { Channel, PublicMessage, ReactionCount, ReplySnapshot } from "../../protocol";
-import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { NO_ID, findRoomQuery, roomIdOf, roomOfRow } from "../rooms/queries";
 import { standingQueries } from "../rooms/standing";
@@ -10,6 +10,7 @@ import type { Db, HttpDb } from "../../platform/db";
 import { messageReactions, messages, type NewMessageRow } from "../../platform/schema";
 import { toPublicMessage } from "../../domain/message";
 import { sortReactions } from "../../domain/reactions";
+import { countsByMessage, reactionCountsQuery } from "./reaction-queries";
 
 const parent = alias(messages, "parent");
 
@@ -83,17 +84,38 @@ export async function historyWithRoom(
     findRoomQuery(db, code),
     pageQuery(db, code, opts),
     pinsQuery(db, code, opts.withPins),
-    ...standingQueries(db, code, reader),
-    backroomSeatQuery(db, roomIdOf(code), reader?.participationId ?? NO_ID),
+    ...readerQueries(db, code, reader),
   ]);
   return {
     room: roomOfRow(rooms[0]),
     ...pageOf(code, rows, opts.limit),
     pinned: presentAll(code, pinned),
-    /** What decides whether the reader may read (see rooms/session.ts), and whether it holds a back-room seat. */
     reader: { logins, bans, seated: seats.length > 0 },
   };
 }
+
+/**
+ * A live message of the room with this code, its reaction counts, the room, and what the reader
+ * may read: one round trip (reading the counts here costs less than asking Redis besides).
+ */
+export async function reactionsWithRoom(db: HttpDb, code: string, id: string, reader: SessionClaims | null) {
+  const [rooms, found, counts, logins, bans, seats] = await db.batch([
+    findRoomQuery(db, code),
+    liveMessageQuery(db, roomIdOf(code), id),
+    reactionCountsQuery(db, [id]),
+    ...readerQueries(db, code, reader),
+  ]);
+  return {
+    room: roomOfRow(rooms[0]),
+    message: found[0] ?? null,
+    reactions: countsByMessage([id], counts).get(id)!,
+    reader: { logins, bans, seated: seats.length > 0 },
+  };
+}
+
+/** What decides whether a reader may read (see rooms/session.ts) and whether it holds a back-room seat, for a batch. */
+const readerQueries = (db: Db, code: string, reader: SessionClaims | null) =>
+  [...standingQueries(db, code, reader), backroomSeatQuery(db, roomIdOf(code), reader?.participationId ?? NO_ID)] as const;
 
 /** One page of history on the room's own connection (the cache rebuild). */
 export async function historyPage(db: Db, room: { code: string }, opts: { limit: number; beforeSeq: number | null; channel?: Channel }) {
@@ -151,12 +173,14 @@ export async function insertMessages(db: Db, rows: NewMessageRow[]): Promise<voi
 }
 
 /** A message of the room that is not deleted, with what deleting it needs. */
-export async function liveMessage(
-  db: Db,
-  roomId: string,
-  id: string,
-): Promise<{ id: string; channel: Channel; seq: number; participationId: string | null; messageType: string } | null> {
-  const [row] = await db
+export async function liveMessage(db: Db, roomId: string, id: string) {
+  const [row] = await liveMessageQuery(db, sql`${roomId}`, id);
+  return row ?? null;
+}
+
+/** The same as a query not yet sent; the room may be a subquery (roomIdOf), for a batch. */
+const liveMessageQuery = (db: Db, roomId: SQL, id: string) =>
+  db
     .select({
       id: messages.id,
       channel: messages.channel,
@@ -165,9 +189,7 @@ export async function liveMessage(
       messageType: messages.messageType,
     })
     .from(messages)
-    .where(and(eq(messages.chatRoomId, roomId), eq(messages.id, id), eq(messages.isDeleted, false)));
-  return row ?? null;
-}
+    .where(and(sql`${messages.chatRoomId} = ${roomId}`, eq(messages.id, id), eq(messages.isDeleted, false)));
 
 /** Soft-deletes the message and ends its pin; false when it was already deleted (by a concurrent call). */
 export async function markDeleted(db: Db, id: string): Promise<boolean> {

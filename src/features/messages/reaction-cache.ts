@@ -1,10 +1,9 @@
 // Reaction counts cached per message: a hash chat:{code}:reactions:{message_id}
 // of emoji → count, living as long as the message window (24 h). Postgres is
-// the truth: every toggle rewrites the hash from it, and a missing hash is
-// rebuilt from it on read.
+// the truth: every toggle rewrites the hash from it. The API reads counts from
+// Postgres, in the batch it needs anyway; the hashes are for operators' tools.
 import type { ReactionCount } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
-import { sortReactions } from "../../domain/reactions";
 import { reactionsKey } from "../../platform/cache-keys";
 
 export async function writeReactionCounts(
@@ -22,15 +21,4 @@ export async function writeReactionCounts(
     tx.expire(key, ttlSeconds);
   }
   await tx.exec();
-}
-
-/** The cached counts, or null when the hash is missing (expired, evicted, or no reactions yet). */
-export async function readReactionCounts(redis: Redis, code: string, messageId: string): Promise<ReactionCount[] | null> {
-  // Without automatic deserialization the client hands back Redis' flat [field, value, …] list.
-  const raw = (await redis.hgetall(reactionsKey(code, messageId))) as unknown;
-  const flat = Array.isArray(raw) ? (raw as string[]) : Object.entries((raw ?? {}) as Record<string, string>).flat();
-  if (flat.length === 0) return null;
-  const counts = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) counts.push({ emoji: String(flat[i]), count: Number(flat[i + 1]) });
-  return sortReactions(counts);
 }

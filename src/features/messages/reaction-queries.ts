@@ -35,14 +35,20 @@ export async function toggleReaction(
 
 /** Counts per message, for every id asked (an id without reactions maps to []). */
 export async function reactionCounts(db: Db, messageIds: string[]): Promise<Map<string, ReactionCount[]>> {
-  const out = new Map<string, ReactionCount[]>(messageIds.map((id) => [id, []]));
-  if (messageIds.length === 0) return out;
-  const rows = await db
+  return countsByMessage(messageIds, messageIds.length === 0 ? [] : await reactionCountsQuery(db, messageIds));
+}
+
+/** The counting query not yet sent, for a batch; countsByMessage reads its rows. */
+export const reactionCountsQuery = (db: Db, messageIds: string[]) =>
+  db
     .select({ messageId: messageReactions.messageId, emoji: messageReactions.emoji, count: count() })
     .from(messageReactions)
     .where(inArray(messageReactions.messageId, messageIds))
     .groupBy(messageReactions.messageId, messageReactions.emoji);
-  for (const r of rows) out.get(r.messageId)!.push({ emoji: r.emoji, count: Number(r.count) });
+
+export function countsByMessage(messageIds: string[], rows: { messageId: string; emoji: string; count: number }[]): Map<string, ReactionCount[]> {
+  const out = new Map<string, ReactionCount[]>(messageIds.map((id) => [id, []]));
+  for (const r of rows) out.get(r.messageId)?.push({ emoji: r.emoji, count: Number(r.count) });
   for (const [id, counts] of out) out.set(id, sortReactions(counts));
   return out;
 }

@@ -72,19 +72,6 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
 }
 
 /** Postgres has the change; a cache that could not follow is marked stale and rebuilt at the next send. */
-/**
- * Puts a message's reaction counts back into Redis after a reader found them
- * missing. The room does it, in its turn, so a refill never lands after a
- * newer toggle's counts.
- */
-export async function refillReactionCache(deps: ActionDeps, messageId: string): Promise<void> {
-  const reactions = (await deps.db.run((conn) => reactionCounts(conn, [messageId]))).get(messageId);
-  if (!reactions) return;
-  await cacheSafely(deps, "reaction_cache_failed", () =>
-    writeReactionCounts(deps.redis, deps.room.code, messageId, reactions, deps.window.ttlSeconds),
-  );
-}
-
 function cacheSafely(deps: ActionDeps, event: string, fn: () => Promise<void>) {
   return deps.cacheHealth.write(fn, (e) => logEvent(event, { room: deps.room.code, error: errorText(e) }));
 }

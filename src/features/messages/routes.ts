@@ -4,16 +4,13 @@ import { documented } from "../../platform/http/openapi";
 import { deleteAnswer, historyPageSchema, messageSchema, reactAnswer, reactionsAnswer } from "./schemas";
 import { Hono } from "hono";
 import { ApiError, messageNotFound } from "../../platform/errors";
-import { requireRoom } from "../rooms/lookup";
+import { roomNotFound } from "../rooms/lookup";
+import { isRoomCode } from "../../domain/room-code";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
-import { requireReader, requireSession, sessionTokenOf, verifiedSession } from "../rooms/session";
-import { isBackroomMember } from "../backroom/queries";
+import { checkReader, requireSession, sessionTokenOf, verifiedSession } from "../rooms/session";
 import { describeEmojiProblem, emojiProblem } from "../../domain/reactions";
-import { liveMessage } from "./queries";
-import { reactionCounts } from "./reaction-queries";
-import { redisClient } from "../../platform/redis";
-import { readReactionCounts } from "./reaction-cache";
+import { reactionsWithRoom } from "./queries";
 import { historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
 import { historyAnswer, messageIdOf } from "./history";
 import { unwrap } from "../../platform/rpc-result";
@@ -88,21 +85,17 @@ export const messageRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const db = c.var.db();
-      const room = await requireRoom(db, c.req.param("code"));
-      const token = sessionTokenOf(c);
-      const reader = token || room.accessMode === "private" ? await requireReader(c, room.code, token) : null;
+      const code = c.req.param("code");
+      if (!isRoomCode(code)) throw roomNotFound();
       const id = messageIdOf(c.req.param("id"));
-      const message = await liveMessage(db, room.id, id);
+      const token = sessionTokenOf(c);
+      const reader = token ? await verifiedSession(c, code, token) : null;
+      const { room, message, reactions, reader: standing } = await reactionsWithRoom(db, code, id, reader);
+      if (!room) throw roomNotFound();
+      checkReader(reader, standing, room.accessMode === "private");
       // A back-room message is unknown to whoever may not read the back room.
-      const hidden = message?.channel === "backroom" && !(reader && (await isBackroomMember(db, room.id, reader)));
+      const hidden = message?.channel === "backroom" && !(reader && (reader.isHost || standing.seated));
       if (!message || hidden) throw messageNotFound();
-      const redis = redisClient(c.env);
-      let reactions = await readReactionCounts(redis, room.code, id).catch(() => null);
-      if (reactions === null) {
-        // Missing or expired: answer from Postgres; the room, the only writer of its caches, puts it back.
-        reactions = (await reactionCounts(db, [id])).get(id)!;
-        c.executionCtx.waitUntil(roomStub(c.env, room.code).refillReactions(id).catch(() => {}));
-      }
       return c.json({ message_id: id, reactions });
     },
   )

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { ApiError } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { verifySessionToken, type SessionClaims } from "../../domain/tokens";
+import type { ChatBanRow } from "../../platform/schema";
 import type { AppEnv } from "../../platform/http/context";
 import { activeSessionUserQuery } from "../accounts/queries";
 import { NO_ID } from "./queries";
@@ -40,6 +41,15 @@ export async function requireSession(c: Context<AppEnv>, roomCode: string, token
   const claims = await verifiedSession(c, roomCode, token);
   if (!(await loginStands(c.var.db(), claims))) throw sessionEnded();
   return claims;
+}
+
+/**
+ * A REST read's reader, from the rows a batch read beside the data (standingQueries): a session
+ * given must stand; without one, only what needs no session may be read.
+ */
+export function checkReader(reader: SessionClaims | null, standing: { logins: unknown[]; bans: ChatBanRow[] }, sessionNeeded: boolean): void {
+  if (reader) checkStanding(reader, standing.logins, standing.bans, { bans: true });
+  else if (sessionNeeded) throw sessionRequired();
 }
 
 /** A session for a read: as for a write, and no ban covers it (one round trip). */
