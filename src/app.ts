@@ -2,6 +2,7 @@
 // slash), and the one place errors become the API's JSON error shape.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { originAllowed } from "./platform/http/origins";
@@ -21,6 +22,7 @@ import { messageRoutes } from "./features/messages/routes";
 import { wsRoutes } from "./room/upgrade-route";
 import { errorText, logEvent } from "./platform/log";
 import { secretsProblem } from "./domain/secrets";
+import { canonicalRoomPath } from "./domain/room-code";
 import { paymentProvider } from "./features/payments/provider";
 
 export const app = new Hono<AppEnv>({ strict: false });
@@ -53,10 +55,18 @@ app.use("*", async (c, next) => {
   const problem = secretsProblem(c.env);
   if (problem === null) return next();
   logEvent("secrets_unsafe", { problem });
-  return c.json(
-    { error: "The service is not configured safely yet; its operator has been told why in the log.", code: "SERVICE_MISCONFIGURED" },
-    503,
-  );
+  const err = new ApiError(503, "SERVICE_MISCONFIGURED", "The service is not configured safely yet; its operator has been told why in the log.");
+  return c.json(err.toJSON(), err.status);
+});
+
+// A room code in another case (the original ChatPop's upper-case codes) is served as its one lower-case
+// spelling: the request goes through the app again with the canonical path, so no route sees two.
+app.use("*", async (c, next) => {
+  const canonical = canonicalRoomPath(c.req.path);
+  if (canonical === null) return next();
+  const url = new URL(c.req.url);
+  url.pathname = canonical;
+  return app.fetch(new Request(url, c.req.raw), c.env, c.executionCtx);
 });
 
 // Browsers: only the sites in ALLOWED_ORIGINS get CORS answers; every API answer carries security headers.
@@ -154,7 +164,8 @@ app.notFound((c) => {
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.toJSON(), err.status, err.headers);
   if (err instanceof HTTPException) {
-    return c.json({ error: err.message || "The request could not be handled.", code: "HTTP_ERROR" }, err.status);
+    const http = new ApiError(err.status as ContentfulStatusCode, "HTTP_ERROR", err.message || "The request could not be handled.");
+    return c.json(http.toJSON(), http.status);
   }
   if (isDbUnavailable(err)) {
     logEvent("db_unavailable", { path: c.req.routePath, error: errorText(err) });

@@ -26,7 +26,7 @@ describe("accounts", () => {
 
     const me = await api("GET", "/api/auth/me/", { token: login.body.token });
     expect(me.status).toBe(200);
-    expect(me.body.user).toEqual(reg.body.user);
+    expect(me.body).toEqual(reg.body.user);
 
     expect((await api("POST", "/api/auth/logout/", { token: login.body.token })).status).toBe(204);
     const after = await api("GET", "/api/auth/me/", { token: login.body.token });
@@ -42,7 +42,7 @@ describe("accounts", () => {
     const unknown = await api("POST", "/api/auth/login/", { body: { email: "nobody@example.com", password: "whatever123" } });
     for (const res of [wrong, unknown]) {
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: "Wrong email or password.", code: "INVALID_CREDENTIALS" });
+      expect(res.body).toEqual({ error: "Wrong email or password.", detail: "Wrong email or password.", code: "INVALID_CREDENTIALS" });
     }
   });
 

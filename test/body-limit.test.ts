@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { BODY_MAX_BYTES } from "../src/domain/limits";
 import { api, BASE, join, newRoom, worker } from "./support/api";
 
-const tooLarge = { error: `Request bodies can be at most ${BODY_MAX_BYTES / 1024} KiB.`, code: "BODY_TOO_LARGE", details: { max_bytes: BODY_MAX_BYTES } };
+const tooLargeText = `Request bodies can be at most ${BODY_MAX_BYTES / 1024} KiB.`;
+const tooLarge = { error: tooLargeText, detail: tooLargeText, code: "BODY_TOO_LARGE", details: { max_bytes: BODY_MAX_BYTES } };
 
 describe("request bodies", () => {
   it("over the limit in bytes are refused even when they are few characters (emoji are 4 bytes each)", async () => {

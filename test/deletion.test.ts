@@ -23,10 +23,10 @@ describe("deletion", () => {
     const h = await history(room.code);
     expect(h.messages.map((m: any) => m.id)).toEqual([reply.body.id]);
     // The reply still names its parent, without what it said.
-    expect(h.messages[0].reply_to).toEqual({ id: message.id, username: "alice_here", content: null });
+    expect(h.messages[0].reply_to_message).toEqual({ id: message.id, username: "alice_here", content: null, is_from_host: false });
     const window = (await redis().zrange<string[]>(`chat:${room.code}:messages`, 0, -1)).map((m) => JSON.parse(m));
     expect(window.map((m) => m.id)).toEqual([reply.body.id]);
-    expect(window[0].reply_to.content).toBeNull();
+    expect(window[0].reply_to_message.content).toBeNull();
     expect(await redis().exists(reactionsKey(room.code, message.id))).toBe(0);
 
     // Deleting twice finds nothing; replying to it is refused.

@@ -40,6 +40,7 @@ describe("errors", () => {
     const viaSocket = await socket(input);
     expect(viaSocket).toEqual({
       error: "`client_id` must be a string.",
+      detail: "`client_id` must be a string.",
       code: "VALIDATION_ERROR",
       details: { fields: [{ field: "client_id", message: "`client_id` must be a string." }] },
     });

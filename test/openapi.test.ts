@@ -50,7 +50,11 @@ describe("the OpenAPI document", () => {
     const history = doc.paths["/api/chats/{code}/messages/"].get;
     expect(history.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(["code", "limit", "before"]));
     expect(history.responses["200"].content["application/json"].schema.properties.messages.type).toBe("array");
-    expect(doc.components.schemas.Error.required).toEqual(["error", "code"]);
+    expect(doc.components.schemas.Error.required).toEqual(["error", "detail", "code"]);
+    // The original web client's calls are documented too.
+    for (const path of ["/api/auth/check-username/", "/api/chats/{code}/check-rate-limit/", "/api/chats/{code}/fingerprint-username/", "/api/chats/{code}/backroom/members/"]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
   });
 
   it("matches what the main operations really answer", async () => {
@@ -67,6 +71,9 @@ describe("the OpenAPI document", () => {
     expect(joinAnswer.safeParse(joined.body).error).toBeUndefined();
     const mine = await api("GET", `/api/chats/${code}/my-participation/?fingerprint=doc-device`);
     expect(participationAnswer.safeParse(mine.body).error).toBeUndefined();
+    const notYet = await api("GET", `/api/chats/${code}/my-participation/?fingerprint=doc-other`);
+    expect(notYet.body).toEqual({ has_joined: false });
+    expect(participationAnswer.safeParse(notYet.body).error).toBeUndefined();
     const token = joined.body.session_token;
     const sent = await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "hello", client_id: "c1", session_token: token } });
     expect(sent.status).toBe(201);

@@ -7,11 +7,21 @@ describe("creating rooms", () => {
     const res = await api("POST", "/api/chats/create/", { token: host.token, body: { name: "  Friday night  ", description: "bring snacks" } });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       code: expect.stringMatching(/^[a-z0-9]{8}$/),
       name: "Friday night",
       description: "bring snacks",
       access_mode: "public",
-      host: { reserved_username: host.user.reserved_username },
+      host: { id: host.user.id, reserved_username: host.user.reserved_username },
+      url: `/chat/${res.body.code}`,
+      voice_enabled: false,
+      video_enabled: false,
+      photo_enabled: false,
+      default_theme: "purple-dream",
+      theme_locked: false,
+      message_count: 0,
+      has_back_room: false,
+      is_active: true,
       created_at: expect.any(String),
       ws_url: `ws://chatpop.test/ws/chat/${res.body.code}/`,
     });
@@ -106,9 +116,9 @@ describe("joining", () => {
     const res = await api("POST", `/api/chats/${room.code}/join/`, { body: { username: "taken_name", fingerprint: unique("fp") } });
     expect(res).toMatchObject({ status: 409, body: { code: "USERNAME_TAKEN" } });
     const check = await api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: "TAKEN_NAME" } });
-    expect(check.body).toEqual({ available: false, reason: "That username is taken in this room." });
+    expect(check.body).toMatchObject({ available: false, reason: "That username is taken in this room." });
     const free = await api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: "free_name" } });
-    expect(free.body).toEqual({ available: true });
+    expect(free.body).toMatchObject({ available: true });
     const bad = await api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: "no" } });
     expect(bad.body).toMatchObject({ available: false, reason: expect.stringContaining("at least 5") });
   });

@@ -31,10 +31,17 @@ describe("sending over the WebSocket", () => {
       user_id: null,
       message_type: "normal",
       reply_to: null,
+      reply_to_message: null,
+      user: null,
       is_pinned: false,
+      pinned_at: null,
       pinned_until: null,
+      pin_amount_cents: 0,
+      pin_amount_paid: "0.00",
+      time_until_unpin: null,
       is_from_host: false,
       username_is_reserved: false,
+      is_deleted: false,
       reactions: [],
     });
     expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -121,17 +128,19 @@ describe("sending over the WebSocket", () => {
 });
 
 describe("replies", () => {
-  it("carries reply_to {id, username, content} in the broadcast and in history", async () => {
+  it("carries reply_to (the parent's id) and reply_to_message {id, username, content, is_from_host} in the broadcast and in history", async () => {
     const { room, alice, a, b } = await roomWithTwoClients();
     a.send({ message: "original" });
     const [orig] = await b.waitForMessages(1);
     b.send({ message: "a reply", reply_to_id: orig!.id });
     const [, reply] = await a.waitForMessages(2);
-    const expected = { id: orig!.id, username: alice.username, content: "original" };
-    expect(reply!.reply_to).toEqual(expected);
+    const expected = { id: orig!.id, username: alice.username, content: "original", is_from_host: false };
+    expect(reply!.reply_to).toBe(orig!.id);
+    expect(reply!.reply_to_message).toEqual(expected);
     await settled(room.code);
     const history = await api("GET", `/api/chats/${room.code}/messages/`);
-    expect(history.body.messages[1].reply_to).toEqual(expected);
+    expect(history.body.messages[1].reply_to).toBe(orig!.id);
+    expect(history.body.messages[1].reply_to_message).toEqual(expected);
     closeAll(a, b);
   });
 

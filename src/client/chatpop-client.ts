@@ -87,7 +87,7 @@ export class ChatPopApi {
     return this.rpc.api.chats[":code"];
   }
 
-  async register(email: string, password: string, reservedUsername: string) {
+  async register(email: string, password: string, reservedUsername?: string | null) {
     const r = await this.call(this.rpc.api.auth.register.$post({ json: { email, password, reserved_username: reservedUsername } }));
     this.token = r.token;
     return r;

@@ -1,5 +1,5 @@
 // The one error type of the API. Thrown anywhere, it renders itself as the
-// protocol's error body `{error, code, details?}`: app.ts answers REST calls
+// protocol's error body `{error, detail, code, details?}`: app.ts answers REST calls
 // with it and its status, the room sends it as an `error` frame.
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
@@ -21,7 +21,9 @@ export class ApiError extends Error {
   }
 
   toJSON(): ErrorBody {
-    return { error: this.message, code: this.code, ...(this.details ? { details: this.details } : {}) };
+    // `detail` repeats the sentence under the name Django REST framework uses: the original ChatPop
+    // web client shows `detail` and nothing else.
+    return { error: this.message, detail: this.message, code: this.code, ...(this.details ? { details: this.details } : {}) };
   }
 }
 

@@ -29,7 +29,8 @@ export const users = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     email: text("email").notNull(), // stored lower-cased
     passwordHash: text("password_hash").notNull(),
-    reservedUsername: text("reserved_username").notNull(),
+    // Optional, as in the original ChatPop: an account without one chats under the names it picks.
+    reservedUsername: text("reserved_username"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -162,6 +163,8 @@ export const messages = pgTable(
       .default("normal"),
     replyToId: uuid("reply_to_id").references((): AnyPgColumn => messages.id, { onDelete: "set null" }),
     isPinned: boolean("is_pinned").notNull().default(false),
+    // When the current pin began (a pin paid for again keeps its start).
+    pinnedAt: timestamp("pinned_at", { withTimezone: true, mode: "date" }),
     pinnedUntil: timestamp("pinned_until", { withTimezone: true, mode: "date" }),
     // What the current pin paid in all (a pin that is paid for again adds up); orders the pins.
     pinAmountCents: integer("pin_amount_cents").notNull().default(0),

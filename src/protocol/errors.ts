@@ -38,7 +38,6 @@ export type ErrorCode =
   | "SESSION_REQUIRED"
   | "SESSION_INVALID"
   | "SESSION_ENDED"
-  | "PARTICIPATION_NOT_FOUND"
   | "HOST_ONLY"
   // messages
   | "MESSAGE_EMPTY"
@@ -80,6 +79,8 @@ export type ErrorCode =
 
 export interface ErrorBody {
   error: string;
+  /** The same sentence as `error`, named as Django REST framework names it (the original web client reads it). */
+  detail: string;
   code: ErrorCode;
   details?: Record<string, unknown>;
 }

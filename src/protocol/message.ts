@@ -15,6 +15,12 @@ export interface ReplySnapshot {
   id: string;
   username: string;
   content: string | null;
+  is_from_host: boolean;
+}
+
+/** The sender's account, when logged in: only its id (never its email or other account fields). */
+export interface MessageUser {
+  id: string;
 }
 
 export interface PublicMessage {
@@ -26,10 +32,20 @@ export interface PublicMessage {
   user_id: string | null;
   content: string;
   message_type: MessageType;
-  reply_to: ReplySnapshot | null;
+  /** The replied message's id (the original ChatPop's meaning); reply_to_message quotes it. */
+  reply_to: string | null;
+  reply_to_message: ReplySnapshot | null;
+  user: MessageUser | null;
   is_pinned: boolean;
+  pinned_at: string | null;
   pinned_until: string | null;
   pin_amount_cents: number;
+  /** The same as a decimal string of dollars ("5.00"), as the original ChatPop sends it. */
+  pin_amount_paid: string;
+  /** Whole seconds the active pin has left, as of when this copy was made; null when not pinned. */
+  time_until_unpin: number | null;
+  /** Always false: deleted messages are never served. */
+  is_deleted: false;
   is_from_host: boolean;
   username_is_reserved: boolean;
   reactions: ReactionCount[];

@@ -165,7 +165,7 @@ export class ChatRoom extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const raw = request.headers.get(SESSION_HEADER);
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
-      return Response.json({ error: "Expected a WebSocket upgrade.", code: "UPGRADE_REQUIRED" }, { status: 426 });
+      return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
     }
     const claims = JSON.parse(raw) as SessionClaims;
     const ipKey = request.headers.get(CLIENT_IP_HEADER);

@@ -65,6 +65,12 @@ export class MessageLog {
     return row ? row.last_seq : null;
   }
 
+  /** When the channel's newest logged message was created (ms), or null for an empty log. */
+  newestCreatedAt(channel: Channel): number | null {
+    const [row] = this.sql.exec<{ message: string }>(`SELECT message FROM message_log WHERE channel = ? ORDER BY seq DESC LIMIT 1`, channel).toArray();
+    return row ? Date.parse((JSON.parse(row.message) as PublicMessage).created_at) : null;
+  }
+
   setLastSeq(channel: Channel, seq: number): void {
     this.sql.exec(`INSERT INTO channel_seq (channel, last_seq) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET last_seq = excluded.last_seq`, channel, seq);
   }
@@ -134,7 +140,7 @@ export class MessageLog {
       }
       if (row.channel !== channel || row.deleted || row.state === "rejected") continue;
       const m = JSON.parse(row.message) as PublicMessage;
-      found.set(id, { id: m.id, username: m.username, content: m.content });
+      found.set(id, { id: m.id, username: m.username, content: m.content, is_from_host: m.is_from_host });
     }
     return { found, unknown };
   }

@@ -60,9 +60,20 @@ export function planBatch<S extends PlannedSend>(
   batch: S[],
   lookups: Lookups,
   seq: number,
-  ctx: { room: RoomRef; channel: Channel; now: Date; newId: () => string; replyNotFound: () => ApiError },
+  ctx: {
+    room: RoomRef;
+    channel: Channel;
+    now: Date;
+    /** The channel's newest message's created_at (ms), if known: times only grow along seq. */
+    newestCreatedAt?: number | null;
+    newId: () => string;
+    replyNotFound: () => ApiError;
+  },
 ): Plan<S> {
   const plan: Plan<S> = { accepted: [], retries: [], refused: [], lastSeq: seq };
+  // Each message is at least a millisecond newer than the one before it, so paging history by
+  // time (the original ChatPop's cursor) can never split two messages of one instant.
+  let createdAt = ctx.newestCreatedAt ?? 0;
   const firstOfKey = new Map<string, PublicMessage>();
   for (const send of batch) {
     const key = retryKeyOf(send);
@@ -85,10 +96,11 @@ export function planBatch<S extends PlannedSend>(
       content: send.message,
       messageType: send.author.messageType,
       isPinned: false,
+      pinnedAt: null,
       pinnedUntil: null,
       pinAmountCents: 0,
       usernameIsReserved: send.author.usernameIsReserved,
-      createdAt: ctx.now,
+      createdAt: new Date((createdAt = Math.max(ctx.now.getTime(), createdAt + 1))),
     };
     const message = toPublicMessage(ctx.room.code, fields, replyTo);
     plan.accepted.push({

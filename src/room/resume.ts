@@ -9,6 +9,7 @@
 // Live messages that arrive while the backlog is read are held for the socket
 // and sent after it, skipping any the backlog already carried.
 import type { Channel, PublicMessage } from "../protocol";
+import { asServedNow } from "../domain/message";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { messagesAfter } from "../features/messages/queries";
 import { reactionCounts } from "../features/messages/reaction-queries";
@@ -52,7 +53,7 @@ export async function sendBacklog(deps: BacklogDeps, b: Backlog): Promise<"room"
   const unflushed = deps.log.unflushedAfter(b.channel, after);
   const settled = deps.log.flushedSeq(b.channel);
   const source = after < settled ? await storedBacklog(deps, b, after, settled) : "room";
-  for (const m of unflushed) b.send(m);
+  for (const m of unflushed) b.send(asServedNow(m));
   return source;
 }
 
@@ -62,7 +63,7 @@ async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, se
   if (fromWindow) {
     // Window members carry no counts; Postgres has them.
     const counts = await deps.db.run((conn) => reactionCounts(conn, fromWindow.map((m) => m.id)));
-    for (const m of fromWindow) b.send({ ...m, reactions: counts.get(m.id) ?? [] });
+    for (const m of fromWindow) b.send({ ...asServedNow(m), reactions: counts.get(m.id) ?? [] });
     return "redis";
   }
   let after = afterSeq;

@@ -152,6 +152,7 @@ export class SendPipeline {
       room,
       channel,
       now: new Date(),
+      newestCreatedAt: log.newestCreatedAt(channel),
       newId: () => crypto.randomUUID(),
       replyNotFound,
     });

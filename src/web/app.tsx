@@ -117,7 +117,7 @@ function Home({ open }: { open: (code: string) => void }) {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    if (api.token) api.me().then((r) => setMe(r.user.reserved_username), () => (api.token = null));
+    if (api.token) api.me().then((r) => setMe(r.reserved_username ?? r.email), () => (api.token = null));
   }, []);
 
   const guard = (fn: () => Promise<void>) => async (e: Event) => {
@@ -154,8 +154,8 @@ function Home({ open }: { open: (code: string) => void }) {
           <input name="email" placeholder="Email" value={email} onInput={(e: any) => setEmail(e.target.value)} />
           <input name="password" type="password" placeholder="Password" value={password} onInput={(e: any) => setPassword(e.target.value)} />
           <input name="reserved" placeholder="Username to reserve (to register)" value={reserved} onInput={(e: any) => setReserved(e.target.value)} />
-          <button onClick={guard(async () => (await api.login(email, password), keepToken(), setMe((await api.me()).user.reserved_username)))}>Log in</button>
-          <button onClick={guard(async () => (await api.register(email, password, reserved), keepToken(), setMe(reserved)))}>Register</button>
+          <button onClick={guard(async () => (await api.login(email, password), keepToken(), setMe(((me) => me.reserved_username ?? me.email)(await api.me()))))}>Log in</button>
+          <button onClick={guard(async () => (await api.register(email, password, reserved), keepToken(), setMe(reserved || email)))}>Register</button>
         </form>
       )}
       <form onSubmit={guard(async () => open(code.trim()))}>
@@ -373,7 +373,7 @@ function ChatRoom({ room, session, leave }: { room: Room; session: Session; leav
         {before && <button class="older" onClick={loadOlder}>Load older messages</button>}
         {messages.map((m) => (
           <article class={`message ${m.message_type}`} data-seq={m.seq} key={m.id}>
-            {m.reply_to && <blockquote>{m.reply_to.username}: {m.reply_to.content ?? "(deleted)"}</blockquote>}
+            {m.reply_to_message && <blockquote>{m.reply_to_message.username}: {m.reply_to_message.content ?? "(deleted)"}</blockquote>}
             <p>
               <b class="author">{m.username}</b>
               {m.username_is_reserved && <span class="badge" title="verified">✓</span>}

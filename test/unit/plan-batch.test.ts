@@ -28,7 +28,7 @@ describe("planBatch", () => {
     expect(p.lastSeq).toBe(43);
     expect(p.accepted.map((a) => a.row.message.seq)).toEqual([42, 43]);
     expect(p.accepted[1]!.row).toEqual({
-      fields: expect.objectContaining({ id: "id-2", seq: 43, content: "two", channel: "main", createdAt: now }),
+      fields: expect.objectContaining({ id: "id-2", seq: 43, content: "two", channel: "main", createdAt: new Date(now.getTime() + 1) }),
       participationId: "p-alice",
       replyToId: null,
       clientId: "c2",
@@ -42,16 +42,37 @@ describe("planBatch", () => {
         content: "two",
         message_type: "normal",
         reply_to: null,
+        reply_to_message: null,
+        user: null,
         is_pinned: false,
+        pinned_at: null,
         pinned_until: null,
         pin_amount_cents: 0,
+        pin_amount_paid: "0.00",
+        time_until_unpin: null,
         is_from_host: false,
         username_is_reserved: false,
+        is_deleted: false,
         reactions: [],
-        created_at: "2026-11-30T12:00:00.000Z",
+        created_at: "2026-11-30T12:00:00.001Z",
       },
     });
     expect([p.retries, p.refused]).toEqual([[], []]);
+  });
+
+  it("makes each message at least a millisecond newer than the one before, within and across batches", () => {
+    const times = (p: ReturnType<typeof plan>) => p.accepted.map((a) => a.row.fields.createdAt.getTime() - now.getTime());
+    expect(times(plan([send("a"), send("b"), send("c")]))).toEqual([0, 1, 2]);
+    let n = 0;
+    const after = planBatch([send("d")], { replyTargets: new Map(), sentEarlier: new Map() }, 3, {
+      room,
+      channel: "main",
+      now,
+      newestCreatedAt: now.getTime() + 2,
+      newId: () => `x-${++n}`,
+      replyNotFound: () => new ApiError(404, "REPLY_NOT_FOUND", "no such message"),
+    });
+    expect(times(after)).toEqual([3]);
   });
 
   it("answers a send whose client_id was stored before with that message, and takes no seq for it", () => {
@@ -73,11 +94,13 @@ describe("planBatch", () => {
   });
 
   it("refuses a reply to a message it does not know, without taking a seq, and quotes a known one", () => {
-    const parent = { id: "parent", username: "bob_22", content: "hi" };
+    const parent = { id: "parent", username: "bob_22", content: "hi", is_from_host: false };
     const p = plan([send("to nobody", { replyToId: "ghost" }), send("to bob", { replyToId: "parent" })], {
       replyTargets: new Map([["parent", parent]]),
     });
     expect(p.refused.map((r) => [r.send.message, r.error.code])).toEqual([["to nobody", "REPLY_NOT_FOUND"]]);
-    expect(p.accepted.map((a) => [a.row.message.seq, a.row.message.reply_to, a.row.replyToId])).toEqual([[1, parent, "parent"]]);
+    expect(p.accepted.map((a) => [a.row.message.seq, a.row.message.reply_to, a.row.message.reply_to_message, a.row.replyToId])).toEqual([
+      [1, "parent", parent, "parent"],
+    ]);
   });
 });

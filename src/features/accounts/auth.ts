@@ -11,11 +11,15 @@ export interface Authenticated {
   authSessionId: string;
 }
 
+/**
+ * The account token of `Authorization: Bearer <token>`, or of `Token <token>` (the Django REST
+ * framework scheme the original ChatPop web client sends): the same token, the same checks.
+ */
 export function bearerToken(c: Context<AppEnv>): string | null {
   const header = c.req.header("Authorization");
   if (!header) return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw invalidToken("The Authorization header must be `Bearer <token>`.");
+  const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw invalidToken("The Authorization header must be `Bearer <token>` (or `Token <token>`).");
   return match[1]!;
 }
 

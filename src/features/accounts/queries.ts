@@ -7,7 +7,7 @@ import { authSessions, users, type UserRow } from "../../platform/schema";
 /** The new account, or which unique field was taken already. */
 export async function insertUser(
   db: Db,
-  values: { email: string; passwordHash: string; reservedUsername: string },
+  values: { email: string; passwordHash: string; reservedUsername: string | null },
 ): Promise<UserRow | "email_taken" | "username_taken"> {
   try {
     const [user] = await db.insert(users).values(values).returning();

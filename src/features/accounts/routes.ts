@@ -1,20 +1,22 @@
 // Accounts: register, login, me, logout.
 import { documented } from "../../platform/http/openapi";
-import { meAnswer, tokenAnswer } from "./schemas";
+import { checkUsernameAnswer, meAnswer, tokenAnswer } from "./schemas";
 import { Hono } from "hono";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
 import { USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
-import { newUsernameProblem } from "../../domain/usernames";
+import { describeUsernameProblem, newUsernameProblem } from "../../domain/usernames";
 import { describePasswordProblem, passwordProblem } from "../../domain/password-rules";
 import { type Db } from "../../platform/db";
 import { type UserRow } from "../../platform/schema";
-import { jsonBody } from "../../platform/http/body";
+import { jsonBody, queryParams } from "../../platform/http/body";
+import { reservedByOtherUser } from "../rooms/participation-queries";
+import { NO_ID } from "../rooms/queries";
 import { publicUser, requireUser } from "./auth";
 import type { AppEnv } from "../../platform/http/context";
 import { rateLimit } from "../../platform/http/rate-limit";
 import { logEvent } from "../../platform/log";
-import { loginSchema, registerSchema } from "./schemas";
+import { checkUsernameQuery, loginSchema, registerSchema } from "./schemas";
 import { findUserByEmail, insertUser, openAuthSession, revokeAuthSession } from "./queries";
 
 async function issueToken(db: Db, user: UserRow, secret: string) {
@@ -35,7 +37,7 @@ export const authRoutes = new Hono<AppEnv>()
     jsonBody(registerSchema),
     async (c) => {
       const body = c.req.valid("json");
-      const problem = newUsernameProblem(body.reserved_username);
+      const problem = body.reserved_username === null ? null : newUsernameProblem(body.reserved_username);
       if (problem) throw invalidUsername(problem);
       const weak = passwordProblem(body.password);
       if (weak) throw new ApiError(400, "WEAK_PASSWORD", describePasswordProblem(weak), { reason: weak });
@@ -83,7 +85,25 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { user } = await requireUser(c);
-      return c.json({ user: publicUser(user) });
+      return c.json(publicUser(user));
+    },
+  )
+  .get(
+    "/check-username",
+    documented({
+      summary: "Is a username free to reserve (registration's live check)",
+      tags: ["accounts"],
+      answers: { 200: { description: "Whether it is, as a sentence too", schema: checkUsernameAnswer } },
+    }),
+    rateLimit("name_check"),
+    queryParams(checkUsernameQuery),
+    async (c) => {
+      const { username } = c.req.valid("query");
+      const problem = newUsernameProblem(username);
+      if (problem) return c.json({ available: false, message: describeUsernameProblem(problem), reason: problem });
+      // Taken means another account holds it or a look-alike of it (what register would refuse).
+      const taken = await reservedByOtherUser(c.var.db(), username, NO_ID);
+      return c.json({ available: !taken, message: taken ? "That username is already taken." : "That username is available." });
     },
   )
   .post(

@@ -16,7 +16,15 @@ const password = z
 export const registerSchema = z.object({
   email,
   password,
-  reserved_username: z.string({ error: "`reserved_username` must be a string." }),
+  // Optional, as in the original ChatPop ("" reads as none): an account may reserve no name.
+  reserved_username: z
+    .string({ error: "`reserved_username` must be a string." })
+    .nullish()
+    .transform((name) => (name ? name : null)),
+});
+
+export const checkUsernameQuery = z.object({
+  username: z.string({ error: "Send the `username` to check." }).trim().min(1, { error: "Send the `username` to check." }),
 });
 
 export const loginSchema = z.object({
@@ -27,9 +35,16 @@ export const loginSchema = z.object({
 // ---- answers ----------------------------------------------------------------
 
 export const userSchema = z
-  .object({ id: z.uuid(), email: z.string(), reserved_username: z.string(), created_at: z.iso.datetime() })
+  .object({ id: z.uuid(), email: z.string(), reserved_username: z.string().nullable(), created_at: z.iso.datetime() })
   .meta({ id: "User" });
 
 export const tokenAnswer = z.object({ user: userSchema, token: z.string().describe("Send as `Authorization: Bearer <token>`.") });
 
-export const meAnswer = z.object({ user: userSchema });
+/** The account itself, its fields at the top level (the original ChatPop's shape). */
+export const meAnswer = userSchema;
+
+export const checkUsernameAnswer = z.object({
+  available: z.boolean(),
+  message: z.string().describe("Why not, or that it is available: a sentence to show."),
+  reason: z.string().optional().describe("When the name breaks a rule: the INVALID_USERNAME reason."),
+});

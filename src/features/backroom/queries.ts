@@ -1,7 +1,7 @@
 // The back room's seats and settings. Queries answer data or null.
 import { and, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../platform/db";
-import { backroomMembers, chatRooms, transactions, type ChatRoomRow } from "../../platform/schema";
+import { backroomMembers, chatRooms, participations, transactions, type ChatRoomRow } from "../../platform/schema";
 
 /** Whether the session may read the back room: the host, or a participation with a seat. */
 export async function isBackroomMember(db: Db, roomId: string, claims: { isHost: boolean; participationId: string }): Promise<boolean> {
@@ -60,6 +60,23 @@ export async function hasPendingSeat(db: Db, roomId: string, participationId: st
 export async function backroomMemberIds(db: Db, roomId: string): Promise<string[]> {
   const rows = await db.select({ id: backroomMembers.participationId }).from(backroomMembers).where(eq(backroomMembers.chatRoomId, roomId));
   return rows.map((r) => r.id);
+}
+
+/** The seat holders, earliest first, with their names and what their seat cost. */
+export async function backroomMembersOf(db: Db, roomId: string) {
+  return db
+    .select({
+      id: backroomMembers.id,
+      username: participations.username,
+      usernameIsReserved: participations.usernameIsReserved,
+      amountCents: transactions.amountCents,
+      joinedAt: backroomMembers.createdAt,
+    })
+    .from(backroomMembers)
+    .innerJoin(participations, eq(participations.id, backroomMembers.participationId))
+    .leftJoin(transactions, eq(transactions.id, backroomMembers.transactionId))
+    .where(eq(backroomMembers.chatRoomId, roomId))
+    .orderBy(backroomMembers.createdAt);
 }
 
 /** Gives a paid seat; a second call for the same participation changes nothing. */

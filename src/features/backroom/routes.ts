@@ -2,7 +2,7 @@
 // participants buy a seat (POST …/backroom/join/, in payments.ts), and its
 // messages (sent with `channel: "backroom"`) are for members and the host only.
 import { documented } from "../../platform/http/openapi";
-import { backroomAnswer } from "./schemas";
+import { backroomAnswer, membersAnswer } from "./schemas";
 import { historyPageSchema } from "../messages/schemas";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -11,7 +11,9 @@ import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
 import { ACCESS_CODE_HEADER, checkAccessCode, requireRoom } from "../rooms/lookup";
 import type { RoomWithHost } from "../rooms/queries";
-import { backroomSeatsTaken, isBackroomMember, updateBackroomSettings } from "./queries";
+import { backroomMembersOf, backroomSeatsTaken, isBackroomMember, updateBackroomSettings } from "./queries";
+import { dollars } from "../../domain/message";
+import { notBackroomMember } from "../../platform/errors";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, requireReader, sessionTokenOf, verifiedSession } from "../rooms/session";
@@ -20,16 +22,30 @@ import { historyAnswer } from "../messages/history";
 import { historyQuery } from "../messages/schemas";
 import { settingsBody } from "./schemas";
 
+/** The back room: `backroom` as this API describes it, beside the original ChatPop's fields for the same facts. */
 async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null) {
   const taken = await backroomSeatsTaken(db, room.id);
+  const left = room.backroomSeatLimit === null ? 0 : Math.max(0, room.backroomSeatLimit - taken);
   return {
-    enabled: room.backroomEnabled,
-    price_cents: room.backroomPriceCents,
-    currency: CURRENCY,
-    seat_limit: room.backroomSeatLimit,
-    seats_taken: taken,
-    seats_left: room.backroomSeatLimit === null ? 0 : Math.max(0, room.backroomSeatLimit - taken),
-    ...(claims ? { is_member: await isBackroomMember(db, room.id, claims) } : {}),
+    backroom: {
+      enabled: room.backroomEnabled,
+      price_cents: room.backroomPriceCents,
+      currency: CURRENCY,
+      seat_limit: room.backroomSeatLimit,
+      seats_taken: taken,
+      seats_left: left,
+      ...(claims ? { is_member: await isBackroomMember(db, room.id, claims) } : {}),
+    },
+    // The back room is part of its room here: it has the room's id.
+    id: room.id,
+    chat_room: room.id,
+    price_per_seat: dollars(room.backroomPriceCents ?? 0),
+    max_seats: room.backroomSeatLimit ?? 0,
+    seats_occupied: taken,
+    seats_available: left,
+    is_full: left === 0,
+    is_active: room.backroomEnabled,
+    created_at: room.createdAt.toISOString(),
   };
 }
 
@@ -50,7 +66,7 @@ export const backroomRoutes = new Hono<AppEnv>()
       // A private room's back room is for those who may be in the room: a session, or the access code.
       const claims = token ? await requireReader(c, room.code, token) : null;
       if (!claims) await checkAccessCode(room, c.req.header(ACCESS_CODE_HEADER));
-      return c.json({ backroom: await describe(db, room, claims) });
+      return c.json(await describe(db, room, claims));
     },
   )
   .post(
@@ -73,7 +89,7 @@ export const backroomRoutes = new Hono<AppEnv>()
         seatLimit: body.seat_limit,
       });
       logEvent("backroom_settings", { room: room.code, enabled: body.enabled });
-      return c.json({ backroom: await describe(db, { ...room, ...updated! }, null) });
+      return c.json(await describe(db, { ...room, ...updated! }, null));
     },
   )
   .get(
@@ -90,5 +106,34 @@ export const backroomRoutes = new Hono<AppEnv>()
       const code = c.req.param("code");
       const reader = await verifiedSession(c, code, sessionTokenOf(c, q.session_token));
       return c.json(await historyAnswer(c.var.db(), code, q, "backroom", reader));
+    },
+  )
+  .get(
+    "/:code/backroom/members",
+    documented({
+      summary: "Who holds a back-room seat (members and the host)",
+      tags: ["backroom"],
+      auth: "session",
+      answers: { 200: { description: "The members, earliest seat first", schema: membersAnswer } },
+    }),
+    queryParams(z.object({ session_token: z.string().optional() })),
+    async (c) => {
+      const db = c.var.db();
+      const room = await requireRoom(db, c.req.param("code"));
+      const claims = await requireReader(c, room.code, sessionTokenOf(c));
+      if (!(await isBackroomMember(db, room.id, claims))) {
+        throw notBackroomMember("The back room's members are shown to its members; join the back room first.");
+      }
+      const members = await backroomMembersOf(db, room.id);
+      return c.json(
+        members.map((m) => ({
+          id: m.id,
+          username: m.username,
+          username_is_reserved: m.usernameIsReserved,
+          amount_paid: m.amountCents === null ? null : dollars(m.amountCents),
+          joined_at: m.joinedAt.toISOString(),
+          is_active: true,
+        })),
+      );
     },
   );

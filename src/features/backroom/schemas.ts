@@ -26,7 +26,29 @@ export const settingsBody = z
 
 // ---- answers ----------------------------------------------------------------
 
+export const membersAnswer = z
+  .array(
+    z.object({
+      id: z.uuid(),
+      username: z.string(),
+      username_is_reserved: z.boolean(),
+      amount_paid: z.string().nullable().describe('What the seat cost, in dollars ("5.00").'),
+      joined_at: z.iso.datetime(),
+      is_active: z.boolean(),
+    }),
+  )
+  .describe("A list, as the original ChatPop answers it.");
+
 export const backroomAnswer = z.object({
+  id: z.uuid().describe("The room's id: the back room is part of its room."),
+  chat_room: z.uuid(),
+  price_per_seat: z.string().describe('The seat price in dollars ("5.00"), as the original ChatPop sends it.'),
+  max_seats: z.number().int(),
+  seats_occupied: z.number().int().describe("Seats taken, pending purchases included."),
+  seats_available: z.number().int(),
+  is_full: z.boolean(),
+  is_active: z.boolean().describe("Whether the back room is open."),
+  created_at: z.iso.datetime(),
   backroom: z.object({
     enabled: z.boolean(),
     price_cents: z.number().int().nullable(),

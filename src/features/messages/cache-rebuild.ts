@@ -29,7 +29,7 @@ export async function rebuildRoomCache(
   const report: RebuildReport = { windows: [], reactionHashes: 0, staleReactionHashes: 0, pins: 0 };
   const withReactions: PublicMessage[] = [];
   for (const channel of ["main", "backroom"] as const) {
-    const { messages } = await historyPage(db, room, { limit: settings.maxCount, beforeSeq: null, channel });
+    const { messages } = await historyPage(db, room, { limit: settings.maxCount, before: null, channel });
     const key = windowKey(room.code, channel);
     const before = await redis.zcard(key);
     progress(`Writing ${messages.length} messages to ${key}…`);

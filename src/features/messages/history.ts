@@ -4,7 +4,7 @@ import { ApiError, messageNotFound, notBackroomMember } from "../../platform/err
 import type { SessionClaims } from "../../domain/tokens";
 import { checkReader } from "../rooms/session";
 import type { HttpDb } from "../../platform/db";
-import { decodeCursor, encodeCursor } from "../../domain/cursor";
+import { encodeCursor, parseBefore, type Before } from "../../domain/cursor";
 import { HISTORY_DEFAULT_LIMIT } from "../../domain/limits";
 import { roomNotFound } from "../rooms/lookup";
 import { isRoomCode } from "../../domain/room-code";
@@ -26,16 +26,20 @@ export function messageIdOf(raw: string): string {
  * session given must stand (its login live, no ban covering it).
  */
 export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof historyQuery>, channel: Channel, reader: SessionClaims | null) {
-  let beforeSeq: number | null = null;
+  let before: Before | null = null;
   if (q.before !== undefined && q.before !== "") {
-    beforeSeq = decodeCursor(q.before);
-    if (beforeSeq === null) {
-      throw new ApiError(400, "INVALID_CURSOR", "`before` must be a `next_before` value from an earlier page.");
+    before = parseBefore(q.before);
+    if (before === null) {
+      throw new ApiError(
+        400,
+        "INVALID_CURSOR",
+        "`before` must be a `next_before` value from an earlier page, or a time (Unix seconds, or ISO 8601 with a time zone).",
+      );
     }
   }
   if (!isRoomCode(code)) throw roomNotFound();
   const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
-  const page = await historyWithRoom(db, code, { limit, beforeSeq, channel, withPins: channel === "main" }, reader);
+  const page = await historyWithRoom(db, code, { limit, before, channel, withPins: channel === "main" }, reader);
   if (!page.room) throw roomNotFound();
   checkReader(reader, page.reader, page.room.accessMode === "private" || channel === "backroom");
   if (channel === "backroom" && !reader!.isHost && !page.reader.seated) {

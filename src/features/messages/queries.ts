@@ -6,6 +6,7 @@ import { NO_ID, findRoomQuery, roomIdOf, roomOfRow } from "../rooms/queries";
 import { standingQueries } from "../rooms/standing";
 import { backroomSeatQuery } from "../backroom/queries";
 import type { SessionClaims } from "../../domain/tokens";
+import type { Before } from "../../domain/cursor";
 import type { Db, HttpDb } from "../../platform/db";
 import { messageReactions, messages, type NewMessageRow } from "../../platform/schema";
 import { toPublicMessage } from "../../domain/message";
@@ -23,6 +24,7 @@ const messageWithReply = {
   content: messages.content,
   messageType: messages.messageType,
   isPinned: messages.isPinned,
+  pinnedAt: messages.pinnedAt,
   pinnedUntil: messages.pinnedUntil,
   pinAmountCents: messages.pinAmountCents,
   usernameIsReserved: messages.usernameIsReserved,
@@ -30,6 +32,7 @@ const messageWithReply = {
   replyId: parent.id,
   replyUsername: parent.username,
   replyContent: parent.content,
+  replyType: parent.messageType,
   replyDeleted: parent.isDeleted,
 };
 
@@ -58,7 +61,7 @@ const liveIn = (roomId: string, channel: Channel) =>
 function present(chatCode: string, row: MessageWithReply): PublicMessage {
   // A deleted parent is still named, but what it said is withheld.
   const reply: ReplySnapshot | null = row.replyId
-    ? { id: row.replyId, username: row.replyUsername!, content: row.replyDeleted ? null : row.replyContent! }
+    ? { id: row.replyId, username: row.replyUsername!, content: row.replyDeleted ? null : row.replyContent!, is_from_host: row.replyType === "host" }
     : null;
   return toPublicMessage(chatCode, row as Parameters<typeof toPublicMessage>[1], reply, sortReactions(row.reactions ?? []));
 }
@@ -77,7 +80,7 @@ const liveInRoomCalled = (code: string, channel: Channel) =>
 export async function historyWithRoom(
   db: HttpDb,
   code: string,
-  opts: { limit: number; beforeSeq: number | null; channel: Channel; withPins: boolean },
+  opts: { limit: number; before: Before | null; channel: Channel; withPins: boolean },
   reader: SessionClaims | null,
 ) {
   const [rooms, rows, pinned, logins, bans, seats] = await db.batch([
@@ -118,7 +121,7 @@ const readerQueries = (db: Db, code: string, reader: SessionClaims | null) =>
   [...standingQueries(db, code, reader), backroomSeatQuery(db, roomIdOf(code), reader?.participationId ?? NO_ID)] as const;
 
 /** One page of history on the room's own connection (the cache rebuild). */
-export async function historyPage(db: Db, room: { code: string }, opts: { limit: number; beforeSeq: number | null; channel?: Channel }) {
+export async function historyPage(db: Db, room: { code: string }, opts: { limit: number; before: Before | null; channel?: Channel }) {
   return pageOf(room.code, await pageQuery(db, room.code, { ...opts, channel: opts.channel ?? "main" }), opts.limit);
 }
 
@@ -127,10 +130,14 @@ export async function activePins(db: Db, room: { code: string }): Promise<Public
   return presentAll(room.code, await pinsQuery(db, room.code, true));
 }
 
+/** Messages older than the cursor: before its seq, or created before its moment (seq order is creation order). */
+const olderThan = (before: Before | null) =>
+  before === null ? undefined : "seq" in before ? lt(messages.seq, before.seq) : lt(messages.createdAt, before.time);
+
 // One more row than the page says whether there is an older page.
-const pageQuery = (db: Db, code: string, opts: { limit: number; beforeSeq: number | null; channel: Channel }) =>
+const pageQuery = (db: Db, code: string, opts: { limit: number; before: Before | null; channel: Channel }) =>
   selectWithReply(db)
-    .where(and(liveInRoomCalled(code, opts.channel), opts.beforeSeq === null ? undefined : lt(messages.seq, opts.beforeSeq)))
+    .where(and(liveInRoomCalled(code, opts.channel), olderThan(opts.before)))
     .orderBy(desc(messages.seq))
     .limit(opts.limit + 1);
 
@@ -148,12 +155,12 @@ const pinsQuery = (db: Db, code: string, wanted: boolean) =>
 export async function replyTargets(db: Db, roomId: string, channel: Channel, ids: string[]): Promise<Map<string, ReplySnapshot>> {
   if (ids.length === 0) return new Map();
   const rows = await db
-    .select({ id: messages.id, username: messages.username, content: messages.content })
+    .select({ id: messages.id, username: messages.username, content: messages.content, type: messages.messageType })
     .from(messages)
     .where(
       and(eq(messages.chatRoomId, roomId), eq(messages.channel, channel), eq(messages.isDeleted, false), inArray(messages.id, ids)),
     );
-  return new Map(rows.map((r) => [r.id, r]));
+  return new Map(rows.map((r) => [r.id, { id: r.id, username: r.username, content: r.content, is_from_host: r.type === "host" }]));
 }
 
 export async function lastSeq(db: Db, roomId: string, channel: Channel): Promise<number> {

@@ -11,10 +11,25 @@ import type { AppEnv } from "../../platform/http/context";
 import { checkReader, requireSession, sessionTokenOf, verifiedSession } from "../rooms/session";
 import { describeEmojiProblem, emojiProblem } from "../../domain/reactions";
 import { reactionsWithRoom } from "./queries";
-import { historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
+import { backroomSendBody, historyQuery, reactBody, sendBody, tokenBody } from "./schemas";
+import type { Context } from "hono";
+import type { z } from "zod";
 import { historyAnswer, messageIdOf } from "./history";
 import { unwrap } from "../../platform/rpc-result";
 import { roomStub } from "../../platform/room-stub";
+
+/** A REST send: through the room's Durable Object, exactly like a socket send. */
+async function restSend(c: Context<AppEnv>, body: z.output<typeof sendBody>) {
+  const code = c.req.param("code")!;
+  const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+  const result = await roomStub(c.env, code).submit(claims, {
+    message: body.message,
+    reply_to_id: body.reply_to_id ?? null,
+    client_id: body.client_id ?? null,
+    channel: body.channel ?? "main",
+  });
+  return unwrap(result);
+}
 
 export const messageRoutes = new Hono<AppEnv>()
   .get(
@@ -42,18 +57,20 @@ export const messageRoutes = new Hono<AppEnv>()
       answers: { 201: { description: "The stored message", schema: messageSchema } },
     }),
     jsonBody(sendBody),
+    async (c) => c.json(await restSend(c, c.req.valid("json")), 201),
+  )
+  .post(
+    "/:code/backroom/messages/send",
+    documented({
+      summary: "Send to the back room (the original ChatPop's path; the same as a send with channel \"backroom\")",
+      tags: ["backroom"],
+      auth: "session",
+      answers: { 201: { description: "The stored message", schema: messageSchema } },
+    }),
+    jsonBody(backroomSendBody),
     async (c) => {
-      const body = c.req.valid("json");
-      const code = c.req.param("code");
-      const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
-      const stub = roomStub(c.env, code);
-      const result = await stub.submit(claims, {
-        message: body.message,
-        reply_to_id: body.reply_to_id ?? null,
-        client_id: body.client_id ?? null,
-        channel: body.channel ?? "main",
-      });
-      return c.json(unwrap(result), 201);
+      const { reply_to, ...body } = c.req.valid("json");
+      return c.json(await restSend(c, { ...body, reply_to_id: body.reply_to_id ?? reply_to, channel: "backroom" }), 201);
     },
   )
   .post(

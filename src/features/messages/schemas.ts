@@ -53,7 +53,37 @@ export const reactBody = z.object({
 
 export const tokenBody = z.object({ session_token: z.string({ error: "`session_token` must be a string." }).optional() });
 
-export const sendBody = z.object({ ...sendFields, session_token: z.string({ error: "`session_token` must be a string." }).optional() });
+/**
+ * A REST send. It also takes the original ChatPop's body `{username, content, session_token}`:
+ * `content` is the text (as `message` is), and `username` is ignored (the session names the sender).
+ */
+const restSendFields = {
+  ...sendFields,
+  message: sendFields.message.optional(),
+  content: z.string({ error: "`content` must be a string." }).optional(),
+  username: z.string({ error: "`username` must be a string." }).optional(),
+  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
+};
+
+/** The text comes as `message` or `content`, not as two different ones. */
+function oneText(b: { message?: string; content?: string }, ctx: z.RefinementCtx) {
+  if (b.message === undefined && b.content === undefined) {
+    ctx.addIssue({ code: "custom", message: "Send the text as `message` (or `content`).", path: ["message"] });
+  } else if (b.message !== undefined && b.content !== undefined && b.message !== b.content) {
+    ctx.addIssue({ code: "custom", message: "`message` and `content` are the same field; send one of them.", path: ["content"] });
+  }
+}
+
+export const sendBody = z
+  .object(restSendFields)
+  .superRefine(oneText)
+  .transform(({ content, username: _ignored, ...rest }) => ({ ...rest, message: (rest.message ?? content)! }));
+
+/** The original ChatPop's back-room send: `reply_to` names the replied message (as `reply_to_id` does). */
+export const backroomSendBody = z
+  .object({ ...restSendFields, reply_to: z.uuid({ error: "`reply_to` must be a message id (a UUID)." }).nullish() })
+  .superRefine(oneText)
+  .transform(({ content, username: _ignored, reply_to, ...rest }) => ({ ...rest, message: (rest.message ?? content)!, reply_to: reply_to ?? null }));
 
 // ---- answers ----------------------------------------------------------------
 
@@ -70,10 +100,18 @@ export const messageSchema = z
     user_id: z.uuid().nullable(),
     content: z.string(),
     message_type: z.enum(["normal", "host", "system"]),
-    reply_to: z.object({ id: z.uuid(), username: z.string(), content: z.string().nullable() }).nullable(),
+    reply_to: z.uuid().nullable().describe("The replied message's id."),
+    reply_to_message: z
+      .object({ id: z.uuid(), username: z.string(), content: z.string().nullable().describe("Null once it was deleted."), is_from_host: z.boolean() })
+      .nullable(),
+    user: z.object({ id: z.uuid() }).nullable().describe("The sender's account when logged in (its id only)."),
     is_pinned: z.boolean(),
+    pinned_at: z.iso.datetime().nullable(),
     pinned_until: z.iso.datetime().nullable(),
     pin_amount_cents: z.number().int(),
+    pin_amount_paid: z.string().describe('The active pin\'s total as a decimal string of dollars ("5.00").'),
+    time_until_unpin: z.number().int().nullable().describe("Seconds the active pin has left; null when not pinned."),
+    is_deleted: z.literal(false),
     is_from_host: z.boolean(),
     username_is_reserved: z.boolean(),
     reactions: z.array(reactionCount),

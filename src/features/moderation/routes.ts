@@ -65,7 +65,7 @@ export const banRoutes = new Hono<AppEnv>()
         throw new ApiError(400, "INVALID_IP_ADDRESS", "`ip_address` must be an IPv4 or IPv6 address.");
       }
       // The host's verified name would not be covered anyway (see db/bans.ts), but asking is a mistake worth saying.
-      const hostsName = body.username !== undefined && usernameKey(body.username) === usernameKey(room.hostReservedUsername);
+      const hostsName = body.username !== undefined && room.hostReservedUsername !== null && usernameKey(body.username) === usernameKey(room.hostReservedUsername);
       if (body.user_id === room.hostId || hostsName) throw cannotBanHost();
 
       const stored = await insertBanUnlessItCovers(

@@ -43,6 +43,7 @@ export async function applyPin(db: Db, messageId: string, amountCents: number, s
     .set({
       pinAmountCents: sql`case when ${active} then ${messages.pinAmountCents} + ${amountCents} else ${amountCents} end`,
       pinnedUntil: sql`case when ${active} then ${messages.pinnedUntil} + make_interval(secs => ${seconds}) else now() + make_interval(secs => ${seconds}) end`,
+      pinnedAt: sql`case when ${active} then ${messages.pinnedAt} else now() end`,
       isPinned: true,
     })
     .where(eq(messages.id, messageId))

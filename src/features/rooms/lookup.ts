@@ -15,20 +15,37 @@ export async function requireRoom(db: Db, code: string): Promise<RoomWithHost> {
   return room;
 }
 
-/** The public room object of API.md: never the access code. */
+/**
+ * The public room object of API.md: never the access code. Carries what the original ChatPop web
+ * client reads too (`id`, `url`, `host.id`, its media and theme flags); this service is text only,
+ * so the media flags are always false.
+ */
 export function publicRoom(room: RoomWithHost, requestUrl: string) {
   const url = new URL(requestUrl);
   const scheme = url.protocol === "https:" ? "wss:" : "ws:";
   return {
+    id: room.id,
     code: room.code,
     name: room.name,
     description: room.description,
     access_mode: room.accessMode,
-    host: { reserved_username: room.hostReservedUsername },
+    host: { id: room.hostId, reserved_username: room.hostReservedUsername },
+    url: `/chat/${room.code}`,
+    voice_enabled: false,
+    video_enabled: false,
+    photo_enabled: false,
+    default_theme: DEFAULT_THEME,
+    theme_locked: false,
+    message_count: room.messageCount,
+    has_back_room: room.backroomEnabled,
+    is_active: true,
     created_at: room.createdAt.toISOString(),
     ws_url: `${scheme}//${url.host}/ws/chat/${room.code}/`,
   };
 }
+
+/** The original web client's default look; rooms here do not choose one. */
+const DEFAULT_THEME = "purple-dream";
 
 const ACCESS_CODE_MAX_CHARS = 64;
 

@@ -22,6 +22,24 @@ const identityIs = (who: Identity) =>
     ? eq(participations.userId, who.userId)
     : and(isNull(participations.userId), eq(participations.fingerprint, who.fingerprint));
 
+/**
+ * How many anonymous usernames the room holds from this address and from its IPv6 /48, as SQL
+ * (the room may be a subquery): what the per-address rule counts.
+ */
+function anonNamesFrom(roomId: SQL, ipKey: string) {
+  // An IPv6 key's /48 is counted by prefix (its /64 keys share the first three groups); IPv4 has none.
+  const block = slash48Of(ipKey);
+  const blockPrefix = block ? `${block.keysStartWith}%` : null;
+  const anon = sql`chat_room_id = ${roomId} and user_id is null`;
+  return {
+    address: sql<number>`(select count(*) from ${participations} where ${anon} and ip_address = ${ipKey})::int`,
+    block: sql<number>`(select count(*) from ${participations} where ${anon} and ${blockPrefix}::text is not null and ip_address like ${blockPrefix})::int`,
+  };
+}
+
+/** The anonymous names this address (and its /48) holds in the room with this code, as a query for a batch. */
+export const anonNamesFromQuery = (db: Db, code: string, ipKey: string) => db.select(anonNamesFrom(roomIdOf(code), ipKey)).from(sql`(select 1) as one`);
+
 /** The caller's participation in the room with this code, as a query not yet sent (for a batch). */
 export const participationByCodeQuery = (db: Db, code: string, who: Identity) =>
   db
@@ -135,13 +153,9 @@ export async function createParticipation(
     const [row] = await db.insert(participations).values(values).returning();
     return { row: row! };
   }
-  // An IPv6 key's /48 is counted by prefix (its /64 keys share the first three groups); IPv4 has none.
-  const block = slash48Of(p.ipKey);
-  const blockPrefix = block ? `${block.keysStartWith}%` : null;
   const anon = sql`chat_room_id = ${p.roomId} and user_id is null`;
   const count = {
-    address: sql<number>`(select count(*) from ${participations} where ${anon} and ip_address = ${p.ipKey})::int`,
-    block: sql<number>`(select count(*) from ${participations} where ${anon} and ${blockPrefix}::text is not null and ip_address like ${blockPrefix})::int`,
+    ...anonNamesFrom(sql`${p.roomId}`, p.ipKey),
     recent: sql<number>`(select count(*) from ${participations} where ${anon} and created_at > now() - interval '1 minute')::int`,
   };
   // Each statement of the batch reads after the lock is held (read committed: a new snapshot each).

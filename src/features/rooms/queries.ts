@@ -1,10 +1,10 @@
 // Room queries. They answer data or null; the routes decide what a miss means.
 import { count, eq, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db";
-import { chatRooms, users, type ChatRoomRow } from "../../platform/schema";
+import { chatRooms, messages, users, type ChatRoomRow } from "../../platform/schema";
 import { isUniqueViolation, pgErrorConstraint } from "../../platform/db";
 
-export type RoomWithHost = ChatRoomRow & { hostReservedUsername: string };
+export type RoomWithHost = ChatRoomRow & { hostReservedUsername: string | null; messageCount: number };
 
 /** The room with that code and its host's reserved name, or null. */
 export async function findRoom(db: Db, code: string): Promise<RoomWithHost | null> {
@@ -21,13 +21,19 @@ export const roomIdOf = (code: string) => sql`(select ${chatRooms.id} from ${cha
 /** The room lookup as a query not yet sent, so it can travel in a batch with others. */
 export const findRoomQuery = (db: Db, code: string) =>
   db
-    .select({ room: chatRooms, hostReservedUsername: users.reservedUsername })
+    .select({ room: chatRooms, hostReservedUsername: users.reservedUsername, messageCount: messageCountOf })
     .from(chatRooms)
     .innerJoin(users, eq(users.id, chatRooms.hostId))
     .where(eq(chatRooms.code, code));
 
-export const roomOfRow = (row: { room: ChatRoomRow; hostReservedUsername: string } | undefined): RoomWithHost | null =>
-  row ? { ...row.room, hostReservedUsername: row.hostReservedUsername } : null;
+/**
+ * Messages sent in the main room: its newest seq (deleted ones included). One index lookup, where
+ * counting live rows would scan a big room's history on every room read.
+ */
+const messageCountOf = sql<number>`coalesce((select max(${messages.seq}) from ${messages} where ${messages.chatRoomId} = ${chatRooms.id} and ${messages.channel} = 'main'), 0)::int`;
+
+export const roomOfRow = (row: { room: ChatRoomRow; hostReservedUsername: string | null; messageCount: number } | undefined): RoomWithHost | null =>
+  row ? { ...row.room, hostReservedUsername: row.hostReservedUsername, messageCount: Number(row.messageCount) } : null;
 
 /** How many rooms the account hosts (its room quota counts them). */
 export async function roomsHostedBy(db: Db, userId: string): Promise<number> {

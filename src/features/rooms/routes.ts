@@ -3,7 +3,7 @@
 // by fingerprint, a logged-in one by account; both may exist for one person in
 // one room, and each keeps the username it first chose there.
 import { documented } from "../../platform/http/openapi";
-import { joinAnswer, participationAnswer, roomSchema, validateAnswer } from "./schemas";
+import { fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer, roomSchema, validateAnswer } from "./schemas";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
@@ -11,7 +11,7 @@ import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
 import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem, usernameSkeleton } from "../../domain/usernames";
-import { isUniqueViolation, type Db } from "../../platform/db";
+import { isUniqueViolation, type Db, type HttpDb } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
 import { positiveSetting } from "../../domain/settings";
 import { requireSession, sessionTokenOf } from "./session";
@@ -22,6 +22,7 @@ import { activeSessionUserQuery } from "../accounts/queries";
 import {
   ANON_USERNAMES_PER_BLOCK,
   ANON_USERNAMES_PER_IP,
+  anonNamesFromQuery,
   type AnonLimit,
   createParticipation,
   findParticipation,
@@ -40,7 +41,7 @@ import { checkRateLimit } from "../../platform/http/rate-limit";
 import { bearerClaims, liveSession, optionalUser, requireUser, type Authenticated } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
-import { createSchema, fingerprint, joinSchema, validateSchema } from "./schemas";
+import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 
 /** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
 const ROOMS_PER_ACCOUNT_DEFAULT = 100;
@@ -60,6 +61,15 @@ function anonLimitError(limit: AnonLimit): ApiError {
   }
 }
 
+/** The anonymous name a fingerprint holds in the room (one round trip), or found: false. */
+async function nameOfFingerprint(db: Db & HttpDb, code: string, fp: string) {
+  if (!isRoomCode(code)) throw roomNotFound();
+  const [rooms, participations] = await db.batch([findRoomQuery(db, code), participationByCodeQuery(db, code, { fingerprint: fp })]);
+  if (!roomOfRow(rooms[0])) throw roomNotFound();
+  const p = participations[0];
+  return p ? { found: true, username: p.username } : { found: false, username: null };
+}
+
 function checkUsername(name: string) {
   const problem = newUsernameProblem(name);
   if (problem) throw invalidUsername(problem);
@@ -75,10 +85,11 @@ function identityOf(claims: { userId: string } | null, fingerprint: string | und
 
 /** Whether a logged-in caller would chat under their own reserved username (the verified badge). */
 const ownsReservedName = (auth: Authenticated | null, name: string) =>
-  auth !== null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
+  auth?.user.reservedUsername != null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
 
 /** The host's reserved name is theirs in their rooms, whoever else asks for it (anonymous callers included). */
-const isHostsName = (room: RoomWithHost, name: string) => usernameSkeleton(name) === usernameSkeleton(room.hostReservedUsername);
+const isHostsName = (room: RoomWithHost, name: string) =>
+  room.hostReservedUsername !== null && usernameSkeleton(name) === usernameSkeleton(room.hostReservedUsername);
 
 /** A logged-in caller may not chat under a name another account reserved; nobody but the host under the host's. */
 async function reservedForSomeoneElse(db: Db, room: RoomWithHost, auth: Authenticated | null, name: string): Promise<boolean> {
@@ -120,7 +131,7 @@ export const chatRoutes = new Hono<AppEnv>()
         });
         if (row) {
           logEvent("room_created", { room: row.code, access_mode: row.accessMode });
-          return c.json(publicRoom({ ...row, hostReservedUsername: user.reservedUsername }, c.req.url), 201);
+          return c.json(publicRoom({ ...row, hostReservedUsername: user.reservedUsername, messageCount: 0 }, c.req.url), 201);
         }
         if (attempt >= 4) throw new Error("five room codes in a row were taken");
       }
@@ -274,9 +285,11 @@ export const chatRoutes = new Hono<AppEnv>()
       if (!room) throw roomNotFound();
       if (claims) liveSession(claims, sessionUsers[0]?.user ?? null);
       const p = participations[0];
-      if (!p) throw new ApiError(404, "PARTICIPATION_NOT_FOUND", "You have not joined this room yet.");
+      if (!p) return c.json({ has_joined: false as const });
       const ban = p.userId === room.hostId ? null : (bans[0] ?? null);
       return c.json({
+        has_joined: true as const,
+        first_joined_at: p.createdAt.toISOString(),
         participation_id: p.id,
         username: p.username,
         is_anonymous: p.userId === null,
@@ -287,6 +300,61 @@ export const chatRoutes = new Hono<AppEnv>()
         ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
       });
     },
+  )
+  .get(
+    "/:code/check-rate-limit",
+    documented({
+      summary: "May the caller take a new anonymous name here (the per-address rule), or rejoin",
+      tags: ["rooms"],
+      auth: "optional bearer",
+      answers: { 200: { description: "Whether a join would be refused for the address's names", schema: rateLimitAnswer } },
+    }),
+    queryParams(z.object({ fingerprint: fingerprint.optional() })),
+    async (c) => {
+      const q = c.req.valid("query");
+      const code = c.req.param("code");
+      if (!isRoomCode(code)) throw roomNotFound();
+      const ipKey = requireClientIp(c);
+      const claims = await bearerClaims(c);
+      const db = c.var.db();
+      const [rooms, sessionUsers, participations, counts] = await db.batch([
+        findRoomQuery(db, code),
+        activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
+        participationByCodeQuery(db, code, { fingerprint: q.fingerprint ?? "" }),
+        anonNamesFromQuery(db, code, ipKey),
+      ]);
+      if (!roomOfRow(rooms[0])) throw roomNotFound();
+      // Logged-in joins and returning visitors are not counted by the rule.
+      if (claims) {
+        liveSession(claims, sessionUsers[0]?.user ?? null);
+        return c.json({ can_join: true, is_rate_limited: false });
+      }
+      const mine = q.fingerprint ? participations[0] : undefined;
+      if (mine) return c.json({ can_join: true, is_rate_limited: false, existing_username: mine.username });
+      const { address, block } = counts[0] ?? { address: 0, block: 0 };
+      const limited = address >= ANON_USERNAMES_PER_IP || block >= ANON_USERNAMES_PER_BLOCK;
+      return c.json({ can_join: !limited, is_rate_limited: limited, anonymous_count: address, max_allowed: ANON_USERNAMES_PER_IP });
+    },
+  )
+  .get(
+    "/:code/fingerprint-username",
+    documented({
+      summary: "The name an anonymous visitor chats under here, by fingerprint",
+      tags: ["rooms"],
+      answers: { 200: { description: "Found, and the name", schema: fingerprintNameAnswer } },
+    }),
+    queryParams(z.object({ fingerprint })),
+    async (c) => c.json(await nameOfFingerprint(c.var.db(), c.req.param("code"), c.req.valid("query").fingerprint)),
+  )
+  .post(
+    "/:code/fingerprint-username",
+    documented({
+      summary: "The same, for the original web client's save call (it writes nothing: joining stores the name)",
+      tags: ["rooms"],
+      answers: { 200: { description: "Found, and the name it keeps here", schema: fingerprintNameAnswer } },
+    }),
+    jsonBody(fingerprintNameBody),
+    async (c) => c.json(await nameOfFingerprint(c.var.db(), c.req.param("code"), c.req.valid("json").fingerprint)),
   )
   .post(
     "/:code/validate-username",
@@ -308,7 +376,13 @@ export const chatRoutes = new Hono<AppEnv>()
         else await checkAccessCode(room, body.access_code);
       }
       const auth = await optionalUser(c);
-      const answer = (reason?: string) => c.json(reason ? { available: false, reason } : { available: true });
+      // `username` and `message` are the original ChatPop's fields for the same answer.
+      const answer = (reason?: string) =>
+        c.json(
+          reason
+            ? { available: false, reason, username: body.username, message: reason }
+            : { available: true, username: body.username, message: "That username is available." },
+        );
 
       const problem = newUsernameProblem(body.username);
       if (problem) return answer(describeUsernameProblem(problem));

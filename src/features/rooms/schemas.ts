@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { displayText } from "../../domain/text";
 
+const mediaFlag = (field: string) => z.boolean({ error: `\`${field}\` must be true or false.` }).optional();
+
 export const createSchema = z
   .object({
     // Shown to everyone as the room's own: bidi controls and towers of combining marks are dropped first.
@@ -16,11 +18,17 @@ export const createSchema = z
       .optional()
       .default(""),
     access_mode: z.enum(["public", "private"], { error: '`access_mode` must be "public" or "private".' }).default("public"),
+    // The original web client sends `access_code: ""` for every public room: empty means none.
     access_code: z
       .string({ error: "`access_code` must be a string." })
-      .min(4, { error: "Access codes need at least 4 characters." })
       .max(64, { error: "Access codes can have at most 64 characters." })
-      .optional(),
+      .optional()
+      .transform((code) => (code === "" ? undefined : code))
+      .pipe(z.string().min(4, { error: "Access codes need at least 4 characters." }).optional()),
+    // Accepted for the original web client; rooms here are text only (the room reports them false).
+    voice_enabled: mediaFlag("voice_enabled"),
+    video_enabled: mediaFlag("video_enabled"),
+    photo_enabled: mediaFlag("photo_enabled"),
   })
   .refine((b) => b.access_mode === "public" || b.access_code !== undefined, {
     error: "A private room needs an `access_code`.",
@@ -50,11 +58,21 @@ export const validateSchema = z.object({
 
 export const roomSchema = z
   .object({
+    id: z.uuid(),
     code: z.string(),
     name: z.string(),
     description: z.string(),
     access_mode: z.enum(["public", "private"]),
-    host: z.object({ reserved_username: z.string() }),
+    host: z.object({ id: z.uuid(), reserved_username: z.string().nullable() }),
+    url: z.string().describe("The room's page in the web client (/chat/{code})."),
+    voice_enabled: z.boolean().describe("Always false: rooms are text only."),
+    video_enabled: z.boolean().describe("Always false."),
+    photo_enabled: z.boolean().describe("Always false."),
+    default_theme: z.string(),
+    theme_locked: z.boolean(),
+    message_count: z.number().int().describe("Messages sent in the main room (deleted ones included)."),
+    has_back_room: z.boolean(),
+    is_active: z.boolean(),
     created_at: z.iso.datetime(),
     ws_url: z.string().describe("The room's WebSocket URL (add ?session_token=…)."),
   })
@@ -68,7 +86,26 @@ export const joinAnswer = z.object({
   participation_id: z.uuid(),
 });
 
-export const participationAnswer = z.object({
+export const fingerprintNameBody = z.object({
+  fingerprint,
+  username: z.string({ error: "`username` must be a string." }).optional().describe("Ignored: the name is the one the join stored."),
+});
+
+export const fingerprintNameAnswer = z.object({ found: z.boolean(), username: z.string().nullable() });
+
+export const rateLimitAnswer = z.object({
+  can_join: z.boolean(),
+  is_rate_limited: z.boolean().describe("True when this address (or its IPv6 /48) holds as many anonymous names here as it may."),
+  anonymous_count: z.number().int().optional(),
+  max_allowed: z.number().int().optional(),
+  existing_username: z.string().optional().describe("A returning visitor's name (it may rejoin under it)."),
+});
+
+const notJoined = z.object({ has_joined: z.literal(false) });
+
+const joined = z.object({
+  has_joined: z.literal(true),
+  first_joined_at: z.iso.datetime(),
   participation_id: z.uuid(),
   username: z.string(),
   is_anonymous: z.boolean(),
@@ -79,4 +116,11 @@ export const participationAnswer = z.object({
   ban: z.object({ reason: z.string().nullable(), expires_at: z.iso.datetime().nullable() }).nullable(),
 });
 
-export const validateAnswer = z.object({ available: z.boolean(), reason: z.string().optional() });
+export const participationAnswer = z.union([joined, notJoined]);
+
+export const validateAnswer = z.object({
+  available: z.boolean(),
+  reason: z.string().optional(),
+  username: z.string(),
+  message: z.string().describe("The reason, or that it is available: a sentence to show."),
+});

@@ -10,6 +10,7 @@ import { z } from "zod";
 export const errorSchema = z
   .object({
     error: z.string().describe("A sentence for people: what went wrong and what to do next."),
+    detail: z.string().describe("The same sentence, under Django REST framework's name (the original ChatPop web client shows it)."),
     code: z.string().describe("A machine code from the list in docs/API.md."),
     details: z.record(z.string(), z.unknown()).optional(),
   })
@@ -37,7 +38,7 @@ export function documented(doc: RouteDoc) {
   for (const [status, answer] of Object.entries(doc.answers)) {
     responses[status] = { description: answer.description, ...(answer.schema ? { content: json(answer.schema) } : {}) };
   }
-  responses.default = { description: "An error: `{error, code, details?}` with its status.", content: json(errorSchema) };
+  responses.default = { description: "An error: `{error, detail, code, details?}` with its status.", content: json(errorSchema) };
   const security: Record<string, string[]>[] | undefined =
     doc.auth === "bearer"
       ? [{ bearer: [] }]
@@ -72,14 +73,22 @@ export function openApiDocument(app: Hono<any>): Promise<Record<string, unknown>
         title: "ChatPop Edge API",
         version: "1.0.0",
         description:
-          "REST and WebSocket API of ChatPop Edge. Every error is JSON `{error, code, details?}` with its status. " +
+          "REST and WebSocket API of ChatPop Edge. Every error is JSON `{error, detail, code, details?}` with its status. " +
           "Text with control characters (other than newline and tab) or lone surrogates is refused anywhere with 400 INVALID_CHARACTERS. " +
           "Room sessions go in the X-Session-Token header; on the WebSocket as the subprotocol `chatpop.token.<token>` next to `chatpop`. " +
-          "The WebSocket (GET /ws/chat/{code}/) frames (including `gap`, sent when a resume skips older messages), close codes and resume rules are in docs/API.md.",
+          "The WebSocket (GET /ws/chat/{code}/) frames (including `gap`, sent when a resume skips older messages), close codes and resume rules are in docs/API.md.\n\n" +
+          "## Compatible with the ChatPop web client\n" +
+          "The original ChatPop web client (Next.js) works against this API unchanged: `Authorization: Token <token>` is accepted like `Bearer`; " +
+          "errors carry `detail`; room codes are taken in any case (the original's A–Z/0–9 codes included); `GET /api/auth/check-username/`, " +
+          "`…/check-rate-limit/`, `…/fingerprint-username/` (GET and POST) and `…/backroom/members/` and `…/backroom/messages/send/` answer in its shapes; " +
+          "`/api/auth/me/` answers the user itself; rooms carry `id`, `url`, `host.id`, the media and theme flags, `message_count`, `has_back_room`; " +
+          "messages carry `reply_to` (the parent's id), `reply_to_message`, `user`, `pinned_at`, `pin_amount_paid`, `time_until_unpin`, `is_deleted`; " +
+          "history's `before` takes a Unix timestamp or ISO 8601 as well as the cursor; a send takes `content` for `message`. " +
+          "What it cannot do (buy a back-room seat, which needs this API's payment step) is listed in docs/API.md.",
       },
       components: {
         securitySchemes: {
-          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Also accepted as `Authorization: Token <token>`." },
           session: { type: "apiKey", in: "header", name: "X-Session-Token" },
         },
       },

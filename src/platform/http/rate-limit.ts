@@ -20,6 +20,7 @@ const OVERRIDE: Record<RateLimitName, keyof Env> = {
   login: "RATE_LIMIT_LOGIN",
   join: "RATE_LIMIT_JOIN",
   create_room: "RATE_LIMIT_CREATE_ROOM",
+  name_check: "RATE_LIMIT_NAME_CHECK",
 };
 
 // One limiter per rule and isolate: it keeps no state of its own worth recreating per request.
