@@ -2,7 +2,7 @@
 // "<requests>/<window>" (window as @upstash/ratelimit writes it: "60 s",
 // "10 m", "1 h"), overridable per deploy with a RATE_LIMIT_<NAME> var.
 
-export type RateLimitName = "register" | "login" | "join" | "create_room" | "name_check";
+export type RateLimitName = "register" | "login" | "join" | "create_room" | "name_check" | "suggest_username";
 
 /** How many times a /64's budget a wider IPv6 block gets: several subscribers may share one, but not a thousand /64s. */
 export const BLOCK_BUDGET = { 56: 4, 48: 16 } as const;
@@ -20,6 +20,7 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitName, string> = {
   create_room: "20/1 h",
   // Registration's "is this name free?" while the visitor types: generous, but not a free oracle.
   name_check: "60/1 m",
+  suggest_username: "20/1 h",
 };
 
 const SPEC = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*(ms|s|m|h|d)\s*$/;

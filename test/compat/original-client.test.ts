@@ -71,6 +71,10 @@ describe("the original ChatPop web client", () => {
     const check = await anon("GET", `/api/auth/check-username/?username=${reserved}`);
     expect(check.status).toBe(200);
     expect(check.body).toEqual({ available: true, message: expect.any(String) });
+    // Its "suggest" button: a name that passes the rules and is free to reserve.
+    const suggested = await anon("POST", "/api/auth/suggest-username/");
+    expect(suggested.body).toEqual({ username: expect.stringMatching(/^[A-Za-z0-9_]{5,15}$/), remaining: expect.any(Number) });
+    expect((await anon("GET", `/api/auth/check-username/?username=${suggested.body.username}`)).body.available).toBe(true);
     const registered = await anon("POST", "/api/auth/register/", { email, password, reserved_username: reserved });
     expect(registered.status).toBe(201);
     expect((await anon("GET", `/api/auth/check-username/?username=${reserved.toUpperCase()}`)).body).toMatchObject({ available: false });
@@ -125,6 +129,12 @@ describe("the original ChatPop web client", () => {
     const guest = client();
     const guestFp = unique("fp-guest");
     const guestIp = "10.77.1.2";
+    // JoinChatModal's "suggest": a free name here, and how many more this address may ask for.
+    const idea = await guest("POST", `/api/chats/${code}/suggest-username/`, { fingerprint: guestFp }, guestIp);
+    expect(idea.body).toEqual({ username: expect.stringMatching(/^[A-Za-z0-9_]{5,15}$/), remaining: expect.any(Number) });
+    const another = await guest("POST", `/api/chats/${code}/suggest-username/`, { fingerprint: guestFp }, guestIp);
+    expect(another.body.remaining).toBe(idea.body.remaining - 1);
+    expect((await guest("POST", `/api/chats/${code}/validate-username/`, { username: idea.body.username, fingerprint: guestFp })).body.available).toBe(true);
     const limit = await guest("GET", `/api/chats/${code}/check-rate-limit/?fingerprint=${guestFp}`, undefined, guestIp);
     expect(limit.body).toEqual({ can_join: true, is_rate_limited: false, anonymous_count: 0, max_allowed: 3 });
     expect((await guest("GET", `/api/chats/${code}/my-participation/?fingerprint=${guestFp}`)).body).toEqual({ has_joined: false });
@@ -272,6 +282,7 @@ describe("the original ChatPop web client", () => {
     // A code of the original format that names no room: 404 with detail.
     expectDetail(await anon("GET", "/api/chats/ZCMLY634/"), 404);
     expectDetail(await anon("GET", "/api/chats/ZCMLY634/my-participation/?fingerprint=fp"), 404);
+    expectDetail(await anon("POST", "/api/chats/ZCMLY634/suggest-username/", {}), 404);
 
     // History cursors: malformed times are a clear 400; nothing else is accepted.
     const live = (await client((await anon("POST", "/api/auth/register/", { email: `${unique("y")}@example.com`, password: "sturdy-pass-42" })).body.token)(

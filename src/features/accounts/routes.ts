@@ -14,7 +14,9 @@ import { reservedByOtherUser } from "../rooms/participation-queries";
 import { NO_ID } from "../rooms/queries";
 import { publicUser, requireUser } from "./auth";
 import type { AppEnv } from "../../platform/http/context";
-import { rateLimit } from "../../platform/http/rate-limit";
+import { checkRateLimit, rateLimit } from "../../platform/http/rate-limit";
+import { freeName } from "../rooms/suggestions";
+import { suggestAnswer } from "../rooms/schemas";
 import { logEvent } from "../../platform/log";
 import { checkUsernameQuery, loginSchema, registerSchema } from "./schemas";
 import { findUserByEmail, insertUser, openAuthSession, revokeAuthSession } from "./queries";
@@ -86,6 +88,18 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       const { user } = await requireUser(c);
       return c.json(publicUser(user));
+    },
+  )
+  .post(
+    "/suggest-username",
+    documented({
+      summary: "A free username to reserve (registration's suggestion)",
+      tags: ["accounts"],
+      answers: { 200: { description: "A name no account holds", schema: suggestAnswer } },
+    }),
+    async (c) => {
+      const [{ remaining }, username] = await Promise.all([checkRateLimit(c, "suggest_username"), freeName(c.var.db(), null)]);
+      return c.json({ username, remaining });
     },
   )
   .get(

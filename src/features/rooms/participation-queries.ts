@@ -1,7 +1,7 @@
 // Participations: a person's identity in one room. Anonymous ones are keyed by
 // (room, fingerprint) with no user; logged-in ones by (room, user). Both can
 // exist for the same person in the same room.
-import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Db, HttpDb } from "../../platform/db";
 import { chatRooms, participations, skeletonSql, users, type ParticipationRow } from "../../platform/schema";
 import { usernameKey, usernameSkeleton } from "../../domain/usernames";
@@ -115,6 +115,28 @@ export const reservedByOtherUserQuery = (db: Db, username: string, userId: strin
     .from(users)
     .where(and(sql`${skeletonSql(users.reservedUsername)} = ${usernameSkeleton(username)}`, ne(users.id, userId)))
     .limit(1);
+
+/**
+ * Which of these names nobody may take from the caller: reserved by an account (look-alikes
+ * included), or, with a room, chatted under by someone there. One round trip.
+ */
+export async function takenNames(db: HttpDb, names: string[], roomCode: string | null): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const skeletons = names.map(usernameSkeleton);
+  const keys = names.map(usernameKey);
+  const reserved = db
+    .select({ skeleton: sql<string>`${skeletonSql(users.reservedUsername)}` })
+    .from(users)
+    .where(inArray(skeletonSql(users.reservedUsername), skeletons));
+  const used = db
+    .select({ key: sql<string>`lower(${participations.username})` })
+    .from(participations)
+    .where(and(roomCode === null ? sql`false` : sql`${participations.chatRoomId} = ${roomIdOf(roomCode)}`, inArray(sql`lower(${participations.username})`, keys)));
+  const [r, u] = await db.batch([reserved, used]);
+  const takenSkeletons = new Set(r.map((x) => x.skeleton));
+  const takenKeys = new Set(u.map((x) => x.key));
+  return new Set(names.filter((n) => takenSkeletons.has(usernameSkeleton(n)) || takenKeys.has(usernameKey(n))));
+}
 
 export interface NewParticipation {
   roomId: string;

@@ -3,7 +3,8 @@
 // by fingerprint, a logged-in one by account; both may exist for one person in
 // one room, and each keeps the username it first chose there.
 import { documented } from "../../platform/http/openapi";
-import { fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer, roomSchema, validateAnswer } from "./schemas";
+import { fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer, roomSchema, suggestAnswer, validateAnswer } from "./schemas";
+import { freeName } from "./suggestions";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
@@ -355,6 +356,23 @@ export const chatRoutes = new Hono<AppEnv>()
     }),
     jsonBody(fingerprintNameBody),
     async (c) => c.json(await nameOfFingerprint(c.var.db(), c.req.param("code"), c.req.valid("json").fingerprint)),
+  )
+  .post(
+    "/:code/suggest-username",
+    documented({
+      summary: "A free username to chat under here, for whoever would rather not pick one",
+      tags: ["rooms"],
+      answers: { 200: { description: "A name free in this room, and how many more suggestions the address may ask for this hour", schema: suggestAnswer } },
+    }),
+    jsonBody(z.object({ fingerprint: fingerprint.optional() })),
+    async (c) => {
+      const code = c.req.param("code");
+      if (!isRoomCode(code)) throw roomNotFound();
+      const db = c.var.db();
+      const [{ remaining }, room] = await Promise.all([checkRateLimit(c, "suggest_username"), requireRoom(db, code)]);
+      const username = await freeName(db, room.code);
+      return c.json({ username, remaining });
+    },
   )
   .post(
     "/:code/validate-username",

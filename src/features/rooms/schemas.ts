@@ -91,6 +91,11 @@ export const fingerprintNameBody = z.object({
   username: z.string({ error: "`username` must be a string." }).optional().describe("Ignored: the name is the one the join stored."),
 });
 
+export const suggestAnswer = z.object({
+  username: z.string(),
+  remaining: z.number().int().nullable().describe("Suggestions this address may still ask for this hour (null when unknown)."),
+});
+
 export const fingerprintNameAnswer = z.object({ found: z.boolean(), username: z.string().nullable() });
 
 export const rateLimitAnswer = z.object({

@@ -80,7 +80,7 @@ export function openApiDocument(app: Hono<any>): Promise<Record<string, unknown>
           "## Compatible with the ChatPop web client\n" +
           "The original ChatPop web client (Next.js) works against this API unchanged: `Authorization: Token <token>` is accepted like `Bearer`; " +
           "errors carry `detail`; room codes are taken in any case (the original's A–Z/0–9 codes included); `GET /api/auth/check-username/`, " +
-          "`…/check-rate-limit/`, `…/fingerprint-username/` (GET and POST) and `…/backroom/members/` and `…/backroom/messages/send/` answer in its shapes; " +
+          "`…/check-rate-limit/`, `…/fingerprint-username/` (GET and POST), both `suggest-username/` and `…/backroom/members/` and `…/backroom/messages/send/` answer in its shapes; " +
           "`/api/auth/me/` answers the user itself; rooms carry `id`, `url`, `host.id`, the media and theme flags, `message_count`, `has_back_room`; " +
           "messages carry `reply_to` (the parent's id), `reply_to_message`, `user`, `pinned_at`, `pin_amount_paid`, `time_until_unpin`, `is_deleted`; " +
           "history's `before` takes a Unix timestamp or ISO 8601 as well as the cursor; a send takes `content` for `message`. " +

@@ -21,6 +21,7 @@ const OVERRIDE: Record<RateLimitName, keyof Env> = {
   join: "RATE_LIMIT_JOIN",
   create_room: "RATE_LIMIT_CREATE_ROOM",
   name_check: "RATE_LIMIT_NAME_CHECK",
+  suggest_username: "RATE_LIMIT_SUGGEST_USERNAME",
 };
 
 // One limiter per rule and isolate: it keeps no state of its own worth recreating per request.
@@ -57,7 +58,7 @@ export const rateLimit = (name: RateLimitName) =>
  * RATE_LIMITED past any of them. A handler may run it next to its own reads (one round trip
  * for both) as long as it writes nothing before this resolves.
  */
-export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string } = {}): Promise<void> {
+export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string } = {}): Promise<{ remaining: number | null }> {
   const ip = requireClientIp(c);
   const counted = [
     { scope: "address", key: ip, times: 1 },
@@ -89,4 +90,7 @@ export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, op
       { "Retry-After": String(wait) },
     );
   }
+  // How many more calls the tightest scope allows (null when Redis could not say).
+  const left = results.flatMap((r) => (r ? [r.result.remaining] : []));
+  return { remaining: left.length > 0 ? Math.min(...left) : null };
 }
