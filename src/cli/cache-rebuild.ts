@@ -1,7 +1,7 @@
 // `npm run cache:rebuild -- --chat CODE`
 // Rebuilds a room's Redis windows (main and back room: the newest
-// MESSAGE_CACHE_MAX_COUNT live messages each, with the TTL), its reaction
-// counts and its pinned set from Postgres, the source of
+// MESSAGE_CACHE_MAX_COUNT live messages each, with the TTL) and its pinned
+// set from Postgres, the source of
 // truth, and reports what changed. Safe to run while the room is live: a send
 // that lands meanwhile is in Postgres and arrives in Redis with its own write.
 import { parseArgs } from "node:util";
@@ -45,7 +45,6 @@ async function main() {
       const range = w.firstSeq === null ? "" : ` (seq ${w.firstSeq}–${w.lastSeq})`;
       console.log(`  ${label} ${w.before} → ${w.after} messages${range}, TTL ${duration(window.ttlSeconds)}`);
     }
-    console.log(`  reactions  ${report.reactionHashes} hashes written, ${report.staleReactionHashes} stale removed`);
     console.log(`  pinned     ${report.pins} active ${report.pins === 1 ? "pin" : "pins"}`);
   } finally {
     await pool.end();

@@ -1,13 +1,13 @@
 // `npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]`
 // What Redis holds for one room: the message window (count, seq range, TTL,
-// approximate memory), pinned entries, the back-room window and the reaction
-// hashes; with --show-messages, the newest cached messages as a table.
+// approximate memory), pinned entries and the back-room window; with
+// --show-messages, the newest cached messages as a table.
 // Reads only: it never changes a key.
 import { parseArgs } from "node:util";
 import type { Redis } from "@upstash/redis";
 import { isRoomCode } from "../domain/room-code";
 import { inert } from "../domain/text";
-import { backroomMessagesKey, messagesKey, pinnedKey, reactionsPattern } from "../platform/cache-keys";
+import { backroomMessagesKey, messagesKey, pinnedKey } from "../platform/cache-keys";
 import { CliError, bytes, cliSettings, connectRedis, duration, runCli } from "./settings";
 
 const USAGE = "usage: npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]";
@@ -33,7 +33,6 @@ export interface RoomCacheReport {
   };
   pinned: { key: string; entries: { message_id: string; pinned_until: string; seconds_left: number }[] };
   backroom: { key: string; count: number };
-  reactions: { keys: { key: string; message_id: string; counts: Record<string, number>; ttl_seconds: number | null }[] };
   approx_bytes_total: number;
 }
 
@@ -55,17 +54,6 @@ async function memoryOf(redis: Redis, key: string, fallback: () => Promise<numbe
     // not supported by this server: estimate below
   }
   return fallback();
-}
-
-async function allKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor: string | number = "0";
-  do {
-    const [next, batch] = (await redis.scan(cursor, { match: pattern, count: 500 })) as [string | number, string[]];
-    keys.push(...batch);
-    cursor = next;
-  } while (String(cursor) !== "0");
-  return keys.sort();
 }
 
 export async function inspectRoom(redis: Redis, redisUrl: string, chat: string, opts: { show: boolean; limit: number }): Promise<RoomCacheReport> {
@@ -96,16 +84,6 @@ export async function inspectRoom(redis: Redis, redisUrl: string, chat: string, 
   }));
   const backroomCount = await redis.zcard(backroomMessagesKey(chat));
 
-  const reactionKeys = await allKeys(redis, reactionsPattern(chat));
-  const reactions = await Promise.all(
-    reactionKeys.map(async (k) => {
-      const [flat, ttlLeft] = await Promise.all([redis.hgetall(k) as Promise<unknown>, redis.ttl(k)]);
-      const counts = Object.fromEntries(pairs(Array.isArray(flat) ? flat : Object.entries(flat ?? {}).flat()));
-      return { key: k, message_id: k.slice(k.lastIndexOf(":") + 1), counts, ttl_seconds: ttlOf(ttlLeft) };
-    }),
-  );
-  const reactionBytes = reactions.reduce((n, r) => n + Object.keys(r.counts).length * 24 + r.key.length + 48, 0);
-
   return {
     chat,
     redis: redisUrl,
@@ -120,8 +98,7 @@ export async function inspectRoom(redis: Redis, redisUrl: string, chat: string, 
     },
     pinned: { key: pinnedKey(chat), entries: pinned },
     backroom: { key: backroomMessagesKey(chat), count: backroomCount },
-    reactions: { keys: reactions },
-    approx_bytes_total: messageBytes + reactionBytes + pinned.length * 64,
+    approx_bytes_total: messageBytes + pinned.length * 64,
   };
 }
 
@@ -139,11 +116,6 @@ function printReport(r: RoomCacheReport) {
   console.log(`  pinned     ${r.pinned.key}: ${r.pinned.entries.length} ${r.pinned.entries.length === 1 ? "entry" : "entries"}`);
   for (const p of r.pinned.entries) console.log(`             ${p.message_id}  ${duration(p.seconds_left)} left`);
   console.log(`  back room  ${r.backroom.key}: ${r.backroom.count} cached`);
-  console.log(`  reactions  ${r.reactions.keys.length} ${r.reactions.keys.length === 1 ? "key" : "keys"}`);
-  for (const k of r.reactions.keys) {
-    const counts = Object.entries(k.counts).map(([e, n]) => `${inert(e)} ${n}`).join(", ");
-    console.log(`             ${k.key}  ${counts}  TTL ${k.ttl_seconds === null ? "none" : duration(k.ttl_seconds)}`);
-  }
   console.log(`  memory     ~${bytes(r.approx_bytes_total)} in all (approximate)`);
   if (m.shown) {
     console.log("");
@@ -170,7 +142,7 @@ async function main() {
   if (!values.chat) throw new CliError(`--chat CODE is required.\n${USAGE}`, 2);
   // A code is checked before it goes near a key name: "*", ":" or spaces would reach other rooms' keys.
   if (!isRoomCode(values.chat)) {
-    throw new CliError(`"${values.chat}" is not a room code (8 characters from 23456789abcdefghjkmnpqrstuvwxyz).`, 2);
+    throw new CliError(`"${values.chat}" is not a room code (8 lower-case letters and digits).`, 2);
   }
   const limit = Number(values.limit);
   if (!/^\d+$/.test(values.limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500.", 2);
@@ -178,7 +150,7 @@ async function main() {
   const settings = cliSettings();
   const redis = await connectRedis(settings);
   const report = await inspectRoom(redis, settings.redisUrl, values.chat, { show: values["show-messages"], limit });
-  const empty = report.messages.count === 0 && report.pinned.entries.length === 0 && report.reactions.keys.length === 0 && report.backroom.count === 0;
+  const empty = report.messages.count === 0 && report.pinned.entries.length === 0 && report.backroom.count === 0;
   if (empty) {
     throw new CliError(
       `Room ${values.chat} has nothing cached in Redis (no ${report.messages.key}). ` +

@@ -8,5 +8,3 @@ export const pinnedKey = (code: string) => `chat:${code}:pinned`;
 /** The window of a channel: the main room's, or the paid back room's. */
 export const windowKey = (code: string, channel: "main" | "backroom") =>
   channel === "main" ? messagesKey(code) : backroomMessagesKey(code);
-export const reactionsKey = (code: string, messageId: string) => `chat:${code}:reactions:${messageId}`;
-export const reactionsPattern = (code: string) => `chat:${code}:reactions:*`;

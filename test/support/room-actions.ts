@@ -1,6 +1,6 @@
 // Helpers shared by the room-action suites (host powers, bans, reactions,
 // deletion, presence): each drives the public API as a client would.
-import { api, join, newRoom, redis, settled } from "./api";
+import { api, join, newRoom, settled } from "./api";
 
 export async function hostedRoom() {
   const { host, room } = await newRoom();
@@ -43,12 +43,3 @@ export async function history(code: string) {
   return (await api("GET", `/api/chats/${code}/messages/?limit=100`)).body;
 }
 
-export const reactionsKey = (code: string, id: string) => `chat:${code}:reactions:${id}`;
-
-/** The reaction hash as {emoji: count}: the raw client answers Redis' flat field/value list. */
-export async function cachedCounts(code: string, id: string): Promise<Record<string, string>> {
-  const flat = ((await redis().hgetall(reactionsKey(code, id))) ?? []) as unknown as string[];
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
-}

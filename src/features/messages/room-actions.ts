@@ -8,7 +8,6 @@ import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, markDeleted, repliesTo } from "./queries";
 import { reactionCounts, toggleReaction } from "./reaction-queries";
 import { forgetMessage, refreshCached, type WindowSettings } from "./window";
-import { writeReactionCounts } from "./reaction-cache";
 import { errorText, logEvent } from "../../platform/log";
 import type { CacheHealth } from "../../platform/cache-health";
 import type { RoomDb } from "../../platform/room-db";
@@ -43,9 +42,6 @@ export async function react(deps: ActionDeps, claims: SessionClaims, messageId: 
     const reactions = (await reactionCounts(conn, [messageId])).get(messageId)!;
     return { action, reactions, channel: message.channel };
   });
-  await cacheSafely(deps, "reaction_cache_failed", () =>
-    writeReactionCounts(deps.redis, deps.room.code, messageId, reactions, deps.window.ttlSeconds),
-  );
   deps.broadcast(reactionFrame({ message_id: messageId, emoji, action, username: claims.username, reactions }), channel);
   logEvent("reaction_toggled", { room: deps.room.code, action });
   return { message_id: messageId, emoji, action, reactions };

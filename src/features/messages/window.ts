@@ -1,11 +1,12 @@
 // The Redis window of a room's newest messages: a sorted set scored by seq,
 // trimmed to MESSAGE_CACHE_MAX_COUNT and expiring MESSAGE_CACHE_TTL_HOURS after
 // the last write. Members are the public message JSON (without client_id, and
-// with `reactions: []`: live counts are in the reaction hashes, see reactions.ts).
+// with `reactions: []`: counts change after a message is cached, so readers take
+// them from Postgres in the same batch as the rest of what they read).
 import type { Channel, PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { positiveSetting } from "../../domain/settings";
-import { pinnedKey, reactionsKey, windowKey } from "../../platform/cache-keys";
+import { pinnedKey, windowKey } from "../../platform/cache-keys";
 
 export interface WindowSettings {
   maxCount: number;
@@ -66,12 +67,11 @@ export async function appendToWindow(
   await p.exec();
 }
 
-/** A deleted message leaves the window, the pinned set and the reaction cache, in one round trip. */
+/** A deleted message leaves the window and the pinned set, in one round trip. */
 export async function forgetMessage(redis: Redis, code: string, message: { id: string; seq: number; channel: Channel }): Promise<void> {
   const tx = redis.multi();
   tx.zremrangebyscore(windowKey(code, message.channel), message.seq, message.seq);
   tx.zrem(pinnedKey(code), message.id);
-  tx.del(reactionsKey(code, message.id));
   await tx.exec();
 }
 
