@@ -3,7 +3,7 @@
 // and its bodies, asserting every field it reads, with its type. The client's own code is quoted
 // in the comments where a field's meaning matters.
 import { describe, expect, it } from "vitest";
-import { api, connect, settled, unique, type ApiResponse } from "../support/api";
+import { api, connect, randomIp, settled, unique, type ApiResponse } from "../support/api";
 
 /** The client's axios instance: JSON, and `Token <token>` once logged in (lib/api.ts). */
 const client = (token?: string) => (method: string, path: string, body?: unknown, ip?: string) =>
@@ -128,7 +128,7 @@ describe("the original ChatPop web client", () => {
     // A guest on another device: check-rate-limit, join, send over REST (the client's fallback).
     const guest = client();
     const guestFp = unique("fp-guest");
-    const guestIp = "10.77.1.2";
+    const guestIp = randomIp();
     // JoinChatModal's "suggest": a free name here, and how many more this address may ask for.
     const idea = await guest("POST", `/api/chats/${code}/suggest-username/`, { fingerprint: guestFp }, guestIp);
     expect(idea.body).toEqual({ username: expect.stringMatching(/^[A-Za-z0-9_]{5,15}$/), remaining: expect.any(Number) });
@@ -310,6 +310,24 @@ describe("the original ChatPop web client", () => {
       expectDetail(await anon("POST", `/api/chats/${live}/messages/send/`, { ...body, session_token: joined.session_token }), 400);
     }
     expect((await anon("GET", `/api/chats/${live}/messages/`)).body.messages).toEqual([]);
+    // The visitor lookups: a missing or oversized fingerprint, a fingerprint that is not a string.
+    for (const path of [`/api/chats/${live}/fingerprint-username/`, `/api/chats/${live}/fingerprint-username/?fingerprint=${"f".repeat(129)}`]) {
+      expectDetail(await anon("GET", path), 400);
+    }
+    expectDetail(await anon("POST", `/api/chats/${live}/fingerprint-username/`, { fingerprint: 42 }), 400);
+    expectDetail(await anon("GET", `/api/chats/${live}/fingerprint-username/?fingerprint=a%00b`), 400);
+    // check-rate-limit counts by address: without one it cannot answer.
+    const noIp = await api("GET", `/api/chats/${live}/check-rate-limit/?fingerprint=x`, { ip: null });
+    expectDetail(noIp, 400);
+    expect(noIp.body.code).toBe("CLIENT_IP_REQUIRED");
+    // Suggestions are limited per address (20 an hour): the 21st is 429 with Retry-After.
+    const ip = randomIp();
+    for (let i = 0; i < 20; i++) expect((await anon("POST", `/api/chats/${live}/suggest-username/`, {}, ip)).status).toBe(200);
+    const flooded = await anon("POST", `/api/chats/${live}/suggest-username/`, {}, ip);
+    expectDetail(flooded, 429);
+    expect(Number(flooded.headers.get("Retry-After"))).toBeGreaterThan(0);
+    // The back room's send path: a reply_to that is not a message id.
+    expectDetail(await anon("POST", `/api/chats/${live}/backroom/messages/send/`, { content: "x", reply_to: "nope", session_token: joined.session_token }), 400);
     // Check-username without a name, and a name that breaks the rules.
     expectDetail(await anon("GET", "/api/auth/check-username/"), 400);
     expect((await anon("GET", "/api/auth/check-username/?username=ab")).body).toMatchObject({ available: false, reason: "too_short" });
