@@ -45,7 +45,7 @@ const vars: Record<string, string> = {
       }),
   // This is a developer's machine: the development secrets above are allowed (a deploy never sets this).
   LOCAL_DEV: "true",
-  // Another front end on this machine (the original ChatPop web client at http://localhost:3000, say).
+  // Another front end on this machine (the original ChatPop web client at http://localhost:4000, say).
   ...(process.env.ALLOWED_ORIGINS ? { ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS } : {}),
 };
 // The operator CLIs (npm run inspect-redis, cache:rebuild) find the local stack here while it runs.

@@ -309,6 +309,10 @@ describe("the original ChatPop web client", () => {
     for (const body of [{ username: "sender_one" }, { message: "a", content: "b" }, { content: 5 }]) {
       expectDetail(await anon("POST", `/api/chats/${live}/messages/send/`, { ...body, session_token: joined.session_token }), 400);
     }
+    // Its REST fallback before joining sends `session_token: null`: join first, it is told.
+    const early = await anon("POST", `/api/chats/${live}/messages/send/`, { username: "sender_one", content: "too early", session_token: null });
+    expectDetail(early, 401);
+    expect(early.body.code).toBe("SESSION_REQUIRED");
     expect((await anon("GET", `/api/chats/${live}/messages/`)).body.messages).toEqual([]);
     // The visitor lookups: a missing or oversized fingerprint, a fingerprint that is not a string.
     for (const path of [`/api/chats/${live}/fingerprint-username/`, `/api/chats/${live}/fingerprint-username/?fingerprint=${"f".repeat(129)}`]) {

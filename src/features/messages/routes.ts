@@ -21,7 +21,7 @@ import { roomStub } from "../../platform/room-stub";
 /** A REST send: through the room's Durable Object, exactly like a socket send. */
 async function restSend(c: Context<AppEnv>, body: z.output<typeof sendBody>) {
   const code = c.req.param("code")!;
-  const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token));
+  const claims = await requireSession(c, code, sessionTokenOf(c, body.session_token ?? undefined));
   const result = await roomStub(c.env, code).submit(claims, {
     message: body.message,
     reply_to_id: body.reply_to_id ?? null,

@@ -62,7 +62,8 @@ const restSendFields = {
   message: sendFields.message.optional(),
   content: z.string({ error: "`content` must be a string." }).optional(),
   username: z.string({ error: "`username` must be a string." }).optional(),
-  session_token: z.string({ error: "`session_token` must be a string." }).optional(),
+  // The original client sends `session_token: null` when it has not joined yet: that is "none".
+  session_token: z.string({ error: "`session_token` must be a string." }).nullish(),
 };
 
 /** The text comes as `message` or `content`, not as two different ones. */
