@@ -46,6 +46,7 @@ import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSch
 
 /** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
 const ROOMS_PER_ACCOUNT_DEFAULT = 100;
+const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
 const ANON_JOINS_PER_MINUTE_DEFAULT = 60;
 
 /** Why a new anonymous name was refused, as the caller should read it. */
@@ -387,22 +388,21 @@ export const chatRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const db = c.var.db();
       const room = await requireRoom(db, c.req.param("code"));
-      // A private room says nothing about its names to whoever cannot get in: a session or the access code.
+      // `username` and `message` are the original ChatPop's fields for the same answer.
+      const answer = (reason?: string, message = "That username is available.") =>
+        c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
+      const problem = newUsernameProblem(body.username);
+      // A private room says nothing about its names to whoever cannot get in (a session or the access
+      // code): without either, only the rules are checked (the original web client asks before it
+      // sends the code); a code that is given must be right.
       if (room.accessMode === "private") {
         const token = sessionTokenOf(c, body.session_token);
         if (token) await requireSession(c, room.code, token);
-        else await checkAccessCode(room, body.access_code);
+        else if (body.access_code === undefined || body.access_code === "") {
+          return problem ? answer(describeUsernameProblem(problem)) : answer(undefined, PRIVATE_NAME_CHECK);
+        } else await checkAccessCode(room, body.access_code);
       }
       const auth = await optionalUser(c);
-      // `username` and `message` are the original ChatPop's fields for the same answer.
-      const answer = (reason?: string) =>
-        c.json(
-          reason
-            ? { available: false, reason, username: body.username, message: reason }
-            : { available: true, username: body.username, message: "That username is available." },
-        );
-
-      const problem = newUsernameProblem(body.username);
       if (problem) return answer(describeUsernameProblem(problem));
       const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
       const mine = who && (await findParticipation(db, room.id, who));
