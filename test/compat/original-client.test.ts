@@ -267,6 +267,45 @@ describe("the original ChatPop web client", () => {
     expect(history.body.messages.map((m: any) => m.content)).toEqual(["psst", "hi back"]);
   });
 
+  it("reads a private room's history with the account token of a logged-in member, and only then", async () => {
+    const newAccount = async () => {
+      const reg = await api("POST", "/api/auth/register/", { body: { email: `${unique("p")}@example.com`, password: "sturdy-pass-42", reserved_username: unique("pv_") } });
+      return { token: reg.body.token as string, name: reg.body.user.reserved_username as string };
+    };
+    const hostAccount = await newAccount();
+    const host = client(hostAccount.token);
+    const code = (await host("POST", "/api/chats/create/", { name: "Private", access_mode: "private", access_code: "opensesame" })).body.code as string;
+    const hostSession = (await host("POST", `/api/chats/${code}/join/`, { username: hostAccount.name, access_code: "opensesame" })).body.session_token;
+    await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "members only", session_token: hostSession } });
+    await settled(code);
+
+    const memberAccount = await newAccount();
+    const member = client(memberAccount.token);
+    const joined = (await member("POST", `/api/chats/${code}/join/`, { username: "pv_member", access_code: "opensesame" })).body;
+    // messageApi.getMessages sends only `Authorization: Token …`.
+    const page = await member("GET", `/api/chats/${code}/messages/`);
+    expect(page.status).toBe(200);
+    expect(page.body.messages.map((m: any) => m.content)).toEqual(["members only"]);
+
+    // Not joined, anonymous, or with a bad token: refused, nothing shown.
+    const stranger = await client((await newAccount()).token)("GET", `/api/chats/${code}/messages/`);
+    expectDetail(stranger, 401);
+    expect(stranger.body.code).toBe("SESSION_REQUIRED");
+    expectDetail(await client()("GET", `/api/chats/${code}/messages/`), 401);
+    expectDetail(await client("not-a-token")("GET", `/api/chats/${code}/messages/`), 401);
+    // A ban covers the account's participation; logging out ends the account's reads.
+    const banned = await api("POST", `/api/chats/${code}/bans/`, { body: { username: "pv_member" }, headers: { "X-Session-Token": hostSession } });
+    expect(banned.status).toBe(201);
+    const refused = await member("GET", `/api/chats/${code}/messages/`);
+    expectDetail(refused, 403);
+    expect(refused.body.code).toBe("BANNED");
+    await api("POST", `/api/chats/${code}/bans/${banned.body.ban.id}/unban/`, { body: {}, headers: { "X-Session-Token": hostSession } });
+    expect((await member("GET", `/api/chats/${code}/messages/`)).status).toBe(200);
+    expect((await member("POST", "/api/auth/logout/")).status).toBe(204);
+    expectDetail(await member("GET", `/api/chats/${code}/messages/`), 401);
+    expect(joined.session_token).toEqual(expect.any(String));
+  });
+
   it("refuses bad input with a `detail` the client can show", async () => {
     const anon = client();
     // A forged Token, an expired one, and a malformed scheme: 401 with detail.

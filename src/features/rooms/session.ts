@@ -10,7 +10,9 @@ import { verifySessionToken, type SessionClaims } from "../../domain/tokens";
 import type { ChatBanRow } from "../../platform/schema";
 import type { AppEnv } from "../../platform/http/context";
 import { activeSessionUserQuery } from "../accounts/queries";
-import { NO_ID } from "./queries";
+import { NO_ID, findRoomQuery, roomOfRow } from "./queries";
+import { participationByCodeQuery } from "./participation-queries";
+import { bearerClaims } from "../accounts/auth";
 import { checkStanding, sessionEnded, standingQueries } from "./standing";
 
 export const SESSION_HEADER = "X-Session-Token";
@@ -50,6 +52,31 @@ export async function requireSession(c: Context<AppEnv>, roomCode: string, token
 export function checkReader(reader: SessionClaims | null, standing: { logins: unknown[]; bans: ChatBanRow[] }, sessionNeeded: boolean): void {
   if (reader) checkStanding(reader, standing.logins, standing.bans, { bans: true });
   else if (sessionNeeded) throw sessionRequired();
+}
+
+/**
+ * The caller's account as a room reader, when it has joined the room logged in: the session its
+ * join would mint, without a token (one round trip). For clients that read with the account token
+ * only (the original ChatPop web client); the reader still has to stand (login, bans) like a session.
+ */
+export async function accountAsReader(c: Context<AppEnv>, code: string): Promise<SessionClaims | null> {
+  const account = await bearerClaims(c);
+  if (!account) return null;
+  const db = c.var.db();
+  const [rooms, mine] = await db.batch([findRoomQuery(db, code), participationByCodeQuery(db, code, { userId: account.userId })]);
+  const room = roomOfRow(rooms[0]);
+  const p = mine[0];
+  if (!room || !p) return null;
+  return {
+    roomCode: room.code,
+    roomId: room.id,
+    participationId: p.id,
+    userId: account.userId,
+    username: p.username,
+    isHost: room.hostId === account.userId,
+    usernameIsReserved: p.usernameIsReserved,
+    authSessionId: account.authSessionId,
+  };
 }
 
 /** A session for a read: as for a write, and no ban covers it (one round trip). */
