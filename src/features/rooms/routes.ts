@@ -44,7 +44,6 @@ import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 
-/** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
 const ROOMS_PER_ACCOUNT_DEFAULT = 100;
 const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
 const ANON_JOINS_PER_MINUTE_DEFAULT = 60;
@@ -64,7 +63,7 @@ function anonLimitError(limit: AnonLimit): ApiError {
 }
 
 /** The anonymous name a fingerprint holds in the room (one round trip), or found: false. */
-async function nameOfFingerprint(db: Db & HttpDb, code: string, fp: string) {
+async function nameOfFingerprint(db: HttpDb, code: string, fp: string) {
   if (!isRoomCode(code)) throw roomNotFound();
   const [rooms, participations] = await db.batch([findRoomQuery(db, code), participationByCodeQuery(db, code, { fingerprint: fp })]);
   if (!roomOfRow(rooms[0])) throw roomNotFound();
@@ -72,6 +71,7 @@ async function nameOfFingerprint(db: Db & HttpDb, code: string, fp: string) {
   return p ? { found: true, username: p.username } : { found: false, username: null };
 }
 
+/** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
 function checkUsername(name: string) {
   const problem = newUsernameProblem(name);
   if (problem) throw invalidUsername(problem);
