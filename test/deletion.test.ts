@@ -4,7 +4,7 @@ import { api, connect, redis, type Client } from "./support/api";
 import { history, react, remove, roomWithMessage } from "./support/room-actions";
 
 describe("deletion", () => {
-  it("removes the message from history, the Redis window and the reaction cache, and tells every socket", async () => {
+  it("removes the message from history and the Redis window, and tells every socket", async () => {
     const { room, alice, bob, message } = await roomWithMessage();
     const reply = await api("POST", `/api/chats/${room.code}/messages/send/`, {
       body: { message: "a reply", reply_to_id: message.id, session_token: bob.session_token },
