@@ -42,7 +42,7 @@ export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof
   const page = await historyWithRoom(db, code, { limit, before, channel, withPins: channel === "main" }, reader);
   if (!page.room) throw roomNotFound();
   checkReader(reader, page.reader, page.room.accessMode === "private" || channel === "backroom");
-  if (channel === "backroom" && !reader!.isHost && !page.reader.seated) {
+  if (channel === "backroom" && !page.reader.inBackroom) {
     throw notBackroomMember("The back room's messages are for its members; join the back room first.");
   }
   const oldest = page.messages[0];

@@ -8,7 +8,7 @@ import { backroomSeatQuery } from "../backroom/queries";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Before } from "../../domain/cursor";
 import type { Db, HttpDb } from "../../platform/db";
-import { messageReactions, messages, type NewMessageRow } from "../../platform/schema";
+import { messageReactions, messages, type ChatBanRow, type NewMessageRow } from "../../platform/schema";
 import { toPublicMessage } from "../../domain/message";
 import { sortReactions } from "../../domain/reactions";
 import { countsByMessage, reactionCountsQuery } from "./reaction-queries";
@@ -93,7 +93,7 @@ export async function historyWithRoom(
     room: roomOfRow(rooms[0]),
     ...pageOf(code, rows, opts.limit),
     pinned: presentAll(code, pinned),
-    reader: { logins, bans, seated: seats.length > 0 },
+    reader: readerOf(reader, logins, bans, seats),
   };
 }
 
@@ -112,13 +112,20 @@ export async function reactionsWithRoom(db: HttpDb, code: string, id: string, re
     room: roomOfRow(rooms[0]),
     message: found[0] ?? null,
     reactions: countsByMessage([id], counts).get(id)!,
-    reader: { logins, bans, seated: seats.length > 0 },
+    reader: readerOf(reader, logins, bans, seats),
   };
 }
 
 /** What decides whether a reader may read (see rooms/session.ts) and whether it holds a back-room seat, for a batch. */
 const readerQueries = (db: Db, code: string, reader: SessionClaims | null) =>
   [...standingQueries(db, code, reader), backroomSeatQuery(db, roomIdOf(code), reader?.participationId ?? NO_ID)] as const;
+
+/** readerQueries' answers: the standing rows, and whether the reader may read the back room (as isBackroomMember decides). */
+const readerOf = (reader: SessionClaims | null, logins: unknown[], bans: ChatBanRow[], seats: unknown[]) => ({
+  logins,
+  bans,
+  inBackroom: reader !== null && (reader.isHost || seats.length > 0),
+});
 
 /** One page of history on the room's own connection (the cache rebuild). */
 export async function historyPage(db: Db, room: { code: string }, opts: { limit: number; before: Before | null; channel?: Channel }) {

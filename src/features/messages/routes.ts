@@ -121,7 +121,7 @@ export const messageRoutes = new Hono<AppEnv>()
       if (!room) throw roomNotFound();
       checkReader(reader, standing, room.accessMode === "private");
       // A back-room message is unknown to whoever may not read the back room.
-      const hidden = message?.channel === "backroom" && !(reader && (reader.isHost || standing.seated));
+      const hidden = message?.channel === "backroom" && !standing.inBackroom;
       if (!message || hidden) throw messageNotFound();
       return c.json({ message_id: id, reactions });
     },
