@@ -97,6 +97,8 @@ const replyNotFound = () => new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` 
 export class SendPipeline {
   private queue: Pending[] = [];
   private writing = false;
+  /** The channel's newest created_at (ms): read from the log once, then kept as batches are planned. */
+  private newestCreatedAt: number | null | undefined;
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -152,10 +154,12 @@ export class SendPipeline {
       room,
       channel,
       now: new Date(),
-      newestCreatedAt: log.newestCreatedAt(channel),
+      newestCreatedAt: (this.newestCreatedAt ??= log.newestCreatedAt(channel)),
       newId: () => crypto.randomUUID(),
       replyNotFound,
     });
+    // A batch that is rolled back leaves this ahead of the log: harmless, times only have to grow.
+    this.newestCreatedAt = plan.accepted.at(-1)?.row.fields.createdAt.getTime() ?? this.newestCreatedAt;
     await this.commit(plan, seq);
     if (plan.retries.length > 0) logEvent("send_retries_acknowledged", { room: room.code, count: plan.retries.length });
   }
