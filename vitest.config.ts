@@ -60,7 +60,10 @@ const workerProject = (
 });
 
 // Pure rules keep their tests beside them (src/domain/*.test.ts).
-const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**", "test/stripe/**"]);
+const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**", "test/stripe/**", "test/relays/**"]);
+
+// Big rooms: relays from the second socket on, over two relays.
+const relays = workerProject("relays", ["test/relays/**/*.test.ts"], [], { RELAY_AFTER_SOCKETS: "1", RELAY_COUNT: "2" });
 
 // Send limits and socket caps with small values of their own.
 const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
@@ -111,4 +114,4 @@ const node = {
   },
 };
 
-export default defineConfig({ test: { projects: [worker, strict, limits, stripe, node] } });
+export default defineConfig({ test: { projects: [worker, strict, limits, stripe, relays, node] } });

@@ -1,5 +1,6 @@
 // `npm run bench [-- --clients 50 --senders 10 --seconds 10 --batch-senders 200
-//                    --history 10000,100000,1000000 --samples 40 --quick --only distance]`
+//                    --history 10000,100000,1000000 --samples 40 --listeners 4000
+//                    --quick --only distance|open-loop|big-room]`
 // Measures ChatPop Edge on the local stack (real Postgres / Redis when
 // DATABASE_URL / REDIS_URL are set), always next to a baseline from the same
 // run, and writes a markdown report to bench/results/ (printed too):
@@ -11,9 +12,14 @@
 //      latency hooks; each user-facing operation's p50/p99 and its multiple of
 //      the distance, both commit modes; and the open-loop latency run (100
 //      sends/s, 50 receivers in a separate process) full pipeline vs bare room
+//   5. big rooms: one room object vs the room + 2 and 4 relays, listeners in
+//      separate processes; deliveries/s, send → listener p50/p99, and how much
+//      CPU workerd used (whether it ran the objects in parallel)
 // Loopback only. Goals are reported, never asserted.
-import { execSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -33,6 +39,7 @@ const { values: opt } = parseArgs({
     "batch-senders": { type: "string", default: "200" },
     history: { type: "string", default: "10000,100000,1000000" },
     samples: { type: "string", default: "40" },
+    listeners: { type: "string", default: "4000" },
     quick: { type: "boolean", default: false },
     // "distance": only section 4 (the distance table and the open-loop run); "open-loop": only the latter.
     only: { type: "string", default: "" },
@@ -46,6 +53,7 @@ const SECONDS = quick ? 3 : Number(opt.seconds);
 const BATCH_SENDERS = Number(opt["batch-senders"]);
 const HISTORY_SIZES = quick ? [1000, 10000] : opt.history!.split(",").map(Number);
 const SAMPLES = quick ? 10 : Number(opt.samples);
+const LISTENERS = quick ? 400 : Number(opt.listeners);
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -81,6 +89,19 @@ function openSocket(url: string): Promise<WebSocket> {
     ws.once("open", () => resolve(ws));
     ws.once("error", reject);
   });
+}
+
+/** The lines a child process prints, as they arrive (the last one once its newline comes). */
+function linesOf(child: ChildProcess): string[] {
+  const lines: string[] = [];
+  let buffered = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    buffered += String(d);
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    lines.push(...parts);
+  });
+  return lines;
 }
 
 /** Whether `pid` descends from `ancestor` (Linux /proc). */
@@ -529,14 +550,7 @@ async function openLoop(t: Target, bare: boolean): Promise<{ target: string; p50
     urls = tokens.slice(1).map((tk) => `${ws}/ws/chat/${room}/?session_token=${tk}`);
   }
   const child = spawn(process.execPath, [`${root}bench/receivers.ts`, JSON.stringify({ urls, seconds: SECONDS })], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines: string[] = [];
-  let buffered = "";
-  child.stdout.on("data", (d: Buffer) => {
-    buffered += String(d);
-    const parts = buffered.split("\n");
-    buffered = parts.pop()!;
-    lines.push(...parts);
-  });
+  const lines = linesOf(child);
   while (!lines.includes("ready")) await new Promise((r) => setTimeout(r, 20));
   const sender = await openSocket(senderUrl);
   const now = () => performance.timeOrigin + performance.now();
@@ -602,6 +616,196 @@ async function runDistance(app: Target): Promise<string[]> {
   return distanceReport(rows, [openFull, openBare]);
 }
 
+// ---- 5. big rooms ------------------------------------------------------------------
+
+/** Listener processes: the listeners' JSON parsing must not share a core's event loop with the sender. */
+const LISTENER_PROCESSES = 2;
+/** Participants the listeners' sockets are spread over (each holds many sockets, as tabs would). */
+const LISTENER_SESSIONS = 20;
+const BIG_ROOM_RELAYS = [0, 2, 4];
+/** Sends in flight from the one sender in the saturation phase. */
+const BIG_ROOM_WINDOW = 8;
+/** Light load: about 4,000 deliveries a second (a fifth of what one object sends here), at most 20 sends/s, to see latency without queueing. */
+const lightRate = (listeners: number) => Math.min(20, Math.max(1, Math.round(4000 / listeners)));
+/** The hop alone: a small audience (its fan-out costs little) in the room vs behind one relay. */
+const HOP_LISTENERS = 50;
+
+interface BigRoomRow {
+  target: string;
+  relays: number;
+  listeners: number;
+  lightP50: number;
+  lightP99: number;
+  deliveriesPerSecond: number;
+  satP50: number;
+  satP99: number;
+  /** workerd's CPU use during the saturation phase, in cores (above 1: objects ran in parallel). */
+  workerdCores: number;
+  /** µs of workerd CPU per delivered frame. */
+  cpuPerDelivery: number;
+  listenerCpu: number[];
+}
+
+/** CPU seconds the workerd processes under this wrangler dev have used so far (Linux /proc). */
+function workerdCpuSeconds(dev: WranglerDev): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!stat.includes("(workerd)") || !descendsFrom(Number(entry), dev.child.pid!)) continue;
+      const fields = stat.split(") ")[1]!.split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+interface ListenerProcess {
+  ready: Promise<void>;
+  report(): Promise<{ phases: Record<string, { at: number[]; latency: number[] }>; cpuShare: number }>;
+}
+
+function spawnListeners(sockets: { url: string; ip: string }[]): ListenerProcess {
+  const child = spawn(process.execPath, [`${root}bench/listeners.ts`], { stdio: ["pipe", "pipe", "inherit"] });
+  child.stdin.write(`${JSON.stringify({ sockets })}\n`);
+  const lines = linesOf(child);
+  let exited: number | null = null;
+  child.on("close", (code) => (exited = code ?? -1));
+  const waitFor = async (match: (l: string) => boolean) => {
+    while (!lines.some(match)) {
+      if (exited !== null && !lines.some(match)) throw new Error(`a listener process ended (exit ${exited}) before it answered`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return lines.find(match)!;
+  };
+  return {
+    ready: waitFor((l) => l === "ready").then(() => undefined),
+    async report() {
+      const file = join(tmpdir(), `chatpop-listeners-${child.pid}.json`);
+      child.stdin.write(`report ${file}\n`);
+      await waitFor((l) => l === "reported");
+      const report = JSON.parse(readFileSync(file, "utf8"));
+      rmSync(file, { force: true });
+      return report;
+    },
+  };
+}
+
+/** One room of `listeners` listeners, behind `relays` relays (0: the room holds every socket); light load, then saturation. */
+async function bigRoom(relays: number, listeners = LISTENERS, saturate = true): Promise<BigRoomRow> {
+  const name = relays === 0 ? "1 room object" : `room + ${relays} relays`;
+  // The sender connects first and stays in the room; every later socket goes to a relay.
+  const t = await startTarget(name, { ...appVars, RELAY_COUNT: String(relays), RELAY_AFTER_SOCKETS: "1", MAX_SOCKETS_PER_ROOM: "1000000" });
+  targets.push(t);
+  const wsBase = t.url.replace("http", "ws");
+  const room = await newRoom(t.url);
+  const tokens = await joinMany(t.url, room, 1 + LISTENER_SESSIONS);
+  const sender = await openSocket(`${wsBase}/ws/chat/${room}/?session_token=${tokens[0]}`);
+  const sockets = Array.from({ length: listeners }, (_, i) => ({
+    url: `${wsBase}/ws/chat/${room}/?session_token=${tokens[1 + (i % LISTENER_SESSIONS)]}`,
+    ip: nextIp(),
+  }));
+  const procs = Array.from({ length: LISTENER_PROCESSES }, (_, p) => spawnListeners(sockets.filter((_s, i) => i % LISTENER_PROCESSES === p)));
+  await Promise.all(procs.map((p) => p.ready));
+  log(`  ${name}: ${listeners} listeners connected in ${LISTENER_PROCESSES} processes`);
+  const now = () => performance.timeOrigin + performance.now();
+  let n = 0;
+  // Light load, open loop.
+  const lightEnd = performance.now() + SECONDS * 1000;
+  while (performance.now() < lightEnd) {
+    sender.send(JSON.stringify({ message: `light:${now()}`, client_id: `l${n++}` }));
+    await new Promise((r) => setTimeout(r, 1000 / lightRate(listeners)));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  // Saturation: BIG_ROOM_WINDOW sends in flight, each ack frees a slot; 2 s of warm-up, then SECONDS measured.
+  let phase = "warm";
+  let running = true;
+  const send = () => {
+    if (running) sender.send(JSON.stringify({ message: `${phase}:${now()}`, client_id: `s${n++}` }));
+  };
+  sender.on("message", (d: Buffer) => {
+    const f = JSON.parse(String(d));
+    if (f.type === "message" && typeof f.client_id === "string" && f.client_id.startsWith("s")) send();
+    if (f.type === "error") setTimeout(send, 50);
+  });
+  if (saturate) for (let k = 0; k < BIG_ROOM_WINDOW; k++) send();
+  await new Promise((r) => setTimeout(r, saturate ? 2000 : 0));
+  phase = "sat";
+  const cpu0 = workerdCpuSeconds(t.dev);
+  const t0 = now();
+  await new Promise((r) => setTimeout(r, saturate ? SECONDS * 1000 : 0));
+  const t1 = now();
+  const cpu1 = workerdCpuSeconds(t.dev);
+  phase = "tail";
+  running = false;
+  await new Promise((r) => setTimeout(r, saturate ? 2000 : 0));
+  const reports = await Promise.all(procs.map((p) => p.report()));
+  sender.close();
+  await t.dev.stop();
+  const light = reports.flatMap((r) => r.phases.light?.latency ?? []);
+  const satLatency = reports.flatMap((r) => r.phases.sat?.latency ?? []);
+  const satArrivals = reports.flatMap((r) => r.phases.sat?.at ?? []).filter((at) => at >= t0 && at <= t1).length;
+  const seconds = (t1 - t0) / 1000;
+  return {
+    target: name,
+    relays,
+    listeners,
+    lightP50: pct(light, 50),
+    lightP99: pct(light, 99),
+    deliveriesPerSecond: saturate ? satArrivals / seconds : NaN,
+    satP50: pct(satLatency, 50),
+    satP99: pct(satLatency, 99),
+    workerdCores: saturate ? (cpu1 - cpu0) / seconds : NaN,
+    cpuPerDelivery: satArrivals > 0 ? ((cpu1 - cpu0) * 1e6) / satArrivals : NaN,
+    listenerCpu: reports.map((r) => r.cpuShare),
+  };
+}
+
+async function runBigRoom(): Promise<string[]> {
+  log(`5 big rooms: ${LISTENERS} listeners, one room object vs the room + ${BIG_ROOM_RELAYS.filter(Boolean).join(" and ")} relays…`);
+  const rows: BigRoomRow[] = [];
+  for (const relays of BIG_ROOM_RELAYS) {
+    rows.push(await bigRoom(relays));
+    const r = rows.at(-1)!;
+    log(`  ${r.target}: ${Math.round(r.deliveriesPerSecond)} deliveries/s, light p50 ${ms(r.lightP50)} ms, workerd ${r.workerdCores.toFixed(2)} cores`);
+  }
+  log(`  the hop alone: ${HOP_LISTENERS} listeners in the room vs behind one relay, ${lightRate(HOP_LISTENERS)} sends/s…`);
+  const [direct, relayed] = [await bigRoom(0, HOP_LISTENERS, false), await bigRoom(1, HOP_LISTENERS, false)];
+  const hop = relayed!.lightP50 - direct!.lightP50;
+  const single = rows[0]!;
+  const parallel = rows.some((r) => r.workerdCores > 1.3);
+  return [
+    "## 5. Big rooms: one room object vs the room + K relays",
+    "",
+    `${LISTENERS} listeners over ${LISTENER_SESSIONS} participants, each socket from its own address, in ${LISTENER_PROCESSES} separate processes; one sender in this process, connected first (it stays in the room; every later socket goes to a relay). Light load: ${lightRate(LISTENERS)} sends/s for ${SECONDS} s (send → listener latency; on one thread it includes waiting for the other objects' fan-out). Saturation: ${BIG_ROOM_WINDOW} sends in flight, ${SECONDS} s measured after 2 s of warm-up.`,
+    "",
+    "| target | light p50 / p99 (ms) | saturated deliveries/s | saturated p50 / p99 (ms) | workerd CPU (cores) | workerd µs per delivery | listener processes' CPU (share of a core) |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      (r) =>
+        `| ${r.target} | ${ms(r.lightP50)} / ${ms(r.lightP99)} | ${Math.round(r.deliveriesPerSecond)} | ${ms(r.satP50)} / ${ms(r.satP99)} | ${r.workerdCores.toFixed(2)} | ${r.cpuPerDelivery.toFixed(1)} | ${r.listenerCpu.map((c) => c.toFixed(2)).join(", ")} |`,
+    ),
+    "",
+    `The hop alone (${HOP_LISTENERS} listeners, ${lightRate(HOP_LISTENERS)} sends/s): in the room p50 ${ms(direct!.lightP50)} / p99 ${ms(direct!.lightP99)} ms, behind one relay p50 ${ms(relayed!.lightP50)} / p99 ${ms(relayed!.lightP99)} ms: **+${ms(hop)} ms** at p50 for room → relay → socket on loopback.`,
+    "",
+    parallel
+      ? "Local workerd used more than one core: it ran the room's objects in parallel, so the relay rows measure the fan-out tree directly."
+      : `Local workerd ran every object on one thread (never above ${Math.max(...rows.map((r) => r.workerdCores)).toFixed(2)} cores): the relay rows cannot show the tree's gain here, only its cost. On Cloudflare each object has its own thread, so the model applies:`,
+    "",
+    ...rows
+      .filter((r) => r.relays > 0)
+      .map(
+        (r) =>
+          `- room + ${r.relays} relays: deliveries/s ≈ (frames/s of one object, ${Math.round(single.deliveriesPerSecond)} measured above) × ${r.relays} = **${Math.round(single.deliveriesPerSecond * r.relays)}**/s, bounded by the room's own work per message (commit + ${r.relays} relay calls), plus the hop's +${ms(hop)} ms; ${ratio(r.cpuPerDelivery, single.cpuPerDelivery)}× the workerd CPU per delivery of the single object (${(r.deliveriesPerSecond / single.deliveriesPerSecond).toFixed(2)}× its deliveries/s on this one thread).`,
+      ),
+    "",
+    `Listener processes above ${(0.9).toFixed(1)} of a core would mean the client limited the run; the table shows their share.`,
+  ];
+}
+
 // ---- the run ------------------------------------------------------------------------
 
 const started = Date.now();
@@ -638,6 +842,11 @@ try {
     targets.push(bareTarget);
     const rows = [await openLoop(app, false), await openLoop(strictTarget, false), await openLoop(bareTarget, true)];
     report.push(`# ChatPop Edge benchmark (open loop only) — ${new Date().toISOString()}`, "", `Postgres: ${stack.postgres}; Redis: ${stack.redis}.`, "", ...distanceReport([], rows).slice(8));
+    writeReport(report.join("\n"));
+    throw DONE;
+  }
+  if (opt.only === "big-room") {
+    report.push(`# ChatPop Edge benchmark (big rooms only) — ${new Date().toISOString()}`, "", `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Postgres: ${stack.postgres}; Redis: ${stack.redis}.${quick ? " (--quick)" : ""}`, "", ...(await runBigRoom()), "", `Run time: ${Math.round((Date.now() - started) / 1000)} s.`);
     writeReport(report.join("\n"));
     throw DONE;
   }
@@ -761,6 +970,8 @@ try {
     `Postgres / Redis window (p50): ${ratio(backfillRows[1]!.p50, backfillRows[0]!.p50)}×.`,
     "",
     ...(await runDistance(app)),
+    "",
+    ...(await runBigRoom()),
     "",
     `Run time: ${Math.round((Date.now() - started) / 1000)} s.`,
   );

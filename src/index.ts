@@ -2,4 +2,5 @@
 import { app } from "./app";
 
 export { ChatRoom } from "./room/chat-room";
+export { ChatRelay } from "./room/chat-relay";
 export default app;

@@ -14,10 +14,9 @@ export type Refusal = ErrorBody & { status: ContentfulStatusCode; headers?: Reco
 
 export const done = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 
-export const refused = (e: ApiError): RoomResult<never> => ({
-  ok: false,
-  error: { status: e.status, ...e.toJSON(), ...(e.headers ? { headers: e.headers } : {}) },
-});
+export const refusalOf = (e: ApiError): Refusal => ({ status: e.status, ...e.toJSON(), ...(e.headers ? { headers: e.headers } : {}) });
+
+export const refused = (e: ApiError): RoomResult<never> => ({ ok: false, error: refusalOf(e) });
 
 export const asApiError = (r: Refusal) => new ApiError(r.status, r.code, r.error, r.details, r.headers);
 

@@ -12,6 +12,8 @@ export const CLOSE_NO_TOKEN = 4001;
 export const CLOSE_BAD_TOKEN = 4003;
 /** The host banned this participant (a `kicked` frame comes first). */
 export const CLOSE_BANNED = 4403;
+/** The socket's relay lost messages it could not recover: reconnect with last_seq to resume (not final). */
+export const CLOSE_RESTART = 1012;
 /** The socket sent no frame and no keep-alive for SOCKET_IDLE_SECONDS (not final: reconnect, then keep pinging). */
 export const CLOSE_IDLE = 4408;
 

@@ -1,66 +1,56 @@
 // ChatRoom: one Durable Object per chat code. It owns the room's sockets
 // (hibernation API), is the single writer of the room's messages, and
 // broadcasts what it stored. Read top to bottom it is the protocol:
-// connect, message, close; the write path lives in send-pipeline.ts.
-import {
-  CLOSE_BANNED,
-  CLOSE_IDLE,
-  CLOSE_NORMAL,
-  CLOSE_POLICY,
-  CLOSE_TOO_LARGE,
-  PING_TEXT,
-  PONG_TEXT,
-  RESERVED_CLOSE_CODES,
-  errorFrame,
-  kickedFrame,
-  gapFrame,
-  messageFrame,
-  unpinnedFrame,
-  type Channel,
-  type PublicMessage,
-} from "../protocol";
+// connect, message, close; the write path lives in send-pipeline.ts. A big
+// room (past RELAY_AFTER_SOCKETS) sends new sockets to relays (chat-relay.ts)
+// and hands them every batch (relay-fanout.ts); it still writes alone.
+import { CLOSE_POLICY, errorFrame, messageFrame, presenceFrame, unpinnedFrame, type Channel } from "../protocol";
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, dbUnavailable, notBackroomMember, banned } from "../platform/errors";
 import { isDbUnavailable } from "../platform/db";
-import { FRAME_MAX_BYTES, WRITE_BATCH_MAX } from "../domain/limits";
+import { WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
 import { redisClient } from "../platform/redis";
 import { windowSettings, type WindowSettings } from "../features/messages/window";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { errorText, logEvent } from "../platform/log";
-import { parseClientFrame } from "./client-frames";
 import { protocolAnswer } from "../protocol";
 import { checkContent, type SendInput } from "../features/messages/schemas";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
 import { CacheHealth } from "../platform/cache-health";
-import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
+import { asApiError, done, refusalOf, refused, type RoomResult } from "../platform/rpc-result";
 import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
 import { completePurchase, purchase, refundPurchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
 import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
-import { sendBacklog } from "./resume";
-import { Allowances, frameLimitSettings, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
+import { CatchUp, collectBacklog, resumeParams, type BacklogDeps } from "./resume";
+import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
 import { slash48Of } from "../domain/client-ip";
-import { BLOCK_BUDGET } from "../domain/rate-limits";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
-import { textProblem } from "../domain/text";
-import { encodeCursor } from "../domain/cursor";
 import { RoomDb } from "../platform/room-db";
 import { Lane } from "./lane";
 import { findRoom } from "../features/rooms/queries";
 import type { RoomRef } from "../domain/room-code";
-import { SendPipeline, authorOf, SYSTEM_AUTHOR, type CommitMode, type Delivery, type SendResult } from "./send-pipeline";
+import { SendPipeline, authorOf, SYSTEM_AUTHOR, type CommitMode, type Delivery, roomSocketOf, type SendResult } from "./send-pipeline";
 import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
-
-/** Carries the Worker-verified session claims on the upgrade request. */
-export const SESSION_HEADER = "X-ChatPop-Session";
-/** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
-export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
+import { CLIENT_IP_HEADER, SESSION_HEADER, SocketHost, kick, safeSend, sendError } from "./socket-host";
+import { RelayFanout, type RelayStub } from "./relay-fanout";
+import {
+  PRESENCE_HEADER,
+  RELAY_HEADER,
+  parseRelayName,
+  relayIndexFor,
+  relaySettings,
+  type BacklogAnswer,
+  type RelayReport,
+  type RelaySendOutcome,
+  type RelaySettings,
+} from "./relay-protocol";
 
 /** Storage key of the room's Postgres id, read once per room (see loadRoom). */
 const ROOM_KEY = "room";
@@ -74,23 +64,6 @@ const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
 /** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
 const MAX_UNFLUSHED_DEFAULT = 10_000;
 
-/** The connect parameters that resume each channel (the back room for its members and the host only). */
-const RESUME_PARAMS: [Channel, string][] = [
-  ["main", "last_seq"],
-  ["backroom", "last_backroom_seq"],
-];
-
-/** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
-interface SocketState {
-  claims: SessionClaims;
-  connectedAt: number;
-  /** When the socket last sent a frame, as of the last time this was saved (at most once a minute). */
-  activeAt?: number;
-}
-
-/** How often a socket's last activity is saved into its attachment (it survives hibernation there). */
-const ACTIVITY_SAVE_MS = 60_000;
-
 export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
   private readonly redis: Redis;
@@ -98,16 +71,17 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly bans: RoomBans;
   private readonly presence: Presence;
   private readonly cacheHealth: CacheHealth;
-  /** Sockets reading their resume backlog, per channel: live messages wait here, then follow the backlog. */
-  private readonly catchingUp: Record<Channel, Map<WebSocket, Delivery[]>> = { main: new Map(), backroom: new Map() };
+  /** Sockets reading their resume backlog: live messages wait there, then follow the backlog. */
+  private readonly catchUp = new CatchUp();
+  /** The room's own sockets: their caps, frame budget and idle sweep (shared with relays). */
+  private readonly sockets: SocketHost;
+  /** The relays that hold the sockets past RELAY_AFTER_SOCKETS (relay-fanout.ts). */
+  private readonly relays: RelayFanout;
+  private readonly relaySettings: RelaySettings;
   /** Each participant's send allowance, shared by its sockets and its REST sends. */
   private readonly sendAllowance: Allowances;
   /** Each participant's reaction allowance. */
   private readonly reactionAllowance: Allowances;
-  /** Each participant's frame allowance: every frame it sends, of any kind, on any of its sockets. */
-  private readonly frameAllowance: Allowances;
-  /** When each socket last sent a frame (its attachment keeps a copy, saved now and then). */
-  private readonly lastFrameAt = new WeakMap<WebSocket, number>();
   private readonly backroom: RoomBackroom;
   private readonly pipelines = new Map<Channel, SendPipeline>();
   /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
@@ -136,7 +110,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.backroom = new RoomBackroom(this.db);
     this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
     this.sendAllowance = new Allowances(sendLimitSettings(env), () => this.now());
-    this.frameAllowance = new Allowances(frameLimitSettings(env), () => this.now());
+    this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.room?.code ?? ctx.id.name ?? "");
     this.reactionAllowance = new Allowances(reactionLimitSettings(env), () => this.now());
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
     this.flusher = new Flusher({ roomCode: ctx.id.name ?? "", log: this.log, db: this.db });
@@ -144,19 +118,27 @@ export class ChatRoom extends DurableObject<Env> {
       (stale) => void ctx.storage.put(CACHE_STALE, stale),
       () => this.now(),
     );
-    // Keep-alives are answered by the runtime without waking a hibernated room.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     const code = ctx.id.name;
     if (!code) throw new Error("A ChatRoom is reached by its chat code: CHAT_ROOM.getByName(code).");
+    this.relaySettings = relaySettings(env);
+    this.relays = new RelayFanout({
+      code,
+      storage: ctx.storage,
+      stub: (name) => env.CHAT_RELAY.getByName(name) as unknown as RelayStub,
+      backroomMembers: () => this.backroom.memberIds(this.room.id),
+      now: () => this.now(),
+      presenceChanged: () => this.presence.changed(),
+    });
     ctx.blockConcurrencyWhile(async () => {
       this.cacheHealth.stale = (await ctx.storage.get<boolean>(CACHE_STALE)) === true;
+      await this.relays.load();
       this.room = await this.loadRoom(code);
       // Messages committed before a restart (a deploy, an eviction) go to Postgres now.
       if (this.log.oldestPendingPos() !== null) this.flushSoon();
     });
     this.presence = new Presence(
-      () => this.participantsOnline(),
-      (frame) => this.sendToAll(frame),
+      () => this.sockets.participantsOnline() + this.relays.participants(),
+      (count) => this.sendToAll(presenceFrame(count)),
     );
   }
 
@@ -168,18 +150,15 @@ export class ChatRoom extends DurableObject<Env> {
       return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
     }
     const claims = JSON.parse(raw) as SessionClaims;
-    const ipKey = request.headers.get(CLIENT_IP_HEADER);
-    const ipTag = `ip:${ipKey ?? "unknown"}`;
-    // An IPv6 caller's /48 is counted too: a /64 each costs nothing to whoever holds the block.
-    const block = ipKey ? slash48Of(ipKey) : null;
-    const blockTag = block ? `block:${block.key}` : null;
-    const pair = new WebSocketPair();
-    const server = pair[1];
-    this.ctx.acceptWebSocket(server, [claims.participationId, ipTag, ...(blockTag ? [blockTag] : [])]);
-    server.serializeAttachment({ claims, connectedAt: this.now() } satisfies SocketState);
-    const full = this.socketCapReached(claims.participationId, ipTag, blockTag);
+    const relay = await this.relayFor(request, claims);
+    if (relay) {
+      // The Worker takes the upgrade there (upgrade-route.ts): the room never holds this socket.
+      logEvent("socket_placed", { room: claims.roomCode, relay });
+      return new Response(null, { status: 204, headers: { [RELAY_HEADER]: relay, [PRESENCE_HEADER]: String(this.presence.current()) } });
+    }
+    const { server, client, full } = this.sockets.accept(request, claims, {}, this.relays.sockets());
     // The room wakes to close sockets that go silent (SOCKET_IDLE_SECONDS).
-    void this.alarmNoLaterThan(this.now() + this.idleMs());
+    void this.alarmNoLaterThan(this.now() + this.sockets.idleMs());
     if (full) {
       logEvent("socket_refused", { room: claims.roomCode, reason: full });
       server.close(CLOSE_POLICY, full);
@@ -189,66 +168,47 @@ export class ChatRoom extends DurableObject<Env> {
       logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId });
       safeSend(server, this.presence.frame());
       this.presence.changed();
-      const params = new URL(request.url).searchParams;
-      for (const [channel, param] of RESUME_PARAMS) {
-        const lastSeq = params.get(param);
-        if (lastSeq === null) continue;
-        if (!/^\d{1,9}$/.test(lastSeq)) {
-          sendError(server, new ApiError(400, "INVALID_LAST_SEQ", `\`${param}\` must be a whole number: the seq of the last message you have.`));
+      for (const r of resumeParams(new URL(request.url))) {
+        if ("error" in r) {
+          sendError(server, r.error);
           continue;
         }
         // The back room is for its members and the host (null: the member list cannot be read now).
-        const admitted = channel === "main" ? true : await this.backroom.admits(claims).catch(() => null);
+        const admitted = r.channel === "main" ? true : await this.backroom.admits(claims).catch(() => null);
         if (admitted === null) {
           sendError(server, dbUnavailable());
         } else if (!admitted) {
           sendError(server, notBackroomMember("Only back-room members and the host can resume the back room; join it first."));
         } else {
-          this.catchingUp[channel].set(server, []);
-          void this.resume(server, claims, channel, Number(lastSeq));
+          this.catchUp.start(server, r.channel);
+          void this.resume(server, claims, r.channel, r.lastSeq);
         }
       }
     }
-    return new Response(null, { status: 101, webSocket: pair[0], headers: protocolAnswer(request.headers.get("Sec-WebSocket-Protocol")) });
+    return new Response(null, { status: 101, webSocket: client, headers: protocolAnswer(request.headers.get("Sec-WebSocket-Protocol")) });
+  }
+
+  /**
+   * The relay a new socket goes to, or null when the room takes it itself: while the room holds
+   * fewer than RELAY_AFTER_SOCKETS, and for a socket it must refuse or kick (it says why itself).
+   */
+  private async relayFor(request: Request, claims: SessionClaims): Promise<string | null> {
+    const { after, count } = this.relaySettings;
+    if (count === 0 || this.ctx.getWebSockets().length < after) return null;
+    if (this.ctx.getWebSockets().length + this.relays.sockets() >= positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return null;
+    if (await this.bans.covers(claims, { failOpen: true })) return null;
+    const ip = request.headers.get(CLIENT_IP_HEADER);
+    const key = ip ? (slash48Of(ip)?.key ?? ip) : claims.participationId;
+    return this.relays.place(relayIndexFor(key, count));
   }
 
   // ---- message -----------------------------------------------------------
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    if (frameBytes(data) > FRAME_MAX_BYTES) {
-      ws.close(CLOSE_TOO_LARGE, `frames can be at most ${FRAME_MAX_BYTES} bytes`);
-      return;
-    }
-    // Every frame costs its sender, whatever it is (a ping spelled otherwise, garbage, a send): one
-    // budget per participant across its sockets. Over it a frame goes unanswered; a sender that keeps
-    // on is closed. (The exact keep-alive text never gets here: the runtime answers it.)
-    const state = ws.deserializeAttachment() as SocketState;
-    const frames = this.frameAllowance.take(state.claims.participationId);
-    if (frames === "abusive") {
-      logEvent("socket_closed_for_abuse", { room: this.room.code, reason: "frames" });
-      ws.close(CLOSE_POLICY, "too many frames");
-      return;
-    }
-    if (frames === "limited") return;
-    this.touched(ws, state);
-    if (typeof data !== "string") {
-      sendError(ws, new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary."));
-      return;
-    }
-    let frame;
-    try {
-      frame = parseClientFrame(data);
-    } catch (e) {
-      if (e instanceof ApiError) sendError(ws, e, clientIdOf(data));
-      else throw e;
-      return;
-    }
-    if (frame.kind === "ping") {
-      safeSend(ws, PONG_TEXT);
-      return;
-    }
-    const { claims } = state;
-    const admission = await this.admit(claims, frame.input, ws);
+    const read = this.sockets.read(ws, data);
+    if (!read) return;
+    const { claims, input } = read;
+    const admission = await this.admit(claims, input, true);
     if (admission === "close") {
       logEvent("socket_closed_for_abuse", { room: this.room.code });
       ws.close(CLOSE_POLICY, "too many messages");
@@ -256,20 +216,69 @@ export class ChatRoom extends DurableObject<Env> {
       kick(ws, this.room.code);
       this.presence.changed();
     } else if (admission instanceof ApiError) {
-      sendError(ws, admission, frame.input.client_id);
+      sendError(ws, admission, input.client_id);
     } else {
-      const result = await this.pipeline(frame.input.channel ?? "main").submit(authorOf(claims), frame.input, ws);
-      if (!result.ok) sendError(ws, asApiError(result.error), frame.input.client_id);
+      const result = await this.pipeline(input.channel ?? "main").submit(authorOf(claims), input, ws);
+      if (!result.ok) sendError(ws, asApiError(result.error), input.client_id);
     }
   }
 
   /** A send from the REST API: the same rules and pipeline as a socket's send. */
   async submit(claims: SessionClaims, input: SendInput): Promise<SendResult> {
-    const admission = await this.admit(claims, input, null);
+    const admission = await this.admit(claims, input, false);
     if (admission === "kick") return refused(banned());
     if (admission instanceof ApiError) return refused(admission);
     if (admission === "close") return refused(sendingTooFast(this.sendAllowance.retryAfterSeconds(claims.participationId)));
     return this.pipeline(input.channel ?? "main").submit(authorOf(claims), input, null);
+  }
+
+  // ---- from relays -------------------------------------------------------
+
+  /** A send from a socket on one of the room's relays: the same rules and pipeline as the room's own sockets. */
+  async relaySubmit(relay: string, claims: SessionClaims, input: SendInput, socket: string): Promise<RelaySendOutcome> {
+    const index = this.ownRelay(relay, claims);
+    if (index === null) return { outcome: "refused", error: refusalOf(relayRefused()) };
+    const admission = await this.admit(claims, input, true);
+    if (admission === "close" || admission === "kick") return { outcome: admission };
+    if (admission instanceof ApiError) return { outcome: "refused", error: refusalOf(admission) };
+    const result = await this.pipeline(input.channel ?? "main").submit(authorOf(claims), input, { relay: index, socket });
+    return result.ok ? { outcome: "queued" } : { outcome: "refused", error: result.error };
+  }
+
+  /**
+   * A relay's socket resumes: its backlog, read as for the room's own sockets (claims null: the
+   * relay itself fills a hole in what it was delivered, and filters the back room by membership).
+   */
+  async relayBacklog(relay: string, claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<RoomResult<BacklogAnswer>> {
+    if (this.ownRelay(relay, claims) === null) return refused(relayRefused());
+    if (claims && (await this.bans.covers(claims, { failOpen: true }))) return refused(banned());
+    if (claims && channel === "backroom") {
+      const admitted = await this.backroom.admits(claims).catch(() => null);
+      if (admitted === null) return refused(dbUnavailable());
+      if (!admitted) return refused(notBackroomMember("Only back-room members and the host can resume the back room; join it first."));
+    }
+    try {
+      const { gap, messages } = await collectBacklog(this.backlogDeps(), channel, afterSeq, this.window.maxCount);
+      return done({ gap, messages });
+    } catch (e) {
+      logEvent("resume_failed", { room: this.room.code, channel, relay, error: errorText(e) });
+      return refused(isDbUnavailable(e) ? dbUnavailable() : resumeFailed());
+    }
+  }
+
+  /** A relay's participant and socket counts (sent when they change, at most once a second). */
+  async relayReport(relay: string, report: RelayReport): Promise<void> {
+    const index = this.ownRelay(relay, null);
+    if (index !== null) this.relays.report(index, report);
+  }
+
+  /** The index of a relay of this room, or null (logged) for a name of another room's relay or of none. */
+  private ownRelay(relay: string, claims: SessionClaims | null): number | null {
+    const parsed = parseRelayName(relay);
+    // Any index a relay name may have, not only those under RELAY_COUNT: lowering it must not strand the sockets of higher relays.
+    if (parsed?.code === this.room.code && (!claims || claims.roomCode === this.room.code)) return parsed.index;
+    logEvent("relay_refused", { room: this.room.code, relay, reason: "not_a_relay_of_this_room" });
+    return null;
   }
 
   /**
@@ -277,10 +286,10 @@ export class ChatRoom extends DurableObject<Env> {
    * its content, the socket's send allowance, bans, and back-room membership. "kick" and
    * "close" tell a socket to go (banned; flooding).
    */
-  private async admit(claims: SessionClaims, input: SendInput, origin: WebSocket | null): Promise<"ok" | "kick" | "close" | ApiError> {
+  private async admit(claims: SessionClaims, input: SendInput, fromSocket: boolean): Promise<"ok" | "kick" | "close" | ApiError> {
     // Every send costs its sender, even one refused below: refusals are no free way to load the room.
     const allowance = this.sendAllowance.take(claims.participationId);
-    if (allowance === "abusive" && origin) return "close";
+    if (allowance === "abusive" && fromSocket) return "close";
     if (allowance !== "ok") return sendingTooFast(this.sendAllowance.retryAfterSeconds(claims.participationId));
     try {
       checkContent(input.message);
@@ -322,8 +331,9 @@ export class ChatRoom extends DurableObject<Env> {
     const at = (ms: number) => (next = next === null ? ms : Math.min(next, ms));
     const retry = await this.flushNow();
     if (retry !== null) at(retry);
-    const nextIdleCheck = this.closeIdleSockets();
-    if (nextIdleCheck !== null) at(nextIdleCheck);
+    const idle = this.sockets.closeIdle();
+    if (idle.closed > 0) this.presence.changed();
+    if (idle.next !== null) at(idle.next);
     try {
       // Only a room that may have running pins asks Postgres about them (the alarm also wakes to flush and sweep).
       if (this.pinsMayRun) {
@@ -336,52 +346,6 @@ export class ChatRoom extends DurableObject<Env> {
       at(this.now() + FLUSH_RETRY_MS.last);
     }
     if (next !== null) await this.ctx.storage.setAlarm(next);
-  }
-
-  private idleMs(): number {
-    return positiveSetting(this.env.SOCKET_IDLE_SECONDS, 300) * 1000;
-  }
-
-  /** Notes a socket's frame; saved into its attachment at most once a minute, so it survives hibernation. */
-  private touched(ws: WebSocket, state: SocketState) {
-    const now = this.now();
-    this.lastFrameAt.set(ws, now);
-    if (now - (state.activeAt ?? state.connectedAt) >= ACTIVITY_SAVE_MS) {
-      ws.serializeAttachment({ ...state, activeAt: now } satisfies SocketState);
-    }
-  }
-
-  /**
-   * Closes sockets that neither sent a frame nor a keep-alive for SOCKET_IDLE_SECONDS (they hold a
-   * seat of the room for nothing); answers when the next one could go idle, or null without sockets.
-   */
-  private closeIdleSockets(): number | null {
-    const idle = this.idleMs();
-    const now = this.now();
-    let next: number | null = null;
-    let closed = 0;
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const state = ws.deserializeAttachment() as SocketState | null;
-      if (!state) continue;
-      const ping = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      const last = Math.max(this.lastFrameAt.get(ws) ?? 0, state.activeAt ?? 0, state.connectedAt, ping);
-      if (now - last >= idle) {
-        try {
-          ws.close(CLOSE_IDLE, "idle: no frames or keep-alives");
-        } catch {
-          // already closing
-        }
-        closed++;
-      } else {
-        next = next === null ? last + idle : Math.min(next, last + idle);
-      }
-    }
-    if (closed > 0) {
-      logEvent("sockets_closed_idle", { room: this.room.code, count: closed });
-      this.presence.changed();
-    }
-    return next;
   }
 
   /** Whether pins may be running: unknown after a wake (true), false once the alarm found none, true after a pin. */
@@ -492,14 +456,9 @@ export class ChatRoom extends DurableObject<Env> {
   /** A ban just stored in Postgres: it applies at once, its participants' sockets are kicked. */
   async enforceBan(order: BanOrder): Promise<{ kicked: number }> {
     await this.bans.add(order);
-    let kicked = 0;
-    for (const participationId of order.participationIds) {
-      for (const ws of this.ctx.getWebSockets(participationId)) {
-        kick(ws, this.room.code);
-        kicked++;
-      }
-    }
-    if (kicked > 0) this.presence.changed();
+    const kickedHere = this.sockets.kickAll(order.participationIds);
+    if (kickedHere > 0) this.presence.changed();
+    const kicked = kickedHere + (await this.relays.kick(order.participationIds));
     logEvent("ban_enforced", { room: this.room.code, participations: order.participationIds.length, kicked });
     if (order.announcement) await this.postSystemMessage(order.announcement);
     return { kicked };
@@ -513,15 +472,7 @@ export class ChatRoom extends DurableObject<Env> {
   // ---- close -------------------------------------------------------------
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    logEvent("socket_closed", { room: this.room.code, code });
-    // Complete the client's close handshake. A close without a status code arrives as 1005, which
-    // may not be sent back (ws.close(1005) throws and the client would never see its close event).
-    try {
-      if (RESERVED_CLOSE_CODES.includes(code)) ws.close(CLOSE_NORMAL, "");
-      else ws.close(code, reason);
-    } catch {
-      // already closed
-    }
+    this.sockets.answerClose(ws, code, reason);
     this.presence.changed();
   }
 
@@ -546,63 +497,35 @@ export class ChatRoom extends DurableObject<Env> {
     return room;
   }
 
-  /** Why a new socket cannot stay (the room or this address has too many), or null. */
-  private socketCapReached(participationId: string, ipTag: string, blockTag: string | null): string | null {
-    if (this.ctx.getWebSockets().length > positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
-    const perIp = positiveSetting(this.env.MAX_SOCKETS_PER_IP, 50);
-    if (this.ctx.getWebSockets(ipTag).length > perIp) return "too many connections from your address";
-    if (blockTag && this.ctx.getWebSockets(blockTag).length > perIp * BLOCK_BUDGET[48]) return "too many connections from your network";
-    if (this.ctx.getWebSockets(participationId).length > positiveSetting(this.env.MAX_SOCKETS_PER_PARTICIPANT, 5)) {
-      return "too many connections for one participant";
-    }
-    return null;
+  /** Sends the socket the channel's messages after `afterSeq` (see resume.ts), then what arrived live meanwhile. */
+  private async resume(ws: WebSocket, claims: SessionClaims, channel: Channel, afterSeq: number) {
+    let source = "";
+    const upTo = await this.catchUp.run(
+      ws,
+      channel,
+      afterSeq,
+      async () => {
+        const backlog = await collectBacklog(this.backlogDeps(), channel, afterSeq, this.window.maxCount);
+        source = backlog.source;
+        return backlog;
+      },
+      (e) => {
+        logEvent("resume_failed", { room: claims.roomCode, channel, error: errorText(e) });
+        return errorFrame((isDbUnavailable(e) ? dbUnavailable() : resumeFailed()).toJSON());
+      },
+    );
+    if (source) logEvent("socket_resumed", { room: claims.roomCode, channel, from: source, after_seq: afterSeq, to_seq: upTo });
   }
 
-  /**
-   * Sends the channel's backlog after `afterSeq` (at most the window's worth, after a `gap` frame
-   * when more was missed), then what arrived live meanwhile, skipping what the backlog carried.
-   */
-  private async resume(ws: WebSocket, claims: SessionClaims, channel: Channel, afterSeq: number) {
-    let sentUpTo = afterSeq;
-    const send = (m: PublicMessage) => {
-      if (m.seq <= sentUpTo) return;
-      safeSend(ws, messageFrame(m));
-      sentUpTo = m.seq;
+  private backlogDeps(): BacklogDeps {
+    return {
+      room: this.room,
+      db: this.db,
+      redis: this.redis,
+      cacheHealth: this.cacheHealth,
+      log: this.log,
+      newestSeq: (c) => this.pipeline(c).newestSeq(),
     };
-    try {
-      const source = await sendBacklog(
-        {
-          room: this.room,
-          db: this.db,
-          redis: this.redis,
-          cacheHealth: this.cacheHealth,
-          log: this.log,
-          newestSeq: (c) => this.pipeline(c).newestSeq(),
-        },
-        {
-          channel,
-          afterSeq,
-          maxMessages: this.window.maxCount,
-          send,
-          gap: (fromSeq, toSeq) => {
-            safeSend(ws, gapFrame({ channel, from_seq: fromSeq, to_seq: toSeq, before: encodeCursor(toSeq + 1) }));
-            sentUpTo = toSeq;
-          },
-        },
-      );
-      logEvent("socket_resumed", { room: claims.roomCode, channel, from: source, after_seq: afterSeq, to_seq: sentUpTo });
-    } catch (e) {
-      logEvent("resume_failed", { room: claims.roomCode, channel, error: errorText(e) });
-      sendError(ws, isDbUnavailable(e) ? dbUnavailable() : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again."));
-    } finally {
-      const held = this.catchingUp[channel].get(ws) ?? [];
-      this.catchingUp[channel].delete(ws);
-      for (const d of held) {
-        if (d.message.seq <= sentUpTo) continue;
-        safeSend(ws, d.clientId && d.origin === ws ? messageFrame(d.message, d.clientId) : messageFrame(d.message));
-        sentUpTo = d.message.seq;
-      }
-    }
   }
 
   private async action<T>(claims: SessionClaims, fn: (deps: ActionDeps) => Promise<T>): Promise<RoomResult<T>> {
@@ -644,32 +567,24 @@ export class ChatRoom extends DurableObject<Env> {
     }
   }
 
-  /** Distinct participants with an open socket (a kicked or closing socket no longer counts). */
-  private participantsOnline(): number {
-    const ids = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const state = ws.deserializeAttachment() as SocketState | null;
-      if (state) ids.add(state.claims.participationId);
-    }
-    return ids.size;
-  }
-
+  /** A frame for every socket of the room, its relays' too. */
   private sendToAll(frame: string) {
     for (const ws of this.ctx.getWebSockets()) safeSend(ws, frame);
+    this.relays.frame("all", frame);
   }
 
   /** The sockets that may see the channel: everyone's for the main room, members' and the host's for the back room. */
   private socketsOf(channel: Channel): WebSocket[] {
     if (channel === "main") return this.ctx.getWebSockets();
     return this.ctx.getWebSockets().filter((ws) => {
-      const state = ws.deserializeAttachment() as SocketState | null;
+      const state = this.sockets.stateOf(ws);
       return state !== null && this.backroom.admitsNow(state.claims);
     });
   }
 
   private sendToChannel(channel: Channel, frame: string) {
     for (const ws of this.socketsOf(channel)) safeSend(ws, frame);
+    this.relays.frame(channel, frame);
   }
 
   private pipeline(channel: Channel = "main"): SendPipeline {
@@ -731,15 +646,16 @@ export class ChatRoom extends DurableObject<Env> {
       const plain = messageFrame(d.message);
       const own = d.clientId && d.origin ? messageFrame(d.message, d.clientId) : null;
       if (d.onlyToOrigin) {
-        if (own && d.origin) safeSend(d.origin, own);
+        const socket = roomSocketOf(d.origin);
+        if (own && socket) safeSend(socket, own);
         continue;
       }
       for (const ws of sockets) {
-        const held = this.catchingUp[channel].get(ws);
-        if (held) held.push(d);
-        else safeSend(ws, own && ws === d.origin ? own : plain);
+        const frame = own && ws === d.origin ? own : plain;
+        if (!this.catchUp.hold(ws, channel, d.message.seq, frame)) safeSend(ws, frame);
       }
     }
+    this.relays.messages(channel, deliveries);
   }
 }
 
@@ -749,42 +665,5 @@ const tooFast = (what: string, retryAfter: number) =>
   });
 const sendingTooFast = (retryAfter: number) => tooFast("sending", retryAfter);
 
-/** Tells a banned participant's socket why, then closes it with 4403. */
-function kick(ws: WebSocket, room: string) {
-  safeSend(ws, kickedFrame("You have been removed from this room by the host."));
-  try {
-    ws.close(CLOSE_BANNED, "banned from this room");
-  } catch {
-    // already closed
-  }
-  logEvent("socket_kicked", { room });
-}
-
-/** An error frame for this socket, in the API's error shape; the sender's client_id lets it match the error. */
-function sendError(ws: WebSocket, err: ApiError, clientId?: string | null) {
-  safeSend(ws, errorFrame(err.toJSON(), clientId));
-}
-
-function safeSend(ws: WebSocket, frame: string) {
-  try {
-    ws.send(frame);
-  } catch {
-    // the socket closed meanwhile; its close handler tidies up
-  }
-}
-
-function frameBytes(data: string | ArrayBuffer): number {
-  if (typeof data !== "string") return data.byteLength;
-  // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need an exact count.
-  return data.length * 3 <= FRAME_MAX_BYTES ? data.length : new TextEncoder().encode(data).byteLength;
-}
-
-/** Best effort: echo the client_id of a refused frame so the client can match the error. */
-function clientIdOf(text: string): string | null {
-  try {
-    const v = (JSON.parse(text) as { client_id?: unknown })?.client_id;
-    return typeof v === "string" && v.length <= 64 && textProblem(v) === null ? v : null;
-  } catch {
-    return null;
-  }
-}
+const relayRefused = () => new ApiError(500, "INTERNAL_ERROR", "This relay does not belong to this room.");
+const resumeFailed = () => new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.");

@@ -12,8 +12,13 @@ export class Presence {
 
   constructor(
     private readonly count: () => number,
-    private readonly broadcast: (frame: string) => void,
+    /** Tells the new count: to every socket (a room), or to the room (a relay). */
+    private readonly publish: (count: number) => void,
   ) {}
+
+  current(): number {
+    return this.count();
+  }
 
   /** The current count as a frame, for a socket that just connected. */
   frame(): string {
@@ -34,7 +39,7 @@ export class Presence {
     if (n === this.lastSent) return;
     this.lastSent = n;
     this.lastSentAt = Date.now();
-    this.broadcast(presenceFrame(n));
+    this.publish(n);
   }
 }
 

@@ -8,7 +8,10 @@
 // Postgres otherwise (a socket just behind the live edge costs no round trip).
 // Live messages that arrive while the backlog is read are held for the socket
 // and sent after it, skipping any the backlog already carried.
-import type { Channel, PublicMessage } from "../protocol";
+import { gapFrame, messageFrame, type Channel, type PublicMessage } from "../protocol";
+import { encodeCursor } from "../domain/cursor";
+import { ApiError } from "../platform/errors";
+import { safeSend } from "./socket-host";
 import { asServedNow } from "../domain/message";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { messagesAfter } from "../features/messages/queries";
@@ -17,6 +20,7 @@ import { readWindow } from "../features/messages/window";
 import type { CacheHealth } from "../platform/cache-health";
 import type { RoomDb } from "../platform/room-db";
 import type { MessageLog } from "./message-log";
+import type { BacklogAnswer } from "./relay-protocol";
 
 const PAGE = 500;
 
@@ -90,4 +94,98 @@ async function windowBacklog(deps: BacklogDeps, channel: Channel, afterSeq: numb
   // The window must reach the newest message Postgres has, or it missed writes (it is appended after the broadcast).
   if (window.at(-1)!.seq < settled) return null;
   return window.filter((m) => m.seq > afterSeq);
+}
+
+/** The backlog as one answer (at most `maxMessages` messages), for a relay's socket or the room's own. */
+export async function collectBacklog(deps: BacklogDeps, channel: Channel, afterSeq: number, maxMessages: number): Promise<BacklogAnswer & { source: string }> {
+  const answer: BacklogAnswer = { gap: null, messages: [] };
+  const source = await sendBacklog(deps, {
+    channel,
+    afterSeq,
+    maxMessages,
+    send: (m) => answer.messages.push(m),
+    gap: (from_seq, to_seq) => (answer.gap = { from_seq, to_seq }),
+  });
+  return { ...answer, source };
+}
+
+/** A live frame for a socket that is reading its backlog: sent after it, unless the backlog carried its seq. */
+interface Held {
+  seq: number;
+  frame: string;
+}
+
+/**
+ * Sockets reading their resume backlog, per channel. Live messages wait here while the backlog
+ * is read, then follow it, so a resumed socket sees every seq once and in order.
+ */
+export class CatchUp {
+  private readonly sockets: Record<Channel, Map<WebSocket, Held[]>> = { main: new Map(), backroom: new Map() };
+
+  /** The socket starts catching up: its live messages of the channel are held from now on. */
+  start(ws: WebSocket, channel: Channel): void {
+    this.sockets[channel].set(ws, []);
+  }
+
+  /** Holds a live message for a socket that is catching up; false when the socket is live (send it now). */
+  hold(ws: WebSocket, channel: Channel, seq: number, frame: string): boolean {
+    const held = this.sockets[channel].get(ws);
+    if (!held) return false;
+    held.push({ seq, frame });
+    return true;
+  }
+
+  /**
+   * Sends the backlog `load` reads (a `gap` frame first when it left messages out), then what was
+   * held meanwhile, skipping seqs already sent. A failed load sends `failure(e)` and the held frames.
+   */
+  async run(
+    ws: WebSocket,
+    channel: Channel,
+    afterSeq: number,
+    load: () => Promise<BacklogAnswer>,
+    failure: (e: unknown) => string,
+  ): Promise<number> {
+    let sentUpTo = afterSeq;
+    const send = (seq: number, frame: string) => {
+      if (seq <= sentUpTo) return;
+      safeSend(ws, frame);
+      sentUpTo = seq;
+    };
+    try {
+      const backlog = await load();
+      if (backlog.gap) {
+        const { from_seq, to_seq } = backlog.gap;
+        safeSend(ws, gapFrame({ channel, from_seq, to_seq, before: encodeCursor(to_seq + 1) }));
+        sentUpTo = to_seq;
+      }
+      for (const m of backlog.messages) send(m.seq, messageFrame(m));
+    } catch (e) {
+      safeSend(ws, failure(e));
+    } finally {
+      const held = this.sockets[channel].get(ws) ?? [];
+      this.sockets[channel].delete(ws);
+      for (const h of held) send(h.seq, h.frame);
+    }
+    return sentUpTo;
+  }
+}
+
+/** The connect parameters that resume each channel (the back room for its members and the host only). */
+const RESUME_PARAMS: [Channel, string][] = [
+  ["main", "last_seq"],
+  ["backroom", "last_backroom_seq"],
+];
+
+/** The channels an upgrade asks to resume, and from which seq; a malformed one is an error for the socket. */
+export function resumeParams(url: URL): ({ channel: Channel; lastSeq: number } | { error: ApiError })[] {
+  const asked = [];
+  for (const [channel, param] of RESUME_PARAMS) {
+    const lastSeq = url.searchParams.get(param);
+    if (lastSeq === null) continue;
+    if (!/^\d{1,9}$/.test(lastSeq)) {
+      asked.push({ error: new ApiError(400, "INVALID_LAST_SEQ", `\`${param}\` must be a whole number: the seq of the last message you have.`) });
+    } else asked.push({ channel, lastSeq: Number(lastSeq) });
+  }
+  return asked;
 }

@@ -32,11 +32,23 @@ import type { Flusher } from "./flusher";
 export type { Author } from "./plan-batch";
 export type SendResult = RoomResult<PublicMessage>;
 
+/** A socket on one of the room's relays, by the relay's index and its name for the socket. */
+export interface RelaySocket {
+  relay: number;
+  socket: string;
+}
+
+/** Where a send came from: a socket of the room, a socket on a relay, or REST / the room itself (null). */
+export type Origin = WebSocket | RelaySocket | null;
+
+/** The room's own socket a send came from, if it came from one. */
+export const roomSocketOf = (origin: Origin): WebSocket | null => (origin && !("relay" in origin) ? origin : null);
+
 /** A stored message and who sent it, handed to the broadcaster. */
 export interface Delivery {
   message: PublicMessage;
   clientId: string | null;
-  origin: WebSocket | null;
+  origin: Origin;
   /** A retried send: its stored message goes back to the sender only, as the acknowledgement. */
   onlyToOrigin?: boolean;
 }
@@ -61,7 +73,7 @@ export const SYSTEM_AUTHOR: Author = {
 };
 
 interface Pending extends PlannedSend {
-  origin: WebSocket | null;
+  origin: Origin;
   resolve(result: SendResult): void;
 }
 
@@ -103,7 +115,7 @@ export class SendPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
   /** Queues a validated send; resolves once it is stored and broadcast, or refused. */
-  submit(author: Author, input: SendInput, origin: WebSocket | null = null): Promise<SendResult> {
+  submit(author: Author, input: SendInput, origin: Origin = null): Promise<SendResult> {
     return new Promise((resolve) => {
       this.queue.push({ author, message: input.message, replyToId: input.reply_to_id ?? null, clientId: input.client_id ?? null, origin, resolve });
       if (!this.writing) void this.drain();

@@ -5,12 +5,13 @@ import { ApiError } from "../platform/errors";
 import { isRoomCode } from "../domain/room-code";
 import { verifySessionToken } from "../domain/tokens";
 import type { AppEnv } from "../platform/http/context";
-import { CLIENT_IP_HEADER, SESSION_HEADER } from "./chat-room";
+import { CLIENT_IP_HEADER, SESSION_HEADER } from "./socket-host";
+import { RELAY_HEADER } from "./relay-protocol";
 import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
 import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 import { documented } from "../platform/http/openapi";
-import { roomStub } from "../platform/room-stub";
+import { relayStub, roomStub } from "../platform/room-stub";
 import { loginStands, SESSION_HEADER as SESSION_TOKEN_HEADER } from "../features/rooms/session";
 import { protocolAnswer, tokenFromProtocols } from "../protocol";
 
@@ -52,10 +53,17 @@ export const wsRoutes = new Hono<AppEnv>().get(
     if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token", offered);
     if (!(await loginStands(c.var.db(), claims))) return closeUpgrade(CLOSE_BAD_TOKEN, "the login of this session has ended; join again", offered);
     const headers = new Headers(c.req.raw.headers);
+    // The room and its relays trust only what the Worker sets: a client's own X-ChatPop-* headers go.
+    for (const name of [...headers.keys()]) if (name.startsWith("x-chatpop-")) headers.delete(name);
     headers.set(SESSION_HEADER, JSON.stringify(claims));
     const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
     if (ip) headers.set(CLIENT_IP_HEADER, ip);
     else headers.delete(CLIENT_IP_HEADER);
-    return roomStub(c.env, code).fetch(new Request(c.req.raw.url, { headers }));
+    const answer = await roomStub(c.env, code).fetch(new Request(c.req.raw.url, { headers }));
+    // A big room sends the socket to one of its relays (README, Big rooms): the room picked it and fed it first.
+    const relay = answer.headers.get(RELAY_HEADER);
+    if (!relay) return answer;
+    for (const [name, value] of answer.headers) if (name.toLowerCase().startsWith("x-chatpop-")) headers.set(name, value);
+    return relayStub(c.env, relay).fetch(new Request(c.req.raw.url, { headers }));
   },
 );

@@ -23,6 +23,11 @@ export class RoomBackroom {
     return claims.isHost || (this.members?.has(claims.participationId) ?? false);
   }
 
+  /** The members (loaded if this wake has not yet), for the room's relays. */
+  async memberIds(roomId: string): Promise<string[]> {
+    return [...(this.members ?? (await this.load(roomId)))];
+  }
+
   add(participationId: string): void {
     this.members?.add(participationId);
   }

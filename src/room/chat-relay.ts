@@ -1,0 +1,249 @@
+// ChatRelay: holds listeners' sockets for a room past RELAY_AFTER_SOCKETS, so the
+// room's one thread does not send every frame to every socket. Named
+// `{code}:{n}`; it never writes: sends go to the room (ChatRoom.relaySubmit),
+// and the room hands it each stored batch once (deliver), in the room's order.
+// Its sockets get the same guarantees as the room's own: seq order without
+// gaps, acknowledgements with client_id, resume with last_seq (the backlog is
+// read by the room), kicks, the back room only for members, hibernation.
+import { CLOSE_BAD_TOKEN, CLOSE_POLICY, CLOSE_RESTART, errorFrame, messageFrame, presenceFrame, protocolAnswer, type Channel } from "../protocol";
+import { DurableObject } from "cloudflare:workers";
+import { ApiError } from "../platform/errors";
+import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
+import type { SessionClaims } from "../domain/tokens";
+import { errorText, logEvent } from "../platform/log";
+import { roomStub } from "../platform/room-stub";
+import { Presence } from "./presence";
+import { CatchUp, resumeParams } from "./resume";
+import { SESSION_HEADER, SocketHost, kick, safeClose, safeSend, sendError } from "./socket-host";
+import { PRESENCE_HEADER, parseRelayName, type BacklogAnswer, type RelayBatch, type RelayMessage, type RelaySendOutcome } from "./relay-protocol";
+
+/** Storage key of the newest seq each channel delivered (to see a batch the room could not deliver). */
+const DELIVERED_KEY = "delivered";
+
+export class ChatRelay extends DurableObject<Env> {
+  /** The room this relay serves and its index, from the object's name (null: a name no room has). */
+  private readonly self: { code: string; index: number } | null;
+  private readonly sockets: SocketHost;
+  private readonly catchUp = new CatchUp();
+  private readonly presence: Presence;
+  /** The newest seq each channel delivered to this relay's sockets (missing: none yet). */
+  private delivered: Partial<Record<Channel, number>> = {};
+  now: () => number = Date.now;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.self = parseRelayName(ctx.id.name);
+    this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.self?.code ?? "?");
+    // The relay's count goes to the room, which tells everyone the sum.
+    this.presence = new Presence(
+      () => this.sockets.participantsOnline(),
+      (participants) => this.reportToRoom(participants),
+    );
+    ctx.blockConcurrencyWhile(async () => {
+      this.delivered = (await ctx.storage.get<Partial<Record<Channel, number>>>(DELIVERED_KEY)) ?? {};
+    });
+  }
+
+  // ---- connect -----------------------------------------------------------
+
+  override async fetch(request: Request): Promise<Response> {
+    const raw = request.headers.get(SESSION_HEADER);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
+      return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
+    }
+    const claims = JSON.parse(raw) as SessionClaims;
+    if (!this.self || claims.roomCode !== this.self.code) {
+      // A socket for another room (or a relay name of no room): nothing of this relay reaches it.
+      logEvent("relay_refused", { room: claims.roomCode, relay: this.ctx.id.name ?? "", reason: this.self ? "socket_for_another_room" : "bad_relay_name" });
+      const pair = new WebSocketPair();
+      pair[1].accept();
+      pair[1].close(CLOSE_BAD_TOKEN, "this relay serves another room");
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    }
+    const { server, client, full } = this.sockets.accept(request, claims, { id: crypto.randomUUID() });
+    void this.alarmNoLaterThan(this.now() + this.sockets.idleMs());
+    if (full) {
+      logEvent("socket_refused", { room: claims.roomCode, reason: full, relay: this.self.index });
+      server.close(CLOSE_POLICY, full);
+    } else {
+      logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId, relay: this.self.index });
+      safeSend(server, presenceFrame(Number(request.headers.get(PRESENCE_HEADER)) || 1));
+      this.presence.changed();
+      for (const r of resumeParams(new URL(request.url))) {
+        if ("error" in r) {
+          sendError(server, r.error);
+          continue;
+        }
+        this.catchUp.start(server, r.channel);
+        void this.resume(server, claims, r.channel, r.lastSeq);
+      }
+    }
+    return new Response(null, { status: 101, webSocket: client, headers: protocolAnswer(request.headers.get("Sec-WebSocket-Protocol")) });
+  }
+
+  // ---- message -----------------------------------------------------------
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const read = this.sockets.read(ws, data);
+    if (!read || !this.self) return;
+    const socket = this.sockets.stateOf(ws)?.id;
+    if (!socket) return;
+    // Typed here: the RPC stub's types drop the refusal's open-ended `details`.
+    let answer: RelaySendOutcome;
+    try {
+      answer = (await this.room().relaySubmit(this.ctx.id.name!, read.claims, read.input, socket)) as RelaySendOutcome;
+    } catch (e) {
+      logEvent("relay_submit_failed", { room: this.self.code, error: errorText(e) });
+      sendError(ws, new ApiError(503, "INTERNAL_ERROR", "The room could not take the message just now; send it again with the same client_id."), read.input.client_id);
+      return;
+    }
+    // A queued send's acknowledgement comes back through deliver, in its place among the others.
+    if (answer.outcome === "refused") sendError(ws, asApiError(answer.error), read.input.client_id);
+    else if (answer.outcome === "kick") {
+      kick(ws, this.self.code);
+      this.presence.changed();
+    } else if (answer.outcome === "close") {
+      logEvent("socket_closed_for_abuse", { room: this.self.code });
+      ws.close(CLOSE_POLICY, "too many messages");
+    }
+  }
+
+  // ---- from the room -----------------------------------------------------
+
+  /** A batch from the room: every message and frame goes to this relay's sockets that may see it, in order. */
+  async deliver(batch: RelayBatch): Promise<RoomResult<{ delivered: number }>> {
+    if (!this.self || batch.room !== this.self.code) {
+      logEvent("relay_refused", { room: batch.room, relay: this.ctx.id.name ?? "", reason: "batch_from_another_room" });
+      return refused(new ApiError(403, "NOT_ALLOWED", "A relay takes batches from its own room only."));
+    }
+    const members = new Set(batch.backroom ?? []);
+    const sees = (ws: WebSocket, channel: Channel | "all") => {
+      if (channel !== "backroom") return true;
+      const claims = this.sockets.stateOf(ws)?.claims;
+      return !!claims && (claims.isHost || members.has(claims.participationId));
+    };
+    const sockets = this.ctx.getWebSockets();
+    // A relay without sockets has nothing to heal: it starts over from this batch.
+    if (sockets.length === 0) this.delivered = {};
+    let sent = 0;
+    for (const item of batch.items) {
+      if (item.kind === "frame") {
+        for (const ws of sockets) if (sees(ws, item.channel)) safeSend(ws, item.frame);
+        continue;
+      }
+      const audience = sockets.filter((ws) => sees(ws, item.channel));
+      const last = this.delivered[item.channel];
+      // A batch delivered twice (the room retried after a lost answer) sends nothing twice.
+      const messages = item.messages.filter((m) => m.onlyAck || last === undefined || m.message.seq > last);
+      const fresh = messages.filter((m) => !m.onlyAck);
+      const first = fresh[0]?.message.seq;
+      if (last !== undefined && first !== undefined && first > last + 1) await this.heal(item.channel, last, first, audience);
+      for (const m of messages) sent += this.broadcast(item.channel, m, audience);
+      const newest = fresh.at(-1)?.message.seq;
+      if (newest !== undefined && newest > (this.delivered[item.channel] ?? 0)) this.delivered[item.channel] = newest;
+    }
+    void this.ctx.storage.put(DELIVERED_KEY, this.delivered);
+    return done({ delivered: sent });
+  }
+
+  /** Kicks these participants' sockets (a ban); answers how many closed. */
+  async kick(room: string, participationIds: string[]): Promise<number> {
+    if (!this.self || room !== this.self.code) {
+      logEvent("relay_refused", { room, relay: this.ctx.id.name ?? "", reason: "kick_from_another_room" });
+      return 0;
+    }
+    const kicked = this.sockets.kickAll(participationIds);
+    if (kicked > 0) this.presence.changed();
+    return kicked;
+  }
+
+  // ---- close -------------------------------------------------------------
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.sockets.answerClose(ws, code, reason);
+    this.presence.changed();
+  }
+
+  override async alarm(): Promise<void> {
+    const { next, closed } = this.sockets.closeIdle();
+    if (closed > 0) this.presence.changed();
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  // ---- below -------------------------------------------------------------
+
+  /** One stub for the relay's life: calls over one stub arrive in the order they were made, so a socket's sends keep theirs. */
+  private room() {
+    this.roomStub ??= roomStub(this.env, this.self!.code);
+    return this.roomStub;
+  }
+
+  private roomStub: ReturnType<typeof roomStub> | undefined;
+
+  /** One message to the sockets that see its channel; the sender's socket gets the copy with its client_id. */
+  private broadcast(channel: Channel, m: RelayMessage, sockets: WebSocket[]): number {
+    const own = m.ack ? this.sockets.byId(m.ack.socket) : undefined;
+    const ownFrame = m.ack ? messageFrame(m.message, m.ack.clientId) : null;
+    if (m.onlyAck) {
+      if (own && ownFrame) this.send(own, channel, m.message.seq, ownFrame);
+      return own ? 1 : 0;
+    }
+    const plain = messageFrame(m.message);
+    for (const ws of sockets) this.send(ws, channel, m.message.seq, ws === own && ownFrame ? ownFrame : plain);
+    return sockets.length;
+  }
+
+  private send(ws: WebSocket, channel: Channel, seq: number, frame: string) {
+    if (!this.catchUp.hold(ws, channel, seq, frame)) safeSend(ws, frame);
+  }
+
+  /**
+   * The room could not deliver a batch (it gave up after retries): the messages between the last
+   * one delivered and this batch are read from the room and sent first, so no socket sees a hole.
+   */
+  private async heal(channel: Channel, last: number, next: number, sockets: WebSocket[]) {
+    logEvent("relay_healing", { room: this.self!.code, channel, after_seq: last, missing: next - last - 1 });
+    try {
+      const result = (await this.room().relayBacklog(this.ctx.id.name!, null, channel, last)) as RoomResult<BacklogAnswer>;
+      if (!result.ok) throw asApiError(result.error);
+      for (const message of result.value.messages) if (message.seq < next) this.broadcast(channel, { message }, sockets);
+    } catch (e) {
+      // Without the missing messages its sockets would have a hole: they reconnect and resume instead.
+      logEvent("relay_heal_failed", { room: this.self!.code, channel, error: errorText(e) });
+      for (const ws of sockets) safeClose(ws, CLOSE_RESTART, "the relay lost messages: reconnect to resume");
+    }
+  }
+
+  /** Sends the socket what it missed since `afterSeq` (read by the room), then what arrived live meanwhile. */
+  private async resume(ws: WebSocket, claims: SessionClaims, channel: Channel, afterSeq: number) {
+    const upTo = await this.catchUp.run(
+      ws,
+      channel,
+      afterSeq,
+      async (): Promise<BacklogAnswer> => {
+        const result = (await this.room().relayBacklog(this.ctx.id.name!, claims, channel, afterSeq)) as RoomResult<BacklogAnswer>;
+        if (!result.ok) throw asApiError(result.error);
+        return result.value;
+      },
+      (e) => errorFrameOf(e),
+    );
+    logEvent("socket_resumed", { room: claims.roomCode, channel, after_seq: afterSeq, to_seq: upTo, relay: this.self!.index });
+  }
+
+  private reportToRoom(participants: number) {
+    const sockets = this.ctx.getWebSockets().length;
+    void this.room()
+      .relayReport(this.ctx.id.name!, { participants, sockets })
+      .catch((e) => logEvent("relay_report_failed", { room: this.self!.code, error: errorText(e) }));
+  }
+
+  private async alarmNoLaterThan(ms: number) {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || ms < current) await this.ctx.storage.setAlarm(ms);
+  }
+}
+
+function errorFrameOf(e: unknown): string {
+  const err = e instanceof ApiError ? e : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.");
+  return errorFrame(err.toJSON());
+}

@@ -1,0 +1,280 @@
+// What a room and its relays (chat-relay.ts) do alike with the sockets they
+// hold: accept them with the tags the caps count by, charge and read every
+// frame, close the ones that go silent, and count who is online. One copy, so
+// a socket gets the same rules whichever object holds it.
+import {
+  CLOSE_BANNED,
+  CLOSE_IDLE,
+  CLOSE_NORMAL,
+  CLOSE_POLICY,
+  CLOSE_TOO_LARGE,
+  PING_TEXT,
+  PONG_TEXT,
+  RESERVED_CLOSE_CODES,
+  errorFrame,
+  kickedFrame,
+} from "../protocol";
+import { ApiError } from "../platform/errors";
+import { FRAME_MAX_BYTES } from "../domain/limits";
+import type { SessionClaims } from "../domain/tokens";
+import { Allowances, frameLimitSettings } from "../domain/send-limit";
+import { slash48Of } from "../domain/client-ip";
+import { BLOCK_BUDGET } from "../domain/rate-limits";
+import { positiveSetting } from "../domain/settings";
+import { textProblem } from "../domain/text";
+import { logEvent } from "../platform/log";
+import type { SendInput } from "../features/messages/schemas";
+import { parseClientFrame } from "./client-frames";
+
+/** Carries the Worker-verified session claims on the upgrade request. */
+export const SESSION_HEADER = "X-ChatPop-Session";
+/** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
+export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
+
+/** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
+export interface SocketState {
+  claims: SessionClaims;
+  connectedAt: number;
+  /** When the socket last sent a frame, as of the last time this was saved (at most once a minute). */
+  activeAt?: number;
+  /** A relay's name for the socket, so the room can address its acknowledgement (relays only). */
+  id?: string;
+}
+
+/** How often a socket's last activity is saved into its attachment (it survives hibernation there). */
+const ACTIVITY_SAVE_MS = 60_000;
+
+export interface Accepted {
+  server: WebSocket;
+  client: WebSocket;
+  claims: SessionClaims;
+  /** Why the socket may not stay (a cap is reached), or null. */
+  full: string | null;
+}
+
+export class SocketHost {
+  /** Each participant's frame allowance: every frame it sends, of any kind, on any of its sockets here. */
+  private readonly frameAllowance: Allowances;
+  /** When each socket last sent a frame (its attachment keeps a copy, saved now and then). */
+  private readonly lastFrameAt = new WeakMap<WebSocket, number>();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly now: () => number,
+    /** The room code, for the logs. */
+    private readonly code: () => string,
+  ) {
+    this.frameAllowance = new Allowances(frameLimitSettings(env), now);
+    // Keep-alives are answered by the runtime without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+  }
+
+  /**
+   * Completes the client's close handshake. A close without a status code arrives as 1005, which
+   * may not be sent back (ws.close(1005) throws and the client would never see its close event).
+   */
+  answerClose(ws: WebSocket, code: number, reason: string) {
+    logEvent("socket_closed", { room: this.code(), code });
+    if (RESERVED_CLOSE_CODES.includes(code)) safeClose(ws, CLOSE_NORMAL, "");
+    else safeClose(ws, code, reason);
+  }
+
+  /**
+   * Accepts the upgrade's socket (hibernation API) with the tags the caps count: participant,
+   * address, /48. `heldElsewhere`: the room's sockets on its relays, which count towards its cap.
+   */
+  accept(request: Request, claims: SessionClaims, state: Partial<SocketState> = {}, heldElsewhere = 0): Accepted {
+    const ipKey = request.headers.get(CLIENT_IP_HEADER);
+    const ipTag = `ip:${ipKey ?? "unknown"}`;
+    // An IPv6 caller's /48 is counted too: a /64 each costs nothing to whoever holds the block.
+    const block = ipKey ? slash48Of(ipKey) : null;
+    const blockTag = block ? `block:${block.key}` : null;
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    const tags = [claims.participationId, ipTag, ...(blockTag ? [blockTag] : []), ...(state.id ? [socketTag(state.id)] : [])];
+    this.ctx.acceptWebSocket(server, tags);
+    server.serializeAttachment({ ...state, claims, connectedAt: this.now() } satisfies SocketState);
+    return { server, client: pair[0], claims, full: this.capReached(claims.participationId, ipTag, blockTag, heldElsewhere) };
+  }
+
+  /** The socket's saved state (null for a socket accepted before attachments existed). */
+  stateOf(ws: WebSocket): SocketState | null {
+    return ws.deserializeAttachment() as SocketState | null;
+  }
+
+  /** The open socket a relay named `id`, if it is still here. */
+  byId(id: string): WebSocket | undefined {
+    return this.ctx.getWebSockets(socketTag(id))[0];
+  }
+
+  /**
+   * Charges a frame to its sender and reads it: a send comes back; anything else (a ping, an
+   * invalid frame, a frame over budget) is answered or dropped here and comes back as null.
+   */
+  read(ws: WebSocket, data: string | ArrayBuffer): { claims: SessionClaims; input: SendInput } | null {
+    if (frameBytes(data) > FRAME_MAX_BYTES) {
+      ws.close(CLOSE_TOO_LARGE, `frames can be at most ${FRAME_MAX_BYTES} bytes`);
+      return null;
+    }
+    // Every frame costs its sender, whatever it is (a ping spelled otherwise, garbage, a send): one
+    // budget per participant across its sockets. Over it a frame goes unanswered; a sender that keeps
+    // on is closed. (The exact keep-alive text never gets here: the runtime answers it.)
+    const state = this.stateOf(ws);
+    if (!state) return null;
+    const frames = this.frameAllowance.take(state.claims.participationId);
+    if (frames === "abusive") {
+      logEvent("socket_closed_for_abuse", { room: this.code(), reason: "frames" });
+      ws.close(CLOSE_POLICY, "too many frames");
+      return null;
+    }
+    if (frames === "limited") return null;
+    this.touched(ws, state);
+    if (typeof data !== "string") {
+      sendError(ws, new ApiError(400, "INVALID_FRAME", "Frames must be JSON text, not binary."));
+      return null;
+    }
+    let frame;
+    try {
+      frame = parseClientFrame(data);
+    } catch (e) {
+      if (e instanceof ApiError) sendError(ws, e, clientIdOf(data));
+      else throw e;
+      return null;
+    }
+    if (frame.kind === "ping") {
+      safeSend(ws, PONG_TEXT);
+      return null;
+    }
+    return { claims: state.claims, input: frame.input };
+  }
+
+  idleMs(): number {
+    return positiveSetting(this.env.SOCKET_IDLE_SECONDS, 300) * 1000;
+  }
+
+  /**
+   * Closes sockets that neither sent a frame nor a keep-alive for SOCKET_IDLE_SECONDS (they hold a
+   * seat for nothing); answers when the next one could go idle (null without sockets) and how many closed.
+   */
+  closeIdle(): { next: number | null; closed: number } {
+    const idle = this.idleMs();
+    const now = this.now();
+    let next: number | null = null;
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const state = this.stateOf(ws);
+      if (!state) continue;
+      const ping = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const last = Math.max(this.lastFrameAt.get(ws) ?? 0, state.activeAt ?? 0, state.connectedAt, ping);
+      if (now - last >= idle) {
+        try {
+          ws.close(CLOSE_IDLE, "idle: no frames or keep-alives");
+        } catch {
+          // already closing
+        }
+        closed++;
+      } else {
+        next = next === null ? last + idle : Math.min(next, last + idle);
+      }
+    }
+    if (closed > 0) logEvent("sockets_closed_idle", { room: this.code(), count: closed });
+    return { next, closed };
+  }
+
+  /** Distinct participants with an open socket here (a kicked or closing socket no longer counts). */
+  participantsOnline(): number {
+    const ids = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const state = this.stateOf(ws);
+      if (state) ids.add(state.claims.participationId);
+    }
+    return ids.size;
+  }
+
+  /** Kicks every socket of these participants; answers how many went. */
+  kickAll(participationIds: string[]): number {
+    let kicked = 0;
+    for (const participationId of participationIds) {
+      for (const ws of this.ctx.getWebSockets(participationId)) {
+        kick(ws, this.code());
+        kicked++;
+      }
+    }
+    return kicked;
+  }
+
+  /** Notes a socket's frame; saved into its attachment at most once a minute, so it survives hibernation. */
+  private touched(ws: WebSocket, state: SocketState) {
+    const now = this.now();
+    this.lastFrameAt.set(ws, now);
+    if (now - (state.activeAt ?? state.connectedAt) >= ACTIVITY_SAVE_MS) {
+      ws.serializeAttachment({ ...state, activeAt: now } satisfies SocketState);
+    }
+  }
+
+  /** Why a new socket cannot stay (the room, counting `heldElsewhere` on its relays, or this address has too many), or null. */
+  private capReached(participationId: string, ipTag: string, blockTag: string | null, heldElsewhere: number): string | null {
+    if (this.ctx.getWebSockets().length + heldElsewhere > positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
+    const perIp = positiveSetting(this.env.MAX_SOCKETS_PER_IP, 50);
+    if (this.ctx.getWebSockets(ipTag).length > perIp) return "too many connections from your address";
+    if (blockTag && this.ctx.getWebSockets(blockTag).length > perIp * BLOCK_BUDGET[48]) return "too many connections from your network";
+    if (this.ctx.getWebSockets(participationId).length > positiveSetting(this.env.MAX_SOCKETS_PER_PARTICIPANT, 5)) {
+      return "too many connections for one participant";
+    }
+    return null;
+  }
+}
+
+const socketTag = (id: string) => `sock:${id}`;
+
+/** Tells a banned participant's socket why, then closes it with 4403. */
+export function kick(ws: WebSocket, room: string) {
+  safeSend(ws, kickedFrame("You have been removed from this room by the host."));
+  try {
+    ws.close(CLOSE_BANNED, "banned from this room");
+  } catch {
+    // already closed
+  }
+  logEvent("socket_kicked", { room });
+}
+
+/** An error frame for this socket, in the API's error shape; the sender's client_id lets it match the error. */
+export function sendError(ws: WebSocket, err: ApiError, clientId?: string | null) {
+  safeSend(ws, errorFrame(err.toJSON(), clientId));
+}
+
+export function safeSend(ws: WebSocket, frame: string) {
+  try {
+    ws.send(frame);
+  } catch {
+    // the socket closed meanwhile; its close handler tidies up
+  }
+}
+
+/** Closes a socket, ignoring one that is closed already. */
+export function safeClose(ws: WebSocket, code: number, reason: string) {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
+}
+
+function frameBytes(data: string | ArrayBuffer): number {
+  if (typeof data !== "string") return data.byteLength;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need an exact count.
+  return data.length * 3 <= FRAME_MAX_BYTES ? data.length : new TextEncoder().encode(data).byteLength;
+}
+
+/** Best effort: echo the client_id of a refused frame so the client can match the error. */
+function clientIdOf(text: string): string | null {
+  try {
+    const v = (JSON.parse(text) as { client_id?: unknown })?.client_id;
+    return typeof v === "string" && v.length <= 64 && textProblem(v) === null ? v : null;
+  } catch {
+    return null;
+  }
+}
