@@ -62,8 +62,8 @@ const workerProject = (
 // Pure rules keep their tests beside them (src/domain/*.test.ts).
 const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**", "test/stripe/**", "test/relays/**"]);
 
-// Big rooms: relays from the second socket on, over two relays.
-const relays = workerProject("relays", ["test/relays/**/*.test.ts"], [], { RELAY_AFTER_SOCKETS: "1", RELAY_COUNT: "2" });
+// Big rooms: relays from the second socket on, over two relays; a room holds 10 sockets in all.
+const relays = workerProject("relays", ["test/relays/**/*.test.ts"], [], { RELAY_AFTER_SOCKETS: "1", RELAY_COUNT: "2", MAX_SOCKETS_PER_ROOM: "10" });
 
 // Send limits and socket caps with small values of their own.
 const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {

@@ -4,7 +4,7 @@
 // room's objects are only looked into to see where a socket landed.
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../../src/protocol";
 import { SESSION_HEADER } from "../../src/room/socket-host";
 import type { SessionClaims } from "../../src/domain/tokens";
@@ -46,6 +46,26 @@ describe("placement", () => {
     expect(where.relays.reduce((a, b) => a + b, 0)).toBe(6);
     // Six participants over two relays: a hash that put everyone on one relay would be no spread at all.
     expect(where.relays.every((n) => n > 0)).toBe(true);
+    closeAll(host, ...guests.map((g) => g.client));
+  });
+});
+
+describe("the room's socket cap", () => {
+  it("counts the sockets its relays hold: past MAX_SOCKETS_PER_ROOM (10 here) a new socket closes 1008, room is full", async () => {
+    const { room, host, guests } = await bigRoom(9);
+    // Relays report their sockets to the room at most once a second.
+    await vi.waitFor(
+      async () => {
+        const onRelays = await runInDurableObject(env.CHAT_ROOM.getByName(room.code), (instance) =>
+          (instance as unknown as { relays: { sockets(): number } }).relays.sockets(),
+        );
+        expect(onRelays).toBe(9);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    const late = await connect(room.code, (await join(room.code, unique("late_"))).session_token);
+    expect(await late.waitForClose()).toEqual({ code: 1008, reason: "room is full" });
+    expect((await placement(room.code)).relays.reduce((a, b) => a + b, 0)).toBe(9);
     closeAll(host, ...guests.map((g) => g.client));
   });
 });
