@@ -1,10 +1,11 @@
-// `npm run soak -- --rooms 20 --clients 25 --seconds 60 [--rate 0.5]`
+// `npm run soak -- --rooms 20 --clients 25 --seconds 60 [--rate 0.5] [--relays 2]`
 // Drives the local stack (the same one `npm run dev` runs, started here on
 // loopback) with many rooms of WebSocket clients that all send and listen,
 // then checks that every message reached every member of its room exactly
 // once and in order, and that each room's history holds exactly what was
 // sent. Prints a report, writes it to bench/results/, and exits 1 on any loss,
-// duplicate, reordering or history mismatch.
+// duplicate, reordering or history mismatch. With --relays K, every room's
+// sockets after its first two live on K relays (README, Big rooms).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     clients: { type: "string", default: "25" },
     seconds: { type: "string", default: "60" },
     rate: { type: "string", default: "0.5" },
+    relays: { type: "string", default: "0" },
   },
 });
 const bounded = (name: string, text: string, min: number, max: number) => {
@@ -31,6 +33,7 @@ const ROOMS = Math.floor(bounded("rooms", values.rooms!, 1, 200));
 const CLIENTS = Math.floor(bounded("clients", values.clients!, 2, 100));
 const SECONDS = bounded("seconds", values.seconds!, 1, 600);
 const RATE = bounded("rate", values.rate!, 0.05, 20); // messages per second per client
+const RELAYS = Math.floor(bounded("relays", values.relays!, 0, 16));
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const log = (line: string) => console.log(`[soak] ${line}`);
@@ -53,12 +56,13 @@ const stack = await spawnStack();
 const port = await freePort();
 const worker = startWranglerDev({
   port,
-  stdio: "ignore",
+  stdio: process.env.SOAK_WORKER_LOGS ? "inherit" : "ignore",
   vars: {
     ...stack.bindings,
     JWT_SECRET: "soak-only-secret-0123456789abcdef",
     ...LOAD_RUN_VARS,
     MAX_SOCKETS_PER_IP: "1000",
+    ...(RELAYS > 0 ? { RELAY_COUNT: String(RELAYS), RELAY_AFTER_SOCKETS: "2" } : {}),
   },
 });
 let exitCode = 0;
@@ -193,7 +197,7 @@ try {
   const lines = [
     `# Soak ${new Date().toISOString()}`,
     "",
-    `${ROOMS} rooms × ${CLIENTS} clients, ${SECONDS} s at ${RATE} msg/s per client, Postgres: ${stack.postgres}, Redis: ${stack.redis}`,
+    `${ROOMS} rooms × ${CLIENTS} clients${RELAYS > 0 ? ` (all but 2 per room on ${RELAYS} relays)` : ""}, ${SECONDS} s at ${RATE} msg/s per client, Postgres: ${stack.postgres}, Redis: ${stack.redis}`,
     "",
     "| sent | deliveries expected | delivered | lost | duplicated | out of order | rooms whose history ≠ sent | deliveries/s |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|",
