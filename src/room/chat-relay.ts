@@ -13,8 +13,9 @@ import type { SessionClaims } from "../domain/tokens";
 import { errorText, logEvent } from "../platform/log";
 import { roomStub } from "../platform/room-stub";
 import { Presence } from "./presence";
-import { CatchUp, resumeParams } from "./resume";
-import { SESSION_HEADER, SocketHost, kick, safeClose, safeSend, sendError } from "./socket-host";
+import { CatchUp, resumeError, resumeParams } from "./resume";
+import { alarmNoLaterThan } from "./alarm";
+import { SocketHost, closeUpgrade, kick, safeClose, safeSend, sendError, upgradeClaims } from "./socket-host";
 import { PRESENCE_HEADER, parseRelayName, type BacklogAnswer, type RelayBatch, type RelayMessage, type RelaySendOutcome } from "./relay-protocol";
 
 /** Storage key of the newest seq each channel delivered (to see a batch the room could not deliver). */
@@ -47,21 +48,15 @@ export class ChatRelay extends DurableObject<Env> {
   // ---- connect -----------------------------------------------------------
 
   override async fetch(request: Request): Promise<Response> {
-    const raw = request.headers.get(SESSION_HEADER);
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
-      return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
-    }
-    const claims = JSON.parse(raw) as SessionClaims;
+    const claims = upgradeClaims(request);
+    if (claims instanceof Response) return claims;
     if (!this.self || claims.roomCode !== this.self.code) {
       // A socket for another room (or a relay name of no room): nothing of this relay reaches it.
       logEvent("relay_refused", { room: claims.roomCode, relay: this.ctx.id.name ?? "", reason: this.self ? "socket_for_another_room" : "bad_relay_name" });
-      const pair = new WebSocketPair();
-      pair[1].accept();
-      pair[1].close(CLOSE_BAD_TOKEN, "this relay serves another room");
-      return new Response(null, { status: 101, webSocket: pair[0] });
+      return closeUpgrade(CLOSE_BAD_TOKEN, "this relay serves another room", request.headers.get("Sec-WebSocket-Protocol"));
     }
     const { server, client, full } = this.sockets.accept(request, claims, { id: crypto.randomUUID() });
-    void this.alarmNoLaterThan(this.now() + this.sockets.idleMs());
+    void alarmNoLaterThan(this.ctx.storage, this.now() + this.sockets.idleMs());
     if (full) {
       logEvent("socket_refused", { room: claims.roomCode, reason: full, relay: this.self.index });
       server.close(CLOSE_POLICY, full);
@@ -225,7 +220,7 @@ export class ChatRelay extends DurableObject<Env> {
         if (!result.ok) throw asApiError(result.error);
         return result.value;
       },
-      (e) => errorFrameOf(e),
+      (e) => errorFrame(resumeError(e).toJSON()),
     );
     logEvent("socket_resumed", { room: claims.roomCode, channel, after_seq: afterSeq, to_seq: upTo, relay: this.self!.index });
   }
@@ -236,14 +231,4 @@ export class ChatRelay extends DurableObject<Env> {
       .relayReport(this.ctx.id.name!, { participants, sockets })
       .catch((e) => logEvent("relay_report_failed", { room: this.self!.code, error: errorText(e) }));
   }
-
-  private async alarmNoLaterThan(ms: number) {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || ms < current) await this.ctx.storage.setAlarm(ms);
-  }
-}
-
-function errorFrameOf(e: unknown): string {
-  const err = e instanceof ApiError ? e : new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.");
-  return errorFrame(err.toJSON());
 }

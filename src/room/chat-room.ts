@@ -26,9 +26,8 @@ import { completePurchase, purchase, refundPurchase, type PurchaseDeps, type Pur
 import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
-import { CatchUp, collectBacklog, resumeParams, type BacklogDeps } from "./resume";
+import { CatchUp, collectBacklog, resumeError, resumeParams, type BacklogDeps } from "./resume";
 import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
-import { slash48Of } from "../domain/client-ip";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
 import { RoomDb } from "../platform/room-db";
@@ -38,7 +37,9 @@ import type { RoomRef } from "../domain/room-code";
 import { SendPipeline, authorOf, SYSTEM_AUTHOR, type CommitMode, type Delivery, roomSocketOf, type SendResult } from "./send-pipeline";
 import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
-import { CLIENT_IP_HEADER, SESSION_HEADER, SocketHost, kick, safeSend, sendError } from "./socket-host";
+import { SocketHost, addressOf, kick, safeSend, sendError, upgradeClaims } from "./socket-host";
+import { alarmNoLaterThan } from "./alarm";
+import { relayStub } from "../platform/room-stub";
 import { RelayFanout, type RelayStub } from "./relay-fanout";
 import {
   PRESENCE_HEADER,
@@ -124,7 +125,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.relays = new RelayFanout({
       code,
       storage: ctx.storage,
-      stub: (name) => env.CHAT_RELAY.getByName(name) as unknown as RelayStub,
+      stub: (name) => relayStub(env, name) as unknown as RelayStub,
       backroomMembers: () => this.backroom.memberIds(this.room.id),
       now: () => this.now(),
       presenceChanged: () => this.presence.changed(),
@@ -145,11 +146,8 @@ export class ChatRoom extends DurableObject<Env> {
   // ---- connect -----------------------------------------------------------
 
   override async fetch(request: Request): Promise<Response> {
-    const raw = request.headers.get(SESSION_HEADER);
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
-      return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
-    }
-    const claims = JSON.parse(raw) as SessionClaims;
+    const claims = upgradeClaims(request);
+    if (claims instanceof Response) return claims;
     const relay = await this.relayFor(request, claims);
     if (relay) {
       // The Worker takes the upgrade there (upgrade-route.ts): the room never holds this socket.
@@ -158,7 +156,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     const { server, client, full } = this.sockets.accept(request, claims, {}, this.relays.sockets());
     // The room wakes to close sockets that go silent (SOCKET_IDLE_SECONDS).
-    void this.alarmNoLaterThan(this.now() + this.sockets.idleMs());
+    void alarmNoLaterThan(this.ctx.storage, this.now() + this.sockets.idleMs());
     if (full) {
       logEvent("socket_refused", { room: claims.roomCode, reason: full });
       server.close(CLOSE_POLICY, full);
@@ -173,12 +171,9 @@ export class ChatRoom extends DurableObject<Env> {
           sendError(server, r.error);
           continue;
         }
-        // The back room is for its members and the host (null: the member list cannot be read now).
-        const admitted = r.channel === "main" ? true : await this.backroom.admits(claims).catch(() => null);
-        if (admitted === null) {
-          sendError(server, dbUnavailable());
-        } else if (!admitted) {
-          sendError(server, notBackroomMember("Only back-room members and the host can resume the back room; join it first."));
+        const refusal = await this.resumeRefusal(claims, r.channel);
+        if (refusal) {
+          sendError(server, refusal);
         } else {
           this.catchUp.start(server, r.channel);
           void this.resume(server, claims, r.channel, r.lastSeq);
@@ -194,12 +189,23 @@ export class ChatRoom extends DurableObject<Env> {
    */
   private async relayFor(request: Request, claims: SessionClaims): Promise<string | null> {
     const { after, count } = this.relaySettings;
-    if (count === 0 || this.ctx.getWebSockets().length < after) return null;
-    if (this.ctx.getWebSockets().length + this.relays.sockets() >= positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return null;
+    const own = this.ctx.getWebSockets().length;
+    if (count === 0 || own < after) return null;
+    if (own + this.relays.sockets() >= positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return null;
     if (await this.bans.covers(claims, { failOpen: true })) return null;
-    const ip = request.headers.get(CLIENT_IP_HEADER);
-    const key = ip ? (slash48Of(ip)?.key ?? ip) : claims.participationId;
-    return this.relays.place(relayIndexFor(key, count));
+    const { ip, block } = addressOf(request);
+    return this.relays.place(relayIndexFor(block ?? ip ?? claims.participationId, count));
+  }
+
+  /**
+   * Why the socket may not resume the channel, or null: the back room is for its members and the
+   * host (Postgres away: the member list cannot be read now).
+   */
+  private async resumeRefusal(claims: SessionClaims, channel: Channel): Promise<ApiError | null> {
+    if (channel === "main") return null;
+    const admitted = await this.backroom.admits(claims).catch(() => null);
+    if (admitted === null) return dbUnavailable();
+    return admitted ? null : notBackroomMember("Only back-room members and the host can resume the back room; join it first.");
   }
 
   // ---- message -----------------------------------------------------------
@@ -252,17 +258,14 @@ export class ChatRoom extends DurableObject<Env> {
   async relayBacklog(relay: string, claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<RoomResult<BacklogAnswer>> {
     if (this.ownRelay(relay, claims) === null) return refused(relayRefused());
     if (claims && (await this.bans.covers(claims, { failOpen: true }))) return refused(banned());
-    if (claims && channel === "backroom") {
-      const admitted = await this.backroom.admits(claims).catch(() => null);
-      if (admitted === null) return refused(dbUnavailable());
-      if (!admitted) return refused(notBackroomMember("Only back-room members and the host can resume the back room; join it first."));
-    }
+    const refusal = claims && (await this.resumeRefusal(claims, channel));
+    if (refusal) return refused(refusal);
     try {
       const { gap, messages } = await collectBacklog(this.backlogDeps(), channel, afterSeq, this.window.maxCount);
       return done({ gap, messages });
     } catch (e) {
       logEvent("resume_failed", { room: this.room.code, channel, relay, error: errorText(e) });
-      return refused(isDbUnavailable(e) ? dbUnavailable() : resumeFailed());
+      return refused(resumeError(e));
     }
   }
 
@@ -409,7 +412,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** Starts a flush without waiting for it; a failed one is retried from the alarm. */
   private flushSoon() {
     if (this.now() < this.flushRetryAt) return;
-    void this.flushNow().then((retry) => (retry === null ? undefined : this.alarmNoLaterThan(retry)));
+    void this.flushNow().then((retry) => (retry === null ? undefined : alarmNoLaterThan(this.ctx.storage, retry)));
   }
 
   /** After a commit: flush now, and have the alarm wake the room to flush should it be evicted first. */
@@ -417,16 +420,11 @@ export class ChatRoom extends DurableObject<Env> {
     this.flushSoon();
     if (!this.flushAlarmArmed) {
       this.flushAlarmArmed = true;
-      void this.alarmNoLaterThan(this.now() + FLUSH_SAFETY_MS);
+      void alarmNoLaterThan(this.ctx.storage, this.now() + FLUSH_SAFETY_MS);
     }
   }
 
   private flushAlarmArmed = false;
-
-  private async alarmNoLaterThan(ms: number) {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || ms < current) await this.ctx.storage.setAlarm(ms);
-  }
 
   /** Toggles the caller's reaction; the room gets a `reaction` frame with the new counts. */
   async react(claims: SessionClaims, messageId: string, emoji: string): Promise<RoomResult<ReactionResult>> {
@@ -511,7 +509,7 @@ export class ChatRoom extends DurableObject<Env> {
       },
       (e) => {
         logEvent("resume_failed", { room: claims.roomCode, channel, error: errorText(e) });
-        return errorFrame((isDbUnavailable(e) ? dbUnavailable() : resumeFailed()).toJSON());
+        return errorFrame(resumeError(e).toJSON());
       },
     );
     if (source) logEvent("socket_resumed", { room: claims.roomCode, channel, from: source, after_seq: afterSeq, to_seq: upTo });
@@ -632,7 +630,7 @@ export class ChatRoom extends DurableObject<Env> {
       postSystemMessage: (text) => void this.postSystemMessage(text),
       pinEndsAt: (untilMs) => {
         this.pinsMayRun = true;
-        return this.alarmNoLaterThan(untilMs);
+        return alarmNoLaterThan(this.ctx.storage, untilMs);
       },
       memberJoined: (participationId) => this.backroom.add(participationId),
       memberLeft: (participationId) => this.backroom.remove(participationId),
@@ -666,4 +664,3 @@ const tooFast = (what: string, retryAfter: number) =>
 const sendingTooFast = (retryAfter: number) => tooFast("sending", retryAfter);
 
 const relayRefused = () => new ApiError(500, "INTERNAL_ERROR", "This relay does not belong to this room.");
-const resumeFailed = () => new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.");

@@ -4,7 +4,7 @@
 // every relay sees the room's order), and what the relays last reported.
 import type { Channel } from "../protocol";
 import { errorText, logEvent } from "../platform/log";
-import type { Delivery } from "./send-pipeline";
+import { relaySocketOf, type Delivery } from "./send-pipeline";
 import { relayName, type RelayBatch, type RelayItem, type RelayMessage, type RelayReport } from "./relay-protocol";
 
 /** Storage key of the relays the room feeds and their last reports. */
@@ -82,7 +82,8 @@ export class RelayFanout {
     for (const index of this.indexes()) {
       const messages: RelayMessage[] = [];
       for (const d of deliveries) {
-        const ack = d.clientId && d.origin && "relay" in d.origin && d.origin.relay === index ? { socket: d.origin.socket, clientId: d.clientId } : undefined;
+        const from = relaySocketOf(d.origin);
+        const ack = d.clientId && from?.relay === index ? { socket: from.socket, clientId: d.clientId } : undefined;
         if (d.onlyToOrigin && !ack) continue;
         messages.push({ message: d.message, ...(ack ? { ack } : {}), ...(d.onlyToOrigin ? { onlyAck: true } : {}) });
       }

@@ -10,7 +10,8 @@
 // and sent after it, skipping any the backlog already carried.
 import { gapFrame, messageFrame, type Channel, type PublicMessage } from "../protocol";
 import { encodeCursor } from "../domain/cursor";
-import { ApiError } from "../platform/errors";
+import { ApiError, dbUnavailable } from "../platform/errors";
+import { isDbUnavailable } from "../platform/db";
 import { safeSend } from "./socket-host";
 import { asServedNow } from "../domain/message";
 import type { Redis } from "@upstash/redis/cloudflare";
@@ -94,6 +95,13 @@ async function windowBacklog(deps: BacklogDeps, channel: Channel, afterSeq: numb
   // The window must reach the newest message Postgres has, or it missed writes (it is appended after the broadcast).
   if (window.at(-1)!.seq < settled) return null;
   return window.filter((m) => m.seq > afterSeq);
+}
+
+/** What a socket is told when its backlog cannot be read: a refusal as it came, Postgres away, or a plain failure. */
+export function resumeError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (isDbUnavailable(e)) return dbUnavailable();
+  return new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.");
 }
 
 /** The backlog as one answer (at most `maxMessages` messages), for a relay's socket or the room's own. */

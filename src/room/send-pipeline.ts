@@ -44,6 +44,9 @@ export type Origin = WebSocket | RelaySocket | null;
 /** The room's own socket a send came from, if it came from one. */
 export const roomSocketOf = (origin: Origin): WebSocket | null => (origin && !("relay" in origin) ? origin : null);
 
+/** The relay socket a send came from, if it came from one. */
+export const relaySocketOf = (origin: Origin): RelaySocket | null => (origin && "relay" in origin ? origin : null);
+
 /** A stored message and who sent it, handed to the broadcaster. */
 export interface Delivery {
   message: PublicMessage;

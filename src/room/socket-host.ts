@@ -13,6 +13,7 @@ import {
   RESERVED_CLOSE_CODES,
   errorFrame,
   kickedFrame,
+  protocolAnswer,
 } from "../protocol";
 import { ApiError } from "../platform/errors";
 import { FRAME_MAX_BYTES } from "../domain/limits";
@@ -85,11 +86,9 @@ export class SocketHost {
    * address, /48. `heldElsewhere`: the room's sockets on its relays, which count towards its cap.
    */
   accept(request: Request, claims: SessionClaims, state: Partial<SocketState> = {}, heldElsewhere = 0): Accepted {
-    const ipKey = request.headers.get(CLIENT_IP_HEADER);
-    const ipTag = `ip:${ipKey ?? "unknown"}`;
-    // An IPv6 caller's /48 is counted too: a /64 each costs nothing to whoever holds the block.
-    const block = ipKey ? slash48Of(ipKey) : null;
-    const blockTag = block ? `block:${block.key}` : null;
+    const { ip, block } = addressOf(request);
+    const ipTag = `ip:${ip ?? "unknown"}`;
+    const blockTag = block ? `block:${block}` : null;
     const pair = new WebSocketPair();
     const server = pair[1];
     const tags = [claims.participationId, ipTag, ...(blockTag ? [blockTag] : []), ...(state.id ? [socketTag(state.id)] : [])];
@@ -229,6 +228,36 @@ export class SocketHost {
 }
 
 const socketTag = (id: string) => `sock:${id}`;
+
+/**
+ * The caller's address key (set by the Worker from CF-Connecting-IP) and, for IPv6, its /48: a /64
+ * each costs nothing to whoever holds the block, so caps count the block too.
+ */
+export function addressOf(request: Request): { ip: string | null; block: string | null } {
+  const ip = request.headers.get(CLIENT_IP_HEADER);
+  return { ip, block: ip ? (slash48Of(ip)?.key ?? null) : null };
+}
+
+/** The Worker-verified claims of an upgrade handed to a room or relay, or the 426 answer to anything else. */
+export function upgradeClaims(request: Request): SessionClaims | Response {
+  const raw = request.headers.get(SESSION_HEADER);
+  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
+    return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
+  }
+  return JSON.parse(raw) as SessionClaims;
+}
+
+/**
+ * Completes the handshake only to close at once with an application close code the client can
+ * read (a browser that offered subprotocols fails a handshake that picks none, and sees only 1006).
+ */
+export function closeUpgrade(code: number, reason: string, offered: string | null | undefined): Response {
+  const pair = new WebSocketPair();
+  const server = pair[1];
+  server.accept();
+  server.close(code, reason);
+  return new Response(null, { status: 101, webSocket: pair[0], headers: protocolAnswer(offered) });
+}
 
 /** Tells a banned participant's socket why, then closes it with 4403. */
 export function kick(ws: WebSocket, room: string) {

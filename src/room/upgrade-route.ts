@@ -5,7 +5,7 @@ import { ApiError } from "../platform/errors";
 import { isRoomCode } from "../domain/room-code";
 import { verifySessionToken } from "../domain/tokens";
 import type { AppEnv } from "../platform/http/context";
-import { CLIENT_IP_HEADER, SESSION_HEADER } from "./socket-host";
+import { CLIENT_IP_HEADER, SESSION_HEADER, closeUpgrade } from "./socket-host";
 import { RELAY_HEADER } from "./relay-protocol";
 import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
@@ -13,19 +13,7 @@ import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 import { documented } from "../platform/http/openapi";
 import { relayStub, roomStub } from "../platform/room-stub";
 import { loginStands, SESSION_HEADER as SESSION_TOKEN_HEADER } from "../features/rooms/session";
-import { protocolAnswer, tokenFromProtocols } from "../protocol";
-
-/**
- * Completes the handshake only to close at once with an application close code the client can
- * read (a browser that offered subprotocols fails a handshake that picks none, and sees only 1006).
- */
-function closeUpgrade(code: number, reason: string, offered: string | undefined): Response {
-  const pair = new WebSocketPair();
-  const server = pair[1];
-  server.accept();
-  server.close(code, reason);
-  return new Response(null, { status: 101, webSocket: pair[0], headers: protocolAnswer(offered) });
-}
+import { tokenFromProtocols } from "../protocol";
 
 export const wsRoutes = new Hono<AppEnv>().get(
   "/chat/:code",
@@ -58,7 +46,6 @@ export const wsRoutes = new Hono<AppEnv>().get(
     headers.set(SESSION_HEADER, JSON.stringify(claims));
     const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
     if (ip) headers.set(CLIENT_IP_HEADER, ip);
-    else headers.delete(CLIENT_IP_HEADER);
     const answer = await roomStub(c.env, code).fetch(new Request(c.req.raw.url, { headers }));
     // A big room sends the socket to one of its relays (README, Big rooms): the room picked it and fed it first.
     const relay = answer.headers.get(RELAY_HEADER);
