@@ -7,6 +7,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../../src/protocol";
 import { SESSION_HEADER } from "../../src/room/socket-host";
+import { relayIndexFor } from "../../src/room/relay-protocol";
 import type { SessionClaims } from "../../src/domain/tokens";
 import { api, Client, connect, connectRaw, connectResuming, join, settled, unique } from "../support/api";
 import { ban, hostedRoom } from "../support/room-actions";
@@ -44,8 +45,10 @@ describe("placement", () => {
     const where = await placement(room.code);
     expect(where.room).toBe(1);
     expect(where.relays.reduce((a, b) => a + b, 0)).toBe(6);
-    // Six participants over two relays: a hash that put everyone on one relay would be no spread at all.
-    expect(where.relays.every((n) => n > 0)).toBe(true);
+    // These sockets carry no address, so the room hashes each participation id: the same relay every time.
+    const expected = [0, 0];
+    for (const g of guests) expected[relayIndexFor(g.session.participation_id, RELAYS)]!++;
+    expect(where.relays).toEqual(expected);
     closeAll(host, ...guests.map((g) => g.client));
   });
 });
@@ -263,12 +266,16 @@ describe("bad input", () => {
     authSessionId: null,
   });
   const upgradeAt = (relay: string, claims: SessionClaims) =>
-    env.CHAT_RELAY.getByName(relay).fetch("http://relay/ws", { headers: { Upgrade: "websocket", [SESSION_HEADER]: JSON.stringify(claims) } });
+    env.CHAT_RELAY.getByName(relay).fetch("http://relay/ws", {
+      headers: { Upgrade: "websocket", [SESSION_HEADER]: JSON.stringify(claims), "Sec-WebSocket-Protocol": "chatpop" },
+    });
 
   it("a socket that asks a relay for another room is refused with 4003 and gets nothing of it", async () => {
     const { room, host, guests } = await bigRoom(1);
     const relay = (await placement(room.code)).relays.findIndex((n) => n > 0);
     const res = await upgradeAt(`${room.code}:${relay}`, claimsFor("zzzzzzzz"));
+    // The handshake picks the offered subprotocol, so a browser sees the 4003 and not a failed handshake.
+    expect(res.headers.get("Sec-WebSocket-Protocol")).toBe("chatpop");
     res.webSocket!.accept();
     const stranger = new Client(res.webSocket!);
     expect((await stranger.waitForClose()).code).toBe(CLOSE_BAD_TOKEN);
