@@ -41,7 +41,9 @@ export class RoomDb {
 
   private touch() {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.drop(), ROOM_DB_IDLE_MS);
+    this.idleTimer = null;
+    // Nothing to close after a failed connect: a timer would only keep the object awake.
+    if (this.conn) this.idleTimer = setTimeout(() => this.drop(), ROOM_DB_IDLE_MS);
   }
 
   drop() {
