@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { CLOSE_POLICY } from "../../src/protocol";
 import { api, connect, join, newRoom, type Client } from "../support/api";
+import { holdRoomClock } from "../support/room-clock";
 
 async function roomWithGuest() {
   const { room } = await newRoom();
@@ -16,6 +17,8 @@ const errors = (c: Client) => c.frames.filter((f) => f.type === "error");
 describe("per-connection send limits", () => {
   it("lets a burst through, refuses what follows with RATE_LIMITED, then allows the steady rate", async () => {
     const { code, sessionToken } = await roomWithGuest();
+    // The room's time stands still unless the test moves it: nothing refills while the burst is answered.
+    const clock = await holdRoomClock(code);
     const s = await connect(code, sessionToken);
     for (let i = 0; i < 8; i++) s.send({ message: `burst ${i}`, client_id: `b${i}` });
     await s.until("8 answers", () => s.messages().length + errors(s).length >= 8);
@@ -25,16 +28,19 @@ describe("per-connection send limits", () => {
       ["RATE_LIMITED", "b6"],
       ["RATE_LIMITED", "b7"],
     ]);
-    // Two sends a second refill the bucket.
-    await new Promise((r) => setTimeout(r, 1_100));
+    // Two sends a second refill the bucket: half a second buys one send, and only one.
+    clock.advance(500);
     s.send({ message: "steady", client_id: "s1" });
-    await s.until("the steady send", () => s.messages().some((m) => m.client_id === "s1"));
+    s.send({ message: "one too many", client_id: "s2" });
+    await s.until("both answers", () => s.messages().some((m) => m.client_id === "s1") && errors(s).some((e) => e.client_id === "s2"));
+    expect(errors(s).at(-1)).toMatchObject({ code: "RATE_LIMITED", client_id: "s2" });
     expect((await api("GET", `/api/chats/${code}/messages/`)).body.messages).toHaveLength(6);
     s.close();
   });
 
   it("closes a connection that keeps flooding with 1008", async () => {
     const { code, sessionToken } = await roomWithGuest();
+    await holdRoomClock(code);
     const s = await connect(code, sessionToken);
     for (let i = 0; i < 40; i++) s.send({ message: `flood ${i}` });
     const closed = await s.waitForClose();

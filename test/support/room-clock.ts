@@ -1,0 +1,21 @@
+// A room's clock held still. The room reads time through its `now` (send,
+// reaction and frame allowances, the idle sweep, retry times), so a test of a
+// rate can stop it and move it by hand: what it asserts then depends on the
+// calls it makes, not on how fast the machine running it happens to be.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { ChatRoom } from "../../src/room/chat-room";
+
+export interface RoomClock {
+  /** Moves the room's time on by `ms`. */
+  advance(ms: number): void;
+}
+
+/** Stops the clock of room `code`'s object from now on (until the object restarts). */
+export async function holdRoomClock(code: string): Promise<RoomClock> {
+  let at = Date.now();
+  await runInDurableObject(env.CHAT_ROOM.getByName(code), (room: ChatRoom) => {
+    room.now = () => at;
+  });
+  return { advance: (ms) => void (at += ms) };
+}
