@@ -23,8 +23,9 @@ const workerProject = (
           ...inject<StackBindings>("stack"),
           JWT_SECRET: TEST_JWT_SECRET,
           ALLOW_TEST_PAYMENTS: "true",
-          // A pin minute lasts 0.2 s here, so expiry can be watched: $1 pins for 2 s.
-          PIN_SECONDS_PER_MINUTE: "0.2",
+          // A pin minute lasts 3 s here: a $1 pin ends after 30 s, long after any test has read it
+          // (the tests that watch a pin end move the room's clock, less far than the idle sweep's 300 s).
+          PIN_SECONDS_PER_MINUTE: "3",
           // Send limits have their own project (below); here they stay out of the way.
           SEND_BURST: "100000",
           SEND_PER_SECOND: "100000",
