@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { textProblem } from "../src/domain/text";
 import { signUserToken } from "../src/domain/tokens";
 import { api, connect, join, newRoom, randomIp, register, settled, unique } from "./support/api";
+import { MINUTE, withinOneRateWindow } from "./support/rate-window";
 import { TEST_JWT_SECRET } from "./support/test-secret";
 
 const joinRaw = (code: string, body: Record<string, unknown>, opts: { token?: string; ip?: string | null } = {}) =>
@@ -272,6 +273,8 @@ describe("per-IP limits", () => {
   });
 
   it("rate-limits joins, registrations and logins per IP with Retry-After", async () => {
+    // It takes about a second; these limits count per minute.
+    await withinOneRateWindow(MINUTE, 15_000);
     const { room } = await newRoom();
     const ip = randomIp();
     // The tests run with RATE_LIMIT_JOIN = "10/1 m" (vitest.config.ts).
