@@ -1,11 +1,12 @@
 // Money through the public API with the test payment provider, and the
 // Stripe webhook with payloads signed exactly as Stripe signs them.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, redis, register, unique, type Client } from "./support/api";
 import { webhook } from "./support/payments";
 import { history } from "./support/room-actions";
+import { holdRoomClock } from "./support/room-clock";
 
 // vitest.config.ts sets PIN_SECONDS_PER_MINUTE = 3: a $1 pin (10 minutes) lasts 30 s here, so none
 // ends while a slow machine runs a test; the test that watches a pin end moves the room's clock.
@@ -59,9 +60,7 @@ describe("paid pins", () => {
 
     // The room's alarm ends the pin: move the room's clock past its end and run the alarm now.
     const stub = env.CHAT_ROOM.getByName(room.code);
-    await runInDurableObject(stub, (instance) => {
-      instance.now = () => until + 1;
-    });
+    await holdRoomClock(room.code, until + 1);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await watcher.until("unpinned frame", () => framesOf(watcher, "unpinned").length === 1);
     expect(framesOf(watcher, "unpinned")).toEqual([{ type: "unpinned", message_id: message.id }]);

@@ -2,12 +2,13 @@
 // FRAME_PER_SECOND 10, MAX_SOCKETS_PER_PARTICIPANT 3, SOCKET_IDLE_SECONDS 30,
 // ANON_JOINS_PER_ROOM_PER_MINUTE 8, MESSAGE_CACHE_MAX_BYTES 6000,
 // ROOMS_PER_ACCOUNT 3, RATE_LIMIT_CREATE_ROOM 5/1 m.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CLOSE_IDLE, CLOSE_POLICY } from "../../src/protocol";
 import { api, Client, connect, connectRaw, join, newRoom, randomIp, redis, register, settled } from "../support/api";
 import { MINUTE, withinOneRateWindow } from "../support/rate-window";
+import { holdRoomClock } from "../support/room-clock";
 
 async function connectFrom(code: string, token: string, ip: string): Promise<Client> {
   const res = await connectRaw(code, `?session_token=${encodeURIComponent(token)}`, { "CF-Connecting-IP": ip });
@@ -60,10 +61,7 @@ describe("2. a room's seats are fair", () => {
     const quiet = await connect(room.code, (await join(room.code)).session_token);
     const chatty = await connect(room.code, (await join(room.code)).session_token);
     const stub = env.CHAT_ROOM.getByName(room.code);
-    const later = Date.now() + 31_000;
-    await runInDurableObject(stub, (instance) => {
-      instance.now = () => later;
-    });
+    await holdRoomClock(room.code, Date.now() + 31_000);
     chatty.send('{"type": "ping"}');
     await chatty.until("a pong", () => chatty.frames.some((f) => f.type === "pong"));
     expect(await runDurableObjectAlarm(stub)).toBe(true);

@@ -11,9 +11,8 @@ export interface RoomClock {
   advance(ms: number): void;
 }
 
-/** Stops the clock of room `code`'s object from now on (until the object restarts). */
-export async function holdRoomClock(code: string): Promise<RoomClock> {
-  let at = Date.now();
+/** Stops the clock of room `code`'s object at `at` (now, unless given) until the object restarts. */
+export async function holdRoomClock(code: string, at = Date.now()): Promise<RoomClock> {
   await runInDurableObject(env.CHAT_ROOM.getByName(code), (room: ChatRoom) => {
     room.now = () => at;
   });
