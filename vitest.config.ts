@@ -22,6 +22,9 @@ const workerProject = (
         bindings: {
           ...inject<StackBindings>("stack"),
           JWT_SECRET: TEST_JWT_SECRET,
+          // Test payments are development only: a Worker without LOCAL_DEV refuses them (503), which
+          // test/node/secrets.test.ts checks on a Worker of its own.
+          LOCAL_DEV: "true",
           ALLOW_TEST_PAYMENTS: "true",
           // A pin minute lasts 3 s here: a $1 pin ends after 30 s, long after any test has read it
           // (the tests that watch a pin end move the room's clock, less far than the idle sweep's 300 s).
@@ -40,6 +43,9 @@ const workerProject = (
           RATE_LIMIT_LOGIN: "5/1 m",
           RATE_LIMIT_JOIN: "10/1 m",
           RATE_LIMIT_CREATE_ROOM: "1000/1 m",
+          // Wrong access codes: 3 per address, 30 per room (×10) in ten minutes.
+          RATE_LIMIT_ACCESS_CODE: "3/10 m",
+          RATE_LIMIT_LOOKUP: "30/1 m",
           ...(typeof bindings === "function" ? bindings(inject("stripeApiBase")) : bindings),
         },
       },
@@ -98,8 +104,6 @@ const strict = workerProject(
 const stripe = workerProject("stripe", ["test/stripe/**/*.test.ts"], [], (stripeApiBase) => ({
   ...standInVars(stripeApiBase),
   ALLOW_TEST_PAYMENTS: "",
-  // STRIPE_API_BASE is refused outside development.
-  LOCAL_DEV: "true",
 }));
 
 // Node-side tests: the operator CLIs (as child processes against the Worker in

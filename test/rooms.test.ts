@@ -43,7 +43,7 @@ describe("creating rooms", () => {
       { name: 7 },
       { name: "ok", access_mode: "secret" },
       { name: "ok", access_mode: "private" },
-      { name: "ok", access_mode: "private", access_code: "abc" },
+      { name: "ok", access_mode: "private", access_code: "abcde" },
       { name: "ok", description: "d".repeat(1001) },
     ];
     for (const body of cases) {

@@ -2,10 +2,16 @@
 // "<requests>/<window>" (window as @upstash/ratelimit writes it: "60 s",
 // "10 m", "1 h"), overridable per deploy with a RATE_LIMIT_<NAME> var.
 
-export type RateLimitName = "register" | "login" | "join" | "create_room" | "name_check" | "suggest_username";
+export type RateLimitName = "register" | "login" | "join" | "create_room" | "name_check" | "suggest_username" | "access_code" | "lookup";
 
 /** How many times a /64's budget a wider IPv6 block gets: several subscribers may share one, but not a thousand /64s. */
 export const BLOCK_BUDGET = { 56: 4, 48: 16 } as const;
+
+/**
+ * How many times an address's access-code budget one room gets from all addresses together: a
+ * guesser spread over many addresses still meets a wall per room (its members keep their way in).
+ */
+export const ROOM_ACCESS_CODE_BUDGET = 10;
 
 export interface RateLimitRule {
   requests: number;
@@ -21,6 +27,11 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitName, string> = {
   // Registration's "is this name free?" while the visitor types: generous, but not a free oracle.
   name_check: "60/1 m",
   suggest_username: "20/1 h",
+  // Wrong access codes of private rooms (join, validate-username, the back room's details), per
+  // address across rooms; a room takes ROOM_ACCESS_CODE_BUDGET× this from everyone together.
+  access_code: "10/10 m",
+  // A room's lookups by fingerprint or address (fingerprint-username, check-rate-limit, my-participation).
+  lookup: "120/1 m",
 };
 
 const SPEC = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*(ms|s|m|h|d)\s*$/;

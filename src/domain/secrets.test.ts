@@ -18,6 +18,12 @@ describe("secrets", () => {
     expect(secretsProblem({ ...good, STRIPE_API_BASE: "http://127.0.0.1:4242", LOCAL_DEV: "true" })).toBeNull();
   });
 
+  it("refuses test payments outside development: they would complete every purchase for free", () => {
+    expect(secretsProblem({ ...good, ALLOW_TEST_PAYMENTS: "true" })).toContain("ALLOW_TEST_PAYMENTS");
+    expect(secretsProblem({ ...good, ALLOW_TEST_PAYMENTS: "true", LOCAL_DEV: "true" })).toBeNull();
+    expect(secretsProblem({ ...good, ALLOW_TEST_PAYMENTS: "" })).toBeNull();
+  });
+
   it("lets development values through only when LOCAL_DEV says so", () => {
     expect(secretsProblem({ JWT_SECRET: "dev-only-secret-do-not-use-in-production", LOCAL_DEV: "true" })).toBeNull();
     expect(secretsProblem({ JWT_SECRET: "dev-only-secret-do-not-use-in-production", LOCAL_DEV: "1" })).not.toBeNull();

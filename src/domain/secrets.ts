@@ -3,8 +3,9 @@
 // sign tokens anyone can forge (or accept forged webhooks), and fail halfway
 // through requests (an account stored, then no token): it must refuse to serve.
 // LOCAL_DEV="true" (set by `npm run dev`, the tests and the benchmarks, never by
-// wrangler.toml) lets development values through, and STRIPE_API_BASE (the
-// local Stripe stand-in), which a deploy must never carry.
+// wrangler.toml) lets development values through, and the two settings a deploy
+// must never carry: STRIPE_API_BASE (the local Stripe stand-in) and
+// ALLOW_TEST_PAYMENTS (every purchase completes for free).
 
 const MIN_BYTES = 32;
 
@@ -21,6 +22,7 @@ export interface SecretSettings {
   STRIPE_WEBHOOK_SECRET?: string;
   LOCAL_DEV?: string;
   STRIPE_API_BASE?: string;
+  ALLOW_TEST_PAYMENTS?: string;
 }
 
 /** What is wrong with the secrets (names only, never values), or null when the Worker may serve. */
@@ -33,6 +35,9 @@ export function secretsProblem(env: SecretSettings): string | null {
     else if (KNOWN_VALUES.has(value)) problems.push(`${name} is a development value from the repository`);
     else if (new TextEncoder().encode(value).byteLength < MIN_BYTES) problems.push(`${name} is shorter than ${MIN_BYTES} bytes`);
   }
-  if (env.STRIPE_API_BASE) problems.push("STRIPE_API_BASE is set: it points payments at a local Stripe stand-in (development only); remove it");
-  return problems.length === 0 ? null : `${problems.join("; ")}: set it with \`wrangler secret put\` (32+ random bytes, e.g. \`openssl rand -base64 48\`)`;
+  const devOnly: string[] = [];
+  if (env.STRIPE_API_BASE) devOnly.push("STRIPE_API_BASE is set: it points payments at a local Stripe stand-in (development only); remove it");
+  if (env.ALLOW_TEST_PAYMENTS === "true") devOnly.push("ALLOW_TEST_PAYMENTS is set: every purchase would complete for free (development only); remove it and set STRIPE_SECRET_KEY");
+  if (problems.length === 0) return devOnly.length === 0 ? null : devOnly.join("; ");
+  return [`${problems.join("; ")}: set it with \`wrangler secret put\` (32+ random bytes, e.g. \`openssl rand -base64 48\`)`, ...devOnly].join("; ");
 }

@@ -1,5 +1,6 @@
-// A Worker started with unsafe secrets refuses every request with 503 and
-// writes nothing; the same request to a correctly configured Worker succeeds.
+// A Worker started with unsafe secrets, or with a development-only setting,
+// refuses every request with 503 and writes nothing; the same request to a
+// correctly configured Worker succeeds.
 import { afterAll, describe, expect, it } from "vitest";
 import { startTestWorker, type TestWorker } from "./worker.ts";
 
@@ -8,25 +9,44 @@ afterAll(async () => {
   await Promise.all(started.map((w) => w.stop()));
 });
 
-describe("unsafe secrets", () => {
-  it("make every request answer 503 SERVICE_MISCONFIGURED, and register stores nothing", async () => {
-    const bad = await startTestWorker({ JWT_SECRET: "too-short" });
-    started.push(bad);
-    const email = `secrets-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const account = { email, password: "sturdy-pass-42", reserved_username: `sec_${crypto.randomUUID().slice(0, 8)}` };
-    for (const [method, path, body] of [
-      ["POST", "/api/auth/register/", account],
-      ["GET", "/api/", undefined],
-      ["GET", "/api/chats/abcdefgh/", undefined],
-    ] as const) {
-      const res = await bad.call(method, path, body);
-      expect(res.status, path).toBe(503);
-      expect(res.body.code, path).toBe("SERVICE_MISCONFIGURED");
-      expect(JSON.stringify(res.body)).not.toContain("too-short");
-    }
+/** A Worker as a deploy runs it: no LOCAL_DEV, no test payments, over these settings. */
+async function deployedWorker(vars: Record<string, string> = {}) {
+  const worker = await startTestWorker({ LOCAL_DEV: "", ALLOW_TEST_PAYMENTS: "", ...vars });
+  started.push(worker);
+  return worker;
+}
+
+const newAccount = () => {
+  const rand = crypto.randomUUID().slice(0, 8);
+  return { email: `secrets-${rand}@example.com`, password: "sturdy-pass-42", reserved_username: `sec_${rand}` };
+};
+
+async function expectRefusesEverything(worker: TestWorker, account: object, hidden: string) {
+  for (const [method, path, body] of [
+    ["POST", "/api/auth/register/", account],
+    ["GET", "/api/", undefined],
+    ["GET", "/api/chats/abcdefgh/", undefined],
+  ] as const) {
+    const res = await worker.call(method, path, body);
+    expect(res.status, path).toBe(503);
+    expect(res.body.code, path).toBe("SERVICE_MISCONFIGURED");
+    expect(JSON.stringify(res.body)).not.toContain(hidden);
+  }
+}
+
+describe("unsafe settings", () => {
+  it("a short secret makes every request answer 503 SERVICE_MISCONFIGURED, and register stores nothing", async () => {
+    const account = newAccount();
+    await expectRefusesEverything(await deployedWorker({ JWT_SECRET: "too-short" }), account, "too-short");
     // The refused register wrote nothing: the same account registers on a safe Worker.
-    const good = await startTestWorker();
-    started.push(good);
+    const good = await deployedWorker();
+    expect((await good.call("POST", "/api/auth/register/", account)).status).toBe(201);
+  });
+
+  it("test payments without LOCAL_DEV make every request answer 503: no purchase completes for free in a deploy", async () => {
+    const account = newAccount();
+    await expectRefusesEverything(await deployedWorker({ ALLOW_TEST_PAYMENTS: "true" }), account, "ALLOW_TEST_PAYMENTS");
+    const good = await deployedWorker();
     expect((await good.call("POST", "/api/auth/register/", account)).status).toBe(201);
   });
 });

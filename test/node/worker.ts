@@ -20,6 +20,8 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
       ...stack,
       JWT_SECRET: "node-test-secret-0123456789abcdef",
       STRIPE_WEBHOOK_SECRET: "whsec_node_test_only_0123456789abcdef",
+      // Test payments are development only (test/node/secrets.test.ts starts Workers without it).
+      LOCAL_DEV: "true",
       ALLOW_TEST_PAYMENTS: "true",
       // Every call here comes from 127.0.0.1 (wrangler dev): the per-IP limits of the API are tested elsewhere.
       RATE_LIMIT_REGISTER: "100000/1 m",

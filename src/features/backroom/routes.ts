@@ -9,7 +9,8 @@ import { z } from "zod";
 import { CURRENCY } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
-import { ACCESS_CODE_HEADER, checkAccessCode, requireRoom } from "../rooms/lookup";
+import { requireRoom } from "../rooms/lookup";
+import { ACCESS_CODE_HEADER, ACCESS_CODE_REFUSALS, checkAccessCode } from "../rooms/access-code";
 import type { RoomWithHost } from "../rooms/queries";
 import { backroomMembersOf, backroomSeatsTaken, isBackroomMember, updateBackroomSettings } from "./queries";
 import { dollars } from "../../domain/message";
@@ -56,7 +57,10 @@ export const backroomRoutes = new Hono<AppEnv>()
       summary: "The back room's price and seats",
       description: "A private room's back room needs a room session (X-Session-Token) or the room's access code in the `X-Access-Code` header.",
       tags: ["backroom"],
-      answers: { 200: { description: "The back room", schema: backroomAnswer } },
+      answers: {
+        200: { description: "The back room", schema: backroomAnswer },
+        ...ACCESS_CODE_REFUSALS,
+      },
     }),
     queryParams(z.object({ session_token: z.string().optional() })),
     async (c) => {
@@ -65,7 +69,7 @@ export const backroomRoutes = new Hono<AppEnv>()
       const token = sessionTokenOf(c);
       // A private room's back room is for those who may be in the room: a session, or the access code.
       const claims = token ? await requireReader(c, room.code, token) : null;
-      if (!claims) await checkAccessCode(room, c.req.header(ACCESS_CODE_HEADER));
+      if (!claims) await checkAccessCode(c, room, c.req.header(ACCESS_CODE_HEADER));
       return c.json(await describe(db, room, claims));
     },
   )

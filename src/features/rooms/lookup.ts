@@ -4,7 +4,6 @@ import { ApiError } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { isRoomCode } from "../../domain/room-code";
 import { findRoom, type RoomWithHost } from "./queries";
-import { verifySecret } from "../../domain/passwords";
 
 export const roomNotFound = () => new ApiError(404, "ROOM_NOT_FOUND", "No chat room has that code; check the code or create a room.");
 
@@ -46,18 +45,3 @@ export function publicRoom(room: RoomWithHost, requestUrl: string) {
 
 /** The original web client's default look; rooms here do not choose one. */
 const DEFAULT_THEME = "purple-dream";
-
-const ACCESS_CODE_MAX_CHARS = 64;
-
-/** A private room lets in only who knows its access code (403 ACCESS_CODE_INVALID otherwise); a public room everyone. */
-export async function checkAccessCode(room: RoomWithHost, given: string | undefined) {
-  if (room.accessMode !== "private") return;
-  // An over-long code cannot be right: refuse it without spending a hash on it.
-  const fits = given !== undefined && given.length > 0 && given.length <= ACCESS_CODE_MAX_CHARS;
-  if (!fits || !room.accessCodeHash || !(await verifySecret(given, room.accessCodeHash))) {
-    throw new ApiError(403, "ACCESS_CODE_INVALID", "This room is private: the access code is missing or wrong.");
-  }
-}
-
-/** Header that carries a private room's access code on a read that has no body. */
-export const ACCESS_CODE_HEADER = "X-Access-Code";

@@ -2,21 +2,22 @@
 // Identity rules (ChatPop's dual sessions): an anonymous participation is keyed
 // by fingerprint, a logged-in one by account; both may exist for one person in
 // one room, and each keeps the username it first chose there.
-import { documented } from "../../platform/http/openapi";
+import { documented, errorSchema } from "../../platform/http/openapi";
 import { fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer, roomSchema, suggestAnswer, validateAnswer } from "./schemas";
 import { freeName } from "./suggestions";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
 import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem, usernameSkeleton } from "../../domain/usernames";
-import { isUniqueViolation, type Db, type HttpDb } from "../../platform/db";
+import { isUniqueViolation, type Db } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
 import { positiveSetting } from "../../domain/settings";
 import { requireSession, sessionTokenOf } from "./session";
-import { checkAccessCode, publicRoom, requireRoom, roomNotFound } from "./lookup";
+import { publicRoom, requireRoom, roomNotFound } from "./lookup";
+import { ACCESS_CODE_HEADER, ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
 import { activeBanFor, activeBanQuery, bannedBy } from "../moderation/queries";
 import { isRoomCode } from "../../domain/room-code";
 import { activeSessionUserQuery } from "../accounts/queries";
@@ -45,6 +46,9 @@ import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 
 const ROOMS_PER_ACCOUNT_DEFAULT = 100;
+
+// Refusals the document lists beside each route's answer (docs/API.md, Chat rooms).
+const LOOKUP_BUDGET = { 429: { description: "RATE_LIMITED (Retry-After): the caller's address made too many lookups (RATE_LIMIT_LOOKUP)", schema: errorSchema } };
 const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
 const ANON_JOINS_PER_MINUTE_DEFAULT = 60;
 
@@ -62,13 +66,35 @@ function anonLimitError(limit: AnonLimit): ApiError {
   }
 }
 
-/** The anonymous name a fingerprint holds in the room (one round trip), or found: false. */
-async function nameOfFingerprint(db: HttpDb, code: string, fp: string) {
+/**
+ * The anonymous name a fingerprint holds in the room (one round trip, beside the address's lookup
+ * budget), or found: false; a private room answers only its insiders, anyone else gets a miss.
+ */
+async function nameOfFingerprint(c: Context<AppEnv>, code: string, fp: string) {
   if (!isRoomCode(code)) throw roomNotFound();
-  const [rooms, participations] = await db.batch([findRoomQuery(db, code), participationByCodeQuery(db, code, { fingerprint: fp })]);
-  if (!roomOfRow(rooms[0])) throw roomNotFound();
+  const db = c.var.db();
+  const [, [rooms, participations]] = await Promise.all([
+    checkRateLimit(c, "lookup"),
+    db.batch([findRoomQuery(db, code), participationByCodeQuery(db, code, { fingerprint: fp })]),
+  ]);
+  const room = roomOfRow(rooms[0]);
+  if (!room) throw roomNotFound();
   const p = participations[0];
-  return p ? { found: true, username: p.username } : { found: false, username: null };
+  return p && (await isInsider(c, room)) ? { found: true, username: p.username } : { found: false, username: null };
+}
+
+/**
+ * Whether the caller may learn who is who in the room: anyone in a public room; in a private one,
+ * a session of the room (X-Session-Token) or its access code (X-Access-Code, which spends the
+ * wrong-code budget). A fingerprint is computable by any site its owner visits: it proves nothing.
+ */
+async function isInsider(c: Context<AppEnv>, room: RoomWithHost): Promise<boolean> {
+  if (room.accessMode !== "private") return true;
+  if (await holdsSession(c, room.code)) return true;
+  const code = c.req.header(ACCESS_CODE_HEADER);
+  if (code === undefined) return false;
+  await checkAccessCode(c, room, code);
+  return true;
 }
 
 /** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
@@ -157,7 +183,7 @@ export const chatRoutes = new Hono<AppEnv>()
       summary: "Join a room: anonymous with a fingerprint, or logged in",
       tags: ["rooms"],
       auth: "optional bearer",
-      answers: { 200: { description: "A room session token", schema: joinAnswer } },
+      answers: { 200: { description: "A room session token", schema: joinAnswer }, ...ACCESS_CODE_REFUSALS },
     }),
     jsonBody(joinSchema),
     async (c) => {
@@ -198,7 +224,10 @@ export const chatRoutes = new Hono<AppEnv>()
       const room = roomOfRow(rooms[0]);
       if (!room) throw roomNotFound();
       const auth = claims ? liveSession(claims, sessionUsers[0]?.user ?? null) : null;
-      await checkAccessCode(room, body.access_code);
+      // Whoever already holds a session of the room (a token, or its account's participation) keeps
+      // its way in while others guess: the room's budget of wrong codes is not theirs to spend.
+      const member = (auth !== null && participations[0] !== undefined) || (await holdsSession(c, room.code));
+      await checkAccessCode(c, room, body.access_code, { member });
       const isHost = auth !== null && auth.user.id === room.hostId;
 
       let participation = participations[0] ?? null;
@@ -266,7 +295,8 @@ export const chatRoutes = new Hono<AppEnv>()
       summary: "The caller's participation (by bearer when logged in, else by fingerprint)",
       tags: ["rooms"],
       auth: "optional bearer",
-      answers: { 200: { description: "The participation", schema: participationAnswer } },
+      description: "In a private room a fingerprint is answered only with a session of the room (X-Session-Token) or its access code (X-Access-Code); anyone else gets `{has_joined: false}`.",
+      answers: { 200: { description: "The participation", schema: participationAnswer }, ...LOOKUP_BUDGET },
     }),
     queryParams(z.object({ fingerprint: fingerprint.optional() })),
     async (c) => {
@@ -275,19 +305,25 @@ export const chatRoutes = new Hono<AppEnv>()
       if (!isRoomCode(code)) throw roomNotFound();
       const claims = await bearerClaims(c);
       const who = identityOf(claims, q.fingerprint);
-      // The room, the session, the participation and a ban covering it: one round trip.
+      // The room, the session, the participation and a ban covering it: one round trip, beside the
+      // address's lookup budget.
       const db = c.var.db();
-      const [rooms, sessionUsers, participations, bans] = await db.batch([
-        findRoomQuery(db, code),
-        activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
-        participationByCodeQuery(db, code, who),
-        activeBanQuery(db, roomIdOf(code), [storedSubject(code, who)]),
+      const [, [rooms, sessionUsers, participations, bans]] = await Promise.all([
+        checkRateLimit(c, "lookup"),
+        db.batch([
+          findRoomQuery(db, code),
+          activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
+          participationByCodeQuery(db, code, who),
+          activeBanQuery(db, roomIdOf(code), [storedSubject(code, who)]),
+        ]),
       ]);
       const room = roomOfRow(rooms[0]);
       if (!room) throw roomNotFound();
       if (claims) liveSession(claims, sessionUsers[0]?.user ?? null);
       const p = participations[0];
-      if (!p) return c.json({ has_joined: false as const });
+      // An account asks for its own participation; a fingerprint is anyone's to send, so in a private
+      // room only an insider learns what it holds.
+      if (!p || (!claims && !(await isInsider(c, room)))) return c.json({ has_joined: false as const });
       const ban = p.userId === room.hostId ? null : (bans[0] ?? null);
       return c.json({
         has_joined: true as const,
@@ -309,7 +345,8 @@ export const chatRoutes = new Hono<AppEnv>()
       summary: "May the caller take a new anonymous name here (the per-address rule), or rejoin",
       tags: ["rooms"],
       auth: "optional bearer",
-      answers: { 200: { description: "Whether a join would be refused for the address's names", schema: rateLimitAnswer } },
+      description: "In a private room only an insider (X-Session-Token or X-Access-Code) gets the address's count and a fingerprint's name; anyone else gets the answer of a newcomer.",
+      answers: { 200: { description: "Whether a join would be refused for the address's names", schema: rateLimitAnswer }, ...LOOKUP_BUDGET },
     }),
     queryParams(z.object({ fingerprint: fingerprint.optional() })),
     async (c) => {
@@ -319,17 +356,26 @@ export const chatRoutes = new Hono<AppEnv>()
       const ipKey = requireClientIp(c);
       const claims = await bearerClaims(c);
       const db = c.var.db();
-      const [rooms, sessionUsers, participations, counts] = await db.batch([
-        findRoomQuery(db, code),
-        activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
-        participationByCodeQuery(db, code, { fingerprint: q.fingerprint ?? "" }),
-        anonNamesFromQuery(db, code, ipKey),
+      const [, [rooms, sessionUsers, participations, counts]] = await Promise.all([
+        checkRateLimit(c, "lookup"),
+        db.batch([
+          findRoomQuery(db, code),
+          activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
+          participationByCodeQuery(db, code, { fingerprint: q.fingerprint ?? "" }),
+          anonNamesFromQuery(db, code, ipKey),
+        ]),
       ]);
-      if (!roomOfRow(rooms[0])) throw roomNotFound();
+      const room = roomOfRow(rooms[0]);
+      if (!room) throw roomNotFound();
       // Logged-in joins and returning visitors are not counted by the rule.
       if (claims) {
         liveSession(claims, sessionUsers[0]?.user ?? null);
         return c.json({ can_join: true, is_rate_limited: false });
+      }
+      // A private room tells an outsider nothing of its names or its addresses' counts: the answer of
+      // a newcomer from an address with no names (the join still checks the code and the rule).
+      if (!(await isInsider(c, room))) {
+        return c.json({ can_join: true, is_rate_limited: false, anonymous_count: 0, max_allowed: ANON_USERNAMES_PER_IP });
       }
       const mine = q.fingerprint ? participations[0] : undefined;
       if (mine) return c.json({ can_join: true, is_rate_limited: false, existing_username: mine.username });
@@ -343,20 +389,21 @@ export const chatRoutes = new Hono<AppEnv>()
     documented({
       summary: "The name an anonymous visitor chats under here, by fingerprint",
       tags: ["rooms"],
-      answers: { 200: { description: "Found, and the name", schema: fingerprintNameAnswer } },
+      description: "In a private room only an insider (X-Session-Token or X-Access-Code) learns the name; anyone else gets `{found: false}`.",
+      answers: { 200: { description: "Found, and the name", schema: fingerprintNameAnswer }, ...ACCESS_CODE_REFUSALS, ...LOOKUP_BUDGET },
     }),
     queryParams(z.object({ fingerprint })),
-    async (c) => c.json(await nameOfFingerprint(c.var.db(), c.req.param("code"), c.req.valid("query").fingerprint)),
+    async (c) => c.json(await nameOfFingerprint(c, c.req.param("code"), c.req.valid("query").fingerprint)),
   )
   .post(
     "/:code/fingerprint-username",
     documented({
       summary: "The same, for the original web client's save call (it writes nothing: joining stores the name)",
       tags: ["rooms"],
-      answers: { 200: { description: "Found, and the name it keeps here", schema: fingerprintNameAnswer } },
+      answers: { 200: { description: "Found, and the name it keeps here", schema: fingerprintNameAnswer }, ...ACCESS_CODE_REFUSALS, ...LOOKUP_BUDGET },
     }),
     jsonBody(fingerprintNameBody),
-    async (c) => c.json(await nameOfFingerprint(c.var.db(), c.req.param("code"), c.req.valid("json").fingerprint)),
+    async (c) => c.json(await nameOfFingerprint(c, c.req.param("code"), c.req.valid("json").fingerprint)),
   )
   .post(
     "/:code/suggest-username",
@@ -381,13 +428,19 @@ export const chatRoutes = new Hono<AppEnv>()
       summary: "Is a username available in this room, for the caller",
       tags: ["rooms"],
       auth: "optional bearer",
-      answers: { 200: { description: "Whether it is, and why not", schema: validateAnswer } },
+      answers: {
+        200: { description: "Whether it is, and why not", schema: validateAnswer },
+        ...ACCESS_CODE_REFUSALS,
+        429: { description: "RATE_LIMITED (Retry-After): too many name checks from the caller's address or account, or too many wrong access codes", schema: errorSchema },
+      },
     }),
     jsonBody(validateSchema),
     async (c) => {
       const body = c.req.valid("json");
       const db = c.var.db();
-      const room = await requireRoom(db, c.req.param("code"));
+      // A name oracle: counted per address and per account, as registration's name check is.
+      const account = await bearerClaims(c);
+      const [, room] = await Promise.all([checkRateLimit(c, "name_check", { accountId: account?.userId }), requireRoom(db, c.req.param("code"))]);
       // `username` and `message` are the original ChatPop's fields for the same answer.
       const answer = (reason?: string, message = "That username is available.") =>
         c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
@@ -400,7 +453,7 @@ export const chatRoutes = new Hono<AppEnv>()
         if (token) await requireSession(c, room.code, token);
         else if (body.access_code === undefined || body.access_code === "") {
           return problem ? answer(describeUsernameProblem(problem)) : answer(undefined, PRIVATE_NAME_CHECK);
-        } else await checkAccessCode(room, body.access_code);
+        } else await checkAccessCode(c, room, body.access_code);
       }
       const auth = await optionalUser(c);
       if (problem) return answer(describeUsernameProblem(problem));

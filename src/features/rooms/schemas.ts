@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { displayText } from "../../domain/text";
 
+/** A new private room's access code is no PIN: guessing one must take longer than the wrong-code budget allows. */
+export const ACCESS_CODE_MIN_CHARS = 6;
+
 const mediaFlag = (field: string) => z.boolean({ error: `\`${field}\` must be true or false.` }).optional();
 
 export const createSchema = z
@@ -24,7 +27,7 @@ export const createSchema = z
       .max(64, { error: "Access codes can have at most 64 characters." })
       .optional()
       .transform((code) => (code === "" ? undefined : code))
-      .pipe(z.string().min(4, { error: "Access codes need at least 4 characters." }).optional()),
+      .pipe(z.string().min(ACCESS_CODE_MIN_CHARS, { error: `Access codes need at least ${ACCESS_CODE_MIN_CHARS} characters: a short code is guessed quickly.` }).optional()),
     // Accepted for the original web client; rooms here are text only (the room reports them false).
     voice_enabled: mediaFlag("voice_enabled"),
     video_enabled: mediaFlag("video_enabled"),

@@ -3,12 +3,13 @@
 // customer holds a /48); some limits also count per account. A refused call
 // gets 429 RATE_LIMITED with Retry-After. If Redis cannot answer, the call goes
 // through (logged): the limits protect the service, they must not take sign-up
-// and joining down with the cache.
+// and joining down with the cache. A budget of failures (wrong access codes) is
+// taken before the attempt and given back when it succeeds (`refund`).
 import { Ratelimit } from "@upstash/ratelimit";
 import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
 import { ApiError } from "../errors";
-import { BLOCK_BUDGET, rateLimitRule, retryAfterSeconds, type RateLimitName } from "../../domain/rate-limits";
+import { BLOCK_BUDGET, ROOM_ACCESS_CODE_BUDGET, rateLimitRule, retryAfterSeconds, type RateLimitName } from "../../domain/rate-limits";
 import { addressBlocks } from "../../domain/client-ip";
 import { redisClient } from "../redis";
 import { errorText, logEvent } from "../log";
@@ -22,6 +23,8 @@ const OVERRIDE: Record<RateLimitName, keyof Env> = {
   create_room: "RATE_LIMIT_CREATE_ROOM",
   name_check: "RATE_LIMIT_NAME_CHECK",
   suggest_username: "RATE_LIMIT_SUGGEST_USERNAME",
+  access_code: "RATE_LIMIT_ACCESS_CODE",
+  lookup: "RATE_LIMIT_LOOKUP",
 };
 
 // One limiter per rule and isolate: it keeps no state of its own worth recreating per request.
@@ -58,12 +61,17 @@ export const rateLimit = (name: RateLimitName) =>
  * RATE_LIMITED past any of them. A handler may run it next to its own reads (one round trip
  * for both) as long as it writes nothing before this resolves.
  */
-export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string } = {}): Promise<{ remaining: number | null }> {
+export async function checkRateLimit(
+  c: Context<AppEnv>,
+  name: RateLimitName,
+  opts: { accountId?: string; roomId?: string } = {},
+): Promise<{ remaining: number | null; refund: () => void }> {
   const ip = requireClientIp(c);
   const counted = [
     { scope: "address", key: ip, times: 1 },
     ...addressBlocks(ip).map((b) => ({ scope: `v6-${b.prefix}`, key: b.key, times: BLOCK_BUDGET[b.prefix] })),
     ...(opts.accountId ? [{ scope: "account", key: opts.accountId, times: 1 }] : []),
+    ...(opts.roomId ? [{ scope: "room", key: opts.roomId, times: ROOM_ACCESS_CODE_BUDGET }] : []),
   ];
   const results = await Promise.all(
     counted.map(async ({ scope, key, times }) => {
@@ -81,7 +89,7 @@ export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, op
   if (refused) {
     const wait = retryAfterSeconds(refused.result.reset, Date.now());
     logEvent("rate_limited", { limit: name, scope: refused.scope });
-    const who = refused.scope === "account" ? "your account" : "your network";
+    const who = refused.scope === "account" ? "your account" : refused.scope === "room" ? "everyone for this room" : "your network";
     throw new ApiError(
       429,
       "RATE_LIMITED",
@@ -92,5 +100,15 @@ export async function checkRateLimit(c: Context<AppEnv>, name: RateLimitName, op
   }
   // How many more calls the tightest scope allows (null when Redis could not say).
   const left = results.flatMap((r) => (r ? [r.result.remaining] : []));
-  return { remaining: left.length > 0 ? Math.min(...left) : null };
+  // Gives the call back to every scope that counted it (@upstash/ratelimit refunds with a negative rate).
+  const refund = () => {
+    for (const { scope, key, times } of counted) {
+      const giving = limiter(c.env, name, scope, times)
+        .limit(key, { rate: -1 })
+        .then((r) => r.pending)
+        .catch((e) => logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) }));
+      c.executionCtx.waitUntil(giving);
+    }
+  };
+  return { remaining: left.length > 0 ? Math.min(...left) : null, refund };
 }
