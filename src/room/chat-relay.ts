@@ -20,6 +20,8 @@ import { PRESENCE_HEADER, parseRelayName, type BacklogAnswer, type RelayBatch, t
 
 /** Storage key of the newest seq each channel delivered (to see a batch the room could not deliver). */
 const DELIVERED_KEY = "delivered";
+/** Storage key of how many upgrades the room placed here have arrived (see RelayReport.arrived). */
+const ARRIVED_KEY = "arrived";
 
 export class ChatRelay extends DurableObject<Env> {
   /** The room this relay serves and its index, from the object's name (null: a name no room has). */
@@ -29,6 +31,8 @@ export class ChatRelay extends DurableObject<Env> {
   private readonly presence: Presence;
   /** The newest seq each channel delivered to this relay's sockets (missing: none yet). */
   private delivered: Partial<Record<Channel, number>> = {};
+  /** Upgrades that reached this relay, accepted or refused: the room counts the rest as on their way. */
+  private arrived = 0;
   now: () => number = Date.now;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -36,12 +40,16 @@ export class ChatRelay extends DurableObject<Env> {
     this.self = parseRelayName(ctx.id.name);
     this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.self?.code ?? "?");
     // The relay's count goes to the room, which tells everyone the sum.
+    // The room counts this relay's sockets towards its cap from the reports: a socket opening or
+    // closing is reported even when the participant count stays the same.
     this.presence = new Presence(
       () => this.sockets.participantsOnline(),
       (participants) => this.reportToRoom(participants),
+      () => `${this.sockets.participantsOnline()}/${this.ctx.getWebSockets().length}/${this.arrived}`,
     );
     ctx.blockConcurrencyWhile(async () => {
       this.delivered = (await ctx.storage.get<Partial<Record<Channel, number>>>(DELIVERED_KEY)) ?? {};
+      this.arrived = (await ctx.storage.get<number>(ARRIVED_KEY)) ?? 0;
     });
   }
 
@@ -55,11 +63,15 @@ export class ChatRelay extends DurableObject<Env> {
       logEvent("relay_refused", { room: claims.roomCode, relay: this.ctx.id.name ?? "", reason: this.self ? "socket_for_another_room" : "bad_relay_name" });
       return closeUpgrade(CLOSE_BAD_TOKEN, "this relay serves another room", request.headers.get("Sec-WebSocket-Protocol"));
     }
+    // Every upgrade of this room's here was placed (and counted) by the room: it has arrived.
+    this.arrived++;
+    void this.ctx.storage.put(ARRIVED_KEY, this.arrived);
     const { server, client, full } = this.sockets.accept(request, claims, { id: crypto.randomUUID() });
     void alarmNoLaterThan(this.ctx.storage, this.now() + this.sockets.idleMs());
     if (full) {
       logEvent("socket_refused", { room: claims.roomCode, reason: full, relay: this.self.index });
       server.close(CLOSE_POLICY, full);
+      this.presence.changed();
     } else {
       logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId, relay: this.self.index });
       safeSend(server, presenceFrame(Number(request.headers.get(PRESENCE_HEADER)) || 1));
@@ -152,6 +164,17 @@ export class ChatRelay extends DurableObject<Env> {
     return kicked;
   }
 
+  /** Closes the sockets of a login that ended (logout); answers how many closed. */
+  async endLogin(room: string, authSessionId: string): Promise<number> {
+    if (!this.self || room !== this.self.code) {
+      logEvent("relay_refused", { room, relay: this.ctx.id.name ?? "", reason: "end_login_from_another_room" });
+      return 0;
+    }
+    const closed = this.sockets.endLogin(authSessionId);
+    if (closed > 0) this.presence.changed();
+    return closed;
+  }
+
   // ---- close -------------------------------------------------------------
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -228,7 +251,7 @@ export class ChatRelay extends DurableObject<Env> {
   private reportToRoom(participants: number) {
     const sockets = this.ctx.getWebSockets().length;
     void this.room()
-      .relayReport(this.ctx.id.name!, { participants, sockets })
+      .relayReport(this.ctx.id.name!, { participants, sockets, arrived: this.arrived })
       .catch((e) => logEvent("relay_report_failed", { room: this.self!.code, error: errorText(e) }));
   }
 }

@@ -462,6 +462,13 @@ export class ChatRoom extends DurableObject<Env> {
     return { kicked };
   }
 
+  /** A login ended (logout): the sockets it opened here and on the relays close (4003); answers how many. */
+  async endLogin(authSessionId: string): Promise<number> {
+    const here = this.sockets.endLogin(authSessionId);
+    if (here > 0) this.presence.changed();
+    return here + (await this.relays.endLogin(authSessionId));
+  }
+
   async liftBan(banId: string): Promise<void> {
     this.bans.remove(banId);
     logEvent("ban_lifted", { room: this.room.code });

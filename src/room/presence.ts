@@ -6,7 +6,7 @@ import { presenceFrame } from "../protocol";
 export const PRESENCE_MIN_INTERVAL_MS = 1000;
 
 export class Presence {
-  private lastSent: number | null = null;
+  private lastSent: string | number | null = null;
   private lastSentAt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -14,6 +14,8 @@ export class Presence {
     private readonly count: () => number,
     /** Tells the new count: to every socket (a room), or to the room (a relay). */
     private readonly publish: (count: number) => void,
+    /** What must change for it to be told again (a relay's report says more than the count). */
+    private readonly snapshot: () => string | number = count,
   ) {}
 
   current(): number {
@@ -35,11 +37,11 @@ export class Presence {
 
   private flush() {
     this.timer = null;
-    const n = this.count();
-    if (n === this.lastSent) return;
-    this.lastSent = n;
+    const now = this.snapshot();
+    if (now === this.lastSent) return;
+    this.lastSent = now;
     this.lastSentAt = Date.now();
-    this.publish(n);
+    this.publish(this.count());
   }
 }
 

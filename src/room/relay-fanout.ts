@@ -19,10 +19,13 @@ const PLACEMENT_GRACE_MS = 60_000;
 export interface RelayStub {
   deliver(batch: RelayBatch): Promise<{ ok: boolean }>;
   kick(room: string, participationIds: string[]): Promise<number>;
+  endLogin(room: string, authSessionId: string): Promise<number>;
 }
 
 interface Stored {
   reports: Record<number, RelayReport>;
+  /** Upgrades placed on each relay since it was first used (never reset: the relay counts arrivals alike). */
+  placed?: Record<number, number>;
 }
 
 export interface FanoutDeps {
@@ -49,13 +52,15 @@ export class RelayFanout {
     this.stored = (await this.deps.storage.get<Stored>(RELAYS_KEY)) ?? { reports: {} };
   }
 
-  /** The relay a new socket goes to becomes fed from now on (before the socket reaches it, so it misses nothing). */
+  /**
+   * The relay a new socket goes to becomes fed from now on (before the socket reaches it, so it
+   * misses nothing), and the socket counts towards the room's cap from now on (see sockets()).
+   */
   place(index: number): string {
     this.placedAt.set(index, this.deps.now());
-    if (!(index in this.stored.reports)) {
-      this.stored.reports[index] = { participants: 0, sockets: 0 };
-      this.save();
-    }
+    this.stored.reports[index] ??= { participants: 0, sockets: 0, arrived: this.placed(index) };
+    (this.stored.placed ??= {})[index] = this.placed(index) + 1;
+    this.save();
     return relayName(this.deps.code, index);
   }
 
@@ -64,14 +69,24 @@ export class RelayFanout {
     return Object.values(this.stored.reports).reduce((n, r) => n + r.participants, 0);
   }
 
+  /**
+   * Sockets the relays hold, as far as the room can know: what each reported, plus what it placed
+   * there since that the report had not seen arrive. Never fewer than are open, so the room's cap
+   * holds while sockets are on their way; a slot comes back with the relay's next report.
+   */
   sockets(): number {
-    return Object.values(this.stored.reports).reduce((n, r) => n + r.sockets, 0);
+    return Object.entries(this.stored.reports).reduce((n, [index, r]) => n + r.sockets + Math.max(0, this.placed(Number(index)) - (r.arrived ?? 0)), 0);
+  }
+
+  private placed(index: number): number {
+    return this.stored.placed?.[index] ?? 0;
   }
 
   report(index: number, report: RelayReport): void {
     const before = this.stored.reports[index];
     const recentlyPlaced = this.deps.now() - (this.placedAt.get(index) ?? 0) < PLACEMENT_GRACE_MS;
-    if (report.sockets === 0 && !recentlyPlaced) delete this.stored.reports[index];
+    const settled = report.sockets === 0 && (report.arrived ?? 0) >= this.placed(index);
+    if (settled && !recentlyPlaced) delete this.stored.reports[index];
     else this.stored.reports[index] = report;
     this.save();
     if (before?.participants !== report.participants) this.deps.presenceChanged();
@@ -97,16 +112,22 @@ export class RelayFanout {
   }
 
   /** Kicks these participants' sockets on every relay; answers how many closed. */
-  async kick(participationIds: string[]): Promise<number> {
+  kick(participationIds: string[]): Promise<number> {
+    return this.closeOnEveryRelay("kick", (relay) => relay.kick(this.deps.code, participationIds));
+  }
+
+  /** Closes the sockets of a login that ended on every relay; answers how many closed. */
+  endLogin(authSessionId: string): Promise<number> {
+    return this.closeOnEveryRelay("end_login", (relay) => relay.endLogin(this.deps.code, authSessionId));
+  }
+
+  private async closeOnEveryRelay(what: string, close: (relay: RelayStub) => Promise<number>): Promise<number> {
     const counts = await Promise.all(
       this.indexes().map((index) =>
-        this.deps
-          .stub(relayName(this.deps.code, index))
-          .kick(this.deps.code, participationIds)
-          .catch((e) => {
-            logEvent("relay_kick_failed", { room: this.deps.code, relay: index, error: errorText(e) });
-            return 0;
-          }),
+        close(this.deps.stub(relayName(this.deps.code, index))).catch((e) => {
+          logEvent("relay_close_failed", { room: this.deps.code, relay: index, what, error: errorText(e) });
+          return 0;
+        }),
       ),
     );
     return counts.reduce((a, b) => a + b, 0);

@@ -77,6 +77,11 @@ export interface RelayBatch {
 export interface RelayReport {
   participants: number;
   sockets: number;
+  /**
+   * Upgrades the room placed there that reached the relay so far (accepted or refused): the room
+   * counts the ones placed but not yet arrived as held, so its cap holds under a burst of connects.
+   */
+  arrived: number;
 }
 
 /** What the room answers a send forwarded by a relay. */

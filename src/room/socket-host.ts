@@ -3,6 +3,7 @@
 // frame, close the ones that go silent, and count who is online. One copy, so
 // a socket gets the same rules whichever object holds it.
 import {
+  CLOSE_BAD_TOKEN,
   CLOSE_BANNED,
   CLOSE_IDLE,
   CLOSE_NORMAL,
@@ -26,6 +27,7 @@ import { textProblem } from "../domain/text";
 import { logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import { parseClientFrame } from "./client-frames";
+import { sessionEnded } from "../features/rooms/standing";
 
 /** Carries the Worker-verified session claims on the upgrade request. */
 export const SESSION_HEADER = "X-ChatPop-Session";
@@ -203,6 +205,22 @@ export class SocketHost {
       }
     }
     return kicked;
+  }
+
+  /**
+   * Closes every socket opened under this login (it logged out): an error frame first, since a
+   * close from outside the socket's own event may never complete on the client, then 4003.
+   */
+  endLogin(authSessionId: string): number {
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (this.stateOf(ws)?.claims.authSessionId !== authSessionId) continue;
+      sendError(ws, sessionEnded());
+      safeClose(ws, CLOSE_BAD_TOKEN, "the login of this session has ended; join again");
+      closed++;
+    }
+    if (closed > 0) logEvent("sockets_closed_logout", { room: this.code(), count: closed });
+    return closed;
   }
 
   /** Notes a socket's frame; saved into its attachment at most once a minute, so it survives hibernation. */

@@ -9,7 +9,7 @@ import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../../src/protocol";
 import { SESSION_HEADER } from "../../src/room/socket-host";
 import { relayIndexFor } from "../../src/room/relay-protocol";
 import type { SessionClaims } from "../../src/domain/tokens";
-import { api, Client, connect, connectRaw, connectResuming, join, settled, unique } from "../support/api";
+import { api, Client, connect, connectRaw, connectResuming, join, register, settled, unique } from "../support/api";
 import { ban, hostedRoom } from "../support/room-actions";
 
 const RELAYS = 2;
@@ -70,6 +70,55 @@ describe("the room's socket cap", () => {
     expect(await late.waitForClose()).toEqual({ code: 1008, reason: "room is full" });
     expect((await placement(room.code)).relays.reduce((a, b) => a + b, 0)).toBe(9);
     closeAll(host, ...guests.map((g) => g.client));
+  });
+
+  it("holds exactly under a burst of parallel connects: the room counts a socket when it places it", async () => {
+    const { room, hostSession } = await hostedRoom();
+    const host = await connect(room.code, hostSession.session_token);
+    const sessions = await Promise.all(Array.from({ length: 12 }, () => join(room.code, unique("burst_"))));
+    const clients = await Promise.all(sessions.map((s) => connect(room.code, s.session_token)));
+    // Every socket either stays or is told the room is full; none slips past the cap of 10.
+    await vi.waitFor(
+      () => {
+        const refused = clients.filter((c) => c.closed !== null);
+        expect(refused.length).toBe(3);
+        for (const c of refused) expect(c.closed).toEqual({ code: 1008, reason: "room is full" });
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    const where = await placement(room.code);
+    expect(where.room + where.relays.reduce((a, b) => a + b, 0)).toBe(10);
+    // A slot given back (a socket closes) is the room's again once its relay reports.
+    const open = clients.filter((c) => c.closed === null);
+    open[0]!.close();
+    const next = await join(room.code, unique("next_"));
+    await vi.waitFor(
+      async () => {
+        const again = await connect(room.code, next.session_token);
+        await new Promise((r) => setTimeout(r, 300));
+        const stayed = again.closed === null;
+        if (!stayed) throw new Error("not yet");
+        open.push(again);
+      },
+      { timeout: 10_000, interval: 500 },
+    );
+    closeAll(host, ...open);
+  });
+});
+
+describe("logout through relays", () => {
+  it("closes the login's sockets on the relays with 4003, after a SESSION_ENDED frame", async () => {
+    const { room, host } = await bigRoom(0);
+    const account = await register();
+    const session = await join(room.code, unique("acct_"), { token: account.token });
+    const onRelay = await connect(room.code, session.session_token);
+    await onRelay.until("presence", () => onRelay.frames.some((f) => f.type === "presence"));
+    expect((await placement(room.code)).relays.reduce((a, b) => a + b, 0)).toBe(1);
+    expect((await api("POST", "/api/auth/logout/", { token: account.token })).status).toBe(204);
+    expect((await onRelay.waitForClose()).code).toBe(CLOSE_BAD_TOKEN);
+    expect(onRelay.frames.find((f) => f.type === "error")).toMatchObject({ code: "SESSION_ENDED" });
+    expect(host.closed).toBeNull();
+    closeAll(host);
   });
 });
 

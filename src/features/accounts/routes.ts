@@ -4,20 +4,21 @@ import { checkUsernameAnswer, meAnswer, tokenAnswer } from "./schemas";
 import { Hono } from "hono";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
-import { USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
+import { SESSION_TOKEN_TTL_SECONDS, USER_TOKEN_TTL_SECONDS, signUserToken } from "../../domain/tokens";
 import { describeUsernameProblem, newUsernameProblem } from "../../domain/usernames";
 import { describePasswordProblem, passwordProblem } from "../../domain/password-rules";
 import { type Db } from "../../platform/db";
 import { type UserRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
-import { reservedByOtherUser } from "../rooms/participation-queries";
+import { reservedByOtherUser, roomsJoinedSince } from "../rooms/participation-queries";
+import { roomStub } from "../../platform/room-stub";
 import { NO_ID } from "../rooms/queries";
 import { publicUser, requireUser } from "./auth";
 import type { AppEnv } from "../../platform/http/context";
 import { checkRateLimit, rateLimit } from "../../platform/http/rate-limit";
 import { freeName } from "../rooms/suggestions";
 import { suggestAnswer } from "../rooms/schemas";
-import { logEvent } from "../../platform/log";
+import { errorText, logEvent } from "../../platform/log";
 import { checkUsernameQuery, loginSchema, registerSchema } from "./schemas";
 import { findUserByEmail, insertUser, openAuthSession, revokeAuthSession } from "./queries";
 
@@ -126,12 +127,27 @@ export const authRoutes = new Hono<AppEnv>()
       summary: "Log out: revoke this token",
       tags: ["accounts"],
       auth: "bearer",
+      description: "Room sessions minted under this login end with it: REST refuses them, and every socket they opened is closed (an error frame SESSION_ENDED, then close code 4003).",
       answers: { 204: { description: "The token is no longer accepted" } },
     }),
     async (c) => {
       const { user, authSessionId } = await requireUser(c);
-      await revokeAuthSession(c.var.db(), authSessionId);
-      logEvent("user_logged_out", { user_id: user.id });
+      const db = c.var.db();
+      await revokeAuthSession(db, authSessionId);
+      // The login's room sessions can only be in rooms it joined while they last (a join mints them).
+      const since = new Date(Date.now() - SESSION_TOKEN_TTL_SECONDS * 1000);
+      const rooms = await roomsJoinedSince(db, user.id, since);
+      const closed = await Promise.all(
+        rooms.map((code) =>
+          roomStub(c.env, code)
+            .endLogin(authSessionId)
+            .catch((e) => {
+              logEvent("logout_sockets_failed", { room: code, error: errorText(e) });
+              return 0;
+            }),
+        ),
+      );
+      logEvent("user_logged_out", { user_id: user.id, rooms: rooms.length, sockets_closed: closed.reduce((a, b) => a + b, 0) });
       return c.body(null, 204);
     },
   );

@@ -206,3 +206,13 @@ export async function usernameOf(db: Db, participationId: string): Promise<strin
   const [row] = await db.select({ username: participations.username }).from(participations).where(eq(participations.id, participationId));
   return row?.username ?? null;
 }
+
+/** The codes of the rooms an account joined (or rejoined) since `since`: where its live room sessions can be. */
+export async function roomsJoinedSince(db: Db, userId: string, since: Date): Promise<string[]> {
+  const rows = await db
+    .select({ code: chatRooms.code })
+    .from(participations)
+    .innerJoin(chatRooms, eq(chatRooms.id, participations.chatRoomId))
+    .where(and(eq(participations.userId, userId), sql`${participations.lastSeenAt} >= ${since}`));
+  return rows.map((r) => r.code);
+}
