@@ -5,12 +5,12 @@
 //                                        same intent; another body → 400 idempotency_error)
 //   GET  /v1/payment_intents/:id         retrieve
 //   POST /v1/payment_intents/:id/cancel  cancel
-//   POST /v1/refunds                     refund a succeeded intent (payment_intent=…)
+//   POST /v1/refunds                     refund a succeeded intent (payment_intent=…, amount=… or the rest)
 // What a customer or Stripe would do next is an admin command, answered with the
 // webhook event it produced, signed exactly as Stripe signs (Stripe-Signature:
 // t=…,v1=HMAC-SHA256(secret, "t.payload")); with a webhook URL configured it is
 // also delivered there:
-//   POST /__admin/payment_intents/:id/{succeed|fail|refund}
+//   POST /__admin/payment_intents/:id/{succeed|fail|refund[?amount=]|dispute|dispute-won|dispute-lost}
 //   POST /__admin/events/:id/resend      the same event again (a retry, as Stripe does)
 //   POST /__admin/config                 {webhook_url}: where to deliver from now on
 // For the web app it also stands in for Stripe.js (GET /js/stripe.js: Stripe(pk), elements,
@@ -236,7 +236,11 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
       const form = parseForm(body);
       const intent = intents.get(String(form.payment_intent));
       if (!intent || intent.status !== "succeeded") return stripeError(res, 400, "invalid_request_error", "Only a succeeded PaymentIntent can be refunded.");
-      return send(res, 200, await refund(intent));
+      const amount = form.amount === undefined ? undefined : Number(form.amount);
+      if (amount !== undefined && !(Number.isInteger(amount) && amount > 0 && amount <= intent.amount - intent.amount_refunded)) {
+        return stripeError(res, 400, "invalid_request_error", "The refund amount must be a whole number of cents, at most what is left to refund.");
+      }
+      return send(res, 200, await refund(intent, amount));
     }
     // Admin: what the customer or Stripe does next.
     if (req.method === "POST" && parts[0] === "__admin" && parts[1] === "payment_intents" && parts[2]) {
@@ -251,10 +255,20 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
           intent.status = "requires_payment_method";
           intent.last_payment_error = { message: "Your card was declined." };
           return send(res, 200, signed(await emit("payment_intent.payment_failed", intent)));
-        case "refund":
+        case "refund": {
           if (intent.status !== "succeeded") return send(res, 400, { error: "only a succeeded intent can be refunded" });
-          await refund(intent);
+          const amount = url.searchParams.get("amount");
+          await refund(intent, amount === null ? undefined : Number(amount));
           return send(res, 200, signed([...events.values()].at(-1)!));
+        }
+        case "dispute":
+        case "dispute-won":
+        case "dispute-lost": {
+          if (intent.status !== "succeeded") return send(res, 400, { error: "only a succeeded intent can be disputed" });
+          const status = parts[3] === "dispute" ? "needs_response" : parts[3] === "dispute-won" ? "won" : "lost";
+          const disputeObject = { id: id("dp"), object: "dispute", amount: intent.amount - intent.amount_refunded, payment_intent: intent.id, status };
+          return send(res, 200, signed(await emit(parts[3] === "dispute" ? "charge.dispute.created" : "charge.dispute.closed", disputeObject)));
+        }
       }
     }
     if (req.method === "POST" && parts[0] === "__admin" && parts[1] === "events" && parts[2] && parts[3] === "resend") {
@@ -266,11 +280,19 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
     return stripeError(res, 404, "invalid_request_error", `Unrecognized request URL (${req.method}: ${url.pathname}).`);
   }
 
-  async function refund(intent: Intent) {
-    intent.amount_refunded = intent.amount;
-    const charge = { id: id("ch"), object: "charge", amount: intent.amount, amount_refunded: intent.amount, refunded: true, payment_intent: intent.id };
+  /** Refunds `amount` (the rest when absent); the charge's amount_refunded is the running total, as Stripe's. */
+  async function refund(intent: Intent, amount = intent.amount - intent.amount_refunded) {
+    intent.amount_refunded += amount;
+    const charge = {
+      id: id("ch"),
+      object: "charge",
+      amount: intent.amount,
+      amount_refunded: intent.amount_refunded,
+      refunded: intent.amount_refunded >= intent.amount,
+      payment_intent: intent.id,
+    };
     await emit("charge.refunded", charge);
-    return { id: id("re"), object: "refund", amount: intent.amount, payment_intent: intent.id, status: "succeeded" };
+    return { id: id("re"), object: "refund", amount, payment_intent: intent.id, status: "succeeded" };
   }
 
   const server = createServer((req, res) => {

@@ -1,6 +1,6 @@
 // Pure rules, no I/O: pricing.ts beside this file.
 import { describe, expect, it } from "vitest";
-import { amountProblem, formatUsd, minimumToOutbid, pinClock, pinSeconds, pinTier } from "./pricing";
+import { amountProblem, formatUsd, minimumToOutbid, pinClock, pinSeconds, pinTier, refundShare } from "./pricing";
 
 describe("pin pricing", () => {
   it("follows ChatPop's tiers, the lower tier's time between tiers", () => {
@@ -37,5 +37,18 @@ describe("pin pricing", () => {
     expect(pinClock(undefined)).toBe(60);
     expect(pinClock("0")).toBe(60);
     expect(pinClock("0.5")).toBe(0.5);
+  });
+});
+
+describe("refundShare", () => {
+  it("takes back the refunded fraction of the amount and of the time it bought", () => {
+    expect(refundShare(100, 600, 100)).toEqual({ cents: 100, seconds: 600 });
+    expect(refundShare(100, 600, 1)).toEqual({ cents: 1, seconds: 6 });
+    expect(refundShare(2000, 3600, 500)).toEqual({ cents: 500, seconds: 900 });
+  });
+
+  it("never takes back more than the payment gave, nor less than nothing", () => {
+    expect(refundShare(100, 600, 5000)).toEqual({ cents: 100, seconds: 600 });
+    expect(refundShare(100, 600, -20)).toEqual({ cents: 0, seconds: 0 });
   });
 });

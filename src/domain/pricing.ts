@@ -36,3 +36,12 @@ export function amountProblem(cents: unknown, min: number, max: number): string 
 export function formatUsd(cents: number): string {
   return `$${(cents / 100).toFixed(2)}`;
 }
+
+/**
+ * What a refund of `refundedCents` (of a payment of `paidCents` that bought `boughtSeconds` of pin
+ * time) takes back: that share of the amount and of the time, never more than the payment gave.
+ */
+export function refundShare(paidCents: number, boughtSeconds: number, refundedCents: number): { cents: number; seconds: number } {
+  const cents = Math.max(0, Math.min(paidCents, refundedCents));
+  return { cents, seconds: paidCents > 0 ? (boughtSeconds * cents) / paidCents : 0 };
+}

@@ -224,12 +224,18 @@ export const transactions = pgTable(
     completedAt: timestamp("completed_at", { withTimezone: true, mode: "date" }),
     // Paid, but what it bought could not be given when the payment completed (e.g. "backroom_full").
     notAppliedReason: text("not_applied_reason"),
+    // Taken back so far by refunds (partial ones included) and lost disputes; status is "refunded" once it is all.
+    refundedCents: integer("refunded_cents").notNull().default(0),
+    // A dispute the buyer opened with their bank: its amount while it is open or after it was decided.
+    disputedCents: integer("disputed_cents").notNull().default(0),
+    disputeStatus: text("dispute_status", { enum: ["open", "won", "lost"] }),
   },
   (t) => [
     uniqueIndex("transactions_idempotency_key").on(t.participationId, t.idempotencyKey),
     uniqueIndex("transactions_provider_payment_key").on(t.provider, t.providerPaymentId),
     index("transactions_room_idx").on(t.chatRoomId, t.type, t.status),
     check("transactions_amount_positive", sql`${t.amountCents} > 0`),
+    check("transactions_refund_within_amount", sql`${t.refundedCents} between 0 and ${t.amountCents}`),
   ],
 );
 

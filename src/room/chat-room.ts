@@ -22,7 +22,7 @@ import { CacheHealth } from "../platform/cache-health";
 import { asApiError, done, refusalOf, refused, type RoomResult } from "../platform/rpc-result";
 import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
-import { completePurchase, purchase, refundPurchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome } from "../features/payments/purchases";
+import { completePurchase, purchase, takeBackPurchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome, type TakeBack } from "../features/payments/purchases";
 import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
@@ -319,9 +319,9 @@ export class ChatRoom extends DurableObject<Env> {
     return this.serial(async () => ({ applied: await completePurchase(this.purchaseDeps(), transactionId) }));
   }
 
-  /** A refund the provider reported (webhook): what the payment bought is taken back, once. */
-  async refundPayment(transactionId: string): Promise<RoomResult<{ applied: boolean }>> {
-    return this.serial(async () => ({ applied: await refundPurchase(this.purchaseDeps(), transactionId) }));
+  /** A refund or a lost dispute the provider reported (webhook): that payment's share of what it bought is taken back, once. */
+  async takeBackPayment(transactionId: string, cause: TakeBack): Promise<RoomResult<{ applied: boolean }>> {
+    return this.serial(async () => ({ applied: await takeBackPurchase(this.purchaseDeps(), transactionId, cause) }));
   }
 
   /**

@@ -16,8 +16,9 @@ interface Signed {
 }
 
 /** What the customer or Stripe does next, as the stand-in's admin command: answers the signed webhook event. */
-async function stripeDoes(intentId: string, what: "succeed" | "fail" | "refund"): Promise<Signed> {
-  const res = await fetch(`${env.STRIPE_API_BASE}/__admin/payment_intents/${intentId}/${what}`, { method: "POST" });
+async function stripeDoes(intentId: string, what: "succeed" | "fail" | "refund" | "dispute" | "dispute-lost", amount?: number): Promise<Signed> {
+  const query = amount === undefined ? "" : `?amount=${amount}`;
+  const res = await fetch(`${env.STRIPE_API_BASE}/__admin/payment_intents/${intentId}/${what}${query}`, { method: "POST" });
   expect(res.status).toBe(200);
   return (await res.json()) as Signed;
 }
@@ -123,6 +124,24 @@ describe("payments through Stripe (the local stand-in)", () => {
       headers: { "X-Session-Token": buyer.session_token },
     });
     expect(send.body.code).toBe("NOT_BACKROOM_MEMBER");
+  });
+
+  it("a partial refund of a top-up takes its share from the pin, and a lost dispute of the rest takes the rest of that share", async () => {
+    const { host, room, hostSession, buyer, message } = await roomWithBuyer();
+    const first = (await pin(room.code, message.id, hostSession, 2000)).body.transaction;
+    expect((await deliver(await stripeDoes(first.provider_payment_id, "succeed"))).body.applied).toBe(true);
+    const topUp = (await pin(room.code, message.id, buyer, 100)).body.transaction;
+    expect((await deliver(await stripeDoes(topUp.provider_payment_id, "succeed"))).body.applied).toBe(true);
+    const pinOf = async () => (await history(room.code)).pinned_messages.find((m: { id: string }) => m.id === message.id);
+    expect((await pinOf()).pin_amount_cents).toBe(2100);
+    expect((await deliver(await stripeDoes(topUp.provider_payment_id, "refund", 1))).body.applied).toBe(true);
+    expect((await pinOf()).pin_amount_cents).toBe(2099);
+    expect((await deliver(await stripeDoes(topUp.provider_payment_id, "dispute"))).body.applied).toBe(true);
+    const rooms = async () => (await api("GET", "/api/auth/me/earnings/", { token: host.token })).body.rooms.find((r: any) => r.code === room.code);
+    expect(await rooms()).toMatchObject({ pins_cents: 2099, disputed_cents: 99, refunded_cents: 1 });
+    expect((await deliver(await stripeDoes(topUp.provider_payment_id, "dispute-lost"))).body.applied).toBe(true);
+    expect((await pinOf()).pin_amount_cents).toBe(2000);
+    expect(await rooms()).toMatchObject({ pins_cents: 2000, disputed_cents: 0, refunded_cents: 100 });
   });
 
   it("a refunded tip leaves the host's earnings and shows as refunded", async () => {

@@ -3,7 +3,7 @@
 // by time as well, so an alarm running late never shows a pin too long.
 import { and, eq, gt, lte, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db";
-import { messages } from "../../platform/schema";
+import { messages, transactions } from "../../platform/schema";
 
 /** Pins that hold the top spot now: running, and on a message nobody deleted. */
 const activeIn = (roomId: string) =>
@@ -51,9 +51,38 @@ export async function applyPin(db: Db, messageId: string, amountCents: number, s
   return { pinnedUntil: row!.pinnedUntil!, pinAmountCents: row!.pinAmountCents };
 }
 
-/** Ends the message's pin now (a refund took it back). */
-export async function endPin(db: Db, messageId: string): Promise<void> {
-  await db.update(messages).set({ isPinned: false, pinAmountCents: 0 }).where(eq(messages.id, messageId));
+/**
+ * Takes a refunded payment's share out of the message's pin: its cents and the time it bought.
+ * Only the pin that payment was part of (running, and started no later than the payment completed)
+ * is touched: refunding a payment into an old pin that ended leaves a newer one as it is. Answers
+ * the pin as it is now (ended when nothing or no time is left), or null when nothing was taken.
+ */
+export async function takeBackFromPin(
+  db: Db,
+  messageId: string,
+  transactionId: string,
+  share: { cents: number; seconds: number },
+): Promise<{ pinned: boolean; pinnedUntil: Date; pinAmountCents: number } | null> {
+  const amount = sql`greatest(0, ${messages.pinAmountCents} - ${share.cents})`;
+  const until = sql`${messages.pinnedUntil} - make_interval(secs => ${share.seconds})`;
+  const [row] = await db
+    .update(messages)
+    .set({
+      pinAmountCents: sql`${amount}`,
+      pinnedUntil: sql`${until}`,
+      isPinned: sql`(${amount} > 0 and ${until} > now())`,
+    })
+    // Compared in Postgres, at its microseconds: the payment that started the pin completed at the pin's very instant.
+    .where(
+      and(
+        eq(messages.id, messageId),
+        eq(messages.isPinned, true),
+        gt(messages.pinnedUntil, sql`now()`),
+        lte(messages.pinnedAt, sql`(select ${transactions.completedAt} from ${transactions} where ${transactions.id} = ${transactionId})`),
+      ),
+    )
+    .returning({ pinned: messages.isPinned, pinnedUntil: messages.pinnedUntil, pinAmountCents: messages.pinAmountCents });
+  return row ? { pinned: row.pinned, pinnedUntil: row.pinnedUntil!, pinAmountCents: row.pinAmountCents } : null;
 }
 
 /** Clears the flag of every pin of the room that has ended; returns their ids. */

@@ -26,9 +26,16 @@ export interface PaymentAttempt {
 
 /** What a verified webhook says happened to a payment. */
 export interface PaymentEvent {
-  /** attempt_failed: this try failed but the buyer may retry the same payment; canceled: final. */
-  kind: "succeeded" | "attempt_failed" | "canceled" | "refunded" | "ignored";
+  /**
+   * attempt_failed: this try failed but the buyer may retry the same payment; canceled: final;
+   * refunded: `amountCents` is how much has been refunded in all; dispute_opened / dispute_closed:
+   * the buyer disputed `amountCents` with their bank, and (closed) `disputeWon` says who won.
+   */
+  kind: "succeeded" | "attempt_failed" | "canceled" | "refunded" | "dispute_opened" | "dispute_closed" | "ignored";
   providerPaymentId: string | null;
+  /** Absent: the whole payment; null: the event's amount is malformed. */
+  amountCents?: number | null;
+  disputeWon?: boolean;
   /** The room our metadata on the payment names, when the event carries it. */
   chatCode: string | null;
   eventType: string;

@@ -8,10 +8,10 @@ import { pinnedFrame, unpinnedFrame, type PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, messageNotFound, alreadyMember } from "../../platform/errors";
 import type { Db } from "../../platform/db";
-import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds } from "../../domain/pricing";
+import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds, refundShare } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, publicMessage } from "../messages/queries";
-import { applyPin, endPin, isPinActive, topPinAmount } from "./pin-queries";
+import { applyPin, isPinActive, takeBackFromPin, topPinAmount } from "./pin-queries";
 import type { TransactionRow } from "../../platform/schema";
 import { addBackroomMember, backroomMemberCount, backroomSeatsTaken, hasBackroomSeat, hasPendingSeat, removeBackroomMember } from "../backroom/queries";
 import { findRoomById } from "../rooms/queries";
@@ -22,7 +22,8 @@ import {
   insertPending,
   markCompleted,
   markFailed,
-  markRefunded,
+  lockTransaction,
+  recordTakenBack,
   publicTransaction,
   recordNotApplied,
   tipsOwnRoom,
@@ -255,33 +256,68 @@ async function whyNotApplicable(conn: Db, row: TransactionRow): Promise<NotAppli
   return null;
 }
 
+/** What a provider reports taking back from a payment. */
+export type TakeBack =
+  /** A refund: how much of the payment has been refunded in all (Stripe's `amount_refunded`). */
+  | { refundedTotalCents: number }
+  /** A dispute the buyer won with their bank: its amount goes back too. */
+  | { disputeLostCents: number };
+
 /**
- * A refund the provider reports, applied once: the transaction moves completed → refunded in
- * the same Postgres transaction as taking back what it bought. A refunded pin ends (the whole
- * pin of that message, whoever paid into it); a refunded seat is given up; a refunded tip only
- * leaves the host's earnings (they show it as refunded). Answers whether anything changed.
+ * A refund or a lost dispute, applied once: the transaction records how much was taken back in
+ * all (in the same Postgres transaction as taking back what that bought), so a repeated or stale
+ * event takes nothing twice. A pin loses that payment's share (its cents and the time they
+ * bought), and ends only when nothing is left; a payment into a pin that already ended touches no
+ * newer pin. A seat is given up when the whole price came back (a partial refund keeps the seat
+ * and shows in the transaction's refunded_cents). A tip only leaves the host's earnings.
+ * Answers whether anything changed.
  */
-export async function refundPurchase(deps: PurchaseDeps, transactionId: string): Promise<boolean> {
-  const row = await deps.db.run((conn) =>
+export async function takeBackPurchase(deps: PurchaseDeps, transactionId: string, cause: TakeBack): Promise<boolean> {
+  const done = await deps.db.run((conn) =>
     conn.transaction(async (tx) => {
-      const refunded = await markRefunded(tx, transactionId);
-      if (!refunded || refunded.notAppliedReason) return refunded;
-      if (refunded.type === "pin") await endPin(tx, refunded.messageId!);
-      if (refunded.type === "back_room") await removeBackroomMember(tx, refunded.id);
-      return refunded;
+      const row = await lockTransaction(tx, transactionId);
+      if (!row || (row.status !== "completed" && row.status !== "refunded")) return null;
+      const lost = "disputeLostCents" in cause;
+      const wanted = lost ? row.refundedCents + cause.disputeLostCents : cause.refundedTotalCents;
+      const total = Math.min(row.amountCents, Math.max(row.refundedCents, wanted));
+      const delta = total - row.refundedCents;
+      if (delta <= 0 && !(lost && row.disputeStatus !== "lost")) return null;
+      const updated = await recordTakenBack(tx, row, total, lost ? { cents: cause.disputeLostCents } : undefined);
+      if (delta <= 0 || row.notAppliedReason) return { row: updated, pin: null, seatGone: false };
+      if (row.type === "pin") {
+        const bought = pinSeconds(row.amountCents, deps.pinSecondsPerMinute);
+        const pin = await takeBackFromPin(tx, row.messageId!, row.id, refundShare(row.amountCents, bought, delta));
+        return { row: updated, pin, seatGone: false };
+      }
+      const seatGone = row.type === "back_room" && updated.status === "refunded";
+      if (seatGone) await removeBackroomMember(tx, row.id);
+      return { row: updated, pin: null, seatGone };
     }),
   );
-  if (!row) return false;
-  logEvent("payment_refunded", { room: deps.room.code, transaction: row.id, type: row.type });
-  if (row.notAppliedReason) return true;
-  if (row.type === "pin") {
-    await deps.cacheHealth.write(
-      () => uncachePins(deps.redis, deps.room.code, [row.messageId!]),
-      (e) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) }),
-    );
-    deps.broadcast(unpinnedFrame(row.messageId!));
-  } else if (row.type === "back_room") {
-    deps.memberLeft(row.participationId);
-  }
+  if (!done) return false;
+  const { row, pin, seatGone } = done;
+  logEvent(row.status === "refunded" ? "payment_refunded" : "payment_partly_refunded", {
+    room: deps.room.code,
+    transaction: row.id,
+    type: row.type,
+    refunded_cents: row.refundedCents,
+    ...(row.disputeStatus ? { dispute: row.disputeStatus } : {}),
+  });
+  if (pin && row.messageId) await showPinChange(deps, row.messageId, pin);
+  if (seatGone) deps.memberLeft(row.participationId);
   return true;
+}
+
+/** Tells the room a pin lost a refunded share: it ends (unpinned), or goes on shorter (pinned, as it is now). */
+async function showPinChange(deps: PurchaseDeps, messageId: string, pin: { pinned: boolean; pinnedUntil: Date }) {
+  const cacheFailed = (e: unknown) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) });
+  if (!pin.pinned) {
+    await deps.cacheHealth.write(() => uncachePins(deps.redis, deps.room.code, [messageId]), cacheFailed);
+    deps.broadcast(unpinnedFrame(messageId));
+    return;
+  }
+  await deps.cacheHealth.write(() => cachePin(deps.redis, deps.room.code, messageId, pin.pinnedUntil.getTime(), deps.window.ttlSeconds), cacheFailed);
+  const message = await deps.db.run((conn) => publicMessage(conn, deps.room.code, messageId));
+  if (message) deps.broadcast(pinnedFrame(message));
+  await deps.pinEndsAt(pin.pinnedUntil.getTime());
 }

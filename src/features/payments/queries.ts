@@ -1,8 +1,8 @@
 // The payments ledger. A status only moves forward through these functions,
 // each a conditional UPDATE, so a webhook delivered twice (or a retry racing
 // a webhook) has one effect.
-import { and, count, eq, exists, gt, inArray, or, sql, sum } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { and, eq, exists, gt, inArray, or, sql, sum } from "drizzle-orm";
+import { alias, type PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../../platform/db";
 import { chatRooms, participations, transactions, type TransactionRow } from "../../platform/schema";
 
@@ -39,7 +39,7 @@ export async function recordAttempt(db: Db, id: string, providerPaymentId: strin
 }
 
 /** Moves a transaction from one status to the next; null when it was not in `from` (someone got there first). */
-async function transition(db: Db, id: string, from: TransactionRow["status"], set: Partial<typeof transactions.$inferInsert>): Promise<TransactionRow | null> {
+async function transition(db: Db, id: string, from: TransactionRow["status"], set: PgUpdateSetSource<typeof transactions>): Promise<TransactionRow | null> {
   const [row] = await db
     .update(transactions)
     .set(set)
@@ -52,7 +52,8 @@ async function transition(db: Db, id: string, from: TransactionRow["status"], se
  * pending → completed; null when it was not pending (already completed, canceled or refunded).
  * A failed attempt leaves a payment pending (the buyer may retry it); only a cancel fails it.
  */
-export const markCompleted = (db: Db, id: string) => transition(db, id, "pending", { status: "completed", completedAt: new Date() });
+// Postgres's clock, as the pin it applies uses (pinned_at): a refund compares the two.
+export const markCompleted = (db: Db, id: string) => transition(db, id, "pending", { status: "completed", completedAt: sql`now()` });
 
 /** A completed payment whose effect could not be given, and why. */
 export async function recordNotApplied(db: Db, id: string, reason: string): Promise<void> {
@@ -61,7 +62,42 @@ export async function recordNotApplied(db: Db, id: string, reason: string): Prom
 
 export const markFailed = (db: Db, id: string) => transition(db, id, "pending", { status: "failed" });
 
-export const markRefunded = (db: Db, id: string) => transition(db, id, "completed", { status: "refunded" });
+/** The transaction, locked until the end of the caller's transaction (a refund reads, then writes it). */
+export async function lockTransaction(db: Db, id: string): Promise<TransactionRow | null> {
+  const [row] = await db.select().from(transactions).where(eq(transactions.id, id)).for("update");
+  return row ?? null;
+}
+
+/** Records how much of a payment has been taken back in all; all of it makes it "refunded". */
+export async function recordTakenBack(db: Db, row: TransactionRow, totalCents: number, lostDispute?: { cents: number }): Promise<TransactionRow> {
+  const [updated] = await db
+    .update(transactions)
+    .set({
+      refundedCents: totalCents,
+      ...(totalCents >= row.amountCents ? { status: "refunded" as const } : {}),
+      ...(lostDispute ? { disputeStatus: "lost" as const, disputedCents: lostDispute.cents } : {}),
+    })
+    .where(eq(transactions.id, row.id))
+    .returning();
+  return updated!;
+}
+
+/** A dispute opened or decided in the buyer's favour or not; answers whether it changed anything. */
+export async function recordDispute(db: Db, id: string, amountCents: number, status: "open" | "won"): Promise<boolean> {
+  const rows = await db
+    .update(transactions)
+    .set({ disputedCents: amountCents, disputeStatus: status })
+    .where(
+      and(
+        eq(transactions.id, id),
+        inArray(transactions.status, ["completed", "refunded"]),
+        // A decided dispute stays decided: a late "created" does not reopen it.
+        status === "open" ? sql`${transactions.disputeStatus} is null` : sql`${transactions.disputeStatus} is distinct from 'won' and ${transactions.disputeStatus} is distinct from 'lost'`,
+      ),
+    )
+    .returning({ id: transactions.id });
+  return rows.length > 0;
+}
 
 /**
  * One page of the host's rooms (by code, after `after`) with their completed income by kind,
@@ -77,27 +113,35 @@ export async function earningsOfHost(db: Db, hostId: string, page: { limit: numb
     .limit(page.limit + 1);
   const shown = rooms.slice(0, page.limit);
   const applied = sql<boolean>`${transactions.notAppliedReason} is null`;
+  // What the host keeps of a payment: its amount less what refunds and lost disputes took back.
+  const kept = sql<string>`sum(${transactions.amountCents} - ${transactions.refundedCents})`;
+  const paid = inArray(transactions.status, ["completed", "refunded"]);
   const [sums, [all]] = await Promise.all([
     shown.length === 0
       ? Promise.resolve([])
       : db
-          .select({ roomId: transactions.chatRoomId, type: transactions.type, status: transactions.status, applied, cents: sum(transactions.amountCents), n: count() })
+          .select({
+            roomId: transactions.chatRoomId,
+            type: transactions.type,
+            applied,
+            cents: kept,
+            refunded: sum(transactions.refundedCents),
+            disputed: sql<string>`sum(case when ${transactions.disputeStatus} = 'open' then ${transactions.disputedCents} else 0 end)`,
+            n: sql<string>`count(*) filter (where ${transactions.status} = 'completed')`,
+          })
           .from(transactions)
-          .where(and(inArray(transactions.chatRoomId, shown.map((r) => r.id)), inArray(transactions.status, ["completed", "refunded"])))
-          .groupBy(transactions.chatRoomId, transactions.type, transactions.status, applied),
+          .where(and(inArray(transactions.chatRoomId, shown.map((r) => r.id)), paid))
+          .groupBy(transactions.chatRoomId, transactions.type, applied),
     db
-      .select({ cents: sum(transactions.amountCents) })
+      .select({ cents: kept })
       .from(transactions)
       .innerJoin(chatRooms, eq(chatRooms.id, transactions.chatRoomId))
-      .where(and(eq(chatRooms.hostId, hostId), eq(transactions.status, "completed"), applied)),
+      .where(and(eq(chatRooms.hostId, hostId), paid, applied)),
   ]);
-  const completed = sums.filter((s) => s.status === "completed");
+  const total = (roomId: string, field: "cents" | "refunded" | "disputed" | "n", keep: (s: (typeof sums)[number]) => boolean = () => true) =>
+    sums.filter((s) => s.roomId === roomId && keep(s)).reduce((n, s) => n + Number(s[field] ?? 0), 0);
   const of = (roomId: string, type: PurchaseType | null, wasApplied: boolean) =>
-    completed
-      .filter((s) => s.roomId === roomId && (type === null || s.type === type) && Boolean(s.applied) === wasApplied)
-      .reduce((n, s) => n + Number(s.cents ?? 0), 0);
-  const refunded = (roomId: string) =>
-    sums.filter((s) => s.roomId === roomId && s.status === "refunded").reduce((n, s) => n + Number(s.cents ?? 0), 0);
+    total(roomId, "cents", (s) => (type === null || s.type === type) && Boolean(s.applied) === wasApplied);
   return {
     rooms: shown.map((r) => ({
       code: r.code,
@@ -107,8 +151,9 @@ export async function earningsOfHost(db: Db, hostId: string, page: { limit: numb
       back_room_cents: of(r.id, "back_room", true),
       total_cents: of(r.id, null, true),
       not_applied_cents: of(r.id, null, false),
-      refunded_cents: refunded(r.id),
-      payments: completed.filter((s) => s.roomId === r.id).reduce((n, s) => n + Number(s.n), 0),
+      refunded_cents: total(r.id, "refunded"),
+      disputed_cents: total(r.id, "disputed"),
+      payments: total(r.id, "n"),
     })),
     nextAfter: rooms.length > page.limit ? shown.at(-1)!.code : null,
     totalCents: Number(all?.cents ?? 0),
@@ -128,6 +173,8 @@ export function publicTransaction(t: TransactionRow) {
     created_at: t.createdAt.toISOString(),
     completed_at: t.completedAt?.toISOString() ?? null,
     not_applied_reason: t.notAppliedReason,
+    refunded_cents: t.refundedCents,
+    dispute_status: t.disputeStatus,
   };
 }
 

@@ -9,7 +9,7 @@ import { Hono, type Context } from "hono";
 import { ApiError } from "../../platform/errors";
 import { CURRENCY, PIN_MAX_CENTS, PIN_MIN_CENTS, TIP_MAX_CENTS, TIP_MIN_CENTS, amountProblem } from "../../domain/pricing";
 import { findRoomById } from "../rooms/queries";
-import { earningsOfHost, findByProviderPayment, markFailed } from "./queries";
+import { earningsOfHost, findByProviderPayment, markFailed, recordDispute } from "./queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
@@ -153,6 +153,10 @@ export const webhookRoutes = new Hono<AppEnv>().post(
       logEvent("webhook_refused", { reason: "room_mismatch", transaction: tx.id });
       throw new ApiError(400, "PAYMENT_ROOM_MISMATCH", "The payment's metadata names another room than its transaction; nothing was applied.");
     }
+    if (event.amountCents === null) {
+      logEvent("webhook_refused", { reason: "amount", transaction: tx.id });
+      throw new ApiError(400, "WEBHOOK_INVALID", "The event's amount is not a whole, non-negative number of cents; nothing was applied.");
+    }
     let applied = false;
     if (event.kind === "succeeded") {
       applied = unwrap(await roomStub(c.env, room!.code).completePayment(tx.id)).applied;
@@ -162,9 +166,19 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     } else if (event.kind === "attempt_failed") {
       // Not final: the buyer may retry the same payment, and its success completes the purchase.
       applied = false;
+    } else if (event.kind === "refunded") {
+      // A refund takes back that payment's share of what it bought, in the room's turn.
+      const refundedTotalCents = event.amountCents ?? tx.amountCents;
+      applied = unwrap(await roomStub(c.env, room!.code).takeBackPayment(tx.id, { refundedTotalCents })).applied;
+    } else if (event.kind === "dispute_opened") {
+      // Nothing is taken back while the bank decides; the host sees the amount in earnings.
+      applied = await recordDispute(db, tx.id, event.amountCents ?? tx.amountCents, "open");
+    } else if (event.disputeWon) {
+      applied = await recordDispute(db, tx.id, event.amountCents ?? tx.amountCents, "won");
     } else {
-      // A refund takes back what the payment bought (a pin ends, a seat is given up), in the room's turn.
-      applied = unwrap(await roomStub(c.env, room!.code).refundPayment(tx.id)).applied;
+      // A lost dispute takes back like a refund of its amount.
+      const disputeLostCents = event.amountCents ?? tx.amountCents;
+      applied = unwrap(await roomStub(c.env, room!.code).takeBackPayment(tx.id, { disputeLostCents })).applied;
     }
     logEvent("webhook_handled", { event: event.eventType, transaction: tx.id, applied });
     return c.json({ received: true, applied });

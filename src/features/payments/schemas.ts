@@ -24,6 +24,8 @@ export const transactionSchema = z
       .string()
       .nullable()
       .describe('Paid, but what it bought was not given: "backroom_full" (the seats filled while the payment was pending). Null otherwise.'),
+    refunded_cents: z.number().int().describe("Taken back so far by refunds (partial ones too) and a lost dispute; all of it makes the status `refunded`."),
+    dispute_status: z.enum(["open", "won", "lost"]).nullable().describe("A dispute the buyer opened with their bank, if any."),
   })
   .meta({ id: "Transaction" });
 
@@ -56,7 +58,8 @@ export const earningsAnswer = z.object({
       back_room_cents: z.number().int(),
       total_cents: z.number().int(),
       not_applied_cents: z.number().int().describe("Paid, but what it bought was not given (see a transaction's not_applied_reason)."),
-      refunded_cents: z.number().int().describe("Paid, then refunded through the provider: not in the totals."),
+      refunded_cents: z.number().int().describe("Taken back by refunds (partial ones included) and lost disputes: not in the totals."),
+      disputed_cents: z.number().int().describe("Under a dispute the buyer opened with their bank, not decided yet: still in the totals, may be taken back."),
       payments: z.number().int(),
     }),
   ),

@@ -55,7 +55,13 @@ export async function verifyStripeWebhook(body: string, signature: string, secre
     object?: string;
     payment_intent?: string | { id: string } | null;
     metadata?: Record<string, string> | null;
+    amount?: number;
+    amount_refunded?: number;
+    status?: string;
   };
+  const intentOf = (pi: typeof object.payment_intent) => (typeof pi === "string" ? pi : (pi?.id ?? null));
+  // An amount Stripe always sends; null when it came malformed (the route refuses such an event).
+  const cents = (n: unknown) => (n === undefined ? undefined : typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : null);
   const chatCode = typeof object.metadata?.chat_code === "string" ? object.metadata.chat_code : null;
   switch (event.type) {
     case "payment_intent.succeeded":
@@ -64,10 +70,21 @@ export async function verifyStripeWebhook(body: string, signature: string, secre
       return { kind: "attempt_failed", providerPaymentId: object.id ?? null, eventType: event.type, chatCode };
     case "payment_intent.canceled":
       return { kind: "canceled", providerPaymentId: object.id ?? null, eventType: event.type, chatCode };
-    case "charge.refunded": {
-      const pi = object.payment_intent;
-      return { kind: "refunded", providerPaymentId: typeof pi === "string" ? pi : (pi?.id ?? null), eventType: event.type, chatCode };
-    }
+    case "charge.refunded":
+      // A charge's amount_refunded is the refunds' running total: the same event twice takes nothing twice.
+      return { kind: "refunded", providerPaymentId: intentOf(object.payment_intent), amountCents: cents(object.amount_refunded), eventType: event.type, chatCode };
+    case "charge.dispute.created":
+      return { kind: "dispute_opened", providerPaymentId: intentOf(object.payment_intent), amountCents: cents(object.amount), eventType: event.type, chatCode };
+    case "charge.dispute.closed":
+      return {
+        kind: "dispute_closed",
+        providerPaymentId: intentOf(object.payment_intent),
+        amountCents: cents(object.amount),
+        // Stripe closes a dispute as "won" (the money stays), "lost", or "warning_closed" (an inquiry that never became a dispute).
+        disputeWon: object.status !== "lost",
+        eventType: event.type,
+        chatCode,
+      };
     default:
       return { kind: "ignored", providerPaymentId: null, eventType: event.type, chatCode };
   }
