@@ -46,6 +46,9 @@ const workerProject = (
           // Wrong access codes: 3 per address, 30 per room (×10) in ten minutes.
           RATE_LIMIT_ACCESS_CODE: "3/10 m",
           RATE_LIMIT_LOOKUP: "30/1 m",
+          // Reconnects have their own test (limits project); here tests reconnect as often as they like.
+          CONNECTS_PER_MINUTE: "100000",
+          CONNECTS_PER_MINUTE_PER_IP: "100000",
           ...(typeof bindings === "function" ? bindings(inject("stripeApiBase")) : bindings),
         },
       },
@@ -90,6 +93,9 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   SOCKET_IDLE_SECONDS: "30",
   FRAME_BURST: "30",
   FRAME_PER_SECOND: "10",
+  CONNECTS_PER_MINUTE: "6",
+  CONNECTS_PER_MINUTE_PER_IP: "10",
+  RESUME_MAX_BYTES: "20000",
 });
 
 // The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.

@@ -222,9 +222,8 @@ export class ChatRelay extends DurableObject<Env> {
   private async heal(channel: Channel, last: number, next: number, sockets: WebSocket[]) {
     logEvent("relay_healing", { room: this.self!.code, channel, after_seq: last, missing: next - last - 1 });
     try {
-      const result = (await this.room().relayBacklog(this.ctx.id.name!, null, channel, last)) as RoomResult<BacklogAnswer>;
-      if (!result.ok) throw asApiError(result.error);
-      for (const message of result.value.messages) if (message.seq < next) this.broadcast(channel, { message }, sockets);
+      const { messages } = await this.backlog(null, channel, last);
+      for (const message of messages) if (message.seq < next) this.broadcast(channel, { message }, sockets);
     } catch (e) {
       // Without the missing messages its sockets would have a hole: they reconnect and resume instead.
       logEvent("relay_heal_failed", { room: this.self!.code, channel, error: errorText(e) });
@@ -238,14 +237,27 @@ export class ChatRelay extends DurableObject<Env> {
       ws,
       channel,
       afterSeq,
-      async (): Promise<BacklogAnswer> => {
-        const result = (await this.room().relayBacklog(this.ctx.id.name!, claims, channel, afterSeq)) as RoomResult<BacklogAnswer>;
-        if (!result.ok) throw asApiError(result.error);
-        return result.value;
-      },
+      () => this.backlog(claims, channel, afterSeq),
       (e) => errorFrame(resumeError(e).toJSON()),
     );
     logEvent("socket_resumed", { room: claims.roomCode, channel, after_seq: afterSeq, to_seq: upTo, relay: this.self!.index });
+  }
+
+  /** A backlog read from the room page by page (each answer about RELAY_PAGE_BYTES), as one. */
+  private async backlog(claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<BacklogAnswer> {
+    const all: BacklogAnswer = { gap: null, messages: [] };
+    let after = afterSeq;
+    let until: number | null = null;
+    do {
+      const result = (await this.room().relayBacklog(this.ctx.id.name!, claims, channel, after, until)) as RoomResult<BacklogAnswer>;
+      if (!result.ok) throw asApiError(result.error);
+      const page = result.value;
+      all.gap ??= page.gap;
+      all.messages.push(...page.messages);
+      until = page.until ?? null;
+      after = page.messages.at(-1)?.seq ?? after;
+    } while (until !== null && after < until);
+    return all;
   }
 
   private reportToRoom(participants: number) {

@@ -26,7 +26,7 @@ import { completePurchase, purchase, takeBackPurchase, type PurchaseDeps, type P
 import { requireProvider } from "../features/payments/provider";
 import { expirePins, nextPinEnd } from "../features/payments/pin-queries";
 import { uncachePins } from "../features/payments/pin-cache";
-import { CatchUp, collectBacklog, resumeError, resumeParams, type BacklogDeps } from "./resume";
+import { CatchUp, backlogPage, collectBacklog, resumeError, resumeMaxBytes, resumeParams, type BacklogBounds, type BacklogDeps } from "./resume";
 import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
 import { pinClock } from "../domain/pricing";
 import { positiveSetting } from "../domain/settings";
@@ -37,7 +37,8 @@ import type { RoomRef } from "../domain/room-code";
 import { SendPipeline, authorOf, SYSTEM_AUTHOR, type CommitMode, type Delivery, roomSocketOf, type SendResult } from "./send-pipeline";
 import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
-import { SocketHost, addressOf, kick, safeSend, sendError, upgradeClaims } from "./socket-host";
+import { SocketHost, addressOf, closeUpgrade, kick, safeSend, sendError, upgradeClaims } from "./socket-host";
+import { ConnectLimits } from "./connect-limits";
 import { alarmNoLaterThan } from "./alarm";
 import { relayStub } from "../platform/room-stub";
 import { RelayFanout, type RelayStub } from "./relay-fanout";
@@ -69,6 +70,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly db: RoomDb;
   private readonly redis: Redis;
   private readonly window: WindowSettings;
+  /** What one resume may send: the window's count and RESUME_MAX_BYTES. */
+  private readonly resumeBounds: BacklogBounds;
   private readonly bans: RoomBans;
   private readonly presence: Presence;
   private readonly cacheHealth: CacheHealth;
@@ -83,6 +86,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly sendAllowance: Allowances;
   /** Each participant's reaction allowance. */
   private readonly reactionAllowance: Allowances;
+  /** How often each participant and address may connect. */
+  private readonly connects: ConnectLimits;
   private readonly backroom: RoomBackroom;
   private readonly pipelines = new Map<Channel, SendPipeline>();
   /** The room this object serves: its code is the object's name, its id is read once (see loadRoom). */
@@ -107,12 +112,14 @@ export class ChatRoom extends DurableObject<Env> {
     this.db = new RoomDb(env);
     this.redis = redisClient(env);
     this.window = windowSettings(env);
+    this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: resumeMaxBytes(env) };
     this.bans = new RoomBans(this.db, () => this.room);
     this.backroom = new RoomBackroom(this.db);
     this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
     this.sendAllowance = new Allowances(sendLimitSettings(env), () => this.now());
     this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.room?.code ?? ctx.id.name ?? "");
     this.reactionAllowance = new Allowances(reactionLimitSettings(env), () => this.now());
+    this.connects = new ConnectLimits(env, () => this.now());
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
     this.flusher = new Flusher({ roomCode: ctx.id.name ?? "", log: this.log, db: this.db });
     this.cacheHealth = new CacheHealth(
@@ -148,6 +155,12 @@ export class ChatRoom extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const claims = upgradeClaims(request);
     if (claims instanceof Response) return claims;
+    // Every upgrade costs its sender before anything is read or placed for it.
+    const tooOften = this.connects.refusal(claims.participationId, addressOf(request));
+    if (tooOften) {
+      logEvent("socket_refused", { room: claims.roomCode, reason: "connects" });
+      return closeUpgrade(CLOSE_POLICY, tooOften, request.headers.get("Sec-WebSocket-Protocol"));
+    }
     const relay = await this.relayFor(request, claims);
     if (relay) {
       // The Worker takes the upgrade there (upgrade-route.ts): the room never holds this socket.
@@ -255,14 +268,13 @@ export class ChatRoom extends DurableObject<Env> {
    * A relay's socket resumes: its backlog, read as for the room's own sockets (claims null: the
    * relay itself fills a hole in what it was delivered, and filters the back room by membership).
    */
-  async relayBacklog(relay: string, claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<RoomResult<BacklogAnswer>> {
+  async relayBacklog(relay: string, claims: SessionClaims | null, channel: Channel, afterSeq: number, untilSeq: number | null = null): Promise<RoomResult<BacklogAnswer>> {
     if (this.ownRelay(relay, claims) === null) return refused(relayRefused());
     if (claims && (await this.bans.covers(claims, { failOpen: true }))) return refused(banned());
     const refusal = claims && (await this.resumeRefusal(claims, channel));
     if (refusal) return refused(refusal);
     try {
-      const { gap, messages } = await collectBacklog(this.backlogDeps(), channel, afterSeq, this.window.maxCount);
-      return done({ gap, messages });
+      return done(await backlogPage(this.backlogDeps(), channel, afterSeq, untilSeq, this.resumeBounds));
     } catch (e) {
       logEvent("resume_failed", { room: this.room.code, channel, relay, error: errorText(e) });
       return refused(resumeError(e));
@@ -510,7 +522,7 @@ export class ChatRoom extends DurableObject<Env> {
       channel,
       afterSeq,
       async () => {
-        const backlog = await collectBacklog(this.backlogDeps(), channel, afterSeq, this.window.maxCount);
+        const backlog = await collectBacklog(this.backlogDeps(), channel, afterSeq, this.resumeBounds);
         source = backlog.source;
         return backlog;
       },

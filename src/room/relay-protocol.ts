@@ -97,4 +97,6 @@ export type RelaySendOutcome =
 export interface BacklogAnswer {
   gap: { from_seq: number; to_seq: number } | null;
   messages: PublicMessage[];
+  /** A relay's page: more of the backlog follows, up to this seq (ask again after the last message). */
+  until?: number | null;
 }

@@ -1,8 +1,10 @@
 // Resume: a socket that reconnects with last_seq=n (or last_backroom_seq=n)
 // first gets the channel's messages with seq > n, in order, then live
 // messages, with no gap and no duplicate. A connect's backlog is bounded: when
-// more than `maxMessages` were missed, only the newest `maxMessages` come, after
-// one `gap` frame naming the seqs left out (the client pages those over REST).
+// more than `maxCount` messages or `maxBytes` of them were missed, only the
+// newest that fit come, after one `gap` frame naming the seqs left out (the
+// client pages those over REST). A relay reads its sockets' backlogs from the
+// room in pages (relayBacklogPage), so no answer between objects grows with it.
 // What Postgres does not have yet comes from the room's log; the rest from the
 // Redis window when the window covers n and is known to be complete, from
 // Postgres otherwise (a socket just behind the live edge costs no round trip).
@@ -22,8 +24,21 @@ import type { CacheHealth } from "../platform/cache-health";
 import type { RoomDb } from "../platform/room-db";
 import type { MessageLog } from "./message-log";
 import type { BacklogAnswer } from "./relay-protocol";
+import { newestWithin } from "../features/messages/window";
+import { positiveSetting } from "../domain/settings";
 
 const PAGE = 500;
+
+/** What one resume may send at most: the window's count, and a byte budget (RESUME_MAX_BYTES). */
+export interface BacklogBounds {
+  maxCount: number;
+  maxBytes: number;
+}
+
+export const resumeMaxBytes = (env: { RESUME_MAX_BYTES?: string }) => Math.floor(positiveSetting(env.RESUME_MAX_BYTES, 256 * 1024));
+
+/** A relay's page of a backlog: about this many bytes of messages (at least one message). */
+export const RELAY_PAGE_BYTES = 64 * 1024;
 
 export interface BacklogDeps {
   room: { id: string; code: string };
@@ -40,6 +55,8 @@ export interface Backlog {
   afterSeq: number;
   /** At most this many messages are sent; older missed ones are announced by `gap`. */
   maxMessages: number;
+  /** Only messages up to this seq (the rest of a backlog already bounded; no gap then). */
+  untilSeq?: number;
   send(m: PublicMessage): void;
   /** Messages fromSeq..toSeq (inclusive) were missed but are not sent: the client reads them over REST. */
   gap(fromSeq: number, toSeq: number): void;
@@ -47,7 +64,7 @@ export interface Backlog {
 
 /** Sends the backlog; answers where it came from. */
 export async function sendBacklog(deps: BacklogDeps, b: Backlog): Promise<"room" | "redis" | "postgres"> {
-  const newest = await deps.newestSeq(b.channel);
+  const newest = Math.min(await deps.newestSeq(b.channel), b.untilSeq ?? Infinity);
   // Seqs have no holes (a deleted message keeps its seq), so this bounds what follows.
   let after = b.afterSeq;
   if (newest - after > b.maxMessages) {
@@ -55,8 +72,8 @@ export async function sendBacklog(deps: BacklogDeps, b: Backlog): Promise<"room"
     b.gap(b.afterSeq + 1, after);
   }
   // Read before any await: a row flushed while Postgres is read is then still sent from here.
-  const unflushed = deps.log.unflushedAfter(b.channel, after);
-  const settled = deps.log.flushedSeq(b.channel);
+  const unflushed = deps.log.unflushedAfter(b.channel, after).filter((m) => m.seq <= newest);
+  const settled = Math.min(deps.log.flushedSeq(b.channel), newest);
   const source = after < settled ? await storedBacklog(deps, b, after, settled) : "room";
   for (const m of unflushed) b.send(asServedNow(m));
   return source;
@@ -74,7 +91,7 @@ async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, se
   let after = afterSeq;
   for (;;) {
     const page = await deps.db.run((conn) => messagesAfter(conn, deps.room, { afterSeq: after, limit: PAGE, channel: b.channel }));
-    for (const m of page) b.send(m);
+    for (const m of page) if (m.seq <= settled) b.send(m);
     if (page.length < PAGE || page.at(-1)!.seq >= settled) return "postgres";
     after = page.at(-1)!.seq;
   }
@@ -94,7 +111,7 @@ async function windowBacklog(deps: BacklogDeps, channel: Channel, afterSeq: numb
   if (!first || first.seq > afterSeq + 1) return null;
   // The window must reach the newest message Postgres has, or it missed writes (it is appended after the broadcast).
   if (window.at(-1)!.seq < settled) return null;
-  return window.filter((m) => m.seq > afterSeq);
+  return window.filter((m) => m.seq > afterSeq && m.seq <= settled);
 }
 
 /** What a socket is told when its backlog cannot be read: a refusal as it came, Postgres away, or a plain failure. */
@@ -104,17 +121,58 @@ export function resumeError(e: unknown): ApiError {
   return new ApiError(500, "RESUME_FAILED", "The missed messages could not be loaded; reconnect to try again.");
 }
 
-/** The backlog as one answer (at most `maxMessages` messages), for a relay's socket or the room's own. */
-export async function collectBacklog(deps: BacklogDeps, channel: Channel, afterSeq: number, maxMessages: number): Promise<BacklogAnswer & { source: string }> {
+/**
+ * The backlog as one answer, for a relay's socket or the room's own: the newest messages after
+ * `afterSeq` within the bounds (count and bytes); what they leave out is the gap.
+ */
+export async function collectBacklog(deps: BacklogDeps, channel: Channel, afterSeq: number, bounds: BacklogBounds): Promise<BacklogAnswer & { source: string }> {
   const answer: BacklogAnswer = { gap: null, messages: [] };
   const source = await sendBacklog(deps, {
     channel,
     afterSeq,
-    maxMessages,
+    maxMessages: bounds.maxCount,
     send: (m) => answer.messages.push(m),
     gap: (from_seq, to_seq) => (answer.gap = { from_seq, to_seq }),
   });
+  // The byte budget, by the window's own rule: the newest that fit; older ones join the gap.
+  const kept = newestWithin(answer.messages, bounds);
+  if (kept.length < answer.messages.length) {
+    const lastLeftOut = answer.messages[answer.messages.length - kept.length - 1]!.seq;
+    answer.gap = { from_seq: answer.gap?.from_seq ?? afterSeq + 1, to_seq: lastLeftOut };
+    answer.messages = kept;
+  }
   return { ...answer, source };
+}
+
+/**
+ * One page of a relay socket's backlog. The first page (`untilSeq` null) decides the whole
+ * backlog (bounds, gap) and says up to which seq it goes; later pages read on from the last
+ * message sent, up to that seq. A page is about RELAY_PAGE_BYTES, and at least one message.
+ */
+export async function backlogPage(
+  deps: BacklogDeps,
+  channel: Channel,
+  afterSeq: number,
+  untilSeq: number | null,
+  bounds: BacklogBounds,
+): Promise<BacklogAnswer> {
+  let backlog: BacklogAnswer;
+  if (untilSeq === null) backlog = await collectBacklog(deps, channel, afterSeq, bounds);
+  else {
+    const rest: PublicMessage[] = [];
+    await sendBacklog(deps, { channel, afterSeq, untilSeq, maxMessages: Math.max(0, untilSeq - afterSeq), send: (m) => rest.push(m), gap: () => {} });
+    backlog = { gap: null, messages: rest };
+  }
+  const encoder = new TextEncoder();
+  let bytes = 0;
+  let n = 0;
+  for (const m of backlog.messages) {
+    bytes += encoder.encode(JSON.stringify(m)).byteLength;
+    if (n > 0 && bytes > RELAY_PAGE_BYTES) break;
+    n++;
+  }
+  const more = n < backlog.messages.length;
+  return { gap: backlog.gap, messages: backlog.messages.slice(0, n), until: more ? backlog.messages.at(-1)!.seq : null };
 }
 
 /** A live frame for a socket that is reading its backlog: sent after it, unless the backlog carried its seq. */

@@ -78,6 +78,48 @@ describe("one send allowance per participant", () => {
   });
 });
 
+describe("connects per minute (CONNECTS_PER_MINUTE 6 per participant, CONNECTS_PER_MINUTE_PER_IP 10 here)", () => {
+  it("a participant that reconnects past its budget is closed 1008 at once, and gets no backlog", async () => {
+    const { room } = await newRoom();
+    await holdRoomClock(room.code);
+    const guest = await join(room.code);
+    expect((await rest(room.code, guest.session_token, "missed")).status).toBe(201);
+    for (let i = 0; i < 6; i++) {
+      const c = await connectWith(room.code, guest.session_token, "last_seq=0");
+      await c.waitForMessages(1);
+      c.close();
+    }
+    const over = await connectWith(room.code, guest.session_token, "last_seq=0");
+    expect(await over.waitForClose()).toEqual({ code: 1008, reason: "too many connections for one participant; wait a minute" });
+    expect(over.messages()).toEqual([]);
+    // Another participant is not held up by it.
+    const other = await connect(room.code, (await join(room.code)).session_token);
+    await other.until("presence", () => other.frames.some((f) => f.type === "presence"));
+    expect(other.closed).toBeNull();
+    other.close();
+  });
+
+  it("counts every participant's connects from one address together", async () => {
+    const { room } = await newRoom();
+    await holdRoomClock(room.code);
+    const ip = "10.77.1.2";
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => join(room.code)));
+    const upgrade = async (i: number) => {
+      const res = await connectRaw(room.code, `?session_token=${encodeURIComponent(sessions[i % 4]!.session_token)}`, { "CF-Connecting-IP": ip });
+      res.webSocket!.accept();
+      return new Client(res.webSocket!);
+    };
+    for (let i = 0; i < 10; i++) {
+      const c = await upgrade(i);
+      await c.until("presence", () => c.frames.some((f) => f.type === "presence"));
+      c.close();
+      await c.waitForClose();
+    }
+    const over = await upgrade(10);
+    expect(await over.waitForClose()).toEqual({ code: 1008, reason: "too many connections from your network; wait a minute" });
+  });
+});
+
 describe("bounded resume", () => {
   async function roomWith(n: number) {
     const { host, room } = await newRoom();
@@ -113,6 +155,24 @@ describe("bounded resume", () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(near.frames.some((f) => f.type === "gap")).toBe(false);
     near.close();
+  });
+
+  it("sends at most RESUME_MAX_BYTES (20,000 here) of missed messages: older ones join the gap, however few they are", async () => {
+    const { room } = await newRoom();
+    const long = (i: number) => `${i}`.padEnd(4000, "x");
+    for (let i = 0; i < 6; i++) {
+      const sender = await join(room.code);
+      expect((await rest(room.code, sender.session_token, long(i + 1))).status).toBe(201);
+    }
+    await settled(room.code);
+    const reader = await join(room.code);
+    const c = await connectWith(room.code, reader.session_token, "last_seq=0");
+    await c.waitForMessages(4);
+    await new Promise((r) => setTimeout(r, 200));
+    // Each message is about 4.5 KB as sent: four fit in 20,000 bytes, the two older ones are the gap.
+    expect(c.frames.filter((f) => f.type === "gap")).toEqual([expect.objectContaining({ channel: "main", from_seq: 1, to_seq: 2 })]);
+    expect(c.messages().map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+    c.close();
   });
 
   it("resumes the back room by its own seq, for members and the host only", async () => {

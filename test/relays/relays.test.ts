@@ -4,7 +4,8 @@
 // room's objects are only looked into to see where a socket landed.
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { ChatRoom } from "../../src/room/chat-room";
 import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../../src/protocol";
 import { SESSION_HEADER } from "../../src/room/socket-host";
 import { relayIndexFor } from "../../src/room/relay-protocol";
@@ -194,6 +195,33 @@ describe("the same guarantees through relays", () => {
     expect(got.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(got.map((m) => m.content)).toEqual(["m4", "m5", "m6", "m7", "m8", "m9", "m10", "m11", "m12"]);
     expect((await placement(room.code)).room).toBe(1);
+    closeAll(host, back);
+  });
+
+  it("reads a long backlog for a relay socket from the room in pages (about 64 KB each), complete and in order", async () => {
+    const { room, host, guests } = await bigRoom(1);
+    const guest = guests[0]!;
+    guest.client.close();
+    // 30 messages of about 4.5 KB as sent: some 135 KB, more than two pages.
+    for (let i = 1; i <= 30; i++) host.send({ message: `${i} `.padEnd(4000, "x") });
+    await host.waitForMessages(30);
+    // Count the pages the room answers (RPC calls reach the class's method, so it is wrapped there for this test).
+    const pages: number[] = [];
+    const proto = ChatRoom.prototype as unknown as { relayBacklog: (...args: unknown[]) => Promise<{ value?: { messages: unknown[] } }> };
+    const original = proto.relayBacklog;
+    proto.relayBacklog = async function (this: unknown, ...args: unknown[]) {
+      const answer = await original.apply(this, args);
+      pages.push(answer.value?.messages.length ?? -1);
+      return answer;
+    };
+    onTestFinished(() => void (proto.relayBacklog = original));
+    const back = await connectResuming(room.code, guest.session.session_token, 0);
+    const got = await back.waitForMessages(30);
+    expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(back.frames.some((f) => f.type === "gap")).toBe(false);
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    expect(pages.every((n) => n > 0 && n <= 15)).toBe(true);
+    expect(pages.reduce((a, b) => a + b, 0)).toBe(30);
     closeAll(host, back);
   });
 

@@ -39,7 +39,7 @@ export function countWithin(sizesNewestFirst: number[], settings: Pick<WindowSet
 }
 
 /** The newest of `messages` (oldest first) that fit the window's budget. */
-export function newestWithin(messages: PublicMessage[], settings: WindowSettings): PublicMessage[] {
+export function newestWithin(messages: PublicMessage[], settings: Pick<WindowSettings, "maxCount" | "maxBytes">): PublicMessage[] {
   const encoder = new TextEncoder();
   const sizes = messages.map((m) => encoder.encode(JSON.stringify(m)).byteLength).reverse();
   return messages.slice(messages.length - countWithin(sizes, settings));
