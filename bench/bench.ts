@@ -1,6 +1,6 @@
 // `npm run bench [-- --clients 50 --senders 10 --seconds 10 --batch-senders 200
 //                    --history 10000,100000,1000000 --samples 40 --listeners 4000
-//                    --quick --only distance|open-loop|big-room]`
+//                    --quick --only distance|open-loop|big-room|flood]`
 // Measures ChatPop Edge on the local stack (real Postgres / Redis when
 // DATABASE_URL / REDIS_URL are set), always next to a baseline from the same
 // run, and writes a markdown report to bench/results/ (printed too):
@@ -15,6 +15,8 @@
 //   5. big rooms: one room object vs the room + 2 and 4 relays, listeners in
 //      separate processes; deliveries/s, send → listener p50/p99, and how much
 //      CPU workerd used (whether it ran the objects in parallel)
+//   6. flood: honest senders' latency with and without a participant flooding
+//      junk frames (bench/flood.ts, the flooder in its own process)
 // Loopback only. Goals are reported, never asserted.
 import { execSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +30,7 @@ import { WebSocket } from "ws";
 import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
 import { LOAD_RUN_VARS, freePort, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
 import { encodeCursor } from "../src/domain/cursor.ts";
+import { runFlood } from "./flood.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values: opt } = parseArgs({
@@ -806,6 +809,23 @@ async function runBigRoom(): Promise<string[]> {
   ];
 }
 
+// ---- 6. flood ------------------------------------------------------------------------
+
+/** Section 6 on a Worker of its own with the production frame, send and connect limits. */
+async function flood(): Promise<string[]> {
+  const production = ["FRAME_BURST", "FRAME_PER_SECOND", "CONNECTS_PER_MINUTE", "CONNECTS_PER_MINUTE_PER_IP", "SEND_BURST", "SEND_PER_SECOND"];
+  const target = await startTarget("flood", Object.fromEntries(Object.entries(appVars).filter(([k]) => !production.includes(k))));
+  targets.push(target);
+  const bareTarget = await startTarget("bare broadcast", {}, `${root}bench/bare.wrangler.toml`);
+  targets.push(bareTarget);
+  try {
+    return await runFlood({ url: target.url, bareUrl: bareTarget.url, call, seconds: SECONDS, log });
+  } finally {
+    await target.dev.stop();
+    await bareTarget.dev.stop();
+  }
+}
+
 // ---- the run ------------------------------------------------------------------------
 
 const started = Date.now();
@@ -847,6 +867,11 @@ try {
   }
   if (opt.only === "big-room") {
     report.push(`# ChatPop Edge benchmark (big rooms only) — ${new Date().toISOString()}`, "", `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Postgres: ${stack.postgres}; Redis: ${stack.redis}.${quick ? " (--quick)" : ""}`, "", ...(await runBigRoom()), "", `Run time: ${Math.round((Date.now() - started) / 1000)} s.`);
+    writeReport(report.join("\n"));
+    throw DONE;
+  }
+  if (opt.only === "flood") {
+    report.push(`# ChatPop Edge benchmark (flood only) — ${new Date().toISOString()}`, "", `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Postgres: ${stack.postgres}; Redis: ${stack.redis}.${quick ? " (--quick)" : ""}`, "", ...(await flood()), "", `Run time: ${Math.round((Date.now() - started) / 1000)} s.`);
     writeReport(report.join("\n"));
     throw DONE;
   }
@@ -972,6 +997,8 @@ try {
     ...(await runDistance(app)),
     "",
     ...(await runBigRoom()),
+    "",
+    ...(await flood()),
     "",
     `Run time: ${Math.round((Date.now() - started) / 1000)} s.`,
   );

@@ -9,6 +9,8 @@ export const ABUSE_WINDOW_MS = 10_000;
 export interface LimitSettings {
   burst: number;
   perSecond: number;
+  /** Refused takes within ABUSE_WINDOW_MS that make a taker abusive (default: three bursts' worth, at least 10). */
+  abuseAfter?: number;
 }
 
 export function sendLimitSettings(env: { SEND_BURST?: string; SEND_PER_SECOND?: string }): LimitSettings {
@@ -19,9 +21,13 @@ export function reactionLimitSettings(env: { REACTION_BURST?: string; REACTION_P
   return { burst: positiveSetting(env.REACTION_BURST, 10), perSecond: positiveSetting(env.REACTION_PER_SECOND, 2) };
 }
 
-/** Every frame a participant sends (a ping spelled otherwise, an invalid frame, a send): a wider budget. */
+/**
+ * Every frame a participant sends (a ping spelled otherwise, an invalid frame, a send): a wider
+ * budget, and no patience past it. No client of ours comes near it, and each frame a flooder gets
+ * in costs the room's one thread: ten frames past the budget close the socket.
+ */
 export function frameLimitSettings(env: { FRAME_BURST?: string; FRAME_PER_SECOND?: string }): LimitSettings {
-  return { burst: positiveSetting(env.FRAME_BURST, 60), perSecond: positiveSetting(env.FRAME_PER_SECOND, 20) };
+  return { burst: positiveSetting(env.FRAME_BURST, 60), perSecond: positiveSetting(env.FRAME_PER_SECOND, 20), abuseAfter: 10 };
 }
 
 export type Take = "ok" | "limited" | "abusive";
@@ -71,9 +77,9 @@ export class SendLimiter {
     if (this.refusals.length > 0 && t - this.refusals.at(-1)! >= ABUSE_WINDOW_MS) this.refusals = [];
   }
 
-  /** Three bursts' worth of refused takes in the window. */
+  /** Three bursts' worth of refused takes in the window, unless the settings say otherwise. */
   private abuseRefusals(): number {
-    return Math.max(10, Math.ceil(this.settings.burst * 3));
+    return this.settings.abuseAfter ?? Math.max(10, Math.ceil(this.settings.burst * 3));
   }
 }
 

@@ -38,7 +38,17 @@ export class ChatRelay extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.self = parseRelayName(ctx.id.name);
-    this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.self?.code ?? "?");
+    this.sockets = new SocketHost(
+      ctx,
+      env,
+      () => this.now(),
+      () => this.self?.code ?? "?",
+      // Every upgrade reaches the room first: it is the one to hold the flooder off.
+      (participationId) =>
+        void this.room()
+          .relayAbuse(this.ctx.id.name!, participationId)
+          .catch((e) => logEvent("relay_report_failed", { room: this.self?.code ?? "?", error: errorText(e) })),
+    );
     // The relay's count goes to the room, which tells everyone the sum.
     // The room counts this relay's sockets towards its cap from the reports: a socket opening or
     // closing is reported even when the participant count stays the same.
@@ -110,8 +120,7 @@ export class ChatRelay extends DurableObject<Env> {
       kick(ws, this.self.code);
       this.presence.changed();
     } else if (answer.outcome === "close") {
-      logEvent("socket_closed_for_abuse", { room: this.self.code });
-      ws.close(CLOSE_POLICY, "too many messages");
+      this.sockets.closeForAbuse(ws, read.claims.participationId, "messages");
     }
   }
 

@@ -117,7 +117,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.backroom = new RoomBackroom(this.db);
     this.commitMode = env.SEND_COMMIT === "postgres" ? "postgres" : "room";
     this.sendAllowance = new Allowances(sendLimitSettings(env), () => this.now());
-    this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.room?.code ?? ctx.id.name ?? "");
+    this.sockets = new SocketHost(ctx, env, () => this.now(), () => this.room?.code ?? ctx.id.name ?? "", (id) => this.connects.abused(id));
     this.reactionAllowance = new Allowances(reactionLimitSettings(env), () => this.now());
     this.connects = new ConnectLimits(env, () => this.now());
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
@@ -229,8 +229,7 @@ export class ChatRoom extends DurableObject<Env> {
     const { claims, input } = read;
     const admission = await this.admit(claims, input, true);
     if (admission === "close") {
-      logEvent("socket_closed_for_abuse", { room: this.room.code });
-      ws.close(CLOSE_POLICY, "too many messages");
+      this.sockets.closeForAbuse(ws, claims.participationId, "messages");
     } else if (admission === "kick") {
       kick(ws, this.room.code);
       this.presence.changed();
@@ -279,6 +278,11 @@ export class ChatRoom extends DurableObject<Env> {
       logEvent("resume_failed", { room: this.room.code, channel, relay, error: errorText(e) });
       return refused(resumeError(e));
     }
+  }
+
+  /** A relay closed a participant's socket for flooding frames: its connects wait a while, as here. */
+  async relayAbuse(relay: string, participationId: string): Promise<void> {
+    if (this.ownRelay(relay, null) !== null) this.connects.abused(participationId);
   }
 
   /** A relay's participant and socket counts (sent when they change, at most once a second). */

@@ -60,6 +60,10 @@ export class SocketHost {
   private readonly frameAllowance: Allowances;
   /** When each socket last sent a frame (its attachment keeps a copy, saved now and then). */
   private readonly lastFrameAt = new WeakMap<WebSocket, number>();
+  /** Sockets this object closed and whose client has not finished the close (their frames still come). */
+  private readonly closing = new WeakSet<WebSocket>();
+  /** Each socket's state as its attachment holds it, read once per wake instead of once per frame. */
+  private readonly states = new WeakMap<WebSocket, SocketState>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -67,6 +71,8 @@ export class SocketHost {
     private readonly now: () => number,
     /** The room code, for the logs. */
     private readonly code: () => string,
+    /** A participant's socket was closed for flooding (the room then refuses its connects a while). */
+    private readonly abused: (participationId: string) => void,
   ) {
     this.frameAllowance = new Allowances(frameLimitSettings(env), now);
     // Keep-alives are answered by the runtime without waking a hibernated object.
@@ -95,13 +101,32 @@ export class SocketHost {
     const server = pair[1];
     const tags = [claims.participationId, ipTag, ...(blockTag ? [blockTag] : []), ...(state.id ? [socketTag(state.id)] : [])];
     this.ctx.acceptWebSocket(server, tags);
-    server.serializeAttachment({ ...state, claims, connectedAt: this.now() } satisfies SocketState);
+    this.save(server, { ...state, claims, connectedAt: this.now() });
     return { server, client: pair[0], claims, full: this.capReached(claims.participationId, ipTag, blockTag, heldElsewhere) };
+  }
+
+  /** Closes a flooding participant's socket (1008): too many frames, or sends past its allowance. */
+  closeForAbuse(ws: WebSocket, participationId: string, what: "frames" | "messages") {
+    logEvent("socket_closed_for_abuse", { room: this.code(), reason: what });
+    this.closing.add(ws);
+    safeClose(ws, CLOSE_POLICY, `too many ${what}`);
+    this.abused(participationId);
   }
 
   /** The socket's saved state (null for a socket accepted before attachments existed). */
   stateOf(ws: WebSocket): SocketState | null {
-    return ws.deserializeAttachment() as SocketState | null;
+    let state = this.states.get(ws);
+    if (!state) {
+      state = (ws.deserializeAttachment() as SocketState | null) ?? undefined;
+      if (state) this.states.set(ws, state);
+    }
+    return state ?? null;
+  }
+
+  /** Saves the socket's state into its attachment (it survives hibernation there) and keeps it at hand. */
+  private save(ws: WebSocket, state: SocketState) {
+    ws.serializeAttachment(state);
+    this.states.set(ws, state);
   }
 
   /** The open socket a relay named `id`, if it is still here. */
@@ -114,6 +139,9 @@ export class SocketHost {
    * invalid frame, a frame over budget) is answered or dropped here and comes back as null.
    */
   read(ws: WebSocket, data: string | ArrayBuffer): { claims: SessionClaims; input: SendInput } | null {
+    // A socket the room is closing (a flooder's, say) still has frames on their way, and the runtime
+    // hands over every one: each must cost nothing but this check.
+    if (this.closing.has(ws) || ws.readyState !== WebSocket.OPEN) return null;
     if (frameBytes(data) > FRAME_MAX_BYTES) {
       ws.close(CLOSE_TOO_LARGE, `frames can be at most ${FRAME_MAX_BYTES} bytes`);
       return null;
@@ -125,8 +153,7 @@ export class SocketHost {
     if (!state) return null;
     const frames = this.frameAllowance.take(state.claims.participationId);
     if (frames === "abusive") {
-      logEvent("socket_closed_for_abuse", { room: this.code(), reason: "frames" });
-      ws.close(CLOSE_POLICY, "too many frames");
+      this.closeForAbuse(ws, state.claims.participationId, "frames");
       return null;
     }
     if (frames === "limited") return null;
@@ -227,9 +254,7 @@ export class SocketHost {
   private touched(ws: WebSocket, state: SocketState) {
     const now = this.now();
     this.lastFrameAt.set(ws, now);
-    if (now - (state.activeAt ?? state.connectedAt) >= ACTIVITY_SAVE_MS) {
-      ws.serializeAttachment({ ...state, activeAt: now } satisfies SocketState);
-    }
+    if (now - (state.activeAt ?? state.connectedAt) >= ACTIVITY_SAVE_MS) this.save(ws, { ...state, activeAt: now });
   }
 
   /** Why a new socket cannot stay (the room, counting `heldElsewhere` on its relays, or this address has too many), or null. */
