@@ -31,6 +31,7 @@ import { spawnStack, type SpawnedStack } from "../dev/spawn-stack.ts";
 import { LOAD_RUN_VARS, freePort, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
 import { encodeCursor } from "../src/domain/cursor.ts";
 import { runFlood } from "./flood.ts";
+import { ms, openSocket, pct, ratio } from "./measure.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values: opt } = parseArgs({
@@ -62,13 +63,6 @@ const log = (line: string) => console.log(`[bench] ${line}`);
 
 // ---- small helpers ----------------------------------------------------------
 
-function pct(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1) : "–");
-const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "–");
 let ipCounter = 0;
 const nextIp = () => {
   ipCounter++;
@@ -84,14 +78,6 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : null;
-}
-
-function openSocket(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
 }
 
 /** The lines a child process prints, as they arrive (the last one once its newline comes). */

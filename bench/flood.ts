@@ -5,7 +5,7 @@
 // the same run. Goal (issue: Security III): p99 with the flood ≤ 250 ms.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { WebSocket } from "ws";
+import { ms, openSocket, pct, ratio } from "./measure.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -25,13 +25,6 @@ const HONEST = 5;
 const SEND_EVERY_MS = 400;
 const FRAMES_PER_ROUND = 3000;
 
-function pct(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-const ratioOf = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "–");
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1) : "–");
 
 /** An address of its own per call: one run never inherits another's per-address counts. */
 const anyIp = () => ({ "CF-Connecting-IP": `10.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}` });
@@ -50,16 +43,7 @@ async function room(deps: FloodDeps) {
 async function honestSends(urls: string[], seconds: number): Promise<{ latencies: number[]; refused: number }> {
   const latencies: number[] = [];
   let refused = 0;
-  const sockets = await Promise.all(
-    urls.map(
-      (url) =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(url, { perMessageDeflate: false });
-          ws.once("open", () => resolve(ws));
-          ws.once("error", reject);
-        }),
-    ),
-  );
+  const sockets = await Promise.all(urls.map(openSocket));
   const sentAt = new Map<string, number>();
   for (const ws of sockets) {
     ws.on("message", (data: Buffer) => {
@@ -90,11 +74,7 @@ async function honestSends(urls: string[], seconds: number): Promise<{ latencies
 
 /** How long a bare hibernation room takes to take in (and echo) `frames` frames sent at once: the runtime's cost alone. */
 async function bareRoundMs(bareUrl: string, frames: number): Promise<number> {
-  const ws = new WebSocket(`${bareUrl.replace(/^http/, "ws")}/flood-baseline`, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
+  const ws = await openSocket(`${bareUrl.replace(/^http/, "ws")}/flood-baseline`);
   const rounds: number[] = [];
   for (let round = 0; round < 3; round++) {
     const started = performance.now();
@@ -151,7 +131,7 @@ export async function runFlood(deps: FloodDeps): Promise<string[]> {
     `| flood | ${flooded.latencies.length} | ${ms(pct(flooded.latencies, 50))} | ${ms(pct(flooded.latencies, 99))} | ${flooded.refused} |`,
     "",
     `Flood rounds: ${summary.rounds.length} (${opened.length} opened a socket; the rest were refused at the upgrade: a participant closed for flooding waits a minute). Close codes: ${[...new Set(summary.rounds.map((x) => x.code))].join(", ")}; frames answered before the close, at most ${Math.max(0, ...opened.map((x) => x.answered))} of ${FRAMES_PER_ROUND}.`,
-    `A round lasts until the room has been handed every frame sent before its close: ${roundMs.map((x) => Math.round(x)).join(", ")} ms here, against **${Math.round(bareMs)} ms** for a bare hibernation room to take in and echo ${FRAMES_PER_ROUND} frames (the runtime's dispatch alone, same run): ${ratioOf(pct(roundMs, 50), bareMs)}× the bare room.`,
+    `A round lasts until the room has been handed every frame sent before its close: ${roundMs.map((x) => Math.round(x)).join(", ")} ms here, against **${Math.round(bareMs)} ms** for a bare hibernation room to take in and echo ${FRAMES_PER_ROUND} frames (the runtime's dispatch alone, same run): ${ratio(pct(roundMs, 50), bareMs)}× the bare room.`,
     `p99 with the flood ÷ without: **${(p99 / pct(quiet.latencies, 99)).toFixed(2)}×**; goal p99 ≤ 250 ms: **${p99 <= 250 ? "met" : "not met"}** (${ms(p99)} ms).`,
   ];
 }

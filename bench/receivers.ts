@@ -3,23 +3,14 @@
 // line of settings from argv, opens the sockets, prints "ready", then after
 // the run prints one JSON line: the latencies (ms) from each message's send
 // time (its content, a timeOrigin-based timestamp) to its arrival here.
-import WebSocket from "ws";
+import { openSocket } from "./measure.ts";
 
 const { urls, seconds } = JSON.parse(process.argv[2]!) as { urls: string[]; seconds: number };
 const now = () => performance.timeOrigin + performance.now();
 const latencies: number[] = [];
 let measuring = false;
 
-const sockets = await Promise.all(
-  urls.map(
-    (url) =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(url, { perMessageDeflate: false });
-        ws.once("open", () => resolve(ws));
-        ws.once("error", reject);
-      }),
-  ),
-);
+const sockets = await Promise.all(urls.map(openSocket));
 for (const s of sockets) {
   s.on("message", (data: Buffer) => {
     const f = JSON.parse(String(data));

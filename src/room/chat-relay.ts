@@ -164,10 +164,7 @@ export class ChatRelay extends DurableObject<Env> {
 
   /** Kicks these participants' sockets (a ban); answers how many closed. */
   async kick(room: string, participationIds: string[]): Promise<number> {
-    if (!this.self || room !== this.self.code) {
-      logEvent("relay_refused", { room, relay: this.ctx.id.name ?? "", reason: "kick_from_another_room" });
-      return 0;
-    }
+    if (!this.fromOwnRoom(room, "kick")) return 0;
     const kicked = this.sockets.kickAll(participationIds);
     if (kicked > 0) this.presence.changed();
     return kicked;
@@ -175,10 +172,7 @@ export class ChatRelay extends DurableObject<Env> {
 
   /** Closes the sockets of a login that ended (logout); answers how many closed. */
   async endLogin(room: string, authSessionId: string): Promise<number> {
-    if (!this.self || room !== this.self.code) {
-      logEvent("relay_refused", { room, relay: this.ctx.id.name ?? "", reason: "end_login_from_another_room" });
-      return 0;
-    }
+    if (!this.fromOwnRoom(room, "end_login")) return 0;
     const closed = this.sockets.endLogin(authSessionId);
     if (closed > 0) this.presence.changed();
     return closed;
@@ -198,6 +192,13 @@ export class ChatRelay extends DurableObject<Env> {
   }
 
   // ---- below -------------------------------------------------------------
+
+  /** Whether a call that closes sockets comes from this relay's own room (anything else is refused and logged). */
+  private fromOwnRoom(room: string, what: string): boolean {
+    if (this.self && room === this.self.code) return true;
+    logEvent("relay_refused", { room, relay: this.ctx.id.name ?? "", reason: `${what}_from_another_room` });
+    return false;
+  }
 
   /** One stub for the relay's life: calls over one stub arrive in the order they were made, so a socket's sends keep theirs. */
   private room() {

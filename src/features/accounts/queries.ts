@@ -29,9 +29,8 @@ export async function openAuthSession(db: Db, userId: string, expiresAt: Date): 
   return session!.id;
 }
 
-export async function revokeAuthSession(db: Db, id: string): Promise<void> {
-  await db.update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, id));
-}
+/** Ends a login session (as a query not yet sent, for a batch). */
+export const revokeAuthSessionQuery = (db: Db, id: string) => db.update(authSessions).set({ revokedAt: new Date() }).where(eq(authSessions.id, id));
 
 /** The account of a login session that is neither revoked nor expired, or null. */
 export async function activeSessionUser(db: Db, authSessionId: string, userId: string): Promise<UserRow | null> {

@@ -208,11 +208,9 @@ export async function usernameOf(db: Db, participationId: string): Promise<strin
 }
 
 /** The codes of the rooms an account joined (or rejoined) since `since`: where its live room sessions can be. */
-export async function roomsJoinedSince(db: Db, userId: string, since: Date): Promise<string[]> {
-  const rows = await db
+export const roomsJoinedSinceQuery = (db: Db, userId: string, since: Date) =>
+  db
     .select({ code: chatRooms.code })
     .from(participations)
     .innerJoin(chatRooms, eq(chatRooms.id, participations.chatRoomId))
     .where(and(eq(participations.userId, userId), sql`${participations.lastSeenAt} >= ${since}`));
-  return rows.map((r) => r.code);
-}

@@ -1,0 +1,25 @@
+// What every benchmark script shares: percentiles, figures as the reports print
+// them, and opening a client socket.
+import { WebSocket } from "ws";
+
+/** The p-th percentile of `values` (NaN when there are none). */
+export function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Milliseconds as a report prints them ("–" for none). */
+export const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1) : "–");
+
+/** a ÷ b as a report prints it ("–" when b is 0). */
+export const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "–");
+
+/** A client socket, once it is open (no compression: the room's frames are measured as sent). */
+export function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
