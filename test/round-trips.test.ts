@@ -82,6 +82,17 @@ describe("round trips per request", () => {
     expect(login.pg).toBeLessThanOrEqual(2);
     expect(login.redis).toBeLessThanOrEqual(1);
   });
+
+  it("logout: two Postgres round trips (the login's check; its revoke beside the rooms it joined), no Redis", async () => {
+    const { room } = await newRoom();
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const account = await register();
+      await join(room.code, unique("lo_"), { token: account.token });
+      tokens.push(account.token);
+    }
+    expect(await cost(async () => expect((await api("POST", "/api/auth/logout/", { token: tokens.pop()! })).status).toBe(204))).toEqual({ pg: 2, redis: 0 });
+  });
 });
 
 describe("round trips per send", () => {

@@ -23,15 +23,15 @@ export class ConnectLimits {
   /** Participants closed for flooding, and until when they wait. */
   private readonly cooling = new Map<string, number>();
 
-  constructor(env: { CONNECTS_PER_MINUTE?: string; CONNECTS_PER_MINUTE_PER_IP?: string }, now: () => number) {
+  constructor(
+    env: { CONNECTS_PER_MINUTE?: string; CONNECTS_PER_MINUTE_PER_IP?: string },
+    private readonly now: () => number,
+  ) {
     const perIp = positiveSetting(env.CONNECTS_PER_MINUTE_PER_IP, 120);
     this.byParticipant = new Allowances(perMinute(positiveSetting(env.CONNECTS_PER_MINUTE, 30)), now);
     this.byAddress = new Allowances(perMinute(perIp), now);
     this.byBlock = new Allowances(perMinute(perIp * BLOCK_BUDGET[48]), now);
-    this.now = now;
   }
-
-  private readonly now: () => number;
 
   /** The participant flooded (a socket of theirs was closed for it): no new socket for a minute. */
   abused(participationId: string): void {
