@@ -127,6 +127,8 @@ export const webhookRoutes = new Hono<AppEnv>().post(
   "/webhook",
   documented({
     summary: "Stripe webhook (Stripe-Signature checked)",
+    description:
+      "Takes payment_intent.succeeded, payment_intent.payment_failed, payment_intent.canceled, charge.refunded (a refund takes back that payment's share, partial ones their fraction), charge.dispute.created and charge.dispute.closed (a lost dispute takes back like a refund). An amount that is not whole, non-negative cents is 400 WEBHOOK_INVALID.",
     tags: ["payments"],
     answers: { 200: { description: "Received; whether it changed anything", schema: webhookAnswer } },
   }),
