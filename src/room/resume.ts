@@ -4,7 +4,7 @@
 // more than `maxCount` messages or `maxBytes` of them were missed, only the
 // newest that fit come, after one `gap` frame naming the seqs left out (the
 // client pages those over REST). A relay reads its sockets' backlogs from the
-// room in pages (relayBacklogPage), so no answer between objects grows with it.
+// room in pages (backlogPage), so no answer between objects grows with it.
 // What Postgres does not have yet comes from the room's log; the rest from the
 // Redis window when the window covers n and is known to be complete, from
 // Postgres otherwise (a socket just behind the live edge costs no round trip).
@@ -24,7 +24,7 @@ import type { CacheHealth } from "../platform/cache-health";
 import type { RoomDb } from "../platform/room-db";
 import type { MessageLog } from "./message-log";
 import type { BacklogAnswer } from "./relay-protocol";
-import { newestWithin } from "../features/messages/window";
+import { messageBytes, newestWithin } from "../features/messages/window";
 import { positiveSetting } from "../domain/settings";
 
 const PAGE = 500;
@@ -163,11 +163,10 @@ export async function backlogPage(
     await sendBacklog(deps, { channel, afterSeq, untilSeq, maxMessages: Math.max(0, untilSeq - afterSeq), send: (m) => rest.push(m), gap: () => {} });
     backlog = { gap: null, messages: rest };
   }
-  const encoder = new TextEncoder();
   let bytes = 0;
   let n = 0;
   for (const m of backlog.messages) {
-    bytes += encoder.encode(JSON.stringify(m)).byteLength;
+    bytes += messageBytes(m);
     if (n > 0 && bytes > RELAY_PAGE_BYTES) break;
     n++;
   }

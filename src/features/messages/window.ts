@@ -38,10 +38,14 @@ export function countWithin(sizesNewestFirst: number[], settings: Pick<WindowSet
   return kept;
 }
 
+const encoder = new TextEncoder();
+
+/** A message's size as every byte budget counts it: its JSON, in UTF-8. */
+export const messageBytes = (m: PublicMessage) => encoder.encode(JSON.stringify(m)).byteLength;
+
 /** The newest of `messages` (oldest first) that fit the window's budget. */
 export function newestWithin(messages: PublicMessage[], settings: Pick<WindowSettings, "maxCount" | "maxBytes">): PublicMessage[] {
-  const encoder = new TextEncoder();
-  const sizes = messages.map((m) => encoder.encode(JSON.stringify(m)).byteLength).reverse();
+  const sizes = messages.map(messageBytes).reverse();
   return messages.slice(messages.length - countWithin(sizes, settings));
 }
 

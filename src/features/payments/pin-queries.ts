@@ -62,7 +62,7 @@ export async function takeBackFromPin(
   messageId: string,
   transactionId: string,
   share: { cents: number; seconds: number },
-): Promise<{ pinned: boolean; pinnedUntil: Date; pinAmountCents: number } | null> {
+): Promise<{ pinned: boolean; pinnedUntil: Date } | null> {
   const amount = sql`greatest(0, ${messages.pinAmountCents} - ${share.cents})`;
   const until = sql`${messages.pinnedUntil} - make_interval(secs => ${share.seconds})`;
   const [row] = await db
@@ -81,8 +81,8 @@ export async function takeBackFromPin(
         lte(messages.pinnedAt, sql`(select ${transactions.completedAt} from ${transactions} where ${transactions.id} = ${transactionId})`),
       ),
     )
-    .returning({ pinned: messages.isPinned, pinnedUntil: messages.pinnedUntil, pinAmountCents: messages.pinAmountCents });
-  return row ? { pinned: row.pinned, pinnedUntil: row.pinnedUntil!, pinAmountCents: row.pinAmountCents } : null;
+    .returning({ pinned: messages.isPinned, pinnedUntil: messages.pinnedUntil });
+  return row ? { pinned: row.pinned, pinnedUntil: row.pinnedUntil! } : null;
 }
 
 /** Clears the flag of every pin of the room that has ended; returns their ids. */

@@ -260,7 +260,7 @@ async function whyNotApplicable(conn: Db, row: TransactionRow): Promise<NotAppli
 export type TakeBack =
   /** A refund: how much of the payment has been refunded in all (Stripe's `amount_refunded`). */
   | { refundedTotalCents: number }
-  /** A dispute the buyer won with their bank: its amount goes back too. */
+  /** A dispute the host lost (the buyer's bank sided with the buyer): its amount goes back too. */
   | { disputeLostCents: number };
 
 /**
