@@ -4,3 +4,10 @@ export async function alarmNoLaterThan(storage: DurableObjectStorage, ms: number
   const current = await storage.getAlarm();
   if (current === null || ms < current) await storage.setAlarm(ms);
 }
+
+/** The earliest of the jobs' next wakes (null: no job needs one). */
+export function earliest(wakes: (number | null)[]): number | null {
+  let next: number | null = null;
+  for (const at of wakes) if (at !== null && (next === null || at < next)) next = at;
+  return next;
+}

@@ -36,7 +36,7 @@ import { findRoom } from "../features/rooms/queries";
 import type { RoomRef } from "../domain/room-code";
 import { SendPipeline, authorOf, SYSTEM_AUTHOR, type CommitMode, type Delivery, roomSocketOf, type SendResult } from "./send-pipeline";
 import { MessageLog } from "./message-log";
-import { Flusher } from "./flusher";
+import { FLUSH_RETRY_MS, Flusher } from "./flusher";
 import { SocketHost, addressOf, closeUpgrade, kick, safeSend, sendError, upgradeClaims } from "./socket-host";
 import { ConnectLimits } from "./connect-limits";
 import { alarmNoLaterThan } from "./alarm";
@@ -59,10 +59,6 @@ const ROOM_KEY = "room";
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
 
-/** A room that committed messages wakes by this time at the latest to flush them (in case it is evicted first). */
-const FLUSH_SAFETY_MS = 5_000;
-/** Retry delays while Postgres is away: doubling from the first to the last. */
-const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
 /** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
 const MAX_UNFLUSHED_DEFAULT = 10_000;
 
@@ -102,10 +98,6 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly log: MessageLog;
   private readonly flusher: Flusher;
   private readonly commitMode: CommitMode;
-  /** Failed flushes in a row: the retry delay doubles with each. */
-  private flushFailures = 0;
-  /** While Postgres is away, commits do not each try to flush: the alarm retries at this time. */
-  private flushRetryAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -121,7 +113,13 @@ export class ChatRoom extends DurableObject<Env> {
     this.reactionAllowance = new Allowances(reactionLimitSettings(env), () => this.now());
     this.connects = new ConnectLimits(env, () => this.now());
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
-    this.flusher = new Flusher({ roomCode: ctx.id.name ?? "", log: this.log, db: this.db });
+    this.flusher = new Flusher({
+      roomCode: ctx.id.name ?? "",
+      log: this.log,
+      db: this.db,
+      now: () => this.now(),
+      wakeBy: (ms) => void alarmNoLaterThan(ctx.storage, ms),
+    });
     this.cacheHealth = new CacheHealth(
       (stale) => void ctx.storage.put(CACHE_STALE, stale),
       () => this.now(),
@@ -142,7 +140,7 @@ export class ChatRoom extends DurableObject<Env> {
       await this.relays.load();
       this.room = await this.loadRoom(code);
       // Messages committed before a restart (a deploy, an eviction) go to Postgres now.
-      if (this.log.oldestPendingPos() !== null) this.flushSoon();
+      this.flusher.onWake();
     });
     this.presence = new Presence(
       () => this.sockets.participantsOnline() + this.relays.participants(),
@@ -345,10 +343,9 @@ export class ChatRoom extends DurableObject<Env> {
    * with backoff while it is away) and ending pins when their time is up.
    */
   override async alarm(): Promise<void> {
-    this.flushAlarmArmed = false;
     let next: number | null = null;
     const at = (ms: number) => (next = next === null ? ms : Math.min(next, ms));
-    const retry = await this.flushNow();
+    const retry = await this.flusher.onAlarm();
     if (retry !== null) at(retry);
     const idle = this.sockets.closeIdle();
     if (idle.closed > 0) this.presence.changed();
@@ -383,64 +380,6 @@ export class ChatRoom extends DurableObject<Env> {
     }
     return (await this.db.run((conn) => nextPinEnd(conn, room.id)))?.getTime() ?? null;
   }
-
-  // ---- flushing to Postgres ----------------------------------------------
-
-  /**
-   * Flushes everything committed so far; answers when to try again (null: nothing left).
-   * Callers meanwhile share the attempt, and rows committed during it get another round at once.
-   */
-  private flushNow(): Promise<number | null> {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return this.flushing;
-    }
-    this.flushing = (async () => {
-      let retry: number | null;
-      do {
-        this.flushAgain = false;
-        retry = await this.attemptFlush();
-      } while (retry === null && this.flushAgain);
-      return retry;
-    })().finally(() => (this.flushing = null));
-    return this.flushing;
-  }
-
-  private flushing: Promise<number | null> | null = null;
-  /** A commit arrived while a flush was running: run another round after it. */
-  private flushAgain = false;
-
-  private async attemptFlush(): Promise<number | null> {
-    try {
-      await this.flusher.flushAll();
-      this.flushFailures = 0;
-      this.flushRetryAt = 0;
-      return null;
-    } catch (e) {
-      this.flushFailures++;
-      const delay = Math.min(FLUSH_RETRY_MS.last, FLUSH_RETRY_MS.first * 2 ** (this.flushFailures - 1));
-      logEvent("flush_failed", { room: this.room.code, unflushed: this.log.pendingCount(), retry_ms: delay, error: errorText(e) });
-      this.flushRetryAt = this.now() + delay;
-      return this.flushRetryAt;
-    }
-  }
-
-  /** Starts a flush without waiting for it; a failed one is retried from the alarm. */
-  private flushSoon() {
-    if (this.now() < this.flushRetryAt) return;
-    void this.flushNow().then((retry) => (retry === null ? undefined : alarmNoLaterThan(this.ctx.storage, retry)));
-  }
-
-  /** After a commit: flush now, and have the alarm wake the room to flush should it be evicted first. */
-  private committed() {
-    this.flushSoon();
-    if (!this.flushAlarmArmed) {
-      this.flushAlarmArmed = true;
-      void alarmNoLaterThan(this.ctx.storage, this.now() + FLUSH_SAFETY_MS);
-    }
-  }
-
-  private flushAlarmArmed = false;
 
   /** Toggles the caller's reaction; the room gets a `reaction` frame with the new counts. */
   async react(claims: SessionClaims, messageId: string, emoji: string): Promise<RoomResult<ReactionResult>> {
@@ -619,7 +558,7 @@ export class ChatRoom extends DurableObject<Env> {
         flusher: this.flusher,
         commitMode: this.commitMode,
         maxUnflushed: Math.floor(positiveSetting(this.env.MAX_UNFLUSHED_MESSAGES, MAX_UNFLUSHED_DEFAULT)),
-        committed: () => this.committed(),
+        committed: () => this.flusher.onCommit(),
         channel,
         db: this.db,
         redis: this.redis,

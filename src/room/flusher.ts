@@ -2,13 +2,14 @@
 // multi-row INSERT … ON CONFLICT (id) DO NOTHING per round, so a round
 // repeated after a lost answer stores nothing twice. One round runs at a
 // time; callers that need "everything committed so far is in Postgres"
-// (strict mode, actions on messages, the alarm) await flushAll().
+// (strict mode, actions on messages) await flushAll().
 //
-// When Postgres is unreachable the round throws and the rows stay pending
-// (the room retries with backoff from its alarm). When Postgres refuses the
-// batch for another reason (a constraint), the rows are tried one by one and
-// the ones it refuses alone are marked rejected and reported, so one poison
-// row never holds back the rows behind it.
+// It also decides when to flush: right after each commit (onCommit), and from
+// the room's alarm (onAlarm) — the safety wake of a room evicted before its
+// flush ran, and the retries, with doubling delays, while Postgres is away.
+// When Postgres refuses a batch for another reason (a constraint), the rows
+// are tried one by one and the ones it refuses alone are marked rejected and
+// reported, so one poison row never holds back the rows behind it.
 import { insertMessages } from "../features/messages/queries";
 import { isDbUnavailable } from "../platform/db";
 import { errorText, logEvent } from "../platform/log";
@@ -19,18 +20,55 @@ import type { MessageLog, PendingRow } from "./message-log";
 export const FLUSH_ROWS_MAX = 500;
 /** Flushed rows between two prunes of the room's log: pruning is a write of its own, rarely needed. */
 const PRUNE_EVERY_ROWS = 200;
+/** A room that committed messages wakes by this time at the latest to flush them (in case it is evicted first). */
+const FLUSH_SAFETY_MS = 5_000;
+/** Retry delays while Postgres is away: doubling from the first to the last. */
+export const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
+
+export interface FlusherDeps {
+  roomCode: string;
+  log: MessageLog;
+  db: RoomDb;
+  now(): number;
+  /** Asks the room's alarm to wake no later than this (alarm.ts). */
+  wakeBy(ms: number): void;
+}
 
 export class Flusher {
   private round: Promise<void> | null = null;
   private flushedSincePrune = 0;
+  /** The running flush (all rounds), shared by whoever asks meanwhile. */
+  private flushing: Promise<number | null> | null = null;
+  /** A commit arrived while a flush was running: run another round after it. */
+  private flushAgain = false;
+  /** Failed flushes in a row: the retry delay doubles with each. */
+  private failures = 0;
+  /** While Postgres is away, commits do not each try to flush: the alarm retries at this time. */
+  private retryAt = 0;
+  /** The safety wake is set until the next alarm: one storage write per wake, not per commit. */
+  private safetyArmed = false;
 
-  constructor(
-    private readonly deps: {
-      roomCode: string;
-      log: MessageLog;
-      db: RoomDb;
-    },
-  ) {}
+  constructor(private readonly deps: FlusherDeps) {}
+
+  /** A batch was committed to the log: flush it now, and make sure a room evicted first still wakes to flush it. */
+  onCommit(): void {
+    this.flushSoon();
+    if (!this.safetyArmed) {
+      this.safetyArmed = true;
+      this.deps.wakeBy(this.deps.now() + FLUSH_SAFETY_MS);
+    }
+  }
+
+  /** The room woke (a restart): what it committed before goes to Postgres now. */
+  onWake(): void {
+    if (this.deps.log.oldestPendingPos() !== null) this.flushSoon();
+  }
+
+  /** The alarm rang: flush what is pending; answers when to wake again (null: nothing left). */
+  onAlarm(): Promise<number | null> {
+    this.safetyArmed = false;
+    return this.flushNow();
+  }
 
   /** Resolves once every row committed before the call is in Postgres (or rejected); throws while Postgres is unreachable. */
   async flushAll(): Promise<void> {
@@ -40,6 +78,44 @@ export class Flusher {
       if (oldest === null || oldest > target) return;
       this.round ??= this.flushRound().finally(() => (this.round = null));
       await this.round;
+    }
+  }
+
+  /** Starts a flush without waiting for it; a failed one is retried from the alarm. */
+  private flushSoon() {
+    if (this.deps.now() < this.retryAt) return;
+    void this.flushNow().then((retry) => (retry === null ? undefined : this.deps.wakeBy(retry)));
+  }
+
+  /** Flushes everything committed so far; rows committed during it get another round at once. */
+  private flushNow(): Promise<number | null> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      let retry: number | null;
+      do {
+        this.flushAgain = false;
+        retry = await this.attempt();
+      } while (retry === null && this.flushAgain);
+      return retry;
+    })().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async attempt(): Promise<number | null> {
+    try {
+      await this.flushAll();
+      this.failures = 0;
+      this.retryAt = 0;
+      return null;
+    } catch (e) {
+      this.failures++;
+      const delay = Math.min(FLUSH_RETRY_MS.last, FLUSH_RETRY_MS.first * 2 ** (this.failures - 1));
+      logEvent("flush_failed", { room: this.deps.roomCode, unflushed: this.deps.log.pendingCount(), retry_ms: delay, error: errorText(e) });
+      this.retryAt = this.deps.now() + delay;
+      return this.retryAt;
     }
   }
 
@@ -55,15 +131,15 @@ export class Flusher {
   }
 
   private async insert(rows: PendingRow[]) {
-    const started = Date.now();
+    const started = this.deps.now();
     await this.deps.db.run((conn) => insertMessages(conn, rows.map((r) => r.row)));
     this.deps.log.markFlushed(rows);
     this.flushedSincePrune += rows.length;
     if (this.flushedSincePrune >= PRUNE_EVERY_ROWS) {
       this.flushedSincePrune = 0;
-      this.deps.log.prune(Date.now());
+      this.deps.log.prune(this.deps.now());
     }
-    logEvent("messages_flushed", { room: this.deps.roomCode, count: rows.length, last_seq: rows.at(-1)!.seq, ms: Date.now() - started });
+    logEvent("messages_flushed", { room: this.deps.roomCode, count: rows.length, last_seq: rows.at(-1)!.seq, ms: this.deps.now() - started });
   }
 
   /** Row by row, so only the rows Postgres refuses on their own are set aside. */
