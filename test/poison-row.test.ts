@@ -23,7 +23,7 @@ describe("a row Postgres refuses", () => {
     const results: { ok: boolean; error?: { code: string } }[] = [];
     await runInDurableObject(stub, async (instance) => {
       // Past every check of the API: straight into the room's send pipeline.
-      const pipeline = (instance as unknown as { pipeline(c: string): { submit(...a: unknown[]): Promise<{ ok: boolean; error?: { code: string } }> } }).pipeline("main");
+      const pipeline = (instance as unknown as { parts: { pipeline(c: string): { submit(...a: unknown[]): Promise<{ ok: boolean; error?: { code: string } }> } } }).parts.pipeline("main");
       const sends = ["honest 1", "poison \u0000 row", "honest 2", "honest 3"].map((message, i) =>
         pipeline.submit(author, { message, reply_to_id: null, client_id: `c${i}` }, null),
       );

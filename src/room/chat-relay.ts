@@ -2,56 +2,44 @@
 // room's one thread does not send every frame to every socket. Named
 // `{code}:{n}`; it never writes: sends go to the room (ChatRoom.relaySubmit),
 // and the room hands it each stored batch once (deliver), in the room's order.
-// Its sockets get the same guarantees as the room's own: seq order without
-// gaps, acknowledgements with client_id, resume with last_seq (the backlog is
-// read by the room), kicks, the back room only for members, hibernation.
-import { CLOSE_BAD_TOKEN, CLOSE_POLICY, CLOSE_RESTART, errorFrame, messageFrame, presenceFrame, protocolAnswer, type Channel } from "../protocol";
-import { DurableObject } from "cloudflare:workers";
+// It is the same socket server as the room (socket-server.ts), so its sockets
+// get the same guarantees: seq order without gaps, acknowledgements with
+// client_id, resume with last_seq (the backlog is read by the room), kicks,
+// the back room only for members, hibernation.
+import { CLOSE_BAD_TOKEN, CLOSE_RESTART, presenceFrame, type Channel } from "../protocol";
 import { ApiError } from "../platform/errors";
 import { asApiError, done, refused, type RoomResult } from "../platform/rpc-result";
 import type { SessionClaims } from "../domain/tokens";
 import { errorText, logEvent } from "../platform/log";
-import { roomStub } from "../platform/room-stub";
+import type { SendInput } from "../features/messages/schemas";
 import { Presence } from "./presence";
-import { CatchUp, resumeError, resumeParams } from "./resume";
-import { alarmNoLaterThan } from "./alarm";
-import { SocketHost, closeUpgrade, kick, safeClose, safeSend, sendError, upgradeClaims } from "./socket-host";
-import { PRESENCE_HEADER, parseRelayName, type BacklogAnswer, type RelayBatch, type RelayMessage, type RelaySendOutcome } from "./relay-protocol";
+import { closeUpgrade, safeClose, safeSend } from "./socket-host";
+import { SocketServer, type Outgoing, type Placement, type SendVerdict } from "./socket-server";
+import { PRESENCE_HEADER, parseRelayName, relayRefused, type BacklogAnswer, type RelayBatch, type RelayMessage } from "./relay-protocol";
+import { roomRpc, type RelayRpc, type RoomRpc } from "./rpc";
 
 /** Storage key of the newest seq each channel delivered (to see a batch the room could not deliver). */
 const DELIVERED_KEY = "delivered";
 /** Storage key of how many upgrades the room placed here have arrived (see RelayReport.arrived). */
 const ARRIVED_KEY = "arrived";
 
-export class ChatRelay extends DurableObject<Env> {
+export class ChatRelay extends SocketServer implements RelayRpc {
   /** The room this relay serves and its index, from the object's name (null: a name no room has). */
   private readonly self: { code: string; index: number } | null;
-  private readonly sockets: SocketHost;
-  private readonly catchUp = new CatchUp();
-  private readonly presence: Presence;
+  protected readonly presence: Presence;
   /** The newest seq each channel delivered to this relay's sockets (missing: none yet). */
   private delivered: Partial<Record<Channel, number>> = {};
   /** Upgrades that reached this relay, accepted or refused: the room counts the rest as on their way. */
   private arrived = 0;
-  now: () => number = Date.now;
+  /** One stub for the relay's life: calls over one stub arrive in the order they were made, so a socket's sends keep theirs. */
+  private roomStub: RoomRpc | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.self = parseRelayName(ctx.id.name);
-    this.sockets = new SocketHost(
-      ctx,
-      env,
-      () => this.now(),
-      () => this.self?.code ?? "?",
-      // Every upgrade reaches the room first: it is the one to hold the flooder off.
-      (participationId) =>
-        void this.room()
-          .relayAbuse(this.ctx.id.name!, participationId)
-          .catch((e) => logEvent("relay_report_failed", { room: this.self?.code ?? "?", error: errorText(e) })),
-    );
-    // The relay's count goes to the room, which tells everyone the sum.
-    // The room counts this relay's sockets towards its cap from the reports: a socket opening or
-    // closing is reported even when the participant count stays the same.
+    // The relay's count goes to the room, which tells everyone the sum. The room counts this
+    // relay's sockets towards its cap from the reports: a socket opening or closing is reported
+    // even when the participant count stays the same.
     this.presence = new Presence(
       () => this.sockets.participantsOnline(),
       (participants) => this.reportToRoom(participants),
@@ -63,65 +51,58 @@ export class ChatRelay extends DurableObject<Env> {
     });
   }
 
+  protected roomCode(): string {
+    return this.self?.code ?? "?";
+  }
+
+  protected override where() {
+    return { relay: this.self?.index ?? -1 };
+  }
+
   // ---- connect -----------------------------------------------------------
 
-  override async fetch(request: Request): Promise<Response> {
-    const claims = upgradeClaims(request);
-    if (claims instanceof Response) return claims;
+  /** Only sockets of this relay's room; each one the room placed here has now arrived. */
+  protected async admitUpgrade(request: Request, claims: SessionClaims): Promise<Response | Placement> {
     if (!this.self || claims.roomCode !== this.self.code) {
       // A socket for another room (or a relay name of no room): nothing of this relay reaches it.
       logEvent("relay_refused", { room: claims.roomCode, relay: this.ctx.id.name ?? "", reason: this.self ? "socket_for_another_room" : "bad_relay_name" });
       return closeUpgrade(CLOSE_BAD_TOKEN, "this relay serves another room", request.headers.get("Sec-WebSocket-Protocol"));
     }
-    // Every upgrade of this room's here was placed (and counted) by the room: it has arrived.
     this.arrived++;
     void this.ctx.storage.put(ARRIVED_KEY, this.arrived);
-    const { server, client, full } = this.sockets.accept(request, claims, { id: crypto.randomUUID() });
-    void alarmNoLaterThan(this.ctx.storage, this.now() + this.sockets.idleMs());
-    if (full) {
-      logEvent("socket_refused", { room: claims.roomCode, reason: full, relay: this.self.index });
-      server.close(CLOSE_POLICY, full);
-      this.presence.changed();
-    } else {
-      logEvent("socket_opened", { room: claims.roomCode, participation: claims.participationId, relay: this.self.index });
-      safeSend(server, presenceFrame(Number(request.headers.get(PRESENCE_HEADER)) || 1));
-      this.presence.changed();
-      for (const r of resumeParams(new URL(request.url))) {
-        if ("error" in r) {
-          sendError(server, r.error);
-          continue;
-        }
-        this.catchUp.start(server, r.channel);
-        void this.resume(server, claims, r.channel, r.lastSeq);
-      }
-    }
-    return new Response(null, { status: 101, webSocket: client, headers: protocolAnswer(request.headers.get("Sec-WebSocket-Protocol")) });
+    return { state: { id: crypto.randomUUID() } };
   }
 
-  // ---- message -----------------------------------------------------------
+  /** The room's count at placement (the relay's own reports reach the room, not back here). */
+  protected presenceOnConnect(request: Request): string {
+    return presenceFrame(Number(request.headers.get(PRESENCE_HEADER)) || 1);
+  }
 
-  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const read = this.sockets.read(ws, data);
-    if (!read || !this.self) return;
+  /** The backlog, read from the room page by page (each answer about RELAY_PAGE_BYTES), as one. */
+  protected readBacklog(claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<BacklogAnswer> {
+    return this.backlog(claims, channel, afterSeq);
+  }
+
+  // ---- sends -------------------------------------------------------------
+
+  /** A send goes to the room; a queued send's acknowledgement comes back through deliver, in its place among the others. */
+  protected async onSend(ws: WebSocket, claims: SessionClaims, input: SendInput): Promise<SendVerdict> {
     const socket = this.sockets.stateOf(ws)?.id;
-    if (!socket) return;
-    // Typed here: the RPC stub's types drop the refusal's open-ended `details`.
-    let answer: RelaySendOutcome;
+    if (!socket || !this.self) return "queued";
     try {
-      answer = (await this.room().relaySubmit(this.ctx.id.name!, read.claims, read.input, socket)) as RelaySendOutcome;
+      const answer = await this.room().relaySubmit(this.ctx.id.name!, claims, input, socket);
+      return answer.outcome === "refused" ? asApiError(answer.error) : answer.outcome;
     } catch (e) {
-      logEvent("relay_submit_failed", { room: this.self.code, error: errorText(e) });
-      sendError(ws, new ApiError(503, "INTERNAL_ERROR", "The room could not take the message just now; send it again with the same client_id."), read.input.client_id);
-      return;
+      logEvent("relay_submit_failed", { room: this.self.code, relay: this.self.index, error: errorText(e) });
+      return new ApiError(500, "INTERNAL_ERROR", "The room could not take the message just now; send it again with the same client_id.");
     }
-    // A queued send's acknowledgement comes back through deliver, in its place among the others.
-    if (answer.outcome === "refused") sendError(ws, asApiError(answer.error), read.input.client_id);
-    else if (answer.outcome === "kick") {
-      kick(ws, this.self.code);
-      this.presence.changed();
-    } else if (answer.outcome === "close") {
-      this.sockets.closeForAbuse(ws, read.claims.participationId, "messages");
-    }
+  }
+
+  /** Every upgrade reaches the room first: it is the one to hold the flooder off. */
+  protected abused(participationId: string): void {
+    void this.room()
+      .relayAbuse(this.ctx.id.name!, participationId)
+      .catch((e) => logEvent("relay_report_failed", { room: this.roomCode(), error: errorText(e) }));
   }
 
   // ---- from the room -----------------------------------------------------
@@ -130,7 +111,7 @@ export class ChatRelay extends DurableObject<Env> {
   async deliver(batch: RelayBatch): Promise<RoomResult<{ delivered: number }>> {
     if (!this.self || batch.room !== this.self.code) {
       logEvent("relay_refused", { room: batch.room, relay: this.ctx.id.name ?? "", reason: "batch_from_another_room" });
-      return refused(new ApiError(403, "NOT_ALLOWED", "A relay takes batches from its own room only."));
+      return refused(relayRefused("A relay takes batches from its own room only."));
     }
     const members = new Set(batch.backroom ?? []);
     const sees = (ws: WebSocket, channel: Channel | "all") => {
@@ -147,14 +128,14 @@ export class ChatRelay extends DurableObject<Env> {
         for (const ws of sockets) if (sees(ws, item.channel)) safeSend(ws, item.frame);
         continue;
       }
-      const audience = sockets.filter((ws) => sees(ws, item.channel));
+      const audience = item.channel === "main" ? sockets : sockets.filter((ws) => sees(ws, item.channel));
       const last = this.delivered[item.channel];
       // A batch delivered twice (the room retried after a lost answer) sends nothing twice.
       const messages = item.messages.filter((m) => m.onlyAck || last === undefined || m.message.seq > last);
       const fresh = messages.filter((m) => !m.onlyAck);
       const first = fresh[0]?.message.seq;
       if (last !== undefined && first !== undefined && first > last + 1) await this.heal(item.channel, last, first, audience);
-      for (const m of messages) sent += this.broadcast(item.channel, m, audience);
+      sent += this.sendMessages(item.channel, audience, messages.map((m) => this.outgoing(m)));
       const newest = fresh.at(-1)?.message.seq;
       if (newest !== undefined && newest > (this.delivered[item.channel] ?? 0)) this.delivered[item.channel] = newest;
     }
@@ -164,31 +145,12 @@ export class ChatRelay extends DurableObject<Env> {
 
   /** Kicks these participants' sockets (a ban); answers how many closed. */
   async kick(room: string, participationIds: string[]): Promise<number> {
-    if (!this.fromOwnRoom(room, "kick")) return 0;
-    const kicked = this.sockets.kickAll(participationIds);
-    if (kicked > 0) this.presence.changed();
-    return kicked;
+    return this.fromOwnRoom(room, "kick") ? this.kickHere(participationIds) : 0;
   }
 
   /** Closes the sockets of a login that ended (logout); answers how many closed. */
   async endLogin(room: string, authSessionId: string): Promise<number> {
-    if (!this.fromOwnRoom(room, "end_login")) return 0;
-    const closed = this.sockets.endLogin(authSessionId);
-    if (closed > 0) this.presence.changed();
-    return closed;
-  }
-
-  // ---- close -------------------------------------------------------------
-
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.sockets.answerClose(ws, code, reason);
-    this.presence.changed();
-  }
-
-  override async alarm(): Promise<void> {
-    const { next, closed } = this.sockets.closeIdle();
-    if (closed > 0) this.presence.changed();
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    return this.fromOwnRoom(room, "end_login") ? this.endLoginHere(authSessionId) : 0;
   }
 
   // ---- below -------------------------------------------------------------
@@ -200,29 +162,15 @@ export class ChatRelay extends DurableObject<Env> {
     return false;
   }
 
-  /** One stub for the relay's life: calls over one stub arrive in the order they were made, so a socket's sends keep theirs. */
-  private room() {
-    this.roomStub ??= roomStub(this.env, this.self!.code);
+  private room(): RoomRpc {
+    this.roomStub ??= roomRpc(this.env, this.self!.code);
     return this.roomStub;
   }
 
-  private roomStub: ReturnType<typeof roomStub> | undefined;
-
-  /** One message to the sockets that see its channel; the sender's socket gets the copy with its client_id. */
-  private broadcast(channel: Channel, m: RelayMessage, sockets: WebSocket[]): number {
-    const own = m.ack ? this.sockets.byId(m.ack.socket) : undefined;
-    const ownFrame = m.ack ? messageFrame(m.message, m.ack.clientId) : null;
-    if (m.onlyAck) {
-      if (own && ownFrame) this.send(own, channel, m.message.seq, ownFrame);
-      return own ? 1 : 0;
-    }
-    const plain = messageFrame(m.message);
-    for (const ws of sockets) this.send(ws, channel, m.message.seq, ws === own && ownFrame ? ownFrame : plain);
-    return sockets.length;
-  }
-
-  private send(ws: WebSocket, channel: Channel, seq: number, frame: string) {
-    if (!this.catchUp.hold(ws, channel, seq, frame)) safeSend(ws, frame);
+  /** A message as the room sent it, with the sender's socket here (if it is still open) for the acknowledgement. */
+  private outgoing(m: RelayMessage): Outgoing {
+    const ws = m.ack ? this.sockets.byId(m.ack.socket) : undefined;
+    return { message: m.message, ack: ws && m.ack ? { ws, clientId: m.ack.clientId } : null, onlyAck: m.onlyAck };
   }
 
   /**
@@ -230,27 +178,15 @@ export class ChatRelay extends DurableObject<Env> {
    * one delivered and this batch are read from the room and sent first, so no socket sees a hole.
    */
   private async heal(channel: Channel, last: number, next: number, sockets: WebSocket[]) {
-    logEvent("relay_healing", { room: this.self!.code, channel, after_seq: last, missing: next - last - 1 });
+    logEvent("relay_healing", { room: this.roomCode(), channel, after_seq: last, missing: next - last - 1 });
     try {
       const { messages } = await this.backlog(null, channel, last);
-      for (const message of messages) if (message.seq < next) this.broadcast(channel, { message }, sockets);
+      this.sendMessages(channel, sockets, messages.filter((m) => m.seq < next).map((message) => ({ message, ack: null })));
     } catch (e) {
       // Without the missing messages its sockets would have a hole: they reconnect and resume instead.
-      logEvent("relay_heal_failed", { room: this.self!.code, channel, error: errorText(e) });
+      logEvent("relay_heal_failed", { room: this.roomCode(), channel, error: errorText(e) });
       for (const ws of sockets) safeClose(ws, CLOSE_RESTART, "the relay lost messages: reconnect to resume");
     }
-  }
-
-  /** Sends the socket what it missed since `afterSeq` (read by the room), then what arrived live meanwhile. */
-  private async resume(ws: WebSocket, claims: SessionClaims, channel: Channel, afterSeq: number) {
-    const upTo = await this.catchUp.run(
-      ws,
-      channel,
-      afterSeq,
-      () => this.backlog(claims, channel, afterSeq),
-      (e) => errorFrame(resumeError(e).toJSON()),
-    );
-    logEvent("socket_resumed", { room: claims.roomCode, channel, after_seq: afterSeq, to_seq: upTo, relay: this.self!.index });
   }
 
   /** A backlog read from the room page by page (each answer about RELAY_PAGE_BYTES), as one. */
@@ -259,7 +195,7 @@ export class ChatRelay extends DurableObject<Env> {
     let after = afterSeq;
     let until: number | null = null;
     do {
-      const result = (await this.room().relayBacklog(this.ctx.id.name!, claims, channel, after, until)) as RoomResult<BacklogAnswer>;
+      const result = await this.room().relayBacklog(this.ctx.id.name!, claims, channel, after, until);
       if (!result.ok) throw asApiError(result.error);
       const page = result.value;
       all.gap ??= page.gap;
@@ -274,6 +210,6 @@ export class ChatRelay extends DurableObject<Env> {
     const sockets = this.ctx.getWebSockets().length;
     void this.room()
       .relayReport(this.ctx.id.name!, { participants, sockets, arrived: this.arrived })
-      .catch((e) => logEvent("relay_report_failed", { room: this.self!.code, error: errorText(e) }));
+      .catch((e) => logEvent("relay_report_failed", { room: this.roomCode(), error: errorText(e) }));
   }
 }

@@ -5,6 +5,7 @@
 import type { Channel } from "../protocol";
 import { errorText, logEvent } from "../platform/log";
 import { relaySocketOf, type Delivery } from "./send-pipeline";
+import type { RelayRpc } from "./rpc";
 import { relayName, type RelayBatch, type RelayItem, type RelayMessage, type RelayReport } from "./relay-protocol";
 
 /** Storage key of the relays the room feeds and their last reports. */
@@ -15,12 +16,6 @@ const RETRY_MS = 200;
 /** A relay that reported no sockets is dropped only this long after the room last sent it one. */
 const PLACEMENT_GRACE_MS = 60_000;
 
-/** What the room can ask of a relay: a ChatRelay stub (RPC). */
-export interface RelayStub {
-  deliver(batch: RelayBatch): Promise<{ ok: boolean }>;
-  kick(room: string, participationIds: string[]): Promise<number>;
-  endLogin(room: string, authSessionId: string): Promise<number>;
-}
 
 interface Stored {
   reports: Record<number, RelayReport>;
@@ -31,7 +26,7 @@ interface Stored {
 export interface FanoutDeps {
   code: string;
   storage: DurableObjectStorage;
-  stub(name: string): RelayStub;
+  stub(name: string): RelayRpc;
   /** The back room's members now (participation ids), for relays to filter back-room items by. */
   backroomMembers(): Promise<string[]>;
   now(): number;
@@ -99,8 +94,8 @@ export class RelayFanout {
       for (const d of deliveries) {
         const from = relaySocketOf(d.origin);
         const ack = d.clientId && from?.relay === index ? { socket: from.socket, clientId: d.clientId } : undefined;
-        if (d.onlyToOrigin && !ack) continue;
-        messages.push({ message: d.message, ...(ack ? { ack } : {}), ...(d.onlyToOrigin ? { onlyAck: true } : {}) });
+        if (d.onlyAck && !ack) continue;
+        messages.push({ message: d.message, ...(ack ? { ack } : {}), ...(d.onlyAck ? { onlyAck: true } : {}) });
       }
       if (messages.length > 0) this.enqueue(index, { kind: "messages", channel, messages });
     }
@@ -121,7 +116,7 @@ export class RelayFanout {
     return this.closeOnEveryRelay("end_login", (relay) => relay.endLogin(this.deps.code, authSessionId));
   }
 
-  private async closeOnEveryRelay(what: string, close: (relay: RelayStub) => Promise<number>): Promise<number> {
+  private async closeOnEveryRelay(what: string, close: (relay: RelayRpc) => Promise<number>): Promise<number> {
     const counts = await Promise.all(
       this.indexes().map((index) =>
         close(this.deps.stub(relayName(this.deps.code, index))).catch((e) => {
@@ -161,7 +156,7 @@ export class RelayFanout {
     }
   }
 
-  private async deliver(stub: RelayStub, index: number, batch: RelayBatch) {
+  private async deliver(stub: RelayRpc, index: number, batch: RelayBatch) {
     for (let attempt = 1; ; attempt++) {
       try {
         // A refusal is the relay's own judgement (a batch not from its room): retrying changes nothing.

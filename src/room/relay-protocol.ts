@@ -6,6 +6,7 @@ import type { Channel, PublicMessage } from "../protocol";
 import type { Refusal } from "../platform/rpc-result";
 import { isRoomCode } from "../domain/room-code";
 import { positiveSetting } from "../domain/settings";
+import { ApiError } from "../platform/errors";
 
 /** The room's answer to an upgrade it sends to a relay: the relay's name. */
 export const RELAY_HEADER = "X-ChatPop-Relay";
@@ -83,6 +84,9 @@ export interface RelayReport {
    */
   arrived: number;
 }
+
+/** How a room and its relays refuse a call from an object that is not theirs: one shape on both sides. */
+export const relayRefused = (why: string) => new ApiError(403, "NOT_ALLOWED", why);
 
 /** What the room answers a send forwarded by a relay. */
 export type RelaySendOutcome =

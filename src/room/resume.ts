@@ -16,13 +16,11 @@ import { ApiError, dbUnavailable } from "../platform/errors";
 import { isDbUnavailable } from "../platform/db";
 import { safeSend } from "./socket-host";
 import { asServedNow } from "../domain/message";
-import type { Redis } from "@upstash/redis/cloudflare";
 import { messagesAfter } from "../features/messages/queries";
 import { reactionCounts } from "../features/messages/reaction-queries";
 import { readWindow } from "../features/messages/window";
-import type { CacheHealth } from "../platform/cache-health";
-import type { RoomDb } from "../platform/room-db";
 import type { MessageLog } from "./message-log";
+import type { RoomStores } from "../features/room-stores";
 import type { BacklogAnswer } from "./relay-protocol";
 import { messageBytes, newestWithin } from "../features/messages/window";
 import { positiveSetting } from "../domain/settings";
@@ -40,11 +38,7 @@ export const resumeMaxBytes = (env: { RESUME_MAX_BYTES?: string }) => Math.floor
 /** A relay's page of a backlog: about this many bytes of messages (at least one message). */
 export const RELAY_PAGE_BYTES = 64 * 1024;
 
-export interface BacklogDeps {
-  room: { id: string; code: string };
-  db: RoomDb;
-  redis: Redis;
-  cacheHealth: CacheHealth;
+export interface BacklogDeps extends Pick<RoomStores, "room" | "db" | "redis" | "cacheHealth"> {
   log: MessageLog;
   /** The channel's newest committed seq (read from Postgres once for a room whose log is new). */
   newestSeq(channel: Channel): Promise<number>;

@@ -10,21 +10,18 @@
 // it is broadcast. The Redis window is appended after the broadcast, on its
 // own ordered lane. seq is assigned only when a batch commits, so a refused
 // batch leaves no gap.
-import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, dbUnavailable } from "../platform/errors";
-import type { RoomRef } from "../domain/room-code";
 import type { SessionClaims } from "../domain/tokens";
 import { isDbUnavailable } from "../platform/db";
 import { lastSeq, messagesByIds, replyTargets } from "../features/messages/queries";
-import { appendToWindow, type WindowSettings } from "../features/messages/window";
+import { appendToWindow } from "../features/messages/window";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
-import type { CacheHealth } from "../platform/cache-health";
 import { errorText, logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import { done, refused, type RoomResult } from "../platform/rpc-result";
-import type { RoomDb } from "../platform/room-db";
 import type { Channel, PublicMessage } from "../protocol";
 import type { Lane } from "./lane";
+import type { RoomStores } from "../features/room-stores";
 import { planBatch, retryKeyOf, type Author, type Lookups, type Plan, type PlannedSend } from "./plan-batch";
 import type { MessageLog } from "./message-log";
 import type { Flusher } from "./flusher";
@@ -53,7 +50,7 @@ export interface Delivery {
   clientId: string | null;
   origin: Origin;
   /** A retried send: its stored message goes back to the sender only, as the acknowledgement. */
-  onlyToOrigin?: boolean;
+  onlyAck?: boolean;
 }
 
 export const authorOf = (claims: SessionClaims): Author => ({
@@ -83,8 +80,7 @@ interface Pending extends PlannedSend {
 /** Where a send is committed before it is broadcast: the room's log (default) or Postgres too (strict). */
 export type CommitMode = "room" | "postgres";
 
-export interface PipelineDeps {
-  room: RoomRef;
+export interface PipelineDeps extends RoomStores {
   /** The room's ordered path: each batch is written in its turn among the room's other writes. */
   lane: Lane;
   /** Redis window appends, in batch order, after the broadcast. */
@@ -98,12 +94,7 @@ export interface PipelineDeps {
   committed(): void;
   /** Each channel (the main room, the back room) has its own pipeline, seq and window. */
   channel: Channel;
-  db: RoomDb;
-  redis: Redis;
-  window: WindowSettings;
   maxBatch: number;
-  /** Shared by the room's pipelines and actions: skips Redis while it is failing, rebuilds it after. */
-  cacheHealth: CacheHealth;
   broadcast(deliveries: Delivery[]): void;
 }
 
@@ -239,7 +230,7 @@ export class SendPipeline {
         message,
         clientId: send.clientId,
         origin: send.origin,
-        ...(retry ? { onlyToOrigin: true } : {}),
+        ...(retry ? { onlyAck: true } : {}),
       })),
     );
     for (const { send, message } of answered) {

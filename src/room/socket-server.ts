@@ -164,7 +164,7 @@ export abstract class SocketServer extends DurableObject<Env> {
    * Every socket of the audience gets each message in order (held for one still reading its
    * backlog); the sender's socket gets the copy with its client_id. Answers the frames sent.
    */
-  protected deliver(channel: Channel, audience: WebSocket[], messages: Outgoing[]): number {
+  protected sendMessages(channel: Channel, audience: WebSocket[], messages: Outgoing[]): number {
     let sent = 0;
     for (const m of messages) {
       const own = m.ack ? messageFrame(m.message, m.ack.clientId) : null;

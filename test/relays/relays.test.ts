@@ -61,7 +61,7 @@ describe("the room's socket cap", () => {
     await vi.waitFor(
       async () => {
         const onRelays = await runInDurableObject(env.CHAT_ROOM.getByName(room.code), (instance) =>
-          (instance as unknown as { relays: { sockets(): number } }).relays.sockets(),
+          (instance as unknown as { parts: { relays: { sockets(): number } } }).parts.relays.sockets(),
         );
         expect(onRelays).toBe(9);
       },
@@ -309,14 +309,14 @@ describe("the same guarantees through relays", () => {
     const relay = (await placement(room.code)).relays.findIndex((n) => n > 0);
     // As if the deliveries of m2 and m3 were lost: the relay only takes m4 from the room.
     await runInDurableObject(env.CHAT_ROOM.getByName(room.code), (instance) => {
-      const fanout = (instance as unknown as { relays: { stored: { reports: Record<number, unknown> } } }).relays;
+      const fanout = (instance as unknown as { parts: { relays: { stored: { reports: Record<number, unknown> } } } }).parts.relays;
       fanout.stored.reports = {};
     });
     host.send({ message: "m2" });
     host.send({ message: "m3" });
     await host.waitForMessages(3);
     await runInDurableObject(env.CHAT_ROOM.getByName(room.code), (instance) => {
-      const fanout = (instance as unknown as { relays: { stored: { reports: Record<number, unknown> } } }).relays;
+      const fanout = (instance as unknown as { parts: { relays: { stored: { reports: Record<number, unknown> } } } }).parts.relays;
       fanout.stored.reports = { [relay]: { participants: 1, sockets: 1 } };
     });
     host.send({ message: "m4" });

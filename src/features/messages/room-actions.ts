@@ -2,23 +2,15 @@
 // Postgres first (the truth), then the Redis caches, then tell the room.
 // The room runs them one at a time, so cached counts follow Postgres' order.
 import { messageDeletedFrame, reactionFrame, type Channel, type ReactionCount } from "../../protocol";
-import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, messageNotFound } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
 import { liveMessage, markDeleted, repliesTo } from "./queries";
 import { reactionCounts, toggleReaction } from "./reaction-queries";
-import { forgetMessage, refreshCached, type WindowSettings } from "./window";
+import { forgetMessage, refreshCached } from "./window";
 import { errorText, logEvent } from "../../platform/log";
-import type { CacheHealth } from "../../platform/cache-health";
-import type { RoomDb } from "../../platform/room-db";
-import type { RoomRef } from "../../domain/room-code";
+import type { RoomStores } from "../room-stores";
 
-export interface ActionDeps {
-  room: RoomRef;
-  db: RoomDb;
-  redis: Redis;
-  window: WindowSettings;
-  cacheHealth: CacheHealth;
+export interface ActionDeps extends RoomStores {
   /** Tells the sockets that may see the channel (a back-room message's events stay in the back room). */
   broadcast(frame: string, channel: Channel): void;
   /** A message was deleted: the room's log stops offering it as a reply target. */

@@ -5,7 +5,6 @@
 // a payment at the provider, then, once the payment completes (at once with
 // the test provider, by webhook with Stripe), its effect, applied exactly once.
 import { pinnedFrame, unpinnedFrame, type PublicMessage } from "../../protocol";
-import type { Redis } from "@upstash/redis/cloudflare";
 import { ApiError, messageNotFound, alreadyMember } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { CURRENCY, formatUsd, minimumToOutbid, pinSeconds, refundShare } from "../../domain/pricing";
@@ -31,12 +30,9 @@ import {
   type PurchaseType,
 } from "./queries";
 import { cachePin, uncachePins } from "./pin-cache";
-import type { WindowSettings } from "../messages/window";
 import type { PaymentProvider } from "./provider";
 import { errorText, logEvent } from "../../platform/log";
-import type { CacheHealth } from "../../platform/cache-health";
-import type { RoomDb } from "../../platform/room-db";
-import type { RoomRef } from "../../domain/room-code";
+import type { RoomStores } from "../room-stores";
 
 export interface PurchaseOrder {
   type: PurchaseType;
@@ -55,12 +51,7 @@ export interface PurchaseOutcome {
   message?: PublicMessage;
 }
 
-export interface PurchaseDeps {
-  room: RoomRef;
-  db: RoomDb;
-  redis: Redis;
-  window: WindowSettings;
-  cacheHealth: CacheHealth;
+export interface PurchaseDeps extends RoomStores {
   /** Seconds in a pin minute (60; shorter in tests, see PIN_SECONDS_PER_MINUTE). */
   pinSecondsPerMinute: number;
   provider: () => PaymentProvider;

@@ -1,0 +1,227 @@
+// What a room is made of, built once per wake: its stores, its own log and
+// the flusher that copies it to Postgres, the send pipelines (one per
+// channel) and the serial queue they share with every other write, the rules
+// a send must pass, bans, back-room members, connect limits, the pin job and
+// the relays. chat-room.ts says what the room does with them.
+import type { Channel } from "../protocol";
+import { ApiError, dbUnavailable } from "../platform/errors";
+import { isDbUnavailable } from "../platform/db";
+import { WRITE_BATCH_MAX } from "../domain/limits";
+import type { SessionClaims } from "../domain/tokens";
+import type { RoomRef } from "../domain/room-code";
+import { redisClient } from "../platform/redis";
+import { windowSettings } from "../features/messages/window";
+import { CacheHealth } from "../platform/cache-health";
+import { RoomDb } from "../platform/room-db";
+import { logEvent } from "../platform/log";
+import { done, refused, type RoomResult } from "../platform/rpc-result";
+import { RoomBans } from "../features/moderation/room-bans";
+import { RoomBackroom } from "../features/backroom/room-backroom";
+import { PinExpiry } from "../features/payments/pin-expiry";
+import { findRoom } from "../features/rooms/queries";
+import type { RoomStores } from "../features/room-stores";
+import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
+import { positiveSetting } from "../domain/settings";
+import { resumeMaxBytes, type BacklogBounds } from "./resume";
+import { Lane } from "./lane";
+import { SendPipeline, SYSTEM_AUTHOR, type Delivery } from "./send-pipeline";
+import { MessageLog } from "./message-log";
+import { Flusher } from "./flusher";
+import { ConnectLimits } from "./connect-limits";
+import { SendRules } from "./send-rules";
+import { alarmNoLaterThan } from "./alarm";
+import { RelayFanout } from "./relay-fanout";
+import { parseRelayName, relaySettings } from "./relay-protocol";
+import { relayRpc } from "./rpc";
+
+/** Storage key of the room's Postgres id, read once per room (see loadRoom). */
+const ROOM_KEY = "room";
+/** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
+const CACHE_STALE = "cache-stale";
+/** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
+const MAX_UNFLUSHED_DEFAULT = 10_000;
+
+/** How the room tells its sockets (and its relays') what happened. */
+export interface RoomOutputs {
+  sendToAll(frame: string): void;
+  sendToChannel(channel: Channel, frame: string): void;
+  broadcast(channel: Channel, deliveries: Delivery[]): void;
+  presenceChanged(): void;
+}
+
+export class RoomParts {
+  readonly code: string;
+  readonly settings: { relayAfterSockets: number; relayCount: number; maxSocketsPerRoom: number; maxUnflushed: number; maxBatch: number };
+  readonly db: RoomDb;
+  private readonly redis;
+  private readonly window;
+  readonly cacheHealth: CacheHealth;
+  /** What one resume may send: the window's count and RESUME_MAX_BYTES. */
+  readonly resumeBounds: BacklogBounds;
+  /** The room's committed messages (the commit point of a send), and what copies them to Postgres. */
+  readonly log: MessageLog;
+  readonly flusher: Flusher;
+  readonly pins: PinExpiry;
+  readonly bans: RoomBans;
+  readonly backroom: RoomBackroom;
+  readonly rules: SendRules;
+  /** How often each participant and address may connect. */
+  readonly connects: ConnectLimits;
+  /** The relays that hold the sockets past RELAY_AFTER_SOCKETS (relay-fanout.ts). */
+  readonly relays: RelayFanout;
+  /** Send batches and actions take turns here (lane.ts). */
+  private readonly lane = new Lane();
+  /** Redis window appends, after the broadcast, in batch order. */
+  private readonly cacheLane = new Lane();
+  private readonly pipelines = new Map<Channel, SendPipeline>();
+  private readonly strict: boolean;
+  /** The room this object serves: its code is the object's name, its id is read once (see load). */
+  private room!: RoomRef;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    env: Env,
+    now: () => number,
+    private readonly out: RoomOutputs,
+  ) {
+    const code = ctx.id.name;
+    if (!code) throw new Error("A ChatRoom is reached by its chat code: CHAT_ROOM.getByName(code).");
+    this.code = code;
+    const relays = relaySettings(env);
+    this.settings = {
+      relayAfterSockets: relays.after,
+      relayCount: relays.count,
+      maxSocketsPerRoom: positiveSetting(env.MAX_SOCKETS_PER_ROOM, 5000),
+      maxUnflushed: Math.floor(positiveSetting(env.MAX_UNFLUSHED_MESSAGES, MAX_UNFLUSHED_DEFAULT)),
+      maxBatch: Math.floor(positiveSetting(env.WRITE_BATCH_MAX, WRITE_BATCH_MAX)),
+    };
+    this.strict = env.SEND_COMMIT === "postgres";
+    this.db = new RoomDb(env);
+    this.redis = redisClient(env);
+    this.window = windowSettings(env);
+    this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: resumeMaxBytes(env) };
+    this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale), now);
+    const wakeBy = (ms: number) => alarmNoLaterThan(ctx.storage, ms);
+    this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.flusher = new Flusher({ roomCode: code, log: this.log, db: this.db, now, wakeBy: (ms) => void wakeBy(ms) });
+    this.bans = new RoomBans(this.db, () => this.room);
+    this.backroom = new RoomBackroom(this.db);
+    this.rules = new SendRules({
+      sendAllowance: new Allowances(sendLimitSettings(env), now),
+      reactionAllowance: new Allowances(reactionLimitSettings(env), now),
+      bans: this.bans,
+      backroom: this.backroom,
+    });
+    this.connects = new ConnectLimits(env, now);
+    this.pins = new PinExpiry({
+      room: () => this.room,
+      db: this.db,
+      redis: this.redis,
+      now,
+      broadcast: (frame) => out.sendToAll(frame),
+      serial: (fn) => this.lane.run(fn),
+      wakeBy,
+    });
+    this.relays = new RelayFanout({
+      code,
+      storage: ctx.storage,
+      stub: (name) => relayRpc(env, name),
+      backroomMembers: () => this.backroom.memberIds(this.room.id),
+      now,
+      presenceChanged: () => out.presenceChanged(),
+    });
+  }
+
+  /** Run once per wake, before any event (blockConcurrencyWhile). */
+  async load(): Promise<void> {
+    this.cacheHealth.stale = (await this.ctx.storage.get<boolean>(CACHE_STALE)) === true;
+    await this.relays.load();
+    this.room = await this.loadRoom();
+    // Messages committed before a restart (a deploy, an eviction) go to Postgres now.
+    this.flusher.onWake();
+  }
+
+  stores(): RoomStores {
+    return { room: this.room, db: this.db, redis: this.redis, window: this.window, cacheHealth: this.cacheHealth };
+  }
+
+  /** The channel's send pipeline (each channel has its own seq and window). */
+  pipeline(channel: Channel = "main"): SendPipeline {
+    let found = this.pipelines.get(channel);
+    if (!found) {
+      found = new SendPipeline({
+        ...this.stores(),
+        channel,
+        lane: this.lane,
+        cacheLane: this.cacheLane,
+        log: this.log,
+        flusher: this.flusher,
+        commitMode: this.strict ? "postgres" : "room",
+        maxUnflushed: this.settings.maxUnflushed,
+        maxBatch: this.settings.maxBatch,
+        committed: () => this.flusher.onCommit(),
+        broadcast: (deliveries) => this.out.broadcast(channel, deliveries),
+      });
+      this.pipelines.set(channel, found);
+    }
+    return found;
+  }
+
+  /** A room event told as a system message, through the same pipeline as every send. */
+  async postSystemMessage(text: string): Promise<void> {
+    const result = await this.pipeline().submit(SYSTEM_AUTHOR, { message: text, reply_to_id: null, client_id: null });
+    if (!result.ok) logEvent("system_message_failed", { room: this.code, code: result.error.code });
+  }
+
+  /**
+   * Runs fn after every earlier write of the room; refusals come back as data (rpc-result.ts).
+   * Postgres and Redis get every message committed before it first, so an action never
+   * reaches a store before the message it acts on.
+   */
+  async serial<T>(fn: () => Promise<T>): Promise<RoomResult<T>> {
+    try {
+      return done(
+        await this.lane.run(async () => {
+          await this.flusher.flushAll();
+          await this.cacheLane.idle();
+          return fn();
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ApiError) return refused(e);
+      if (isDbUnavailable(e)) return refused(dbUnavailable());
+      throw e;
+    }
+  }
+
+  /** Resolves once Postgres and the Redis window have every message committed so far (throws while Postgres is away). */
+  async settled(): Promise<{ unflushed: number }> {
+    await this.flusher.flushAll();
+    await this.cacheLane.idle();
+    return { unflushed: this.log.pendingCount() };
+  }
+
+  /** The index of a relay of this room, or null (logged) for a name of another room's relay or of none. */
+  ownRelay(relay: string, claims: SessionClaims | null): number | null {
+    const parsed = parseRelayName(relay);
+    // Any index a relay name may have, not only those under RELAY_COUNT: lowering it must not strand the sockets of higher relays.
+    if (parsed?.code === this.code && (!claims || claims.roomCode === this.code)) return parsed.index;
+    logEvent("relay_refused", { room: this.code, relay, reason: "not_a_relay_of_this_room" });
+    return null;
+  }
+
+  /**
+   * The room's Postgres id: kept in the object's storage after the first lookup by code, so a
+   * wake costs no query. Every route reaches the object only for a room it found, so the lookup
+   * finds it.
+   */
+  private async loadRoom(): Promise<RoomRef> {
+    const stored = await this.ctx.storage.get<RoomRef>(ROOM_KEY);
+    if (stored?.code === this.code) return stored;
+    const row = await this.db.run((conn) => findRoom(conn, this.code));
+    if (!row) throw new Error(`room ${this.code} is not in Postgres`);
+    const room = { code: this.code, id: row.id };
+    await this.ctx.storage.put(ROOM_KEY, room);
+    return room;
+  }
+}
