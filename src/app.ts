@@ -24,6 +24,7 @@ import { errorText, logEvent } from "./platform/log";
 import { secretsProblem } from "./domain/secrets";
 import { canonicalRoomPath } from "./domain/room-code";
 import { paymentProvider } from "./features/payments/provider";
+import { ACCESS_CODE_HEADER, IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "./protocol";
 
 export const app = new Hono<AppEnv>({ strict: false });
 
@@ -75,7 +76,7 @@ app.use(
   cors({
     origin: (origin, c) => (originAllowed(c.env.ALLOWED_ORIGINS, origin, c.req.url) ? origin : null),
     allowMethods: ["GET", "POST", "OPTIONS"],
-    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Session-Token"],
+    allowHeaders: ["Authorization", "Content-Type", IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER, ACCESS_CODE_HEADER],
     exposeHeaders: ["Retry-After"],
     maxAge: 600,
   }),

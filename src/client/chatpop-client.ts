@@ -21,6 +21,7 @@ import type {
   ReactionFrame,
   UnpinnedFrame,
 } from "../protocol";
+import { IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "../protocol";
 
 export type ChatMessage = PublicMessage;
 export type { MessageType } from "../protocol";
@@ -147,14 +148,14 @@ export class ChatPopApi {
     return this.call(
       this.chats.messages[":id"].pin.$post(
         { param: { code, id: messageId }, json: { amount_cents: amountCents } },
-        session(sessionToken, { "Idempotency-Key": idempotencyKey }),
+        session(sessionToken, { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey }),
       ),
     );
   }
 
   /** Tips the host (402 with a client_secret when the payment needs the client). */
   tip(code: string, sessionToken: string, amountCents: number, idempotencyKey = newId()) {
-    return this.call(this.chats.tip.$post({ param: { code }, json: { amount_cents: amountCents } }, session(sessionToken, { "Idempotency-Key": idempotencyKey })));
+    return this.call(this.chats.tip.$post({ param: { code }, json: { amount_cents: amountCents } }, session(sessionToken, { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey })));
   }
 
   /** The logged-in host's income per room, a page at a time. */
@@ -169,7 +170,7 @@ export class ChatPopApi {
 
   /** Buys a back-room seat (402 with a client_secret when the payment needs the client). */
   joinBackroom(code: string, sessionToken: string, idempotencyKey = newId()) {
-    return this.call(this.chats.backroom.join.$post({ param: { code }, json: {} }, session(sessionToken, { "Idempotency-Key": idempotencyKey })));
+    return this.call(this.chats.backroom.join.$post({ param: { code }, json: {} }, session(sessionToken, { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey })));
   }
 
   backroom(code: string, sessionToken?: string) {
@@ -178,7 +179,7 @@ export class ChatPopApi {
 }
 
 /** A room session travels in the X-Session-Token header, never in a URL. */
-const session = (token: string, extra: Record<string, string> = {}) => ({ headers: { "X-Session-Token": token, ...extra } });
+const session = (token: string, extra: Record<string, string> = {}) => ({ headers: { [SESSION_TOKEN_HEADER]: token, ...extra } });
 
 /** GET /api/: the service index (not one of the typed routes). */
 export interface ServiceIndex {

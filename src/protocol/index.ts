@@ -7,3 +7,4 @@ export * from "./frames";
 export * from "./message";
 export * from "./subprotocol";
 export * from "./pricing";
+export * from "./headers";

@@ -14,7 +14,7 @@ import { insertMessages } from "../features/messages/queries";
 import { isDbUnavailable } from "../platform/db";
 import { errorText, logEvent } from "../platform/log";
 import type { RoomDb } from "../platform/room-db";
-import type { MessageLog, PendingRow } from "./message-log";
+import type { MessageLog, UnflushedRow } from "./message-log";
 
 /** Rows per INSERT: a backlog after an outage goes out in rounds of this many. */
 export const FLUSH_ROWS_MAX = 500;
@@ -61,7 +61,7 @@ export class Flusher {
 
   /** The room woke (a restart): what it committed before goes to Postgres now. */
   onWake(): void {
-    if (this.deps.log.oldestPendingPos() !== null) this.flushSoon();
+    if (this.deps.log.oldestUnflushedPos() !== null) this.flushSoon();
   }
 
   /** The alarm rang: flush what is pending; answers when to wake again (null: nothing left). */
@@ -74,7 +74,7 @@ export class Flusher {
   async flushAll(): Promise<void> {
     const target = this.deps.log.newestPos();
     for (;;) {
-      const oldest = this.deps.log.oldestPendingPos();
+      const oldest = this.deps.log.oldestUnflushedPos();
       if (oldest === null || oldest > target) return;
       this.round ??= this.flushRound().finally(() => (this.round = null));
       await this.round;
@@ -113,14 +113,14 @@ export class Flusher {
     } catch (e) {
       this.failures++;
       const delay = Math.min(FLUSH_RETRY_MS.last, FLUSH_RETRY_MS.first * 2 ** (this.failures - 1));
-      logEvent("flush_failed", { room: this.deps.roomCode, unflushed: this.deps.log.pendingCount(), retry_ms: delay, error: errorText(e) });
+      logEvent("flush_failed", { room: this.deps.roomCode, unflushed: this.deps.log.unflushedCount(), retry_ms: delay, error: errorText(e) });
       this.retryAt = this.deps.now() + delay;
       return this.retryAt;
     }
   }
 
   private async flushRound(): Promise<void> {
-    const rows = this.deps.log.pending(FLUSH_ROWS_MAX);
+    const rows = this.deps.log.oldestUnflushed(FLUSH_ROWS_MAX);
     if (rows.length === 0) return;
     try {
       await this.insert(rows);
@@ -130,7 +130,7 @@ export class Flusher {
     }
   }
 
-  private async insert(rows: PendingRow[]) {
+  private async insert(rows: UnflushedRow[]) {
     const started = this.deps.now();
     await this.deps.db.run((conn) => insertMessages(conn, rows.map((r) => r.row)));
     this.deps.log.markFlushed(rows);
@@ -143,7 +143,7 @@ export class Flusher {
   }
 
   /** Row by row, so only the rows Postgres refuses on their own are set aside. */
-  private async isolate(rows: PendingRow[]) {
+  private async isolate(rows: UnflushedRow[]) {
     for (const row of rows) {
       try {
         await this.insert([row]);

@@ -2,7 +2,8 @@
 // commit point of a send. A batch is planned from this log (the channel's seq,
 // client_id retries, reply targets) and written to it in one transaction; the
 // room then broadcasts and the flusher copies the rows to Postgres in log
-// order. Rows stay `pending` until Postgres has them, then `flushed`; a row
+// order. Rows are unflushed until Postgres has them (stored as state
+// 'pending'), then `flushed`; a row
 // Postgres refuses for a reason other than being unreachable is `rejected`
 // (logged and skipped, so it never blocks the rows behind it). Flushed rows
 // are pruned beyond the newest RETAIN_ROWS, and retry keys after the retry
@@ -26,7 +27,7 @@ export interface LogEntry {
   retryKey: string | null;
 }
 
-export interface PendingRow {
+export interface UnflushedRow {
   pos: number;
   id: string;
   channel: Channel;
@@ -149,7 +150,7 @@ export class MessageLog {
     this.sql.exec(`UPDATE message_log SET deleted = 1 WHERE id = ?`, id);
   }
 
-  pendingCount(): number {
+  unflushedCount(): number {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM message_log WHERE state = 'pending'`).one().n;
   }
 
@@ -158,12 +159,12 @@ export class MessageLog {
     return this.sql.exec<{ p: number | null }>(`SELECT max(pos) AS p FROM message_log`).one().p ?? 0;
   }
 
-  oldestPendingPos(): number | null {
+  oldestUnflushedPos(): number | null {
     return this.sql.exec<{ p: number | null }>(`SELECT min(pos) AS p FROM message_log WHERE state = 'pending'`).one().p;
   }
 
-  /** The oldest pending rows, in log order. */
-  pending(limit: number): PendingRow[] {
+  /** The oldest unflushed rows, in log order. */
+  oldestUnflushed(limit: number): UnflushedRow[] {
     return this.sql
       .exec<{ pos: number; id: string; channel: Channel; seq: number; pg_row: string }>(
         `SELECT pos, id, channel, seq, pg_row FROM message_log WHERE state = 'pending' ORDER BY pos LIMIT ?`,
@@ -173,7 +174,7 @@ export class MessageLog {
       .map((r) => ({ pos: r.pos, id: r.id, channel: r.channel, seq: r.seq, row: reviveRow(r.pg_row) }));
   }
 
-  isPending(id: string): boolean {
+  isUnflushed(id: string): boolean {
     return this.sql.exec(`SELECT 1 FROM message_log WHERE id = ? AND state = 'pending'`, id).toArray().length > 0;
   }
 
@@ -183,12 +184,12 @@ export class MessageLog {
   }
 
   /** Postgres has these rows: they are the oldest pending ones (flushes go in log order), so one statement marks them. */
-  markFlushed(rows: PendingRow[]): void {
+  markFlushed(rows: UnflushedRow[]): void {
     const last = rows.at(-1);
     if (last) this.sql.exec(`UPDATE message_log SET state = 'flushed' WHERE state = 'pending' AND pos <= ?`, last.pos);
   }
 
-  markRejected(row: PendingRow): void {
+  markRejected(row: UnflushedRow): void {
     this.sql.exec(`UPDATE message_log SET state = 'rejected' WHERE pos = ?`, row.pos);
   }
 
@@ -204,7 +205,7 @@ export class MessageLog {
       .map((r) => JSON.parse(r.message) as PublicMessage);
   }
 
-  /** The newest seq of the channel that Postgres has (or rejected): every seq up to it is settled. */
+  /** The newest seq of the channel that Postgres has (or rejected): every seq up to it is flushed. */
   flushedSeq(channel: Channel): number {
     const first = this.sql
       .exec<{ s: number | null }>(`SELECT min(seq) AS s FROM message_log WHERE channel = ? AND state = 'pending'`, channel)

@@ -67,15 +67,15 @@ export async function sendBacklog(deps: BacklogDeps, b: Backlog): Promise<"room"
   }
   // Read before any await: a row flushed while Postgres is read is then still sent from here.
   const unflushed = deps.log.unflushedAfter(b.channel, after).filter((m) => m.seq <= newest);
-  const settled = Math.min(deps.log.flushedSeq(b.channel), newest);
-  const source = after < settled ? await storedBacklog(deps, b, after, settled) : "room";
+  const flushedUpTo = Math.min(deps.log.flushedSeq(b.channel), newest);
+  const source = after < flushedUpTo ? await storedBacklog(deps, b, after, flushedUpTo) : "room";
   for (const m of unflushed) b.send(asServedNow(m));
   return source;
 }
 
-/** Messages after `afterSeq` that Postgres has (every seq up to `settled` is there). */
-async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, settled: number): Promise<"redis" | "postgres"> {
-  const fromWindow = await windowBacklog(deps, b.channel, afterSeq, settled);
+/** Messages after `afterSeq` that Postgres has (every seq up to `flushedUpTo` is there). */
+async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, flushedUpTo: number): Promise<"redis" | "postgres"> {
+  const fromWindow = await windowBacklog(deps, b.channel, afterSeq, flushedUpTo);
   if (fromWindow) {
     // Window members carry no counts; Postgres has them.
     const counts = await deps.db.run((conn) => reactionCounts(conn, fromWindow.map((m) => m.id)));
@@ -85,14 +85,14 @@ async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, se
   let after = afterSeq;
   for (;;) {
     const page = await deps.db.run((conn) => messagesAfter(conn, deps.room, { afterSeq: after, limit: PAGE, channel: b.channel }));
-    for (const m of page) if (m.seq <= settled) b.send(m);
-    if (page.length < PAGE || page.at(-1)!.seq >= settled) return "postgres";
+    for (const m of page) if (m.seq <= flushedUpTo) b.send(m);
+    if (page.length < PAGE || page.at(-1)!.seq >= flushedUpTo) return "postgres";
     after = page.at(-1)!.seq;
   }
 }
 
 /** The window's messages after `afterSeq`, or null when the window cannot be trusted to hold them all. */
-async function windowBacklog(deps: BacklogDeps, channel: Channel, afterSeq: number, settled: number): Promise<PublicMessage[] | null> {
+async function windowBacklog(deps: BacklogDeps, channel: Channel, afterSeq: number, flushedUpTo: number): Promise<PublicMessage[] | null> {
   if (deps.cacheHealth.stale || !deps.cacheHealth.usable()) return null;
   let window: PublicMessage[];
   try {
@@ -104,8 +104,8 @@ async function windowBacklog(deps: BacklogDeps, channel: Channel, afterSeq: numb
   const first = window[0];
   if (!first || first.seq > afterSeq + 1) return null;
   // The window must reach the newest message Postgres has, or it missed writes (it is appended after the broadcast).
-  if (window.at(-1)!.seq < settled) return null;
-  return window.filter((m) => m.seq > afterSeq && m.seq <= settled);
+  if (window.at(-1)!.seq < flushedUpTo) return null;
+  return window.filter((m) => m.seq > afterSeq && m.seq <= flushedUpTo);
 }
 
 /** What a socket is told when its backlog cannot be read: a refusal as it came, Postgres away, or a plain failure. */

@@ -23,7 +23,7 @@ import type { RoomStores } from "../features/room-stores";
 import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
 import { positiveSetting } from "../domain/settings";
 import { resumeMaxBytes, type BacklogBounds } from "./resume";
-import { Lane } from "./lane";
+import { SerialQueue } from "./serial-queue";
 import { SendPipeline, SYSTEM_AUTHOR, type Delivery } from "./send-pipeline";
 import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
@@ -69,10 +69,10 @@ export class RoomParts {
   readonly connects: ConnectLimits;
   /** The relays that hold the sockets past RELAY_AFTER_SOCKETS (relay-fanout.ts). */
   readonly relays: RelayFanout;
-  /** Send batches and actions take turns here (lane.ts). */
-  private readonly lane = new Lane();
+  /** Send batches and actions take turns here (serial-queue.ts). */
+  private readonly writes = new SerialQueue();
   /** Redis window appends, after the broadcast, in batch order. */
-  private readonly cacheLane = new Lane();
+  private readonly cacheWrites = new SerialQueue();
   private readonly pipelines = new Map<Channel, SendPipeline>();
   private readonly strict: boolean;
   /** The room this object serves: its code is the object's name, its id is read once (see load). */
@@ -119,7 +119,7 @@ export class RoomParts {
       redis: this.redis,
       now,
       broadcast: (frame) => out.sendToAll(frame),
-      serial: (fn) => this.lane.run(fn),
+      serial: (fn) => this.writes.run(fn),
       wakeBy,
     });
     this.relays = new RelayFanout({
@@ -152,8 +152,8 @@ export class RoomParts {
       found = new SendPipeline({
         ...this.stores(),
         channel,
-        lane: this.lane,
-        cacheLane: this.cacheLane,
+        writes: this.writes,
+        cacheWrites: this.cacheWrites,
         log: this.log,
         flusher: this.flusher,
         commitMode: this.strict ? "postgres" : "room",
@@ -181,9 +181,9 @@ export class RoomParts {
   async serial<T>(fn: () => Promise<T>): Promise<RoomResult<T>> {
     try {
       return done(
-        await this.lane.run(async () => {
+        await this.writes.run(async () => {
           await this.flusher.flushAll();
-          await this.cacheLane.idle();
+          await this.cacheWrites.idle();
           return fn();
         }),
       );
@@ -197,8 +197,8 @@ export class RoomParts {
   /** Resolves once Postgres and the Redis window have every message committed so far (throws while Postgres is away). */
   async settled(): Promise<{ unflushed: number }> {
     await this.flusher.flushAll();
-    await this.cacheLane.idle();
-    return { unflushed: this.log.pendingCount() };
+    await this.cacheWrites.idle();
+    return { unflushed: this.log.unflushedCount() };
   }
 
   /** The index of a relay of this room, or null (logged) for a name of another room's relay or of none. */

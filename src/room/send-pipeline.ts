@@ -8,7 +8,7 @@
 // durable. Postgres gets the rows right after, from the flusher (flusher.ts);
 // in strict mode (SEND_COMMIT=postgres) the batch waits for that flush before
 // it is broadcast. The Redis window is appended after the broadcast, on its
-// own ordered lane. seq is assigned only when a batch commits, so a refused
+// own serial queue. seq is assigned only when a batch commits, so a refused
 // batch leaves no gap.
 import { ApiError, dbUnavailable } from "../platform/errors";
 import type { SessionClaims } from "../domain/tokens";
@@ -20,7 +20,7 @@ import { errorText, logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import { done, refused, type RoomResult } from "../platform/rpc-result";
 import type { Channel, PublicMessage } from "../protocol";
-import type { Lane } from "./lane";
+import type { SerialQueue } from "./serial-queue";
 import type { RoomStores } from "../features/room-stores";
 import { planBatch, retryKeyOf, type Author, type Lookups, type Plan, type PlannedSend } from "./plan-batch";
 import type { MessageLog } from "./message-log";
@@ -82,9 +82,9 @@ export type CommitMode = "room" | "postgres";
 
 export interface PipelineDeps extends RoomStores {
   /** The room's ordered path: each batch is written in its turn among the room's other writes. */
-  lane: Lane;
+  writes: SerialQueue;
   /** Redis window appends, in batch order, after the broadcast. */
-  cacheLane: Lane;
+  cacheWrites: SerialQueue;
   log: MessageLog;
   flusher: Flusher;
   commitMode: CommitMode;
@@ -122,7 +122,7 @@ export class SendPipeline {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.deps.maxBatch);
         try {
-          await this.deps.lane.run(() => this.write(batch));
+          await this.deps.writes.run(() => this.write(batch));
         } catch (e) {
           // Nothing of this batch was committed, broadcast or cached.
           const err = e instanceof ApiError ? e : isDbUnavailable(e) ? dbUnavailable() : this.internal(e);
@@ -149,7 +149,7 @@ export class SendPipeline {
     const { room, channel, log } = this.deps;
     const seq = await this.newestSeq();
     // While Postgres is away the room holds at most maxUnflushed messages; the sends past it are refused.
-    const unflushed = log.pendingCount();
+    const unflushed = log.unflushedCount();
     const batch = queued.slice(0, Math.max(0, this.deps.maxUnflushed - unflushed));
     if (batch.length < queued.length) {
       logEvent("send_refused_backlog_full", { room: room.code, unflushed, refused: queued.length - batch.length });
@@ -238,14 +238,14 @@ export class SendPipeline {
     }
     if (accepted.length > 0) {
       const messages = accepted.map(({ row }) => row.message);
-      void this.deps.cacheLane.run(() => this.cache(messages));
+      void this.deps.cacheWrites.run(() => this.cache(messages));
     }
   }
 
   /**
    * Strict mode: waits until Postgres has the batch. Postgres takes rows in log
    * order, so what it took is a prefix of the batch; the rest is taken back from
-   * the log (seq returns to the last stored row) and refused, as the seed did.
+   * the log (seq returns to the last stored row) and refused.
    * A row Postgres rejected outright is refused too: it was never broadcast.
    */
   private async flushedPart(accepted: Plan<Pending>["accepted"], seqBefore: number): Promise<Plan<Pending>["accepted"]> {
@@ -258,7 +258,7 @@ export class SendPipeline {
     }
     const stored: Plan<Pending>["accepted"] = [];
     const notStored: Plan<Pending>["accepted"] = [];
-    for (const a of accepted) (!failure || !log.isPending(a.row.fields.id) ? stored : notStored).push(a);
+    for (const a of accepted) (!failure || !log.isUnflushed(a.row.fields.id) ? stored : notStored).push(a);
     if (notStored.length > 0) {
       log.rollback(channel, notStored.map((a) => a.row.fields.id), stored.at(-1)?.row.fields.seq ?? seqBefore);
       for (const { send } of notStored) send.resolve(refused(failure!));

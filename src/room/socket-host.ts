@@ -14,25 +14,20 @@ import {
   RESERVED_CLOSE_CODES,
   errorFrame,
   kickedFrame,
-  protocolAnswer,
 } from "../protocol";
 import { ApiError } from "../platform/errors";
 import { FRAME_MAX_BYTES } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
 import { Allowances, frameLimitSettings } from "../domain/send-limit";
-import { slash48Of } from "../domain/client-ip";
 import { BLOCK_BUDGET } from "../domain/rate-limits";
 import { positiveSetting } from "../domain/settings";
 import { textProblem } from "../domain/text";
 import { logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import { parseClientFrame } from "./client-frames";
+import { addressOf } from "./handoff";
 import { sessionEnded } from "../features/rooms/standing";
 
-/** Carries the Worker-verified session claims on the upgrade request. */
-export const SESSION_HEADER = "X-ChatPop-Session";
-/** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
-export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
 
 /** What each socket remembers across hibernation (serializeAttachment, ≤ 16 KiB). */
 export interface SocketState {
@@ -272,35 +267,6 @@ export class SocketHost {
 
 const socketTag = (id: string) => `sock:${id}`;
 
-/**
- * The caller's address key (set by the Worker from CF-Connecting-IP) and, for IPv6, its /48: a /64
- * each costs nothing to whoever holds the block, so caps count the block too.
- */
-export function addressOf(request: Request): { ip: string | null; block: string | null } {
-  const ip = request.headers.get(CLIENT_IP_HEADER);
-  return { ip, block: ip ? (slash48Of(ip)?.key ?? null) : null };
-}
-
-/** The Worker-verified claims of an upgrade handed to a room or relay, or the 426 answer to anything else. */
-export function upgradeClaims(request: Request): SessionClaims | Response {
-  const raw = request.headers.get(SESSION_HEADER);
-  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) {
-    return Response.json(new ApiError(426, "UPGRADE_REQUIRED", "Expected a WebSocket upgrade.").toJSON(), { status: 426 });
-  }
-  return JSON.parse(raw) as SessionClaims;
-}
-
-/**
- * Completes the handshake only to close at once with an application close code the client can
- * read (a browser that offered subprotocols fails a handshake that picks none, and sees only 1006).
- */
-export function closeUpgrade(code: number, reason: string, offered: string | null | undefined): Response {
-  const pair = new WebSocketPair();
-  const server = pair[1];
-  server.accept();
-  server.close(code, reason);
-  return new Response(null, { status: 101, webSocket: pair[0], headers: protocolAnswer(offered) });
-}
 
 /** Tells a banned participant's socket why, then closes it with 4403. */
 export function kick(ws: WebSocket, room: string) {

@@ -15,7 +15,8 @@ import type { SendInput } from "../features/messages/schemas";
 import type { Presence } from "./presence";
 import { CatchUp, resumeError, resumeParams } from "./resume";
 import { alarmNoLaterThan, earliest } from "./alarm";
-import { SocketHost, kick, safeSend, sendError, upgradeClaims, type SocketState } from "./socket-host";
+import { SocketHost, kick, safeSend, sendError, type SocketState } from "./socket-host";
+import { upgradeClaims } from "./handoff";
 import type { BacklogAnswer } from "./relay-protocol";
 
 /** What became of a socket's send: queued (its acknowledgement follows in the broadcast), refused, or the socket must go. */

@@ -5,14 +5,15 @@ import { ApiError } from "../platform/errors";
 import { isRoomCode } from "../domain/room-code";
 import { verifySessionToken } from "../domain/tokens";
 import type { AppEnv } from "../platform/http/context";
-import { CLIENT_IP_HEADER, SESSION_HEADER, closeUpgrade } from "./socket-host";
+import { CLAIMS_HEADER, CLIENT_IP_HEADER, closeUpgrade } from "./handoff";
 import { RELAY_HEADER } from "./relay-protocol";
 import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
 import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN } from "../protocol";
 import { documented } from "../platform/http/openapi";
 import { relayStub, roomStub } from "../platform/room-stub";
-import { loginStands, SESSION_HEADER as SESSION_TOKEN_HEADER } from "../features/rooms/session";
+import { loginStands } from "../features/rooms/session";
+import { SESSION_TOKEN_HEADER } from "../protocol";
 import { tokenFromProtocols } from "../protocol";
 
 export const wsRoutes = new Hono<AppEnv>().get(
@@ -43,7 +44,7 @@ export const wsRoutes = new Hono<AppEnv>().get(
     const headers = new Headers(c.req.raw.headers);
     // The room and its relays trust only what the Worker sets: a client's own X-ChatPop-* headers go.
     for (const name of [...headers.keys()]) if (name.startsWith("x-chatpop-")) headers.delete(name);
-    headers.set(SESSION_HEADER, JSON.stringify(claims));
+    headers.set(CLAIMS_HEADER, JSON.stringify(claims));
     const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
     if (ip) headers.set(CLIENT_IP_HEADER, ip);
     const answer = await roomStub(c.env, code).fetch(new Request(c.req.raw.url, { headers }));

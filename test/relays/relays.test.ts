@@ -7,7 +7,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { ChatRoom } from "../../src/room/chat-room";
 import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../../src/protocol";
-import { SESSION_HEADER } from "../../src/room/socket-host";
+import { CLAIMS_HEADER } from "../../src/room/handoff";
 import { relayIndexFor } from "../../src/room/relay-protocol";
 import type { SessionClaims } from "../../src/domain/tokens";
 import { api, Client, connect, connectRaw, connectResuming, join, register, settled, unique } from "../support/api";
@@ -344,7 +344,7 @@ describe("bad input", () => {
   });
   const upgradeAt = (relay: string, claims: SessionClaims) =>
     env.CHAT_RELAY.getByName(relay).fetch("http://relay/ws", {
-      headers: { Upgrade: "websocket", [SESSION_HEADER]: JSON.stringify(claims), "Sec-WebSocket-Protocol": "chatpop" },
+      headers: { Upgrade: "websocket", [CLAIMS_HEADER]: JSON.stringify(claims), "Sec-WebSocket-Protocol": "chatpop" },
     });
 
   it("a socket that asks a relay for another room is refused with 4003 and gets nothing of it", async () => {

@@ -10,7 +10,7 @@ import { CURRENCY } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
 import { requireRoom } from "../rooms/lookup";
-import { ACCESS_CODE_HEADER, ACCESS_CODE_REFUSALS, checkAccessCode } from "../rooms/access-code";
+import { ACCESS_CODE_REFUSALS, checkAccessCode } from "../rooms/access-code";
 import type { RoomWithHost } from "../rooms/queries";
 import { backroomMembersOf, backroomSeatsTaken, isBackroomMember, updateBackroomSettings } from "./queries";
 import { dollars } from "../../domain/message";
@@ -22,6 +22,7 @@ import { logEvent } from "../../platform/log";
 import { historyAnswer } from "../messages/history";
 import { historyQuery } from "../messages/schemas";
 import { settingsBody } from "./schemas";
+import { ACCESS_CODE_HEADER } from "../../protocol";
 
 /** The back room: `backroom` as this API describes it, beside the original ChatPop's fields for the same facts. */
 async function describe(db: Db, room: RoomWithHost, claims: SessionClaims | null) {

@@ -22,11 +22,12 @@ import { messageIdOf } from "../messages/history";
 import { paidBody } from "./schemas";
 import { logEvent } from "../../platform/log";
 import { roomStub } from "../../platform/room-stub";
+import { IDEMPOTENCY_KEY_HEADER } from "../../protocol";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function idempotencyKey(c: Context<AppEnv>): string {
-  const key = c.req.header("Idempotency-Key");
+  const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
   if (!key) {
     throw new ApiError(
       400,

@@ -13,10 +13,7 @@ import { errorSchema } from "../../platform/http/openapi";
 import { verifySecret } from "../../domain/passwords";
 import { verifySessionToken } from "../../domain/tokens";
 import type { RoomWithHost } from "./queries";
-import { SESSION_HEADER } from "./session";
-
-/** Header that carries a private room's access code on a read that has no body. */
-export const ACCESS_CODE_HEADER = "X-Access-Code";
+import { SESSION_TOKEN_HEADER } from "../../protocol";
 
 const ACCESS_CODE_MAX_CHARS = 64;
 
@@ -48,6 +45,6 @@ export async function checkAccessCode(c: Context<AppEnv>, room: RoomWithHost, gi
 
 /** Whether the request carries a session of this room (X-Session-Token that verifies; no query). */
 export async function holdsSession(c: Context<AppEnv>, roomCode: string): Promise<boolean> {
-  const token = c.req.header(SESSION_HEADER);
+  const token = c.req.header(SESSION_TOKEN_HEADER);
   return token !== undefined && (await verifySessionToken(token, c.env.JWT_SECRET, roomCode)) !== null;
 }

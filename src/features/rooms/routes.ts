@@ -17,7 +17,7 @@ import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, t
 import { positiveSetting } from "../../domain/settings";
 import { requireSession, sessionTokenOf } from "./session";
 import { publicRoom, requireRoom, roomNotFound } from "./lookup";
-import { ACCESS_CODE_HEADER, ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
+import { ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
 import { activeBanFor, activeBanQuery, bannedBy } from "../moderation/queries";
 import { isRoomCode } from "../../domain/room-code";
 import { activeSessionUserQuery } from "../accounts/queries";
@@ -44,6 +44,7 @@ import { bearerClaims, liveSession, optionalUser, requireUser, type Authenticate
 import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
+import { ACCESS_CODE_HEADER } from "../../protocol";
 
 const ROOMS_PER_ACCOUNT_DEFAULT = 100;
 

@@ -14,8 +14,8 @@ import { NO_ID, findRoomQuery, roomOfRow } from "./queries";
 import { participationByCodeQuery } from "./participation-queries";
 import { bearerClaims } from "../accounts/auth";
 import { checkStanding, sessionEnded, standingQueries } from "./standing";
+import { SESSION_TOKEN_HEADER } from "../../protocol";
 
-export const SESSION_HEADER = "X-Session-Token";
 
 export const sessionRequired = () =>
   new ApiError(401, "SESSION_REQUIRED", "Join the room first and send its `session_token` (header X-Session-Token).");
@@ -100,5 +100,5 @@ export async function requireHostSession(c: Context<AppEnv>, roomCode: string, t
  * `session_token` query parameter (kept for old clients; a URL ends up in logs and histories).
  */
 export function sessionTokenOf(c: Context<AppEnv>, fromBody?: string | null): string | undefined {
-  return c.req.header(SESSION_HEADER) ?? fromBody ?? c.req.query("session_token");
+  return c.req.header(SESSION_TOKEN_HEADER) ?? fromBody ?? c.req.query("session_token");
 }

@@ -5,6 +5,7 @@
 import type { Hono } from "hono";
 import { describeRoute, generateSpecs, resolver } from "hono-openapi";
 import { z } from "zod";
+import { IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "../../protocol";
 
 /** The error body every failure answers with (protocol/errors.ts). */
 export const errorSchema = z
@@ -55,7 +56,7 @@ export function documented(doc: RouteDoc) {
     ...(doc.idempotent
       ? {
           parameters: [
-            { name: "Idempotency-Key", in: "header" as const, required: true, schema: { type: "string" as const, maxLength: 255 } },
+            { name: IDEMPOTENCY_KEY_HEADER, in: "header" as const, required: true, schema: { type: "string" as const, maxLength: 255 } },
           ],
         }
       : {}),
@@ -89,7 +90,7 @@ export function openApiDocument(app: Hono<any>): Promise<Record<string, unknown>
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Also accepted as `Authorization: Token <token>`." },
-          session: { type: "apiKey", in: "header", name: "X-Session-Token" },
+          session: { type: "apiKey", in: "header", name: SESSION_TOKEN_HEADER },
         },
       },
     },

@@ -1,16 +1,16 @@
 // The room's one ordered path: work runs in the order it was queued, one at a
 // time, and a failure does not stop what comes after it.
 import { describe, expect, it } from "vitest";
-import { Lane } from "../../src/room/lane";
+import { SerialQueue } from "../../src/room/serial-queue";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("Lane", () => {
+describe("SerialQueue", () => {
   it("runs work one at a time in the order it was queued, whatever each takes", async () => {
-    const lane = new Lane();
+    const queue = new SerialQueue();
     const log: string[] = [];
     const job = (name: string, ms: number) =>
-      lane.run(async () => {
+      queue.run(async () => {
         log.push(`start ${name}`);
         await sleep(ms);
         log.push(`end ${name}`);
@@ -21,11 +21,11 @@ describe("Lane", () => {
   });
 
   it("hands a failure to its caller and goes on with the next", async () => {
-    const lane = new Lane();
-    const failed = lane.run(async () => {
+    const queue = new SerialQueue();
+    const failed = queue.run(async () => {
       throw new Error("boom");
     });
-    const next = lane.run(async () => "after");
+    const next = queue.run(async () => "after");
     await expect(failed).rejects.toThrow("boom");
     expect(await next).toBe("after");
   });

@@ -1,9 +1,9 @@
 // The room's one ordered path: every write to Postgres and the caches (send
 // batches of both channels, reactions, deletions, purchases, cache refills)
 // runs here, one after another, so the caches follow Postgres' order.
-// Work inside the lane must not wait for later work in the lane (that would
+// Work inside the queue must not wait for later work in the queue (that would
 // never start): it queues follow-ups, such as a system message, instead.
-export class Lane {
+export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
 
   run<T>(fn: () => Promise<T>): Promise<T> {
