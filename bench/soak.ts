@@ -5,7 +5,7 @@
 // once and in order, and that each room's history holds exactly what was
 // sent. Prints a report, writes it to bench/results/, and exits 1 on any loss,
 // duplicate, reordering or history mismatch. With --relays K, every room's
-// sockets after its first two live on K relays (README, Big rooms).
+// sockets after its first two live on K relays (docs/ARCHITECTURE.md, Big rooms).
 // SOAK_WORKER_LOGS=1 prints the Worker's log lines (one JSON line per event).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -37,7 +37,7 @@ export function cliSettings(env: NodeJS.ProcessEnv = process.env): CliSettings {
     local = JSON.parse(readFileSync(DEV_STACK_FILE, "utf8"));
   } catch {
     throw new CliError(
-      "No Redis to talk to: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (see README), or start the local stack with `npm run dev`.",
+      "No Redis to talk to: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (see docs/DEPLOY.md), or start the local stack with `npm run dev`.",
       2,
     );
   }

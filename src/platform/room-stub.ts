@@ -1,5 +1,5 @@
 // The one way to reach a room's Durable Object: by its chat code, with the
-// operator's location hint for rooms that do not exist yet (see README,
+// operator's location hint for rooms that do not exist yet (see docs/DEPLOY.md,
 // Placement). A hint never moves a room that already exists.
 export function roomStub(env: Env, code: string) {
   const hint = env.ROOM_LOCATION_HINT?.trim();

@@ -48,7 +48,7 @@ export const wsRoutes = new Hono<AppEnv>().get(
     const ip = clientIpKey(c.req.header("CF-Connecting-IP"));
     if (ip) headers.set(CLIENT_IP_HEADER, ip);
     const answer = await roomStub(c.env, code).fetch(new Request(c.req.raw.url, { headers }));
-    // A big room sends the socket to one of its relays (README, Big rooms): the room picked it and fed it first.
+    // A big room sends the socket to one of its relays (docs/ARCHITECTURE.md, Big rooms): the room picked it and fed it first.
     const relay = answer.headers.get(RELAY_HEADER);
     if (!relay) return answer;
     for (const [name, value] of answer.headers) if (name.toLowerCase().startsWith("x-chatpop-")) headers.set(name, value);
