@@ -12,6 +12,7 @@ import type { Db } from "../platform/db";
 import { findRoom } from "../features/rooms/queries";
 import { isRoomCode } from "../domain/room-code";
 import { windowSettings } from "../features/messages/window";
+import { settingsOf } from "../platform/settings";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import { CliError, cliSettings, connectRedis, duration, runCli } from "./settings";
 
@@ -26,7 +27,7 @@ async function main() {
   const chat = values.chat;
   const settings = cliSettings();
   if (!settings.databaseUrl) throw new CliError("Set DATABASE_URL to the room's Postgres (the Neon connection string in production).", 2);
-  const window = windowSettings(process.env);
+  const window = windowSettings(settingsOf(process.env));
   const redis = await connectRedis(settings);
 
   const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 2 });

@@ -2,7 +2,6 @@
 // $2 → 15, $5 → 20, $10 → 30, $15 → 45, $20 → 60, then every $5 up to $200
 // adds 15 minutes. An amount between tiers buys the lower tier's time.
 
-import { positiveSetting } from "./settings";
 
 export const CURRENCY = "usd";
 
@@ -17,11 +16,6 @@ import { pinTier } from "../protocol/pricing";
  */
 export function pinSeconds(cents: number, secondsPerMinute = 60): number {
   return (pinTier(cents)?.minutes ?? 0) * secondsPerMinute;
-}
-
-/** PIN_SECONDS_PER_MINUTE as a number: 60 unless a positive override is set. */
-export function pinClock(setting: string | undefined): number {
-  return positiveSetting(setting, 60);
 }
 
 /** Whole cents within [min, max]: the one check every amount goes through. */

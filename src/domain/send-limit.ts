@@ -2,7 +2,6 @@
 // participant. A take over the limit is refused; a participant that keeps
 // taking from an empty bucket (ABUSE_REFUSALS refusals within ABUSE_WINDOW_MS)
 // is abusive, and its socket gets closed with 1008.
-import { positiveSetting } from "./settings";
 
 export const ABUSE_WINDOW_MS = 10_000;
 
@@ -11,23 +10,6 @@ export interface LimitSettings {
   perSecond: number;
   /** Refused takes within ABUSE_WINDOW_MS that make a taker abusive (default: three bursts' worth, at least 10). */
   abuseAfter?: number;
-}
-
-export function sendLimitSettings(env: { SEND_BURST?: string; SEND_PER_SECOND?: string }): LimitSettings {
-  return { burst: positiveSetting(env.SEND_BURST, 20), perSecond: positiveSetting(env.SEND_PER_SECOND, 5) };
-}
-
-export function reactionLimitSettings(env: { REACTION_BURST?: string; REACTION_PER_SECOND?: string }): LimitSettings {
-  return { burst: positiveSetting(env.REACTION_BURST, 10), perSecond: positiveSetting(env.REACTION_PER_SECOND, 2) };
-}
-
-/**
- * Every frame a participant sends (a ping spelled otherwise, an invalid frame, a send): a wider
- * budget, and no patience past it. No client of ours comes near it, and each frame a flooder gets
- * in costs the room's one thread: ten frames past the budget close the socket.
- */
-export function frameLimitSettings(env: { FRAME_BURST?: string; FRAME_PER_SECOND?: string }): LimitSettings {
-  return { burst: positiveSetting(env.FRAME_BURST, 60), perSecond: positiveSetting(env.FRAME_PER_SECOND, 20), abuseAfter: 10 };
 }
 
 export type Take = "ok" | "limited" | "abusive";

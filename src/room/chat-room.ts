@@ -16,7 +16,6 @@ import { asApiError, done, refusalOf, refused, type RoomResult } from "../platfo
 import type { BanOrder } from "../features/moderation/room-bans";
 import { completePurchase, purchase, takeBackPurchase, type PurchaseDeps, type PurchaseOrder, type PurchaseOutcome, type TakeBack } from "../features/payments/purchases";
 import { requireProvider } from "../features/payments/provider";
-import { pinClock } from "../domain/pricing";
 import { backlogPage, collectBacklog, resumeError, type BacklogDeps } from "./resume";
 import { authorOf, roomSocketOf, type Delivery, type SendResult } from "./send-pipeline";
 import { safeSend } from "./socket-host";
@@ -73,13 +72,13 @@ export class ChatRoom extends SocketServer implements RoomRpc {
    * fewer than RELAY_AFTER_SOCKETS, and for a socket it must refuse or kick (it says why itself).
    */
   private async relayFor(request: Request, claims: SessionClaims): Promise<string | null> {
-    const { relayAfterSockets, relayCount, maxSocketsPerRoom } = this.parts.settings;
+    const { after, count } = this.parts.relaySettings;
     const own = this.ctx.getWebSockets().length;
-    if (relayCount === 0 || own < relayAfterSockets) return null;
-    if (own + this.parts.relays.sockets() >= maxSocketsPerRoom) return null;
+    if (count === 0 || own < after) return null;
+    if (own + this.parts.relays.sockets() >= this.parts.settings.MAX_SOCKETS_PER_ROOM) return null;
     if (await this.parts.bans.covers(claims, { failOpen: true })) return null;
     const { ip, block } = addressOf(request);
-    return this.parts.relays.place(relayIndexFor(block ?? ip ?? claims.participationId, relayCount));
+    return this.parts.relays.place(relayIndexFor(block ?? ip ?? claims.participationId, count));
   }
 
   protected override bannedOnConnect(claims: SessionClaims): Promise<boolean> {
@@ -250,7 +249,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
   private purchaseDeps(): PurchaseDeps {
     return {
       ...this.parts.stores(),
-      pinSecondsPerMinute: pinClock(this.env.PIN_SECONDS_PER_MINUTE),
+      pinSecondsPerMinute: this.parts.settings.PIN_SECONDS_PER_MINUTE,
       provider: () => requireProvider(this.env),
       broadcast: (frame) => this.sendToAll(frame),
       // Queued, not awaited: a purchase runs in the serial queue, and the message is written after it.

@@ -7,7 +7,7 @@
 // flooder must not get a fresh socket every few seconds.
 import { Allowances, type LimitSettings } from "../domain/send-limit";
 import { BLOCK_BUDGET } from "../domain/rate-limits";
-import { positiveSetting } from "../domain/settings";
+import type { Settings } from "../platform/settings";
 
 const perMinute = (n: number): LimitSettings => ({ burst: n, perSecond: n / 60 });
 
@@ -24,11 +24,11 @@ export class ConnectLimits {
   private readonly cooling = new Map<string, number>();
 
   constructor(
-    env: { CONNECTS_PER_MINUTE?: string; CONNECTS_PER_MINUTE_PER_IP?: string },
+    settings: Settings,
     private readonly now: () => number,
   ) {
-    const perIp = positiveSetting(env.CONNECTS_PER_MINUTE_PER_IP, 120);
-    this.byParticipant = new Allowances(perMinute(positiveSetting(env.CONNECTS_PER_MINUTE, 30)), now);
+    const perIp = settings.CONNECTS_PER_MINUTE_PER_IP;
+    this.byParticipant = new Allowances(perMinute(settings.CONNECTS_PER_MINUTE), now);
     this.byAddress = new Allowances(perMinute(perIp), now);
     this.byBlock = new Allowances(perMinute(perIp * BLOCK_BUDGET[48]), now);
   }

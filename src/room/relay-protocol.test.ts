@@ -1,5 +1,6 @@
 // The pure rules of relays: names and the placement hash.
 import { describe, expect, it } from "vitest";
+import { settingsOf } from "../platform/settings";
 import { MAX_RELAYS, parseRelayName, relayIndexFor, relaySettings } from "./relay-protocol";
 
 describe("relay names", () => {
@@ -21,8 +22,8 @@ describe("placement hash", () => {
   });
 
   it("reads the settings: defaults, 0 as a real value, RELAY_COUNT capped at MAX_RELAYS", () => {
-    expect(relaySettings({})).toEqual({ after: 1000, count: 4 });
-    expect(relaySettings({ RELAY_AFTER_SOCKETS: "0", RELAY_COUNT: "0" })).toEqual({ after: 0, count: 0 });
-    expect(relaySettings({ RELAY_COUNT: "1000" }).count).toBe(MAX_RELAYS);
+    expect(relaySettings(settingsOf({}))).toEqual({ after: 1000, count: 4 });
+    expect(relaySettings(settingsOf({ RELAY_AFTER_SOCKETS: "0", RELAY_COUNT: "0" }))).toEqual({ after: 0, count: 0 });
+    expect(relaySettings(settingsOf({ RELAY_COUNT: "1000" })).count).toBe(MAX_RELAYS);
   });
 });

@@ -5,7 +5,7 @@
 import type { Channel, PublicMessage } from "../protocol";
 import type { Refusal } from "../platform/rpc-result";
 import { isRoomCode } from "../domain/room-code";
-import { positiveSetting } from "../domain/settings";
+import type { Settings } from "../platform/settings";
 import { ApiError } from "../platform/errors";
 
 /** The room's answer to an upgrade it sends to a relay: the relay's name. */
@@ -23,11 +23,8 @@ export interface RelaySettings {
   count: number;
 }
 
-export function relaySettings(env: { RELAY_AFTER_SOCKETS?: string; RELAY_COUNT?: string }): RelaySettings {
-  // "0" is a real value for both: relays from the first socket; no relays at all.
-  const after = env.RELAY_AFTER_SOCKETS === "0" ? 0 : positiveSetting(env.RELAY_AFTER_SOCKETS, 1000);
-  const count = env.RELAY_COUNT === "0" ? 0 : Math.min(MAX_RELAYS, Math.floor(positiveSetting(env.RELAY_COUNT, 4)));
-  return { after, count };
+export function relaySettings(s: Settings): RelaySettings {
+  return { after: s.RELAY_AFTER_SOCKETS, count: Math.min(MAX_RELAYS, s.RELAY_COUNT) };
 }
 
 export const relayName = (code: string, index: number) => `${code}:${index}`;

@@ -23,7 +23,6 @@ import type { MessageLog } from "./message-log";
 import type { RoomStores } from "../features/room-stores";
 import type { BacklogAnswer } from "./relay-protocol";
 import { messageBytes, newestWithin } from "../features/messages/window";
-import { positiveSetting } from "../domain/settings";
 
 const PAGE = 500;
 
@@ -32,8 +31,6 @@ export interface BacklogBounds {
   maxCount: number;
   maxBytes: number;
 }
-
-export const resumeMaxBytes = (env: { RESUME_MAX_BYTES?: string }) => Math.floor(positiveSetting(env.RESUME_MAX_BYTES, 256 * 1024));
 
 /** A relay's page of a backlog: about this many bytes of messages (at least one message). */
 export const RELAY_PAGE_BYTES = 64 * 1024;

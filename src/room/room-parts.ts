@@ -6,7 +6,6 @@
 import type { Channel } from "../protocol";
 import { ApiError, dbUnavailable } from "../platform/errors";
 import { isDbUnavailable } from "../platform/db";
-import { WRITE_BATCH_MAX } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
 import type { RoomRef } from "../domain/room-code";
 import { redisClient } from "../platform/redis";
@@ -20,9 +19,9 @@ import { RoomBackroom } from "../features/backroom/room-backroom";
 import { PinExpiry } from "../features/payments/pin-expiry";
 import { findRoom } from "../features/rooms/queries";
 import type { RoomStores } from "../features/room-stores";
-import { Allowances, reactionLimitSettings, sendLimitSettings } from "../domain/send-limit";
-import { positiveSetting } from "../domain/settings";
-import { resumeMaxBytes, type BacklogBounds } from "./resume";
+import { Allowances } from "../domain/send-limit";
+import { limitsOf, settingsOf, type Settings } from "../platform/settings";
+import type { BacklogBounds } from "./resume";
 import { SerialQueue } from "./serial-queue";
 import { SendPipeline, SYSTEM_AUTHOR, type Delivery } from "./send-pipeline";
 import { MessageLog } from "./message-log";
@@ -31,15 +30,13 @@ import { ConnectLimits } from "./connect-limits";
 import { SendRules } from "./send-rules";
 import { alarmNoLaterThan } from "./alarm";
 import { RelayFanout } from "./relay-fanout";
-import { parseRelayName, relaySettings } from "./relay-protocol";
+import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
 import { relayRpc } from "./rpc";
 
 /** Storage key of the room's Postgres id, read once per room (see loadRoom). */
 const ROOM_KEY = "room";
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
-/** Unflushed messages a room holds at most while Postgres is away (MAX_UNFLUSHED_MESSAGES). */
-const MAX_UNFLUSHED_DEFAULT = 10_000;
 
 /** How the room tells its sockets (and its relays') what happened. */
 export interface RoomOutputs {
@@ -51,7 +48,8 @@ export interface RoomOutputs {
 
 export class RoomParts {
   readonly code: string;
-  readonly settings: { relayAfterSockets: number; relayCount: number; maxSocketsPerRoom: number; maxUnflushed: number; maxBatch: number };
+  readonly settings: Settings;
+  readonly relaySettings: RelaySettings;
   readonly db: RoomDb;
   private readonly redis;
   private readonly window;
@@ -74,7 +72,6 @@ export class RoomParts {
   /** Redis window appends, after the broadcast, in batch order. */
   private readonly cacheWrites = new SerialQueue();
   private readonly pipelines = new Map<Channel, SendPipeline>();
-  private readonly strict: boolean;
   /** The room this object serves: its code is the object's name, its id is read once (see load). */
   private room!: RoomRef;
 
@@ -87,19 +84,12 @@ export class RoomParts {
     const code = ctx.id.name;
     if (!code) throw new Error("A ChatRoom is reached by its chat code: CHAT_ROOM.getByName(code).");
     this.code = code;
-    const relays = relaySettings(env);
-    this.settings = {
-      relayAfterSockets: relays.after,
-      relayCount: relays.count,
-      maxSocketsPerRoom: positiveSetting(env.MAX_SOCKETS_PER_ROOM, 5000),
-      maxUnflushed: Math.floor(positiveSetting(env.MAX_UNFLUSHED_MESSAGES, MAX_UNFLUSHED_DEFAULT)),
-      maxBatch: Math.floor(positiveSetting(env.WRITE_BATCH_MAX, WRITE_BATCH_MAX)),
-    };
-    this.strict = env.SEND_COMMIT === "postgres";
+    this.settings = settingsOf(env);
+    this.relaySettings = relaySettings(this.settings);
     this.db = new RoomDb(env);
     this.redis = redisClient(env);
-    this.window = windowSettings(env);
-    this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: resumeMaxBytes(env) };
+    this.window = windowSettings(this.settings);
+    this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: this.settings.RESUME_MAX_BYTES };
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale), now);
     const wakeBy = (ms: number) => alarmNoLaterThan(ctx.storage, ms);
     this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
@@ -107,12 +97,12 @@ export class RoomParts {
     this.bans = new RoomBans(this.db, () => this.room);
     this.backroom = new RoomBackroom(this.db);
     this.rules = new SendRules({
-      sendAllowance: new Allowances(sendLimitSettings(env), now),
-      reactionAllowance: new Allowances(reactionLimitSettings(env), now),
+      sendAllowance: new Allowances(limitsOf(this.settings).send, now),
+      reactionAllowance: new Allowances(limitsOf(this.settings).reaction, now),
       bans: this.bans,
       backroom: this.backroom,
     });
-    this.connects = new ConnectLimits(env, now);
+    this.connects = new ConnectLimits(this.settings, now);
     this.pins = new PinExpiry({
       room: () => this.room,
       db: this.db,
@@ -156,9 +146,9 @@ export class RoomParts {
         cacheWrites: this.cacheWrites,
         log: this.log,
         flusher: this.flusher,
-        commitMode: this.strict ? "postgres" : "room",
-        maxUnflushed: this.settings.maxUnflushed,
-        maxBatch: this.settings.maxBatch,
+        commitMode: this.settings.SEND_COMMIT,
+        maxUnflushed: this.settings.MAX_UNFLUSHED_MESSAGES,
+        maxBatch: this.settings.WRITE_BATCH_MAX,
         committed: () => this.flusher.onCommit(),
         broadcast: (deliveries) => this.out.broadcast(channel, deliveries),
       });

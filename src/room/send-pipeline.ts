@@ -22,6 +22,7 @@ import { done, refused, type RoomResult } from "../platform/rpc-result";
 import type { Channel, PublicMessage } from "../protocol";
 import type { SerialQueue } from "./serial-queue";
 import type { RoomStores } from "../features/room-stores";
+import type { CommitMode } from "../platform/settings";
 import { planBatch, retryKeyOf, type Author, type Lookups, type Plan, type PlannedSend } from "./plan-batch";
 import type { MessageLog } from "./message-log";
 import type { Flusher } from "./flusher";
@@ -77,8 +78,6 @@ interface Pending extends PlannedSend {
   resolve(result: SendResult): void;
 }
 
-/** Where a send is committed before it is broadcast: the room's log (default) or Postgres too (strict). */
-export type CommitMode = "room" | "postgres";
 
 export interface PipelineDeps extends RoomStores {
   /** The room's ordered path: each batch is written in its turn among the room's other writes. */

@@ -18,9 +18,9 @@ import {
 import { ApiError } from "../platform/errors";
 import { FRAME_MAX_BYTES } from "../domain/limits";
 import type { SessionClaims } from "../domain/tokens";
-import { Allowances, frameLimitSettings } from "../domain/send-limit";
+import { Allowances } from "../domain/send-limit";
 import { BLOCK_BUDGET } from "../domain/rate-limits";
-import { positiveSetting } from "../domain/settings";
+import { limitsOf, type Settings } from "../platform/settings";
 import { textProblem } from "../domain/text";
 import { logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
@@ -62,14 +62,14 @@ export class SocketHost {
 
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly env: Env,
+    private readonly settings: Settings,
     private readonly now: () => number,
     /** The room code, for the logs. */
     private readonly code: () => string,
     /** A participant's socket was closed for flooding (the room then refuses its connects a while). */
     private readonly abused: (participationId: string) => void,
   ) {
-    this.frameAllowance = new Allowances(frameLimitSettings(env), now);
+    this.frameAllowance = new Allowances(limitsOf(settings).frame, now);
     // Keep-alives are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
@@ -173,7 +173,7 @@ export class SocketHost {
   }
 
   idleMs(): number {
-    return positiveSetting(this.env.SOCKET_IDLE_SECONDS, 300) * 1000;
+    return this.settings.SOCKET_IDLE_SECONDS * 1000;
   }
 
   /**
@@ -254,11 +254,11 @@ export class SocketHost {
 
   /** Why a new socket cannot stay (the room, counting `heldElsewhere` on its relays, or this address has too many), or null. */
   private capReached(participationId: string, ipTag: string, blockTag: string | null, heldElsewhere: number): string | null {
-    if (this.ctx.getWebSockets().length + heldElsewhere > positiveSetting(this.env.MAX_SOCKETS_PER_ROOM, 5000)) return "room is full";
-    const perIp = positiveSetting(this.env.MAX_SOCKETS_PER_IP, 50);
+    if (this.ctx.getWebSockets().length + heldElsewhere > this.settings.MAX_SOCKETS_PER_ROOM) return "room is full";
+    const perIp = this.settings.MAX_SOCKETS_PER_IP;
     if (this.ctx.getWebSockets(ipTag).length > perIp) return "too many connections from your address";
     if (blockTag && this.ctx.getWebSockets(blockTag).length > perIp * BLOCK_BUDGET[48]) return "too many connections from your network";
-    if (this.ctx.getWebSockets(participationId).length > positiveSetting(this.env.MAX_SOCKETS_PER_PARTICIPANT, 5)) {
+    if (this.ctx.getWebSockets(participationId).length > this.settings.MAX_SOCKETS_PER_PARTICIPANT) {
       return "too many connections for one participant";
     }
     return null;

@@ -18,6 +18,7 @@ import { alarmNoLaterThan, earliest } from "./alarm";
 import { SocketHost, kick, safeSend, sendError, type SocketState } from "./socket-host";
 import { upgradeClaims } from "./handoff";
 import type { BacklogAnswer } from "./relay-protocol";
+import { settingsOf } from "../platform/settings";
 
 /** What became of a socket's send: queued (its acknowledgement follows in the broadcast), refused, or the socket must go. */
 export type SendVerdict = "queued" | "kick" | "close" | ApiError;
@@ -50,7 +51,7 @@ export abstract class SocketServer extends DurableObject<Env> {
     super(ctx, env);
     this.sockets = new SocketHost(
       ctx,
-      env,
+      settingsOf(env),
       () => this.now(),
       () => this.roomCode(),
       (participationId) => this.abused(participationId),

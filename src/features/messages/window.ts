@@ -5,7 +5,7 @@
 // them from Postgres in the same batch as the rest of what they read).
 import type { Channel, PublicMessage } from "../../protocol";
 import type { Redis } from "@upstash/redis/cloudflare";
-import { positiveSetting } from "../../domain/settings";
+import type { Settings } from "../../platform/settings";
 import { pinnedKey, windowKey } from "../../platform/cache-keys";
 
 export interface WindowSettings {
@@ -15,12 +15,8 @@ export interface WindowSettings {
   ttlSeconds: number;
 }
 
-export function windowSettings(env: { MESSAGE_CACHE_MAX_COUNT?: string; MESSAGE_CACHE_MAX_BYTES?: string; MESSAGE_CACHE_TTL_HOURS?: string }): WindowSettings {
-  return {
-    maxCount: Math.floor(positiveSetting(env.MESSAGE_CACHE_MAX_COUNT, 500)),
-    maxBytes: Math.floor(positiveSetting(env.MESSAGE_CACHE_MAX_BYTES, 512 * 1024)),
-    ttlSeconds: Math.round(positiveSetting(env.MESSAGE_CACHE_TTL_HOURS, 24) * 3600),
-  };
+export function windowSettings(s: Settings): WindowSettings {
+  return { maxCount: s.MESSAGE_CACHE_MAX_COUNT, maxBytes: s.MESSAGE_CACHE_MAX_BYTES, ttlSeconds: Math.round(s.MESSAGE_CACHE_TTL_HOURS * 3600) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { signSessionToken } from "../../domain/tokens";
 import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem, usernameSkeleton } from "../../domain/usernames";
 import { isUniqueViolation, type Db } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
-import { positiveSetting } from "../../domain/settings";
+import { settingsOf } from "../../platform/settings";
 import { requireSession, sessionTokenOf } from "./session";
 import { publicRoom, requireRoom, roomNotFound } from "./lookup";
 import { ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
@@ -46,12 +46,9 @@ import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 import { ACCESS_CODE_HEADER } from "../../protocol";
 
-const ROOMS_PER_ACCOUNT_DEFAULT = 100;
-
 // Refusals the document lists beside each route's answer (docs/API.md, Chat rooms).
 const LOOKUP_BUDGET = { 429: { description: "RATE_LIMITED (Retry-After): the caller's address made too many lookups (RATE_LIMIT_LOOKUP)", schema: errorSchema } };
 const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
-const ANON_JOINS_PER_MINUTE_DEFAULT = 60;
 
 /** Why a new anonymous name was refused, as the caller should read it. */
 function anonLimitError(limit: AnonLimit): ApiError {
@@ -142,7 +139,7 @@ export const chatRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const db = c.var.db();
       // Quota and rate first: a private room's access code costs a password hash.
-      const quota = Math.floor(positiveSetting(c.env.ROOMS_PER_ACCOUNT, ROOMS_PER_ACCOUNT_DEFAULT));
+      const quota = settingsOf(c.env).ROOMS_PER_ACCOUNT;
       const [hosted] = await Promise.all([roomsHostedBy(db, user.id), checkRateLimit(c, "create_room", { accountId: user.id })]);
       if (hosted >= quota) {
         throw new ApiError(409, "ROOM_QUOTA_REACHED", `An account can host at most ${quota} rooms.`, { max_rooms: quota });
@@ -255,7 +252,7 @@ export const chatRoutes = new Hono<AppEnv>()
               ipKey,
               fingerprint: body.fingerprint ?? null,
             },
-            Math.floor(positiveSetting(c.env.ANON_JOINS_PER_ROOM_PER_MINUTE, ANON_JOINS_PER_MINUTE_DEFAULT)),
+            settingsOf(c.env).ANON_JOINS_PER_ROOM_PER_MINUTE,
           );
           if ("refused" in created) throw anonLimitError(created.refused);
           participation = created.row;
