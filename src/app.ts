@@ -25,6 +25,7 @@ import { secretsProblem } from "./domain/secrets";
 import { canonicalRoomPath } from "./domain/room-code";
 import { paymentProvider } from "./features/payments/provider";
 import { ACCESS_CODE_HEADER, IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "./protocol";
+import { validRoomCode } from "./features/rooms/lookup";
 
 export const app = new Hono<AppEnv>({ strict: false });
 
@@ -85,6 +86,7 @@ app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
 app.use("/api/*", limitBody());
 app.use("*", checkQueryText());
 app.use("/api/*", withDb);
+app.use("/api/chats/:code/*", validRoomCode);
 app.use("/ws/*", withDb);
 const routes = app
   .route("/api/auth", authRoutes)

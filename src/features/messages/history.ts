@@ -7,7 +7,6 @@ import type { HttpDb } from "../../platform/db";
 import { encodeCursor, parseBefore, type Before } from "../../domain/cursor";
 import { HISTORY_DEFAULT_LIMIT } from "../../domain/limits";
 import { roomNotFound } from "../rooms/lookup";
-import { isRoomCode } from "../../domain/room-code";
 import { historyWithRoom } from "./queries";
 import { historyQuery, messageIdParam } from "./schemas";
 // Shared by the history routes of the main room and the back room, and by every
@@ -37,7 +36,6 @@ export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof
       );
     }
   }
-  if (!isRoomCode(code)) throw roomNotFound();
   const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
   const page = await historyWithRoom(db, code, { limit, before, channel, withPins: channel === "main" }, reader);
   if (!page.room) throw roomNotFound();

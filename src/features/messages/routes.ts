@@ -5,7 +5,6 @@ import { deleteAnswer, historyPageSchema, messageSchema, reactAnswer, reactionsA
 import { Hono } from "hono";
 import { ApiError, messageNotFound } from "../../platform/errors";
 import { roomNotFound } from "../rooms/lookup";
-import { isRoomCode } from "../../domain/room-code";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { accountAsReader, checkReader, requireSession, sessionTokenOf, verifiedSession } from "../rooms/session";
@@ -113,7 +112,6 @@ export const messageRoutes = new Hono<AppEnv>()
     async (c) => {
       const db = c.var.db();
       const code = c.req.param("code");
-      if (!isRoomCode(code)) throw roomNotFound();
       const id = messageIdOf(c.req.param("id"));
       const token = sessionTokenOf(c);
       const reader = token ? await verifiedSession(c, code, token) : null;

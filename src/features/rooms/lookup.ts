@@ -4,6 +4,18 @@ import { ApiError } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { isRoomCode } from "../../domain/room-code";
 import { findRoom, type RoomWithHost } from "./queries";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../../platform/http/context";
+
+/**
+ * Every `/api/chats/:code/…` route: a code that cannot be a room's is 404 before anything is read.
+ * (`POST /api/chats/create` shares the pattern; it names no room.)
+ */
+export const validRoomCode = createMiddleware<AppEnv>(async (c, next) => {
+  const code = c.req.param("code");
+  if (code !== "create" && (code === undefined || !isRoomCode(code))) throw roomNotFound();
+  await next();
+});
 
 export const roomNotFound = () => new ApiError(404, "ROOM_NOT_FOUND", "No chat room has that code; check the code or create a room.");
 

@@ -7,19 +7,18 @@ import { fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer
 import { freeName } from "./suggestions";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
+import { ApiError, usernameTaken } from "../../platform/errors";
 import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { signSessionToken } from "../../domain/tokens";
-import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem, usernameSkeleton } from "../../domain/usernames";
+import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
 import { isUniqueViolation, type Db } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
 import { settingsOf } from "../../platform/settings";
 import { requireSession, sessionTokenOf } from "./session";
 import { publicRoom, requireRoom, roomNotFound } from "./lookup";
 import { ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
-import { activeBanFor, activeBanQuery, bannedBy } from "../moderation/queries";
-import { isRoomCode } from "../../domain/room-code";
+import { activeBanFor, activeBanQuery } from "../moderation/queries";
 import { activeSessionUserQuery } from "../accounts/queries";
 import {
   ANON_USERNAMES_PER_BLOCK,
@@ -45,6 +44,8 @@ import type { AppEnv } from "../../platform/http/context";
 import { logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 import { ACCESS_CODE_HEADER } from "../../protocol";
+import { decideJoin, isHostsName, ownsReservedName } from "./join-decision";
+import type { ParticipationRow } from "../../platform/schema";
 
 // Refusals the document lists beside each route's answer (docs/API.md, Chat rooms).
 const LOOKUP_BUDGET = { 429: { description: "RATE_LIMITED (Retry-After): the caller's address made too many lookups (RATE_LIMIT_LOOKUP)", schema: errorSchema } };
@@ -69,7 +70,6 @@ function anonLimitError(limit: AnonLimit): ApiError {
  * budget), or found: false; a private room answers only its insiders, anyone else gets a miss.
  */
 async function nameOfFingerprint(c: Context<AppEnv>, code: string, fp: string) {
-  if (!isRoomCode(code)) throw roomNotFound();
   const db = c.var.db();
   const [, [rooms, participations]] = await Promise.all([
     checkRateLimit(c, "lookup"),
@@ -95,12 +95,6 @@ async function isInsider(c: Context<AppEnv>, room: RoomWithHost): Promise<boolea
   return true;
 }
 
-/** A name taken now (a new participation): the format, and no name that passes for the service or its staff. */
-function checkUsername(name: string) {
-  const problem = newUsernameProblem(name);
-  if (problem) throw invalidUsername(problem);
-}
-
 
 /** Who the caller is in this room: the account when a bearer token came (its verified claims), else the fingerprint. */
 function identityOf(claims: { userId: string } | null, fingerprint: string | undefined): Identity {
@@ -109,13 +103,23 @@ function identityOf(claims: { userId: string } | null, fingerprint: string | und
   return { fingerprint };
 }
 
-/** Whether a logged-in caller would chat under their own reserved username (the verified badge). */
-const ownsReservedName = (auth: Authenticated | null, name: string) =>
-  auth?.user.reservedUsername != null && usernameKey(name) === usernameKey(auth.user.reservedUsername);
-
-/** The host's reserved name is theirs in their rooms, whoever else asks for it (anonymous callers included). */
-const isHostsName = (room: RoomWithHost, name: string) =>
-  room.hostReservedUsername !== null && usernameSkeleton(name) === usernameSkeleton(room.hostReservedUsername);
+/**
+ * The participation a join creates; a name taken meanwhile is refused, and a concurrent join of
+ * the same person (the unique key on room and identity) finds the one that won the race.
+ */
+async function createJoined(c: Context<AppEnv>, fields: Parameters<typeof createParticipation>[1]): Promise<ParticipationRow> {
+  const db = c.var.db();
+  try {
+    const created = await createParticipation(db, fields, settingsOf(c.env).ANON_JOINS_PER_ROOM_PER_MINUTE);
+    if ("refused" in created) throw anonLimitError(created.refused);
+    return created.row;
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    const won = await findParticipation(db, fields.roomId, fields.who);
+    if (!won) throw usernameTaken("That username is taken in this room; pick another.");
+    return won;
+  }
+}
 
 /** A logged-in caller may not chat under a name another account reserved; nobody but the host under the host's. */
 async function reservedForSomeoneElse(db: Db, room: RoomWithHost, auth: Authenticated | null, name: string): Promise<boolean> {
@@ -188,7 +192,6 @@ export const chatRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const ipKey = requireClientIp(c);
       const code = c.req.param("code");
-      if (!isRoomCode(code)) throw roomNotFound();
       const claims = await bearerClaims(c);
       const who = identityOf(claims, body.fingerprint);
       // A name that breaks the rules is refused below (unless the caller returns under its stored
@@ -226,44 +229,17 @@ export const chatRoutes = new Hono<AppEnv>()
       // its way in while others guess: the room's budget of wrong codes is not theirs to spend.
       const member = (auth !== null && participations[0] !== undefined) || (await holdsSession(c, room.code));
       await checkAccessCode(c, room, body.access_code, { member });
-      const isHost = auth !== null && auth.user.id === room.hostId;
-
-      let participation = participations[0] ?? null;
-      if (participation) {
-        // A returning participant keeps the username it first chose in this room.
-        const ban = isHost ? null : (returningBans[0] ?? null);
-        if (ban) throw bannedBy(ban);
-        await touchParticipation(db, participation.id);
-      } else {
-        checkUsername(body.username);
-        if ((auth !== null && !ownsReservedName(auth, body.username) && reserved.length > 0) || (!isHost && isHostsName(room, body.username))) {
-          throw new ApiError(409, "USERNAME_RESERVED", "That username is reserved by another account; pick another.");
-        }
-        const ban = isHost ? null : (newBans[0] ?? null);
-        if (ban) throw bannedBy(ban);
-        try {
-          const created = await createParticipation(
-            db,
-            {
-              roomId: room.id,
-              who,
-              username: body.username,
-              usernameIsReserved: ownsReservedName(auth, body.username),
-              ipKey,
-              fingerprint: body.fingerprint ?? null,
-            },
-            settingsOf(c.env).ANON_JOINS_PER_ROOM_PER_MINUTE,
-          );
-          if ("refused" in created) throw anonLimitError(created.refused);
-          participation = created.row;
-        } catch (e) {
-          if (!isUniqueViolation(e)) throw e;
-          // Either the name is taken, or a concurrent join of the same person won the race.
-          participation = await findParticipation(db, room.id, who);
-          if (!participation) throw usernameTaken("That username is taken in this room; pick another.");
-        }
-        logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
-      }
+      const decision = decideJoin(
+        { room, auth, participation: participations[0] ?? null, returningBan: returningBans[0] ?? null, newBan: newBans[0] ?? null, reservedByOther: reserved.length > 0 },
+        { username: body.username },
+      );
+      if (decision.kind === "refuse") throw decision.error;
+      const { isHost } = decision;
+      const participation =
+        decision.kind === "reuse"
+          ? (await touchParticipation(db, decision.participation.id), decision.participation)
+          : await createJoined(c, { roomId: room.id, who, username: body.username, usernameIsReserved: decision.usernameIsReserved, ipKey, fingerprint: body.fingerprint ?? null });
+      if (decision.kind === "create") logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
       const p = participation;
       const sessionToken = await signSessionToken(
         {
@@ -300,7 +276,6 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const code = c.req.param("code");
-      if (!isRoomCode(code)) throw roomNotFound();
       const claims = await bearerClaims(c);
       const who = identityOf(claims, q.fingerprint);
       // The room, the session, the participation and a ban covering it: one round trip, beside the
@@ -350,7 +325,6 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const code = c.req.param("code");
-      if (!isRoomCode(code)) throw roomNotFound();
       const ipKey = requireClientIp(c);
       const claims = await bearerClaims(c);
       const db = c.var.db();
@@ -413,7 +387,6 @@ export const chatRoutes = new Hono<AppEnv>()
     jsonBody(z.object({ fingerprint: fingerprint.optional() })),
     async (c) => {
       const code = c.req.param("code");
-      if (!isRoomCode(code)) throw roomNotFound();
       const db = c.var.db();
       const [{ remaining }, room] = await Promise.all([checkRateLimit(c, "suggest_username"), requireRoom(db, code)]);
       const username = await freeName(db, room.code);
