@@ -1,4 +1,4 @@
-// A flooding participant for the flood section of the benchmark (bench/flood.ts),
+// A flooding participant for the flood section of the benchmark (bench/sections/flood.ts),
 // in its own process so it never shares an event loop with the honest senders
 // it is measured against. Reads one JSON line of settings from argv: opens the
 // socket, sends `frames` junk frames as fast as `ws` takes them, waits for the

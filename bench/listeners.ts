@@ -1,4 +1,4 @@
-// A separate process of listening sockets for the big-room run (bench.ts §5):
+// A separate process of listening sockets for the big-room run (bench/sections/big-room.ts):
 // the listeners never share an event loop with the sender or each other. Reads
 // one JSON line of settings from stdin ({sockets: [{url, ip}]}), opens the
 // sockets (each from its own address, as CF-Connecting-IP, so a room spreads

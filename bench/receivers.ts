@@ -1,4 +1,4 @@
-// A separate process of listening sockets for the open-loop run (bench.ts §4),
+// A separate process of listening sockets for the open-loop run (the open-loop and hot-path sections),
 // so the receivers never share an event loop with the sender. Reads one JSON
 // line of settings from argv, opens the sockets, prints "ready", then after
 // the run prints one JSON line: the latencies (ms) from each message's send

@@ -8,10 +8,10 @@
 // sockets after its first two live on K relays (docs/ARCHITECTURE.md, Big rooms).
 // SOAK_WORKER_LOGS=1 prints the Worker's log lines (one JSON line per event).
 import { mkdirSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnStack } from "../dev/spawn-stack.ts";
 import { LOAD_RUN_VARS, freePort, startWranglerDev } from "../dev/wrangler-dev.ts";
+import { call as callApi, root } from "./lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +36,6 @@ const SECONDS = bounded("seconds", values.seconds!, 1, 600);
 const RATE = bounded("rate", values.rate!, 0.05, 20); // messages per second per client
 const RELAYS = Math.floor(bounded("relays", values.relays!, 0, 16));
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const log = (line: string) => console.log(`[soak] ${line}`);
 let finished = false;
 
@@ -70,20 +69,8 @@ let exitCode = 0;
 try {
   await worker.ready;
   const base = worker.url;
-  let ipCounter = 0;
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    // Each client its own address, as on the real edge (the anonymous-per-IP rule applies).
-    ipCounter++;
-    const ip = `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { "content-type": "application/json", "CF-Connecting-IP": ip, ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as any;
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  // Each client its own address, as on the real edge (the anonymous-per-IP rule applies).
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callApi(base, method, path, body, headers);
 
   log(`creating ${ROOMS} rooms with ${CLIENTS} clients each…`);
   const codes: string[] = [];

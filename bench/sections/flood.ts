@@ -1,13 +1,15 @@
-// Section 6 of the benchmark: one participant floods a room with junk frames
+// Section: flood. one participant floods a room with junk frames
 // (3,000 a round, as fast as it can, reconnecting after each close, in its own
 // process), while honest participants send at their allowed rate; their send →
 // acknowledgement latency, p50/p99, next to the same senders with no flood in
 // the same run. Goal (issue: Security III): p99 with the flood ≤ 250 ms.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ms, openSocket, pct, ratio } from "./measure.ts";
+import { ms, openSocket, pct, ratio } from "../measure.ts";
+import type { BenchContext } from "../context.ts";
+import { call } from "../lib.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface FloodDeps {
   /** The Worker's base URL (http://…), run with the production frame and send limits. */
@@ -121,7 +123,7 @@ export async function runFlood(deps: FloodDeps): Promise<string[]> {
   const bareMs = await bareRoundMs(deps.bareUrl, FRAMES_PER_ROUND);
   const roundMs = opened.map((x) => x.ms);
   return [
-    "## 6. A flooding participant",
+    "## A flooding participant",
     "",
     `${HONEST} honest participants send every ${SEND_EVERY_MS} ms for ${deps.seconds} s; then again while one participant, in its own process, sends ${FRAMES_PER_ROUND} junk frames a round as fast as it can (broken JSON, pings spelled otherwise, unknown types) and reconnects after each close. Production frame and send limits (FRAME_BURST 60, FRAME_PER_SECOND 20).`,
     "",
@@ -134,4 +136,18 @@ export async function runFlood(deps: FloodDeps): Promise<string[]> {
     `A round lasts until the room has been handed every frame sent before its close: ${roundMs.map((x) => Math.round(x)).join(", ")} ms here, against **${Math.round(bareMs)} ms** for a bare hibernation room to take in and echo ${FRAMES_PER_ROUND} frames (the runtime's dispatch alone, same run): ${ratio(pct(roundMs, 50), bareMs)}× the bare room.`,
     `p99 with the flood ÷ without: **${(p99 / pct(quiet.latencies, 99)).toFixed(2)}×**; goal p99 ≤ 250 ms: **${p99 <= 250 ? "met" : "not met"}** (${ms(p99)} ms).`,
   ];
+}
+
+/** On a Worker of its own with the production frame, send and connect limits, next to the bare room. */
+export async function floodSection(ctx: BenchContext): Promise<string[]> {
+  ctx.log("flood: honest senders with and without a participant flooding junk frames…");
+  const production = ["FRAME_BURST", "FRAME_PER_SECOND", "CONNECTS_PER_MINUTE", "CONNECTS_PER_MINUTE_PER_IP", "SEND_BURST", "SEND_PER_SECOND"];
+  const target = await ctx.start("flood", Object.fromEntries(Object.entries(ctx.appVars).filter(([k]) => !production.includes(k))));
+  const bareTarget = await ctx.bare();
+  try {
+    return await runFlood({ url: target.url, bareUrl: bareTarget.url, call, seconds: ctx.opt.seconds, log: ctx.log });
+  } finally {
+    await target.dev.stop();
+    await bareTarget.dev.stop();
+  }
 }

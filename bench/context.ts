@@ -1,0 +1,76 @@
+// What every section of the benchmark is handed: the run's options, the local
+// stack, the Worker targets it starts (stopped at the end of the run, whatever
+// happens), and the stand-ins' latency hooks.
+import type { SpawnedStack } from "../dev/spawn-stack.ts";
+import { BARE_ROOM_CONFIG, startTarget, type Target } from "./lib.ts";
+
+export interface BenchOptions {
+  quick: boolean;
+  clients: number;
+  senders: number;
+  /** Sends each closed-loop sender keeps in flight. */
+  window: number;
+  /** Seconds measured per run (after its warm-up). */
+  seconds: number;
+  batchSenders: number;
+  historySizes: number[];
+  samples: number;
+  listeners: number;
+}
+
+export class BenchContext {
+  private readonly targets: Target[] = [];
+  private appTarget: Promise<Target> | null = null;
+
+  constructor(
+    readonly opt: BenchOptions,
+    readonly stack: SpawnedStack,
+    /** The project's Worker vars for a load run: the stack, a bench secret, no send limits. */
+    readonly appVars: Record<string, string>,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** The full pipeline with the run's vars, started once and shared by the sections. */
+  app(): Promise<Target> {
+    this.appTarget ??= this.start("full pipeline", this.appVars);
+    return this.appTarget;
+  }
+
+  /** A Worker of the project with other vars, stopped at the end of the run (or earlier by the section). */
+  async start(name: string, vars: Record<string, string>): Promise<Target> {
+    const t = await startTarget(name, vars);
+    this.targets.push(t);
+    return t;
+  }
+
+  /** The bare broadcast room (bench/bare-room.js): the runtime's own cost, the baseline of the latency sections. */
+  async bare(): Promise<Target> {
+    const t = await startTarget("bare broadcast", {}, BARE_ROOM_CONFIG);
+    this.targets.push(t);
+    return t;
+  }
+
+  /** Delays every Postgres answer in the local Neon proxy (its test hook), as distance would. */
+  async setPostgresLatency(msDelay: number) {
+    const proxy = `http://${this.stack.bindings.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
+    await fetch(`${proxy}/fault/latency?ms=${msDelay}`, { method: "POST" });
+  }
+
+  /** Makes Postgres (both of Neon's doors) and Redis answer `msDelay` late: a database that far from the edge. */
+  async setDistance(msDelay: number) {
+    await this.setPostgresLatency(msDelay);
+    const kind = msDelay > 0 ? `slow?ms=${msDelay}` : "up";
+    await fetch(`${this.stack.bindings.UPSTASH_REDIS_REST_URL}/__fault/${kind}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${this.stack.bindings.UPSTASH_REDIS_REST_TOKEN}` },
+    });
+  }
+
+  /** Stops every target still running. */
+  async stopAll() {
+    for (const t of this.targets) await t.dev.stop();
+  }
+}
+
+/** A section of the report: its lines, from a run against the context. */
+export type Section = (ctx: BenchContext) => Promise<string[]>;
