@@ -22,13 +22,19 @@ export class BenchContext {
   private readonly targets: Target[] = [];
   private appTarget: Promise<Target> | null = null;
 
-  constructor(
-    readonly opt: BenchOptions,
-    readonly stack: SpawnedStack,
-    /** The project's Worker vars for a load run: the stack, a bench secret, no send limits. */
-    readonly appVars: Record<string, string>,
-    readonly log: (line: string) => void,
-  ) {}
+  readonly opt: BenchOptions;
+  readonly stack: SpawnedStack;
+  /** The project's Worker vars for a load run: the stack, a bench secret, no send limits. */
+  readonly appVars: Record<string, string>;
+  readonly log: (line: string) => void;
+
+  // Plain fields, not parameter properties: Node runs these files by stripping types only.
+  constructor(opt: BenchOptions, stack: SpawnedStack, appVars: Record<string, string>, log: (line: string) => void) {
+    this.opt = opt;
+    this.stack = stack;
+    this.appVars = appVars;
+    this.log = log;
+  }
 
   /** The full pipeline with the run's vars, started once and shared by the sections. */
   app(): Promise<Target> {

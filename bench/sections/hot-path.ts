@@ -72,7 +72,8 @@ async function round(ctx: BenchContext, t: Target, bare: boolean): Promise<Round
     receiverUrls = tokens.slice(SENDERS).map(url);
   }
   const { seconds } = ctx.opt;
-  const receivers = spawn(process.execPath, [`${root}bench/receivers.ts`, JSON.stringify({ urls: receiverUrls, seconds: WARMUP_S + seconds + 2 })], { stdio: ["ignore", "pipe", "inherit"] });
+  // The receivers outlast the busy measurement; both processes are ended after it.
+  const receivers = spawn(process.execPath, [`${root}bench/receivers.ts`, JSON.stringify({ urls: receiverUrls, seconds: WARMUP_S + seconds + BUSY_LIMIT_MS / 1000 + 10 })], { stdio: ["ignore", "pipe", "inherit"] });
   const receiverLines = linesOf(receivers);
   await waitForLine(receiverLines, receivers, "ready");
   const senders = spawn(process.execPath, [`${root}bench/senders.ts`, JSON.stringify({ urls: senderUrls, window: IN_FLIGHT, seconds, warmup: WARMUP_S })], { stdio: ["ignore", "pipe", "inherit"] });
@@ -86,7 +87,8 @@ async function round(ctx: BenchContext, t: Target, bare: boolean): Promise<Round
   const busyAfterMs = await busyAfter(t);
   while (!lines.some((l) => l.startsWith("{"))) await new Promise((r) => setTimeout(r, 10));
   const { acked, refused } = JSON.parse(lines.find((l) => l.startsWith("{"))!) as { acked: number; refused: number };
-  await new Promise<void>((resolve) => (receivers.exitCode !== null ? resolve() : receivers.once("exit", () => resolve())));
+  senders.kill();
+  receivers.kill();
   // Every acknowledged send reached every socket of the room: the senders' and the receivers'.
   const deliveries = acked * (SENDERS + RECEIVERS);
   return {
@@ -120,7 +122,7 @@ export async function hotPathSection(ctx: BenchContext): Promise<string[]> {
   return [
     "## Hot path: the room against a bare room",
     "",
-    `Closed loop: ${SENDERS} senders × ${IN_FLIGHT} sends in flight (one process), ${RECEIVERS} receivers (another process), ${ctx.opt.seconds} s measured after ${WARMUP_S} s of warm-up, rounds alternating between the targets. CPU is workerd's (every process under that wrangler dev), from /proc; "busy after" is how long workerd kept above ${IDLE_CORES} of a core once the senders stopped (sampled every ${SAMPLE_MS} ms).`,
+    `Closed loop: ${SENDERS} senders × ${IN_FLIGHT} sends in flight (one process), ${RECEIVERS} receivers (another process), ${ctx.opt.seconds} s measured after ${WARMUP_S} s of warm-up, rounds alternating between the targets. CPU is workerd's (every process under that wrangler dev), from /proc; "busy after" is how long workerd kept above ${IDLE_CORES} of a core once the senders stopped sending (sampled every ${SAMPLE_MS} ms; the sockets stay open meanwhile).`,
     "",
     "| round | target | acknowledged sends/s | workerd cores | µs CPU per delivery | busy after the load (ms) | refused |",
     "|---:|---|---:|---:|---:|---:|---:|",

@@ -20,3 +20,41 @@ export function errorText(err: unknown): string {
   const text = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
   return text.replace(/,?\s*command was:[\s\S]*$/i, "").slice(0, 300);
 }
+
+/** How often a tally's line is written at most. */
+export const TALLY_EVERY_MS = 10_000;
+
+/**
+ * An event that happens per batch (a flush, say) logged as one line per interval: its counts
+ * summed, its other fields as of the last batch. At low rates a batch is one message, and a
+ * line per message would cost more than the message (and drown what an operator must see).
+ */
+export class EventTally {
+  private count = 0;
+  private batches = 0;
+  private maxMs = 0;
+  private last: Record<string, string | number | boolean | null> = {};
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly event: string,
+    private readonly room: string,
+  ) {}
+
+  add(count: number, ms: number, fields: Record<string, string | number | boolean | null> = {}): void {
+    this.count += count;
+    this.batches++;
+    this.maxMs = Math.max(this.maxMs, ms);
+    this.last = fields;
+    this.timer ??= setTimeout(() => this.write(), TALLY_EVERY_MS);
+  }
+
+  private write() {
+    this.timer = null;
+    if (this.batches === 0) return;
+    logEvent(this.event, { room: this.room, ...this.last, count: this.count, batches: this.batches, max_ms: this.maxMs, seconds: TALLY_EVERY_MS / 1000 });
+    this.count = 0;
+    this.batches = 0;
+    this.maxMs = 0;
+  }
+}

@@ -45,6 +45,7 @@ export class ChatRelay extends SocketServer implements RelayRpc {
       () => this.sockets.participantsOnline(),
       (participants) => this.reportToRoom(participants),
       () => `${this.sockets.participantsOnline()}/${this.ctx.getWebSockets().length}/${this.arrived}`,
+      () => this.now(),
     );
     ctx.blockConcurrencyWhile(async () => {
       this.delivered = (await ctx.storage.get<Partial<Record<Channel, number>>>(DELIVERED_KEY)) ?? {};

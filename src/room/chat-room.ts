@@ -41,6 +41,8 @@ export class ChatRoom extends SocketServer implements RoomRpc {
     this.presence = new Presence(
       () => this.sockets.participantsOnline() + this.parts.relays.participants(),
       (count) => this.sendToAll(presenceFrame(count)),
+      undefined,
+      () => this.now(),
     );
     ctx.blockConcurrencyWhile(() => this.parts.load());
   }

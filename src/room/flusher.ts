@@ -12,7 +12,7 @@
 // reported, so one poison row never holds back the rows behind it.
 import { insertMessages } from "../features/messages/queries";
 import { isDbUnavailable } from "../platform/db";
-import { errorText, logEvent } from "../platform/log";
+import { EventTally, errorText, logEvent } from "../platform/log";
 import type { RoomDb } from "../platform/room-db";
 import type { MessageLog, UnflushedRow } from "./message-log";
 
@@ -22,6 +22,13 @@ export const FLUSH_ROWS_MAX = 500;
 const PRUNE_EVERY_ROWS = 200;
 /** A room that committed messages wakes by this time at the latest to flush them (in case it is evicted first). */
 const FLUSH_SAFETY_MS = 5_000;
+/**
+ * Under load, a flush round (and a Redis append, send-pipeline.ts) starts at most this often:
+ * each then carries everything committed meanwhile, so a busy room pays for one INSERT and one
+ * Redis call per interval, not one per batch. (Strict mode and actions wait on flushAll, which
+ * never waits for it.)
+ */
+export const DEFERRED_WRITE_GAP_MS = 25;
 /** Retry delays while Postgres is away: doubling from the first to the last. */
 export const FLUSH_RETRY_MS = { first: 500, last: 30_000 };
 
@@ -48,7 +55,12 @@ export class Flusher {
   /** The safety wake is set until the next alarm: one storage write per wake, not per commit. */
   private safetyArmed = false;
 
-  constructor(private readonly deps: FlusherDeps) {}
+  /** One log line per interval for the flushes, not one per flush (which at low rates is per message). */
+  private readonly flushed: EventTally;
+
+  constructor(private readonly deps: FlusherDeps) {
+    this.flushed = new EventTally("messages_flushed", deps.roomCode);
+  }
 
   /** A batch was committed to the log: flush it now, and make sure a room evicted first still wakes to flush it. */
   onCommit(): void {
@@ -96,8 +108,10 @@ export class Flusher {
     this.flushing = (async () => {
       let retry: number | null;
       do {
+        const started = this.deps.now();
         this.flushAgain = false;
         retry = await this.attempt();
+        if (retry === null && this.flushAgain) await pause(started + DEFERRED_WRITE_GAP_MS - this.deps.now());
       } while (retry === null && this.flushAgain);
       return retry;
     })().finally(() => (this.flushing = null));
@@ -139,7 +153,7 @@ export class Flusher {
       this.flushedSincePrune = 0;
       this.deps.log.prune(this.deps.now());
     }
-    logEvent("messages_flushed", { room: this.deps.roomCode, count: rows.length, last_seq: rows.at(-1)!.seq, ms: this.deps.now() - started });
+    this.flushed.add(rows.length, this.deps.now() - started, { last_seq: rows.at(-1)!.seq });
   }
 
   /** Row by row, so only the rows Postgres refuses on their own are set aside. */
@@ -155,3 +169,6 @@ export class Flusher {
     }
   }
 }
+
+/** Waits ms (nothing for ms ≤ 0). */
+export const pause = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());

@@ -41,6 +41,8 @@ export class MessageLog {
   constructor(
     private readonly sql: Sql,
     private readonly transaction: <T>(fn: () => T) => T,
+    /** The room's clock (retry keys expire by it). */
+    private readonly now: () => number = Date.now,
   ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS message_log (
       pos INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -109,7 +111,7 @@ export class MessageLog {
   /** Messages stored earlier under these retry keys, by key; `null` when the key is known but its row was pruned. */
   sentEarlier(keys: string[]): Map<string, { id: string; message: PublicMessage | null }> {
     const out = new Map<string, { id: string; message: PublicMessage | null }>();
-    const since = Date.now() - RETRY_WINDOW_MS;
+    const since = this.now() - RETRY_WINDOW_MS;
     for (const key of new Set(keys)) {
       const [row] = this.sql
         .exec<{ message_id: string; message: string | null }>(

@@ -16,6 +16,8 @@ export class Presence {
     private readonly publish: (count: number) => void,
     /** What must change for it to be told again (a relay's report says more than the count). */
     private readonly snapshot: () => string | number = count,
+    /** The server's clock. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   current(): number {
@@ -30,7 +32,7 @@ export class Presence {
   /** Something connected or left: send the new count now, or once the interval has passed. */
   changed(): void {
     if (this.timer) return;
-    const wait = this.lastSentAt + PRESENCE_MIN_INTERVAL_MS - Date.now();
+    const wait = this.lastSentAt + PRESENCE_MIN_INTERVAL_MS - this.now();
     if (wait <= 0) this.flush();
     else this.timer = setTimeout(() => this.flush(), wait);
   }
@@ -40,7 +42,7 @@ export class Presence {
     const now = this.snapshot();
     if (now === this.lastSent) return;
     this.lastSent = now;
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.now();
     this.publish(this.count());
   }
 }

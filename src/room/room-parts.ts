@@ -78,7 +78,7 @@ export class RoomParts {
   constructor(
     private readonly ctx: DurableObjectState,
     env: Env,
-    now: () => number,
+    private readonly now: () => number,
     private readonly out: RoomOutputs,
   ) {
     const code = ctx.id.name;
@@ -92,9 +92,9 @@ export class RoomParts {
     this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: this.settings.RESUME_MAX_BYTES };
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale), now);
     const wakeBy = (ms: number) => alarmNoLaterThan(ctx.storage, ms);
-    this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn), now);
     this.flusher = new Flusher({ roomCode: code, log: this.log, db: this.db, now, wakeBy: (ms) => void wakeBy(ms) });
-    this.bans = new RoomBans(this.db, () => this.room);
+    this.bans = new RoomBans(this.db, () => this.room, now);
     this.backroom = new RoomBackroom(this.db);
     this.rules = new SendRules({
       sendAllowance: new Allowances(limitsOf(this.settings).send, now),
@@ -150,6 +150,7 @@ export class RoomParts {
         maxUnflushed: this.settings.MAX_UNFLUSHED_MESSAGES,
         maxBatch: this.settings.WRITE_BATCH_MAX,
         committed: () => this.flusher.onCommit(),
+        now: this.now,
         broadcast: (deliveries) => this.out.broadcast(channel, deliveries),
       });
       this.pipelines.set(channel, found);

@@ -25,7 +25,7 @@ import type { RoomStores } from "../features/room-stores";
 import type { CommitMode } from "../platform/settings";
 import { planBatch, retryKeyOf, type Author, type Lookups, type Plan, type PlannedSend } from "./plan-batch";
 import type { MessageLog } from "./message-log";
-import type { Flusher } from "./flusher";
+import { DEFERRED_WRITE_GAP_MS, pause, type Flusher } from "./flusher";
 
 export type { Author } from "./plan-batch";
 export type SendResult = RoomResult<PublicMessage>;
@@ -95,6 +95,8 @@ export interface PipelineDeps extends RoomStores {
   channel: Channel;
   maxBatch: number;
   broadcast(deliveries: Delivery[]): void;
+  /** The room's clock: what a message's created_at says. */
+  now(): number;
 }
 
 const replyNotFound = () => new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` names no message of this room.");
@@ -102,6 +104,12 @@ const replyNotFound = () => new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` 
 export class SendPipeline {
   private queue: Pending[] = [];
   private writing = false;
+  /** A drain is due as soon as the frames already received have been read. */
+  private drainSoon = false;
+  /** Committed messages waiting for the Redis append, and whether one is queued to take them. */
+  private toCache: PublicMessage[] = [];
+  private cacheQueued = false;
+  private lastCacheAt = 0;
   /** The channel's newest created_at (ms): read from the log once, then kept as batches are planned. */
   private newestCreatedAt: number | null | undefined;
 
@@ -111,7 +119,15 @@ export class SendPipeline {
   submit(author: Author, input: SendInput, origin: Origin = null): Promise<SendResult> {
     return new Promise((resolve) => {
       this.queue.push({ author, message: input.message, replyToId: input.reply_to_id ?? null, clientId: input.client_id ?? null, origin, resolve });
-      if (!this.writing) void this.drain();
+      if (!this.writing && !this.drainSoon) {
+        // The batch starts after the frames already waiting for the room: sends that arrive
+        // together are committed in one transaction and broadcast together.
+        this.drainSoon = true;
+        setTimeout(() => {
+          this.drainSoon = false;
+          if (!this.writing) void this.drain();
+        }, 0);
+      }
     });
   }
 
@@ -158,7 +174,7 @@ export class SendPipeline {
     const plan = planBatch(batch, await this.lookups(batch), seq, {
       room,
       channel,
-      now: new Date(),
+      now: new Date(this.deps.now()),
       newestCreatedAt: (this.newestCreatedAt ??= log.newestCreatedAt(channel)),
       newId: () => crypto.randomUUID(),
       replyNotFound,
@@ -200,7 +216,7 @@ export class SendPipeline {
     for (const { send, error } of plan.refused) send.resolve(refused(error));
     let accepted = plan.accepted;
     if (accepted.length > 0) {
-      const started = Date.now();
+      const started = this.deps.now();
       log.append(
         channel,
         accepted.map(({ send, row }) => ({
@@ -215,10 +231,6 @@ export class SendPipeline {
         started,
       );
       if (this.deps.commitMode === "postgres") accepted = await this.flushedPart(accepted, seqBefore);
-      else this.deps.committed();
-      if (accepted.length > 0) {
-        logEvent("messages_committed", { room: room.code, count: accepted.length, last_seq: accepted.at(-1)!.row.fields.seq, mode: this.deps.commitMode, ms: Date.now() - started });
-      }
     }
     const answered = [
       ...accepted.map(({ send, row }) => ({ send, message: row.message, retry: false })),
@@ -235,10 +247,27 @@ export class SendPipeline {
     for (const { send, message } of answered) {
       send.resolve(done(send.clientId ? { ...message, client_id: send.clientId } : message));
     }
+    // What can wait comes after the broadcast: the flush to Postgres and the Redis append.
     if (accepted.length > 0) {
-      const messages = accepted.map(({ row }) => row.message);
-      void this.deps.cacheWrites.run(() => this.cache(messages));
+      if (this.deps.commitMode === "room") this.deps.committed();
+      this.toCache.push(...accepted.map(({ row }) => row.message));
+      if (!this.cacheQueued) {
+        this.cacheQueued = true;
+        void this.deps.cacheWrites.run(() => this.cacheQueuedMessages());
+      }
     }
+  }
+
+  /**
+   * One Redis append for every batch committed since the last one ran: under load the appends
+   * never queue up behind each other (one call at a time, each carrying what arrived meanwhile).
+   */
+  private async cacheQueuedMessages() {
+    await pause(this.lastCacheAt + DEFERRED_WRITE_GAP_MS - this.deps.now());
+    this.lastCacheAt = this.deps.now();
+    const messages = this.toCache.splice(0);
+    this.cacheQueued = false;
+    if (messages.length > 0) await this.cache(messages);
   }
 
   /**

@@ -31,6 +31,8 @@ export class RoomBans {
   constructor(
     private readonly db: RoomDb,
     private readonly room: () => RoomRef,
+    /** The room's clock: a ban ends by it, so tests move time instead of waiting. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -47,7 +49,7 @@ export class RoomBans {
       logEvent("ban_index_unavailable", { room: this.room().code, error: errorText(e) });
       return false;
     }
-    const now = Date.now();
+    const now = this.now();
     for (const entry of index.values()) {
       if ((entry.expiresAt === null || entry.expiresAt > now) && entry.participationIds.has(claims.participationId)) return true;
     }
