@@ -1,12 +1,16 @@
 // Builds the web app (src/web) into .web/, the Worker's static assets
 // ([assets] in wrangler.toml): app.js bundled by esbuild, plus index.html and
 // style.css as they are. Run by `npm run dev`, `npm test` and before a deploy.
+// `--production` (the deploy) leaves out the browser tests' handle on the
+// socket (window.__chatpop); `--out DIR` builds somewhere else than .web/.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const out = `${root}.web`;
+const { values: flags } = parseArgs({ options: { production: { type: "boolean", default: false }, out: { type: "string", default: `${root}.web` } } });
+const out = flags.out!;
 mkdirSync(out, { recursive: true });
 await build({
   entryPoints: [`${root}src/web/app.tsx`],
@@ -17,6 +21,8 @@ await build({
   sourcemap: true,
   jsx: "automatic",
   jsxImportSource: "hono/jsx/dom",
+  // A constant false drops the test hook's code from the minified bundle altogether.
+  define: { __TEST_HOOKS__: flags.production ? "false" : "true" },
   outfile: `${out}/app.js`,
   logLevel: "warning",
 });
