@@ -69,8 +69,8 @@ const workerProject = (
   },
 });
 
-// Pure rules keep their tests beside them (src/domain/*.test.ts).
-const worker = workerProject("worker", ["test/**/*.test.ts", "src/**/*.test.ts"], ["test/node/**", "test/limits/**", "test/stripe/**", "test/relays/**"]);
+// The public API inside workerd, against the local stack: one file per behaviour.
+const worker = workerProject("worker", ["test/**/*.test.ts"], ["test/node/**", "test/limits/**", "test/stripe/**", "test/relays/**", "test/unit/**"]);
 
 // Big rooms: relays from the second socket on, over two relays; a room holds 10 sockets in all.
 const relays = workerProject("relays", ["test/relays/**/*.test.ts"], [], { RELAY_AFTER_SOCKETS: "1", RELAY_COUNT: "2", MAX_SOCKETS_PER_ROOM: "10" });
@@ -98,13 +98,18 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   RESUME_MAX_BYTES: "20000",
 });
 
-// The same send guarantees with the strict commit: the room waits for Postgres before it broadcasts.
-const strict = workerProject(
-  "strict",
-  ["test/commit.test.ts", "test/round-trips.test.ts", "test/faults.test.ts", "test/resilience.test.ts", "test/websocket.test.ts", "test/history.test.ts", "test/poison-row.test.ts"],
-  [],
-  { SEND_COMMIT: "postgres" },
-);
+// The send guarantees (test/send-guarantees/, which the worker project runs too) again with the
+// strict commit: the room waits for Postgres before it broadcasts.
+const strict = workerProject("strict", ["test/send-guarantees/**/*.test.ts"], [], { SEND_COMMIT: "postgres" });
+
+// Pure rules, in plain Node without the stack: src/**/*.test.ts beside the rules, and test/unit/.
+const unit = {
+  test: {
+    name: "unit",
+    include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
+    environment: "node",
+  },
+};
 
 // Payments through the real Stripe provider (the stripe SDK) against the local Stripe stand-in.
 const stripe = workerProject("stripe", ["test/stripe/**/*.test.ts"], [], (stripeApiBase) => ({
@@ -125,4 +130,4 @@ const node = {
   },
 };
 
-export default defineConfig({ test: { projects: [worker, strict, limits, stripe, relays, node] } });
+export default defineConfig({ test: { projects: [unit, worker, strict, limits, stripe, relays, node] } });

@@ -159,3 +159,26 @@ describe("validate-username is no free name oracle", () => {
     expect(over.body.error).toContain("your account");
   });
 });
+
+describe("a private room leaks nothing without its code or a session", () => {
+  it("validate-username and the back room's details need the access code or a room session", async () => {
+    const host = await register();
+    const room = (await api("POST", "/api/chats/create/", { token: host.token, body: { name: "Hidden", access_mode: "private", access_code: "opensesame" } })).body;
+    const validate = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: "someone_1", ...body }, headers });
+    // Without the code only the rules are checked: a name in use there gets the same answer as a free one.
+    const guest = await join(room.code, "guest_in", { access_code: "opensesame" });
+    const outsideFree = await validate({});
+    const outsideTaken = await validate({ username: "guest_in" });
+    expect(outsideFree.status).toBe(200);
+    expect({ ...outsideTaken.body, username: "someone_1" }).toEqual(outsideFree.body);
+    expect(outsideFree.body.message).toContain("checked when you join");
+    expect((await validate({ username: "ab" })).body).toMatchObject({ available: false });
+    expect((await validate({ access_code: "wrong" })).status).toBe(403);
+    expect((await validate({ access_code: "opensesame" })).body).toMatchObject({ available: true });
+    expect((await validate({ username: "guest_in", access_code: "opensesame" })).body).toMatchObject({ available: false });
+    expect((await validate({}, { "X-Session-Token": guest.session_token })).status).toBe(200);
+    expect((await api("GET", `/api/chats/${room.code}/backroom/`)).body.code).toBe("ACCESS_CODE_INVALID");
+    expect((await api("GET", `/api/chats/${room.code}/backroom/`, { headers: { "X-Access-Code": "opensesame" } })).status).toBe(200);
+  });
+});

@@ -2,9 +2,23 @@
 // what they reach, and what bad ban requests get.
 import { describe, expect, it } from "vitest";
 import { CLOSE_BANNED } from "../src/protocol";
-import { api, connect, join, newRoom, randomIp, register, rejectedCloseCode, unique, type Account } from "./support/api";
+import { api, connect, join, newRoom, randomIp, register, rejectedCloseCode, unique, type Account, settled } from "./support/api";
 import { ban, history, hostedRoom, listBans, sendRest, unban } from "./support/room-actions";
 import { holdRoomClock } from "./support/room-clock";
+
+async function openBackroom(code: string, hostToken: string, seats = 5) {
+  const res = await api("POST", `/api/chats/${code}/backroom/`, {
+    body: { enabled: true, price_cents: 500, seat_limit: seats },
+    headers: { "X-Session-Token": hostToken },
+  });
+  expect(res.status).toBe(200);
+}
+
+const buySeat = (code: string, token: string, extra: Record<string, string> = {}) =>
+  api("POST", `/api/chats/${code}/backroom/join/`, {
+    body: {},
+    headers: { "X-Session-Token": token, "Idempotency-Key": unique("seat-"), ...extra },
+  });
 
 describe("bans", () => {
   it("ban → kicked frame and close 4403 → rejoin refused → unban → rejoin allowed", async () => {
@@ -180,5 +194,59 @@ describe("bans", () => {
     }
     expect((await listBans(room.code, hostSession.session_token)).body.bans).toEqual([]);
     expect((await sendRest(room.code, hostSession.session_token, "still the host")).status).toBe(201);
+  });
+});
+
+describe("a ban ends reading too, and is hard to dodge", () => {
+  it("a banned session reads neither the private room's history, nor its reactions, nor the back room's history", async () => {
+    const host = await register();
+    const room = (await api("POST", "/api/chats/create/", { token: host.token, body: { name: "Private", access_mode: "private", access_code: "letmein" } })).body;
+    const hostSession = await join(room.code, host.user.reserved_username, { token: host.token, access_code: "letmein" });
+    const eve = await join(room.code, "eve_reader", { access_code: "letmein" });
+    await openBackroom(room.code, hostSession.session_token);
+    expect((await buySeat(room.code, eve.session_token)).status).toBe(200);
+    const sent = await sendRest(room.code, hostSession.session_token, "secret plans");
+    await settled(room.code);
+    const read = (path: string) => api("GET", `/api/chats/${room.code}/${path}`, { headers: { "X-Session-Token": eve.session_token } });
+    expect((await read("messages/")).status).toBe(200);
+    expect((await read("backroom/messages/")).status).toBe(200);
+    expect((await ban(room.code, hostSession.session_token, { username: "eve_reader" })).status).toBe(201);
+    for (const path of ["messages/", "backroom/messages/", `messages/${sent.body.id}/reactions/`, "backroom/"]) {
+      const res = await read(path);
+      expect([path, res.status, res.body.code]).toEqual([path, 403, "BANNED"]);
+    }
+  });
+
+  it("a ban by name also covers that participant's device, address and account, captured at ban time", async () => {
+    const { room, hostSession } = await hostedRoom();
+    const ip = "10.77.1.2";
+    const troll = await join(room.code, "troll_one", { fingerprint: "troll-device", ip });
+    expect((await ban(room.code, hostSession.session_token, { username: troll.username })).status).toBe(201);
+    const again = (username: string, fingerprint: string, from: string) =>
+      api("POST", `/api/chats/${room.code}/join/`, { ip: from, body: { username, fingerprint } });
+    // A new name from the same device, or from the same address with a new device: refused.
+    expect((await again("troll_two", "troll-device", "10.99.0.1")).body.code).toBe("BANNED");
+    expect((await again("troll_three", "another-device", ip)).body.code).toBe("BANNED");
+    // Someone else elsewhere is let in.
+    expect((await again("innocent_1", "innocent-device", "10.99.0.2")).status).toBe(200);
+    // A ban by account covers that account's address too.
+    const account = await register();
+    const member = await join(room.code, account.user.reserved_username, { token: account.token, ip: "10.66.6.6" });
+    expect((await ban(room.code, hostSession.session_token, { user_id: account.user.id })).status).toBe(201);
+    expect((await again("alt_anon", "fresh-device", "10.66.6.6")).body.code).toBe("BANNED");
+    expect(member.participation_id).toBeTruthy();
+  });
+
+  it("the host is never covered by what a ban captured, even from the same address", async () => {
+    const host = await register();
+    const room = (await api("POST", "/api/chats/create/", { token: host.token, body: { name: "Shared wifi" } })).body;
+    const ip = "10.55.5.5";
+    const hostSession = await join(room.code, host.user.reserved_username, { token: host.token, ip });
+    const guest = await join(room.code, "guest_same", { ip });
+    const res = await ban(room.code, hostSession.session_token, { username: guest.username });
+    expect([res.status, res.body.participations_covered]).toEqual([201, 1]);
+    expect((await sendRest(room.code, hostSession.session_token, "still here")).status).toBe(201);
+    const again = await join(room.code, host.user.reserved_username, { token: host.token, ip });
+    expect(again.is_host).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 // and over the socket, and socket errors carry `details` as REST bodies do.
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom } from "./support/api";
+import { encodeCursor } from "../src/domain/cursor";
 
 async function socketAndRest() {
   const { room } = await newRoom();
@@ -47,5 +48,15 @@ describe("errors", () => {
     const viaRest = await rest(input);
     expect(viaRest).toMatchObject({ status: 400, body: viaSocket });
     client.close();
+  });
+});
+
+describe("no 500 on bad input", () => {
+  it("a history cursor past a 32-bit seq is 400 INVALID_CURSOR", async () => {
+    const { room } = await newRoom();
+    for (const before of [encodeCursor(2 ** 31), encodeCursor(2 ** 40)]) {
+      const res = await api("GET", `/api/chats/${room.code}/messages/?before=${before}`);
+      expect([res.status, res.body.code]).toEqual([400, "INVALID_CURSOR"]);
+    }
   });
 });

@@ -87,3 +87,17 @@ describe("reactions", () => {
     expect((await history(other.room.code)).messages[0].reactions).toEqual([]);
   });
 });
+
+describe("reactions are limited per participant", () => {
+  it("caps the distinct emoji one participant puts on one message (a toggle off frees one)", async () => {
+    const { room, alice, message } = await roomWithMessage();
+    const emoji = ["👍", "❤️", "😂", "🔥", "🎉", "👀", "🙏"];
+    for (const e of emoji.slice(0, 6)) expect((await react(room.code, message.id, alice.session_token, e)).body.action).toBe("added");
+    const seventh = await react(room.code, message.id, alice.session_token, emoji[6]);
+    expect([seventh.status, seventh.body.code, seventh.body.details.max_reactions]).toEqual([409, "REACTION_LIMIT", 6]);
+    expect((await react(room.code, message.id, alice.session_token, emoji[0])).body.action).toBe("removed");
+    expect((await react(room.code, message.id, alice.session_token, emoji[6])).body.action).toBe("added");
+    const counts = await api("GET", `/api/chats/${room.code}/messages/${message.id}/reactions/`);
+    expect(counts.body.reactions.length).toBe(6);
+  });
+});

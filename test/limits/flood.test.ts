@@ -16,6 +16,12 @@ async function connectWith(code: string, token: string): Promise<Client> {
   return new Client(res.webSocket!);
 }
 
+async function connectFrom(code: string, token: string, ip: string): Promise<Client> {
+  const res = await connectRaw(code, `?session_token=${encodeURIComponent(token)}`, { "CF-Connecting-IP": ip });
+  res.webSocket!.accept();
+  return new Client(res.webSocket!);
+}
+
 describe("a flooding participant", () => {
   it("is closed within its budget plus ten frames, honest sends go through meanwhile, and it waits a minute to reconnect", async () => {
     const { room } = await newRoom();
@@ -47,6 +53,32 @@ describe("a flooding participant", () => {
     await later.until("presence", () => later.frames.some((x) => x.type === "presence"));
     expect(later.closed).toBeNull();
     later.close();
+    h.close();
+  });
+});
+
+describe("every frame costs its sender", () => {
+  it("a participant flooding frames of any kind on several sockets is closed; honest senders beside it lose nothing", async () => {
+    const { room } = await newRoom();
+    const flooder = await join(room.code, "flooder_1");
+    const honest = await join(room.code, "honest_one");
+    const f1 = await connectFrom(room.code, flooder.session_token, "10.7.0.1");
+    const f2 = await connectFrom(room.code, flooder.session_token, "10.7.0.2");
+    const h = await connect(room.code, honest.session_token);
+    for (let i = 0; i < 300; i++) {
+      f1.send('{"type": "ping"}'); // not the exact keep-alive text: it reaches the room
+      f2.send("not json at all");
+    }
+    for (let i = 0; i < 5; i++) h.send({ message: `honest ${i}`, client_id: `h${i}` });
+    await h.until("every honest send", () => h.messages().filter((m) => m.client_id).length === 5);
+    expect((await f1.waitForClose()).code).toBe(CLOSE_POLICY);
+    expect((await f2.waitForClose()).code).toBe(CLOSE_POLICY);
+    expect(f1.closed!.reason).toContain("too many frames");
+    // Far fewer answers than frames: over the budget a frame is not answered at all.
+    expect(f1.frames.filter((f) => f.type === "pong").length).toBeLessThan(100);
+    await settled(room.code);
+    const stored = (await api("GET", `/api/chats/${room.code}/messages/`)).body.messages.map((m: any) => m.content);
+    expect(stored).toEqual(["honest 0", "honest 1", "honest 2", "honest 3", "honest 4"]);
     h.close();
   });
 });

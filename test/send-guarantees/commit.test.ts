@@ -6,10 +6,10 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { connectClient } from "../src/platform/db";
-import { messages } from "../src/platform/schema";
-import { findRoom } from "../src/features/rooms/queries";
-import { api, connect, connectResuming, join, newRoom, settled, withPostgresDown, withRedisFault, type Client } from "./support/api";
+import { connectClient } from "../../src/platform/db";
+import { messages } from "../../src/platform/schema";
+import { findRoom } from "../../src/features/rooms/queries";
+import { api, connect, connectResuming, join, newRoom, settled, withPostgresDown, withRedisFault, type Client } from "../support/api";
 
 const strict = env.SEND_COMMIT === "postgres";
 const history = async (code: string) =>

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, redis, unique, withPostgresDown } from "./support/api";
+import { api, connect, join, newRoom, redis, unique, withPostgresDown } from "../support/api";
 
 // Strict commit (SEND_COMMIT=postgres) refuses sends while Postgres is away; room commit
 // takes them and flushes later (test/commit.test.ts).

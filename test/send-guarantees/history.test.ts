@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, redis, settled, unique, type Client } from "./support/api";
+import { api, connect, join, newRoom, redis, settled, unique, type Client } from "../support/api";
 
 /** Sends n messages from one socket and waits until they are all broadcast back. */
 async function sendMany(client: Client, n: number, label = "m") {

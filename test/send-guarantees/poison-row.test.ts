@@ -7,8 +7,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { connect, join, newRoom } from "./support/api";
-import { history } from "./support/room-actions";
+import { connect, join, newRoom } from "../support/api";
+import { history } from "../support/room-actions";
 
 const strict = env.SEND_COMMIT === "postgres";
 

@@ -2,10 +2,10 @@
 // hibernation, through the public API with the stand-ins taken down around
 // live sockets.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { CACHE_PAUSE_MS } from "../src/platform/cache-health";
+import { CACHE_PAUSE_MS } from "../../src/platform/cache-health";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, connect, connectResuming, join, newRoom, redis, settled, withPostgresDown, withRedisFault, type Client } from "./support/api";
+import { api, connect, connectResuming, join, newRoom, redis, settled, withPostgresDown, withRedisFault, type Client } from "../support/api";
 
 async function roomWith(n: number) {
   const { room } = await newRoom();

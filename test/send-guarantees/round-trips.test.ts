@@ -5,7 +5,7 @@
 // The budgets are the README's table.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault } from "./support/api";
+import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault } from "../support/api";
 
 const strict = env.SEND_COMMIT === "postgres";
 const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN, CLOSE_TOO_LARGE } from "../src/protocol";
+import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN, CLOSE_TOO_LARGE } from "../../src/protocol";
 import { sign } from "hono/jwt";
-import { signSessionToken } from "../src/domain/tokens";
-import { TEST_JWT_SECRET } from "./support/test-secret";
-import { api, connect, connectRaw, join, neonConnectionsOpened, newRoom, rejectedCloseCode, settled, unique, type Client } from "./support/api";
+import { signSessionToken } from "../../src/domain/tokens";
+import { TEST_JWT_SECRET } from "../support/test-secret";
+import { api, connect, connectRaw, join, neonConnectionsOpened, newRoom, rejectedCloseCode, settled, unique, type Client } from "../support/api";
 
 async function roomWithTwoClients() {
   const { host, room } = await newRoom();
