@@ -59,13 +59,13 @@ export class BenchContext {
   /** Delays every Postgres answer in the local Neon proxy (its test hook), as distance would. */
   async setPostgresLatency(msDelay: number) {
     const proxy = `http://${this.stack.bindings.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
-    await fetch(`${proxy}/fault/latency?ms=${msDelay}`, { method: "POST" });
+    await fetch(`${proxy}/__fault/latency?ms=${msDelay}`, { method: "POST" });
   }
 
   /** Makes Postgres (both of Neon's doors) and Redis answer `msDelay` late: a database that far from the edge. */
   async setDistance(msDelay: number) {
     await this.setPostgresLatency(msDelay);
-    const kind = msDelay > 0 ? `slow?ms=${msDelay}` : "up";
+    const kind = msDelay > 0 ? `latency?ms=${msDelay}` : "up";
     await fetch(`${this.stack.bindings.UPSTASH_REDIS_REST_URL}/__fault/${kind}`, {
       method: "POST",
       headers: { Authorization: `Bearer ${this.stack.bindings.UPSTASH_REDIS_REST_TOKEN}` },

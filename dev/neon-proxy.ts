@@ -6,11 +6,12 @@
 //   batch run in one transaction, per request, answered as Neon answers
 //   (raw text values with their type ids; Postgres errors as 400 with fields).
 // Only loopback addresses are served, so it cannot be used to reach out. Both
-// count round trips (GET /stats), so tests can hold the Worker to a budget.
-import { createServer, type Server } from "node:http";
-import { connect, type AddressInfo, type Socket } from "node:net";
+// count round trips (GET /__stats), so tests can hold the Worker to a budget.
+import { connect, type Socket } from "node:net";
+import { Hono } from "hono";
 import { WebSocketServer, type WebSocket } from "ws";
 import pg from "pg";
+import { Faults, serve } from "./stand-in-server.ts";
 
 
 export interface NeonProxy {
@@ -173,67 +174,47 @@ class HttpSql {
   }
 }
 
-async function readJson(req: import("node:http").IncomingMessage): Promise<any> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
 export async function startNeonProxy(opts: { port?: number } = {}): Promise<NeonProxy> {
-  // Test hooks, loopback only like the rest:
-  //   GET /stats             connections opened, round trips over WebSocket and HTTP (tests count them)
-  //   POST /fault/down|up    drop every connection and refuse new ones, as if Postgres were gone
-  //   POST /fault/latency?ms=N  answer every query N ms late, as a Postgres far from the edge would
+  // The stand-ins' test hooks (dev/stand-in-server.ts): down drops every connection and refuses new
+  // ones, as if Postgres were gone; latency answers every query (WebSocket and HTTP) that late;
+  // /__stats adds connections opened and round trips over each door (tests count them).
   const stats: Stats = { opened: 0, open: 0, ws_round_trips: 0, http_requests: 0 };
-  const latency = { ms: 0 };
-  let down = false;
+  const faults = new Faults();
+  const latency = {
+    get ms() {
+      return faults.latencyMs;
+    },
+  };
   const httpSql = new HttpSql();
-  const server: Server = createServer((req, res) => {
-    if (req.method === "POST" && req.url?.split("?")[0] === "/sql") {
+  const app = new Hono()
+    .route(
+      "/",
+      faults.routes(
+        () => ({ ...stats }),
+        () => {
+          for (const client of wss.clients) client.terminate();
+        },
+      ),
+    )
+    .post("/sql", faults.gate((c) => c.json({ message: "Postgres is down (test fault): connection refused" }, 503)), async (c) => {
       stats.http_requests++;
-      const answer = (status: number, body: unknown) => {
-        const send = () => {
-          res.writeHead(status, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        };
-        if (latency.ms > 0) setTimeout(send, latency.ms);
-        else send();
-      };
-      if (down) return answer(503, { message: "Postgres is down (test fault): connection refused" });
-      readJson(req)
-        .then((body) => httpSql.run(req.headers, body))
-        .then(
-          (result) => answer(200, result),
-          (e: any) => {
-            if (e?.code && /^[0-9A-Z]{5}$/.test(e.code)) {
-              const fields = Object.fromEntries(ERROR_FIELDS.map((k) => [k, e[k]]));
-              answer(400, { message: e.message, ...fields });
-            } else {
-              answer(e?.status ?? 503, { message: `connection to Postgres failed: ${e?.message ?? e}` });
-            }
-          },
-        );
-      return;
-    }
-    if (req.url === "/stats" || req.url?.startsWith("/fault/")) {
-      if (req.method === "POST" && req.url?.startsWith("/fault/latency")) {
-        latency.ms = Math.max(0, Math.min(1000, Number(new URL(req.url, "http://proxy").searchParams.get("ms")) || 0));
-      } else if (req.method === "POST" && req.url === "/fault/down") {
-        down = true;
-        for (const client of wss.clients) client.terminate();
-      } else if (req.method === "POST" && req.url === "/fault/up") {
-        down = false;
+      try {
+        const headers: Record<string, string> = {};
+        c.req.raw.headers.forEach((value, name) => (headers[name] = value));
+        return c.json(await httpSql.run(headers, await c.req.json()));
+      } catch (e: any) {
+        if (e?.code && /^[0-9A-Z]{5}$/.test(e.code)) {
+          const fields = Object.fromEntries(ERROR_FIELDS.map((k) => [k, e[k]]));
+          return c.json({ message: e.message, ...fields }, 400);
+        }
+        return c.json({ message: `connection to Postgres failed: ${e?.message ?? e}` }, e?.status === 400 ? 400 : 503);
       }
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ...stats, down, latency_ms: latency.ms }));
-      return;
-    }
-    res.writeHead(426, { "content-type": "text/plain" });
-    res.end("WebSocket only\n");
-  });
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    })
+    .all("*", (c) => c.text("WebSocket only\n", 426));
+  const served = await serve(app, opts.port);
+  const wss = new WebSocketServer({ server: served.server, perMessageDeflate: false });
   wss.on("connection", (ws, req) => {
-    if (down) {
+    if (faults.down) {
       ws.close(1011, "Postgres is down (test fault)");
       return;
     }
@@ -251,17 +232,14 @@ export async function startNeonProxy(opts: { port?: number } = {}): Promise<Neon
     ws.on("close", () => stats.open--);
     pipe(ws, host, port, latency, stats);
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    wsProxy: `127.0.0.1:${port}/v2`,
-    port,
+    wsProxy: `127.0.0.1:${served.port}/v2`,
+    port: served.port,
     async close() {
       await httpSql.close();
       for (const client of wss.clients) client.terminate();
       wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
     },
   };
 }

@@ -13,13 +13,14 @@
 //   POST /__admin/payment_intents/:id/{succeed|fail|refund[?amount=]|dispute|dispute-won|dispute-lost}
 //   POST /__admin/events/:id/resend      the same event again (a retry, as Stripe does)
 //   POST /__admin/config                 {webhook_url}: where to deliver from now on
+// and the stand-ins' fault hooks (dev/stand-in-server.ts: /__fault/{down,up,latency}, /__stats).
 // For the web app it also stands in for Stripe.js (GET /js/stripe.js: Stripe(pk), elements,
 // the Payment Element as a card-number field, confirmPayment) and the confirm call it makes
 // (POST /v1/payment_intents/:id/confirm with the client secret): card 4000 0000 0000 0002 is
 // declined, any other succeeds; either way the webhook follows, as with Stripe.
 import { createHmac, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Hono, type Context } from "hono";
+import { Faults, serve } from "./stand-in-server.ts";
 
 /** The signing secret of the stand-in's webhooks: a local value, as the tests and `npm run dev` configure it. */
 export const STAND_IN_WEBHOOK_SECRET = "whsec_local_stripe_stand_in_0123456789";
@@ -129,12 +130,9 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
   const intents = new Map<string, Intent>();
   const byKey = new Map<string, { body: string; intentId: string }>();
   const events = new Map<string, Event>();
+  const faults = new Faults();
 
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  };
-  const stripeError = (res: ServerResponse, status: number, type: string, message: string) => send(res, status, { error: { type, message } });
+  const stripeError = (c: Context, status: 400 | 401 | 402 | 404 | 500 | 503, type: string, message: string) => c.json({ error: { type, message } }, status);
 
   async function emit(type: string, object: unknown): Promise<Event> {
     const event: Event = {
@@ -159,125 +157,18 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
 
   const signed = (event: Event) => ({ event_id: event.id, type: event.type, payload: event.payload, signature: stripeSignature(event.payload, secret) });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, body: string) {
-    const url = new URL(req.url ?? "/", "http://stand-in");
-    const parts = url.pathname.split("/").filter(Boolean);
-    if (req.method === "GET" && url.pathname === "/js/stripe.js") {
-      res.writeHead(200, { "content-type": "text/javascript" });
-      return res.end(STRIPE_JS);
-    }
-    if (req.method === "POST" && parts.join("/") === "__admin/config") {
-      webhookUrl = (JSON.parse(body || "{}") as { webhook_url?: string }).webhook_url;
-      return send(res, 200, { webhook_url: webhookUrl ?? null });
-    }
-    // The browser's confirm (Stripe.js with the publishable key and the client secret, no secret key).
-    if (req.method === "POST" && parts[0] === "v1" && parts[1] === "payment_intents" && parts[3] === "confirm") {
-      const intent = intents.get(parts[2] ?? "");
-      const form = parseForm(body);
-      if (!intent || form.client_secret !== intent.client_secret) return stripeError(res, 404, "invalid_request_error", "No such payment_intent.");
-      if (String(form.card_number ?? "").replace(/\D/g, "") === DECLINED_CARD) {
-        intent.last_payment_error = { message: "Your card was declined." };
-        await emit("payment_intent.payment_failed", intent);
-        return stripeError(res, 402, "card_error", "Your card was declined.");
-      }
-      intent.status = "succeeded";
-      intent.last_payment_error = null;
-      await emit("payment_intent.succeeded", intent);
-      return send(res, 200, intent);
-    }
-    if (parts[0] === "v1" && !/^Bearer sk_/.test(req.headers.authorization ?? "")) {
-      return stripeError(res, 401, "invalid_request_error", "No valid API key provided.");
-    }
-    // POST /v1/payment_intents
-    if (req.method === "POST" && parts.join("/") === "v1/payment_intents") {
-      const key = req.headers["idempotency-key"];
-      if (typeof key === "string") {
-        const earlier = byKey.get(key);
-        if (earlier && earlier.body !== body) {
-          return stripeError(res, 400, "idempotency_error", "Keys for idempotent requests can only be used with the same parameters they were first used with.");
-        }
-        if (earlier) return send(res, 200, intents.get(earlier.intentId));
-      }
-      const form = parseForm(body);
-      const amount = Number(form.amount);
-      if (!Number.isInteger(amount) || amount < 50) return stripeError(res, 400, "invalid_request_error", "Amount must be at least 50 cents.");
-      const intent: Intent = {
-        id: id("pi"),
-        object: "payment_intent",
-        amount,
-        currency: String(form.currency ?? ""),
-        description: typeof form.description === "string" ? form.description : null,
-        metadata: (form.metadata as Record<string, string>) ?? {},
-        status: "requires_payment_method",
-        client_secret: "",
-        created: Math.floor(Date.now() / 1000),
-        last_payment_error: null,
-        amount_refunded: 0,
-      };
-      intent.client_secret = `${intent.id}_secret_${randomBytes(8).toString("hex")}`;
-      intents.set(intent.id, intent);
-      if (typeof key === "string") byKey.set(key, { body, intentId: intent.id });
-      return send(res, 200, intent);
-    }
-    // GET /v1/payment_intents/:id, POST …/cancel
-    if (parts[0] === "v1" && parts[1] === "payment_intents" && parts[2]) {
-      const intent = intents.get(parts[2]);
-      if (!intent) return stripeError(res, 404, "invalid_request_error", `No such payment_intent: '${parts[2]}'`);
-      if (req.method === "GET" && parts.length === 3) return send(res, 200, intent);
-      if (req.method === "POST" && parts[3] === "cancel") {
-        if (intent.status === "succeeded") return stripeError(res, 400, "invalid_request_error", "This PaymentIntent has already succeeded.");
-        intent.status = "canceled";
-        await emit("payment_intent.canceled", intent);
-        return send(res, 200, intent);
-      }
-    }
-    // POST /v1/refunds
-    if (req.method === "POST" && parts.join("/") === "v1/refunds") {
-      const form = parseForm(body);
-      const intent = intents.get(String(form.payment_intent));
-      if (!intent || intent.status !== "succeeded") return stripeError(res, 400, "invalid_request_error", "Only a succeeded PaymentIntent can be refunded.");
-      const amount = form.amount === undefined ? undefined : Number(form.amount);
-      if (amount !== undefined && !(Number.isInteger(amount) && amount > 0 && amount <= intent.amount - intent.amount_refunded)) {
-        return stripeError(res, 400, "invalid_request_error", "The refund amount must be a whole number of cents, at most what is left to refund.");
-      }
-      return send(res, 200, await refund(intent, amount));
-    }
-    // Admin: what the customer or Stripe does next.
-    if (req.method === "POST" && parts[0] === "__admin" && parts[1] === "payment_intents" && parts[2]) {
-      const intent = intents.get(parts[2]);
-      if (!intent) return send(res, 404, { error: `no intent ${parts[2]}` });
-      switch (parts[3]) {
-        case "succeed":
-          intent.status = "succeeded";
-          intent.last_payment_error = null;
-          return send(res, 200, signed(await emit("payment_intent.succeeded", intent)));
-        case "fail":
-          intent.status = "requires_payment_method";
-          intent.last_payment_error = { message: "Your card was declined." };
-          return send(res, 200, signed(await emit("payment_intent.payment_failed", intent)));
-        case "refund": {
-          if (intent.status !== "succeeded") return send(res, 400, { error: "only a succeeded intent can be refunded" });
-          const amount = url.searchParams.get("amount");
-          await refund(intent, amount === null ? undefined : Number(amount));
-          return send(res, 200, signed([...events.values()].at(-1)!));
-        }
-        case "dispute":
-        case "dispute-won":
-        case "dispute-lost": {
-          if (intent.status !== "succeeded") return send(res, 400, { error: "only a succeeded intent can be disputed" });
-          const status = parts[3] === "dispute" ? "needs_response" : parts[3] === "dispute-won" ? "won" : "lost";
-          const disputeObject = { id: id("dp"), object: "dispute", amount: intent.amount - intent.amount_refunded, payment_intent: intent.id, status };
-          return send(res, 200, signed(await emit(parts[3] === "dispute" ? "charge.dispute.created" : "charge.dispute.closed", disputeObject)));
-        }
-      }
-    }
-    if (req.method === "POST" && parts[0] === "__admin" && parts[1] === "events" && parts[2] && parts[3] === "resend") {
-      const event = events.get(parts[2]);
-      if (!event) return send(res, 404, { error: `no event ${parts[2]}` });
-      await deliver(event);
-      return send(res, 200, signed(event));
-    }
-    return stripeError(res, 404, "invalid_request_error", `Unrecognized request URL (${req.method}: ${url.pathname}).`);
+  /** The customer paid (the browser's confirm, or the admin command): one path for both. */
+  function succeed(intent: Intent): Promise<Event> {
+    intent.status = "succeeded";
+    intent.last_payment_error = null;
+    return emit("payment_intent.succeeded", intent);
+  }
+
+  /** The card was declined: the intent can be paid again, as with Stripe. */
+  function decline(intent: Intent): Promise<Event> {
+    intent.status = "requires_payment_method";
+    intent.last_payment_error = { message: "Your card was declined." };
+    return emit("payment_intent.payment_failed", intent);
   }
 
   /** Refunds `amount` (the rest when absent); the charge's amount_refunded is the running total, as Stripe's. */
@@ -295,17 +186,121 @@ export async function startStripeStandIn(opts: { port?: number; webhookUrl?: str
     return { id: id("re"), object: "refund", amount, payment_intent: intent.id, status: "succeeded" };
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      handle(req, res, Buffer.concat(chunks).toString("utf8")).catch((e) => stripeError(res, 500, "api_error", String(e)));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const app = new Hono()
+    .route("/", faults.routes())
+    .use(faults.gate((c) => stripeError(c, 503, "api_error", "Stripe is down (test fault).")))
+    .get("/js/stripe.js", (c) => c.body(STRIPE_JS, 200, { "content-type": "text/javascript" }))
+    .post("/__admin/config", async (c) => {
+      webhookUrl = (JSON.parse((await c.req.text()) || "{}") as { webhook_url?: string }).webhook_url;
+      return c.json({ webhook_url: webhookUrl ?? null });
+    })
+    // The browser's confirm (Stripe.js with the publishable key and the client secret, no secret key).
+    .post("/v1/payment_intents/:id/confirm", async (c) => {
+      const intent = intents.get(c.req.param("id"));
+      const form = parseForm(await c.req.text());
+      if (!intent || form.client_secret !== intent.client_secret) return stripeError(c, 404, "invalid_request_error", "No such payment_intent.");
+      if (String(form.card_number ?? "").replace(/\D/g, "") === DECLINED_CARD) {
+        await decline(intent);
+        return stripeError(c, 402, "card_error", "Your card was declined.");
+      }
+      await succeed(intent);
+      return c.json(intent);
+    })
+    // Everything else of the API needs a secret key, as Stripe's does.
+    .use("/v1/*", async (c, next) => {
+      if (!/^Bearer sk_/.test(c.req.header("authorization") ?? "")) return stripeError(c, 401, "invalid_request_error", "No valid API key provided.");
+      await next();
+    })
+    .post("/v1/payment_intents", async (c) => {
+      const body = await c.req.text();
+      const key = c.req.header("idempotency-key");
+      if (key !== undefined) {
+        const earlier = byKey.get(key);
+        if (earlier && earlier.body !== body) {
+          return stripeError(c, 400, "idempotency_error", "Keys for idempotent requests can only be used with the same parameters they were first used with.");
+        }
+        if (earlier) return c.json(intents.get(earlier.intentId));
+      }
+      const form = parseForm(body);
+      const amount = Number(form.amount);
+      if (!Number.isInteger(amount) || amount < 50) return stripeError(c, 400, "invalid_request_error", "Amount must be at least 50 cents.");
+      const intent: Intent = {
+        id: id("pi"),
+        object: "payment_intent",
+        amount,
+        currency: String(form.currency ?? ""),
+        description: typeof form.description === "string" ? form.description : null,
+        metadata: (form.metadata as Record<string, string>) ?? {},
+        status: "requires_payment_method",
+        client_secret: "",
+        created: Math.floor(Date.now() / 1000),
+        last_payment_error: null,
+        amount_refunded: 0,
+      };
+      intent.client_secret = `${intent.id}_secret_${randomBytes(8).toString("hex")}`;
+      intents.set(intent.id, intent);
+      if (key !== undefined) byKey.set(key, { body, intentId: intent.id });
+      return c.json(intent);
+    })
+    .get("/v1/payment_intents/:id", (c) => {
+      const intent = intents.get(c.req.param("id"));
+      return intent ? c.json(intent) : stripeError(c, 404, "invalid_request_error", `No such payment_intent: '${c.req.param("id")}'`);
+    })
+    .post("/v1/payment_intents/:id/cancel", async (c) => {
+      const intent = intents.get(c.req.param("id"));
+      if (!intent) return stripeError(c, 404, "invalid_request_error", `No such payment_intent: '${c.req.param("id")}'`);
+      if (intent.status === "succeeded") return stripeError(c, 400, "invalid_request_error", "This PaymentIntent has already succeeded.");
+      intent.status = "canceled";
+      await emit("payment_intent.canceled", intent);
+      return c.json(intent);
+    })
+    .post("/v1/refunds", async (c) => {
+      const form = parseForm(await c.req.text());
+      const intent = intents.get(String(form.payment_intent));
+      if (!intent || intent.status !== "succeeded") return stripeError(c, 400, "invalid_request_error", "Only a succeeded PaymentIntent can be refunded.");
+      const amount = form.amount === undefined ? undefined : Number(form.amount);
+      if (amount !== undefined && !(Number.isInteger(amount) && amount > 0 && amount <= intent.amount - intent.amount_refunded)) {
+        return stripeError(c, 400, "invalid_request_error", "The refund amount must be a whole number of cents, at most what is left to refund.");
+      }
+      return c.json(await refund(intent, amount));
+    })
+    // Admin: what the customer or Stripe does next.
+    .post("/__admin/payment_intents/:id/:action", async (c) => {
+      const intent = intents.get(c.req.param("id"));
+      if (!intent) return c.json({ error: `no intent ${c.req.param("id")}` }, 404);
+      const action = c.req.param("action");
+      switch (action) {
+        case "succeed":
+          return c.json(signed(await succeed(intent)));
+        case "fail":
+          return c.json(signed(await decline(intent)));
+        case "refund": {
+          if (intent.status !== "succeeded") return c.json({ error: "only a succeeded intent can be refunded" }, 400);
+          const amount = c.req.query("amount");
+          await refund(intent, amount === undefined ? undefined : Number(amount));
+          return c.json(signed([...events.values()].at(-1)!));
+        }
+        case "dispute":
+        case "dispute-won":
+        case "dispute-lost": {
+          if (intent.status !== "succeeded") return c.json({ error: "only a succeeded intent can be disputed" }, 400);
+          const status = action === "dispute" ? "needs_response" : action === "dispute-won" ? "won" : "lost";
+          const disputeObject = { id: id("dp"), object: "dispute", amount: intent.amount - intent.amount_refunded, payment_intent: intent.id, status };
+          return c.json(signed(await emit(action === "dispute" ? "charge.dispute.created" : "charge.dispute.closed", disputeObject)));
+        }
+        default:
+          return c.json({ error: `no admin action ${action}: succeed, fail, refund, dispute, dispute-won or dispute-lost` }, 404);
+      }
+    })
+    .post("/__admin/events/:id/resend", async (c) => {
+      const event = events.get(c.req.param("id"));
+      if (!event) return c.json({ error: `no event ${c.req.param("id")}` }, 404);
+      await deliver(event);
+      return c.json(signed(event));
+    })
+    .notFound((c) => stripeError(c, 404, "invalid_request_error", `Unrecognized request URL (${c.req.method}: ${c.req.path}).`))
+    .onError((e, c) => stripeError(c, 500, "api_error", String(e)));
+
+  const served = await serve(app, opts.port);
+  return { url: served.url, close: served.close };
 }

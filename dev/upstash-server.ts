@@ -4,9 +4,10 @@
 //   POST /             one command as a JSON array        -> {result} | 400 {error}
 //   POST /pipeline     an array of commands               -> [{result}|{error}, ...]
 //   POST /multi-exec   the same, applied atomically       -> [{result}|{error}, ...]
-// with bearer-token auth and `Upstash-Encoding: base64` answers.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+// with bearer-token auth and `Upstash-Encoding: base64` answers, and the stand-ins'
+// fault hooks (dev/stand-in-server.ts: /__fault/{down,up,latency}, /__stats).
+import { Hono, type Context } from "hono";
+import { Faults, serve } from "./stand-in-server.ts";
 import { createHash } from "node:crypto";
 import { Redis as IORedis } from "ioredis";
 import RedisMock from "ioredis-mock";
@@ -137,17 +138,6 @@ function isCommand(value: unknown): value is Command {
   );
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
-function reply(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
 export interface UpstashServer {
   url: string;
   token: string;
@@ -167,80 +157,79 @@ export async function startUpstashServer(opts: {
     run: async (cmd) => scripts.load(cmd) ?? backing.run(scripts.translate(cmd)),
     multi: (cmds) => backing.multi(cmds.map((c) => scripts.translate(c))),
   };
-  // Test hooks (POST /__fault/down | /__fault/slow?ms=N | /__fault/up): the fault tests make Redis
-  // unreachable or slow around live sockets, as an Upstash outage would; the benchmark uses
-  // slow as distance (every answer N ms late, as an Upstash region far from the edge).
-  // POST /__stats answers how many requests (round trips) the stand-in has served.
-  let fault: { kind: "down" } | { kind: "slow"; ms: number } | null = null;
-  let requests = 0;
-  const server: Server = createServer(async (req, res) => {
-    if (req.method !== "POST") return reply(res, 405, { error: "ERR only POST is supported" });
-    if (req.headers.authorization !== `Bearer ${opts.token}`) {
-      return reply(res, 401, { error: "Unauthorized" });
-    }
-    const url = new URL(req.url ?? "/", "http://stand-in");
-    if (url.pathname.startsWith("/__fault/")) {
-      const kind = url.pathname.slice("/__fault/".length);
-      fault = kind === "down" ? { kind: "down" } : kind === "slow" ? { kind: "slow", ms: Number(url.searchParams.get("ms") ?? 3000) } : null;
-      return reply(res, 200, { fault });
-    }
-    if (url.pathname === "/__stats") return reply(res, 200, { requests });
-    requests++;
-    if (fault?.kind === "down") return reply(res, 503, { error: "ERR Redis is down (fault injected by a test)" });
-    if (fault?.kind === "slow") await new Promise((r) => setTimeout(r, fault && fault.kind === "slow" ? fault.ms : 0));
-    const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
-    const out = (r: Reply): Reply => ("result" in r && base64 ? { result: encode(r.result, true) } : r);
-    let body: unknown;
-    try {
-      body = await readJson(req);
-    } catch {
-      return reply(res, 400, { error: "ERR failed to parse JSON body" });
-    }
-    const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "");
-    try {
-      if (path === "") {
-        if (!isCommand(body)) return reply(res, 400, { error: "ERR body must be a command array" });
+  // The stand-ins' test hooks (dev/stand-in-server.ts): the fault tests make Redis unreachable or
+  // slow around live sockets, as an Upstash outage would; the benchmark uses latency as distance.
+  const faults = new Faults();
+  const app = new Hono({ strict: false })
+    .use(async (c, next) => {
+      if (c.req.header("authorization") !== `Bearer ${opts.token}`) return c.json({ error: "Unauthorized" }, 401);
+      await next();
+    })
+    .route("/", faults.routes())
+    .use(async (c, next) => {
+      if (c.req.method !== "POST") return c.json({ error: "ERR only POST is supported" }, 405);
+      await next();
+    })
+    .use(faults.gate((c) => c.json({ error: "ERR Redis is down (fault injected by a test)" }, 503)))
+    .post("/", (c) =>
+      answer(c, async (body, out) => {
+        if (!isCommand(body)) return c.json({ error: "ERR body must be a command array" }, 400);
         try {
-          return reply(res, 200, out({ result: await engine.run(body) }));
+          return c.json(out({ result: await engine.run(body) }));
         } catch (e) {
-          return reply(res, 400, { error: (e as Error).message });
+          return c.json({ error: (e as Error).message }, 400);
         }
-      }
-      if (path === "/pipeline" || path === "/multi-exec") {
-        if (!Array.isArray(body) || !body.every(isCommand)) {
-          return reply(res, 400, { error: "ERR body must be an array of command arrays" });
-        }
-        let replies: Reply[];
-        if (path === "/multi-exec") {
-          replies = await engine.multi(body);
-        } else {
-          replies = [];
-          for (const cmd of body) {
-            try {
-              replies.push({ result: await engine.run(cmd) });
-            } catch (e) {
-              replies.push({ error: (e as Error).message });
-            }
+      }),
+    )
+    .post("/pipeline", (c) =>
+      answer(c, async (body, out) => {
+        if (!Array.isArray(body) || !body.every(isCommand)) return c.json({ error: "ERR body must be an array of command arrays" }, 400);
+        const replies: Reply[] = [];
+        for (const cmd of body) {
+          try {
+            replies.push({ result: await engine.run(cmd) });
+          } catch (e) {
+            replies.push({ error: (e as Error).message });
           }
         }
-        return reply(res, 200, replies.map(out));
-      }
-      return reply(res, 404, { error: "ERR unknown endpoint" });
-    } catch (e) {
-      // The backing Redis is unreachable: answer like an unavailable service.
-      return reply(res, 503, { error: `ERR backing Redis unavailable: ${(e as Error).message}` });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+        return c.json(replies.map(out));
+      }),
+    )
+    .post("/multi-exec", (c) =>
+      answer(c, async (body, out) => {
+        if (!Array.isArray(body) || !body.every(isCommand)) return c.json({ error: "ERR body must be an array of command arrays" }, 400);
+        return c.json((await engine.multi(body)).map(out));
+      }),
+    )
+    .notFound((c) => c.json({ error: "ERR unknown endpoint" }, 404));
+  const served = await serve(app, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: served.url,
     token: opts.token,
     engine: engine.describe,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await engine.close();
     },
   };
+}
+
+/**
+ * Reads the request's JSON and runs the handler with base64 encoding applied to its replies when
+ * the client asked for it; a backing Redis that cannot be reached answers like an unavailable service.
+ */
+async function answer(c: Context, handle: (body: unknown, out: (r: Reply) => Reply) => Promise<Response>): Promise<Response> {
+  const base64 = (c.req.header("upstash-encoding") ?? "").toLowerCase() === "base64";
+  const out = (r: Reply): Reply => ("result" in r && base64 ? { result: encode(r.result, true) } : r);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return c.json({ error: "ERR failed to parse JSON body" }, 400);
+  }
+  try {
+    return await handle(body, out);
+  } catch (e) {
+    return c.json({ error: `ERR backing Redis unavailable: ${(e as Error).message}` }, 503);
+  }
 }

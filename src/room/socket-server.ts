@@ -142,8 +142,11 @@ export abstract class SocketServer extends DurableObject<Env> {
         return backlog;
       },
       (e) => {
-        logEvent("resume_failed", { room: claims.roomCode, channel, ...this.where(), error: errorText(e) });
-        return errorFrame(resumeError(e).toJSON());
+        const error = resumeError(e);
+        // A refusal (say, the back room for a non-member, judged by the room for a relay) is no fault.
+        if (error.status >= 500) logEvent("resume_failed", { room: claims.roomCode, channel, ...this.where(), error: errorText(e) });
+        else logEvent("resume_refused", { room: claims.roomCode, channel, ...this.where(), code: error.code });
+        return errorFrame(error.toJSON());
       },
     );
     if (source) logEvent("socket_resumed", { room: claims.roomCode, channel, from: source, after_seq: afterSeq, to_seq: upTo, ...this.where() });

@@ -11,9 +11,9 @@ const strict = env.SEND_COMMIT === "postgres";
 const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
 
 async function counts() {
-  const pg = (await (await fetch(`${neonProxy()}/stats`)).json()) as { http_requests: number; ws_round_trips: number };
+  const pg = (await (await fetch(`${neonProxy()}/__stats`)).json()) as { http_requests: number; ws_round_trips: number };
   const redis = (await (
-    await fetch(`${env.UPSTASH_REDIS_REST_URL}/__stats`, { method: "POST", headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` } })
+    await fetch(`${env.UPSTASH_REDIS_REST_URL}/__stats`, { headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` } })
   ).json()) as { requests: number };
   return { pg: pg.http_requests + pg.ws_round_trips, redis: redis.requests };
 }

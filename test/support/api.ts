@@ -191,21 +191,21 @@ const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
 
 /** Connections opened so far through the local Neon proxy. */
 export async function neonConnectionsOpened(): Promise<number> {
-  const res = await fetch(`${neonProxy()}/stats`);
+  const res = await fetch(`${neonProxy()}/__stats`);
   return ((await res.json()) as { opened: number }).opened;
 }
 
 /** Runs fn while the local Neon proxy drops and refuses every Postgres connection. */
 export async function withPostgresDown<T>(fn: () => Promise<T>): Promise<T> {
-  await fetch(`${neonProxy()}/fault/down`, { method: "POST" });
+  await fetch(`${neonProxy()}/__fault/down`, { method: "POST" });
   try {
     return await fn();
   } finally {
-    await fetch(`${neonProxy()}/fault/up`, { method: "POST" });
+    await fetch(`${neonProxy()}/__fault/up`, { method: "POST" });
   }
 }
 
-async function redisFault(kind: "down" | "slow" | "up", ms?: number) {
+async function redisFault(kind: "down" | "latency" | "up", ms?: number) {
   const query = ms === undefined ? "" : `?ms=${ms}`;
   const res = await fetch(`${env.UPSTASH_REDIS_REST_URL}/__fault/${kind}${query}`, {
     method: "POST",
@@ -216,7 +216,7 @@ async function redisFault(kind: "down" | "slow" | "up", ms?: number) {
 
 /** Runs fn while the Upstash stand-in answers every command with 503 (or, with slowMs, answers that late). */
 export async function withRedisFault<T>(fn: () => Promise<T>, slowMs?: number): Promise<T> {
-  await redisFault(slowMs === undefined ? "down" : "slow", slowMs);
+  await redisFault(slowMs === undefined ? "down" : "latency", slowMs);
   try {
     return await fn();
   } finally {
