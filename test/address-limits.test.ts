@@ -1,15 +1,7 @@
 // Address limits: per address, and for IPv6 per /64 with budgets of their own for the /56 and /48.
 import { describe, expect, it } from "vitest";
-import { api, join, newRoom, register, unique, randomIp } from "./support/api";
+import { api, join, newRoom, register, unique, randomIp, joinRaw, myParticipation } from "./support/api";
 import { MINUTE, withinOneRateWindow } from "./support/rate-window";
-
-const joinRaw = (code: string, body: Record<string, unknown>, opts: { token?: string; ip?: string | null } = {}) =>
-  api("POST", `/api/chats/${code}/join/`, { body, ...opts });
-
-const myParticipation = (code: string, opts: { fingerprint?: string; token?: string } = {}) =>
-  api("GET", `/api/chats/${code}/my-participation/${opts.fingerprint ? `?fingerprint=${encodeURIComponent(opts.fingerprint)}` : ""}`, {
-    token: opts.token,
-  });
 
 describe("address limits hold for IPv6 blocks", () => {
   it("register counts at the /64 and, with its own budget, at the /56: fresh /64s of one /56 run out", async () => {

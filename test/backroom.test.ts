@@ -1,22 +1,8 @@
 // The back room: one pending seat per participant, its events for members only, a seat paid when none is left.
 import { describe, expect, it } from "vitest";
-import { api, connect, join, unique, BASE, worker } from "./support/api";
-import { hostedRoom, react, remove } from "./support/room-actions";
+import { api, connect, join, BASE, worker } from "./support/api";
+import { hostedRoom, react, remove, openBackroom, buySeat } from "./support/room-actions";
 import { completeByWebhook } from "./support/payments";
-
-async function openBackroom(code: string, hostToken: string, seats = 5) {
-  const res = await api("POST", `/api/chats/${code}/backroom/`, {
-    body: { enabled: true, price_cents: 500, seat_limit: seats },
-    headers: { "X-Session-Token": hostToken },
-  });
-  expect(res.status).toBe(200);
-}
-
-const buySeat = (code: string, token: string, extra: Record<string, string> = {}) =>
-  api("POST", `/api/chats/${code}/backroom/join/`, {
-    body: {},
-    headers: { "X-Session-Token": token, "Idempotency-Key": unique("seat-"), ...extra },
-  });
 
 describe("back-room fairness and privacy", () => {
   it("one pending seat purchase per participant", async () => {

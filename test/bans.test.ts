@@ -3,22 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { CLOSE_BANNED } from "../src/protocol";
 import { api, connect, join, newRoom, randomIp, register, rejectedCloseCode, unique, type Account, settled } from "./support/api";
-import { ban, history, hostedRoom, listBans, sendRest, unban } from "./support/room-actions";
+import { ban, history, hostedRoom, listBans, sendRest, unban, openBackroom, buySeat } from "./support/room-actions";
 import { holdRoomClock } from "./support/room-clock";
-
-async function openBackroom(code: string, hostToken: string, seats = 5) {
-  const res = await api("POST", `/api/chats/${code}/backroom/`, {
-    body: { enabled: true, price_cents: 500, seat_limit: seats },
-    headers: { "X-Session-Token": hostToken },
-  });
-  expect(res.status).toBe(200);
-}
-
-const buySeat = (code: string, token: string, extra: Record<string, string> = {}) =>
-  api("POST", `/api/chats/${code}/backroom/join/`, {
-    body: {},
-    headers: { "X-Session-Token": token, "Idempotency-Key": unique("seat-"), ...extra },
-  });
 
 describe("bans", () => {
   it("ban → kicked frame and close 4403 → rejoin refused → unban → rejoin allowed", async () => {

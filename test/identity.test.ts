@@ -3,16 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { textProblem } from "../src/domain/text";
 import { signUserToken } from "../src/domain/tokens";
-import { api, connect, join, newRoom, register, settled, unique } from "./support/api";
+import { api, connect, join, newRoom, register, settled, unique, joinRaw, myParticipation } from "./support/api";
 import { TEST_JWT_SECRET } from "./support/test-secret";
-
-const joinRaw = (code: string, body: Record<string, unknown>, opts: { token?: string; ip?: string | null } = {}) =>
-  api("POST", `/api/chats/${code}/join/`, { body, ...opts });
-
-const myParticipation = (code: string, opts: { fingerprint?: string; token?: string } = {}) =>
-  api("GET", `/api/chats/${code}/my-participation/${opts.fingerprint ? `?fingerprint=${encodeURIComponent(opts.fingerprint)}` : ""}`, {
-    token: opts.token,
-  });
 
 describe("dual sessions", () => {
   it("lets an anonymous robert and a registered Robert share a room, the badge only on the verified one", async () => {

@@ -5,19 +5,13 @@
 // in time is measured by the benchmark (npm run bench -- --only flood).
 import { describe, expect, it } from "vitest";
 import { CLOSE_POLICY } from "../../src/protocol";
-import { api, Client, connect, connectRaw, join, newRoom, settled } from "../support/api";
+import { api, Client, connect, connectRaw, join, newRoom, settled, connectFrom } from "../support/api";
 import { holdRoomClock } from "../support/room-clock";
 
 const FRAME_BURST = 30;
 
 async function connectWith(code: string, token: string): Promise<Client> {
   const res = await connectRaw(code, `?session_token=${encodeURIComponent(token)}`);
-  res.webSocket!.accept();
-  return new Client(res.webSocket!);
-}
-
-async function connectFrom(code: string, token: string, ip: string): Promise<Client> {
-  const res = await connectRaw(code, `?session_token=${encodeURIComponent(token)}`, { "CF-Connecting-IP": ip });
   res.webSocket!.accept();
   return new Client(res.webSocket!);
 }

@@ -3,14 +3,8 @@ import { describe, expect, it } from "vitest";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { CLOSE_IDLE, CLOSE_POLICY } from "../../src/protocol";
-import { Client, connect, connectRaw, join, newRoom } from "../support/api";
+import { Client, connect, join, newRoom, connectFrom } from "../support/api";
 import { holdRoomClock } from "../support/room-clock";
-
-async function connectFrom(code: string, token: string, ip: string): Promise<Client> {
-  const res = await connectRaw(code, `?session_token=${encodeURIComponent(token)}`, { "CF-Connecting-IP": ip });
-  res.webSocket!.accept();
-  return new Client(res.webSocket!);
-}
 
 describe("a room's seats are fair", () => {
   it("caps the sockets of one participant, whatever addresses they come from", async () => {

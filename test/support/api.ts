@@ -231,3 +231,20 @@ export async function connectResuming(code: string, sessionToken: string, lastSe
   res.webSocket.accept();
   return new Client(res.webSocket);
 }
+
+/** A socket of the room opened from this address. */
+export async function connectFrom(code: string, token: string, ip: string): Promise<Client> {
+  const res = await connectRaw(code, `?session_token=${encodeURIComponent(token)}`, { "CF-Connecting-IP": ip });
+  res.webSocket!.accept();
+  return new Client(res.webSocket!);
+}
+
+/** A join, answered as it came (status and body), from the address in opts.ip. */
+export const joinRaw = (code: string, body: Record<string, unknown>, opts: { token?: string; ip?: string | null } = {}) =>
+  api("POST", `/api/chats/${code}/join/`, { body, ...opts });
+
+/** The caller's participation, by fingerprint or by account. */
+export const myParticipation = (code: string, opts: { fingerprint?: string; token?: string } = {}) =>
+  api("GET", `/api/chats/${code}/my-participation/${opts.fingerprint ? `?fingerprint=${encodeURIComponent(opts.fingerprint)}` : ""}`, {
+    token: opts.token,
+  });

@@ -1,6 +1,7 @@
 // Helpers shared by the room-action suites (host powers, bans, reactions,
 // deletion, presence): each drives the public API as a client would.
-import { api, join, newRoom, settled } from "./api";
+import { expect } from "vitest";
+import { api, join, newRoom, settled, unique } from "./api";
 
 export async function hostedRoom() {
   const { host, room } = await newRoom();
@@ -43,3 +44,18 @@ export async function history(code: string) {
   return (await api("GET", `/api/chats/${code}/messages/?limit=100`)).body;
 }
 
+/** The host opens the back room: $5 a seat, `seats` seats. */
+export async function openBackroom(code: string, hostToken: string, seats = 5) {
+  const res = await api("POST", `/api/chats/${code}/backroom/`, {
+    body: { enabled: true, price_cents: 500, seat_limit: seats },
+    headers: { "X-Session-Token": hostToken },
+  });
+  expect(res.status).toBe(200);
+}
+
+/** A back-room seat purchase, with a fresh Idempotency-Key. */
+export const buySeat = (code: string, token: string, extra: Record<string, string> = {}) =>
+  api("POST", `/api/chats/${code}/backroom/join/`, {
+    body: {},
+    headers: { "X-Session-Token": token, "Idempotency-Key": unique("seat-"), ...extra },
+  });
