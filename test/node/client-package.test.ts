@@ -1,4 +1,4 @@
-// Another project can use the typed client as the README says: `chatpop-edge/client`
+// Another project can use the typed client as docs/ARCHITECTURE.md says: `chatpop-edge/client`
 // resolves to built JavaScript with its type declarations, from a consumer's own folder.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

@@ -2,7 +2,7 @@
 // far from the database, each one costs the distance. The local stand-ins
 // count them (Neon HTTP requests + queries over the room's WebSocket; Upstash
 // requests), and each case here is measured with nothing else running.
-// The budgets are the README's table.
+// The budgets are the table in docs/ARCHITECTURE.md (Round trips per request).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault } from "../support/api";
