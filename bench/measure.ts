@@ -15,6 +15,16 @@ export const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1)
 /** a ÷ b as a report prints it ("–" when b is 0). */
 export const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "–");
 
+/** Resolves once the socket has received `n` message frames (a resume's backlog, say). */
+export function messagesArrive(ws: WebSocket, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    let got = 0;
+    ws.on("message", (data: Buffer) => {
+      if (JSON.parse(String(data)).type === "message" && ++got === n) resolve();
+    });
+  });
+}
+
 /** A client socket, once it is open (no compression: the room's frames are measured as sent). */
 export function openSocket(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,6 @@ import { WebSocketServer, type WebSocket } from "ws";
 import pg from "pg";
 import { Faults, serve } from "./stand-in-server.ts";
 
-
 export interface NeonProxy {
   /** The value for the Worker's NEON_WS_PROXY setting (host:port/v2). */
   wsProxy: string;

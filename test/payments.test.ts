@@ -31,7 +31,6 @@ const pin = (code: string, id: string, session_token: string, amount_cents: unkn
 const tip = (code: string, session_token: string, amount_cents: unknown, key: string = unique("k")) =>
   api("POST", `/api/chats/${code}/tip/`, { body: { session_token, amount_cents }, headers: { "Idempotency-Key": key } });
 
-
 const earnings = async (token: string, code: string) =>
   ((await api("GET", "/api/auth/me/earnings/", { token })).body.rooms as any[]).find((r) => r.code === code);
 

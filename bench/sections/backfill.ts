@@ -2,7 +2,7 @@
 // from the Redis window, or from Postgres when the window is gone.
 import type { BenchContext } from "../context.ts";
 import { joinMany, newRoom, type Target } from "../lib.ts";
-import { ms, openSocket, pct, ratio } from "../measure.ts";
+import { messagesArrive, ms, openSocket, pct, ratio } from "../measure.ts";
 
 async function backfill(ctx: BenchContext, t: Target, redisDel: (key: string) => Promise<void>): Promise<{ source: string; p50: number; p99: number }[]> {
   const room = await newRoom(t.url);
@@ -22,12 +22,7 @@ async function backfill(ctx: BenchContext, t: Target, redisDel: (key: string) =>
       if (source === "Postgres") await redisDel(`chat:${room}:messages`);
       const t0 = performance.now();
       const s = await openSocket(`${t.url.replace("http", "ws")}/ws/chat/${room}/?session_token=${reader}&last_seq=150`);
-      await new Promise<void>((resolve) => {
-        let got = 0;
-        s.on("message", (d: Buffer) => {
-          if (JSON.parse(String(d)).type === "message" && ++got === 50) resolve();
-        });
-      });
+      await messagesArrive(s, 50);
       times.push(performance.now() - t0);
       s.close();
     }
@@ -35,7 +30,6 @@ async function backfill(ctx: BenchContext, t: Target, redisDel: (key: string) =>
   }
   return rows;
 }
-
 
 export async function backfillSection(ctx: BenchContext): Promise<string[]> {
   ctx.log("join backfill: the last 50 messages from the Redis window vs from Postgres…");

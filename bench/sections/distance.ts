@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import type { WebSocket } from "ws";
 import type { BenchContext } from "../context.ts";
 import { call, joinMany, linesOf, newRoom, root, type Target } from "../lib.ts";
-import { ms, openSocket, pct } from "../measure.ts";
+import { messagesArrive, ms, openSocket, pct } from "../measure.ts";
 
 const DISTANCES = [0, 20, 80];
 
@@ -93,10 +93,7 @@ async function distance(ctx: BenchContext, app: Target, strictApp: Target): Prom
       const newest = (await call(base, "GET", `/api/chats/${room.code}/messages/?limit=1`)).messages[0].seq as number;
       const t0 = performance.now();
       const s = await openSocket(`${ws}/ws/chat/${room.code}/?session_token=${room.tokens[2]}&last_seq=${newest - 20}`);
-      await new Promise<void>((resolve) => {
-        let got = 0;
-        s.on("message", (m: Buffer) => JSON.parse(String(m)).type === "message" && ++got === 20 && resolve());
-      });
+      await messagesArrive(s, 20);
       s.close();
       return performance.now() - t0;
     }));

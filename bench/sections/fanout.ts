@@ -116,7 +116,6 @@ async function writeThroughput(ctx: BenchContext, t: Target, senders: number): P
   return { target: t.name, perSecond: stored / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99) };
 }
 
-
 /** Postgres this far away for the second round of the write test (as from an edge location to Neon). */
 const RTT_MS = 5;
 

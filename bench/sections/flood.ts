@@ -27,7 +27,6 @@ const HONEST = 5;
 const SEND_EVERY_MS = 400;
 const FRAMES_PER_ROUND = 3000;
 
-
 /** An address of its own per call: one run never inherits another's per-address counts. */
 const anyIp = () => ({ "CF-Connecting-IP": `10.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}` });
 

@@ -51,8 +51,6 @@ async function timePage(ctx: BenchContext, base: string, path: string): Promise<
   return out;
 }
 
-
-
 export async function historySection(ctx: BenchContext): Promise<string[]> {
   const app = await ctx.app();
   const db = new pg.Client({ connectionString: ctx.stack.bindings.DATABASE_URL });

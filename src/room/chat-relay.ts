@@ -80,11 +80,6 @@ export class ChatRelay extends SocketServer implements RelayRpc {
     return presenceFrame(Number(request.headers.get(PRESENCE_HEADER)) || 1);
   }
 
-  /** The backlog, read from the room page by page (each answer about RELAY_PAGE_BYTES), as one. */
-  protected readBacklog(claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<BacklogAnswer> {
-    return this.backlog(claims, channel, afterSeq);
-  }
-
   // ---- sends -------------------------------------------------------------
 
   /** A send goes to the room; a queued send's acknowledgement comes back through deliver, in its place among the others. */
@@ -182,7 +177,7 @@ export class ChatRelay extends SocketServer implements RelayRpc {
   private async heal(channel: Channel, last: number, next: number, sockets: WebSocket[]) {
     logEvent("relay_healing", { room: this.roomCode(), channel, after_seq: last, missing: next - last - 1 });
     try {
-      const { messages } = await this.backlog(null, channel, last);
+      const { messages } = await this.readBacklog(null, channel, last);
       this.sendMessages(channel, sockets, messages.filter((m) => m.seq < next).map((message) => ({ message, ack: null })));
     } catch (e) {
       // Without the missing messages its sockets would have a hole: they reconnect and resume instead.
@@ -191,8 +186,11 @@ export class ChatRelay extends SocketServer implements RelayRpc {
     }
   }
 
-  /** A backlog read from the room page by page (each answer about RELAY_PAGE_BYTES), as one. */
-  private async backlog(claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<BacklogAnswer> {
+  /**
+   * The backlog, read from the room page by page (each answer about RELAY_PAGE_BYTES), as one: for a
+   * resuming socket, or (claims null) for the relay itself to fill a hole in what it was delivered.
+   */
+  protected async readBacklog(claims: SessionClaims | null, channel: Channel, afterSeq: number): Promise<BacklogAnswer> {
     const all: BacklogAnswer = { gap: null, messages: [] };
     let after = afterSeq;
     let until: number | null = null;

@@ -34,7 +34,6 @@ export class ChatRoom extends SocketServer implements RoomRpc {
     super(ctx, env);
     this.parts = new RoomParts(ctx, env, () => this.now(), {
       sendToAll: (frame) => this.sendToAll(frame),
-      sendToChannel: (channel, frame) => this.sendToChannel(channel, frame),
       broadcast: (channel, deliveries) => this.broadcast(channel, deliveries),
       presenceChanged: () => this.presence.changed(),
     });
@@ -129,7 +128,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
   /** A send from a socket on one of the room's relays: the same rules and pipeline as the room's own sockets. */
   async relaySubmit(relay: string, claims: SessionClaims, input: SendInput, socket: string): Promise<RelaySendOutcome> {
     const index = this.parts.ownRelay(relay, claims);
-    if (index === null) return { outcome: "refused", error: refusalOf(relayRefused("This relay does not belong to this room.")) };
+    if (index === null) return { outcome: "refused", error: refusalOf(notOurRelay()) };
     const check = await this.parts.rules.check(claims, input, true);
     if (check === "close" || check === "kick") return { outcome: check };
     if (check instanceof ApiError) return { outcome: "refused", error: refusalOf(check) };
@@ -142,7 +141,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
    * null: the relay itself fills a hole in what it was delivered, and filters the back room by membership).
    */
   async relayBacklog(relay: string, claims: SessionClaims | null, channel: Channel, afterSeq: number, untilSeq: number | null = null): Promise<RoomResult<BacklogAnswer>> {
-    if (this.parts.ownRelay(relay, claims) === null) return refused(relayRefused("This relay does not belong to this room."));
+    if (this.parts.ownRelay(relay, claims) === null) return refused(notOurRelay());
     if (claims && (await this.parts.bans.covers(claims, { failOpen: true }))) return refused(banned());
     const refusal = claims && (await this.resumeRefusal(claims, channel));
     if (refusal) return refused(refusal);
@@ -296,3 +295,5 @@ export class ChatRoom extends SocketServer implements RoomRpc {
     this.parts.relays.messages(channel, deliveries);
   }
 }
+
+const notOurRelay = () => relayRefused("This relay does not belong to this room.");

@@ -41,7 +41,6 @@ const CACHE_STALE = "cache-stale";
 /** How the room tells its sockets (and its relays') what happened. */
 export interface RoomOutputs {
   sendToAll(frame: string): void;
-  sendToChannel(channel: Channel, frame: string): void;
   broadcast(channel: Channel, deliveries: Delivery[]): void;
   presenceChanged(): void;
 }
@@ -50,10 +49,10 @@ export class RoomParts {
   readonly code: string;
   readonly settings: Settings;
   readonly relaySettings: RelaySettings;
-  readonly db: RoomDb;
+  private readonly db: RoomDb;
   private readonly redis;
   private readonly window;
-  readonly cacheHealth: CacheHealth;
+  private readonly cacheHealth: CacheHealth;
   /** What one resume may send: the window's count and RESUME_MAX_BYTES. */
   readonly resumeBounds: BacklogBounds;
   /** The room's committed messages (the commit point of a send), and what copies them to Postgres. */
@@ -96,9 +95,10 @@ export class RoomParts {
     this.flusher = new Flusher({ roomCode: code, log: this.log, db: this.db, now, wakeBy: (ms) => void wakeBy(ms) });
     this.bans = new RoomBans(this.db, () => this.room, now);
     this.backroom = new RoomBackroom(this.db);
+    const limits = limitsOf(this.settings);
     this.rules = new SendRules({
-      sendAllowance: new Allowances(limitsOf(this.settings).send, now),
-      reactionAllowance: new Allowances(limitsOf(this.settings).reaction, now),
+      sendAllowance: new Allowances(limits.send, now),
+      reactionAllowance: new Allowances(limits.reaction, now),
       bans: this.bans,
       backroom: this.backroom,
     });

@@ -78,7 +78,6 @@ interface Pending extends PlannedSend {
   resolve(result: SendResult): void;
 }
 
-
 export interface PipelineDeps extends RoomStores {
   /** The room's ordered path: each batch is written in its turn among the room's other writes. */
   writes: SerialQueue;
@@ -106,9 +105,8 @@ export class SendPipeline {
   private writing = false;
   /** A drain is due as soon as the frames already received have been read. */
   private drainSoon = false;
-  /** Committed messages waiting for the Redis append, and whether one is queued to take them. */
+  /** Committed messages waiting for the Redis append (non-empty: an append is queued to take them). */
   private toCache: PublicMessage[] = [];
-  private cacheQueued = false;
   private lastCacheAt = 0;
   /** The channel's newest created_at (ms): read from the log once, then kept as batches are planned. */
   private newestCreatedAt: number | null | undefined;
@@ -250,11 +248,9 @@ export class SendPipeline {
     // What can wait comes after the broadcast: the flush to Postgres and the Redis append.
     if (accepted.length > 0) {
       if (this.deps.commitMode === "room") this.deps.committed();
+      const appendQueued = this.toCache.length > 0;
       this.toCache.push(...accepted.map(({ row }) => row.message));
-      if (!this.cacheQueued) {
-        this.cacheQueued = true;
-        void this.deps.cacheWrites.run(() => this.cacheQueuedMessages());
-      }
+      if (!appendQueued) void this.deps.cacheWrites.run(() => this.cacheQueuedMessages());
     }
   }
 
@@ -265,9 +261,7 @@ export class SendPipeline {
   private async cacheQueuedMessages() {
     await pause(this.lastCacheAt + DEFERRED_WRITE_GAP_MS - this.deps.now());
     this.lastCacheAt = this.deps.now();
-    const messages = this.toCache.splice(0);
-    this.cacheQueued = false;
-    if (messages.length > 0) await this.cache(messages);
+    await this.cache(this.toCache.splice(0));
   }
 
   /**
