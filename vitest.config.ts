@@ -96,6 +96,7 @@ const limits = workerProject("limits", ["test/limits/**/*.test.ts"], [], {
   CONNECTS_PER_MINUTE: "6",
   CONNECTS_PER_MINUTE_PER_IP: "10",
   RESUME_MAX_BYTES: "20000",
+  LOG_RETAIN_ROWS: "20",
 });
 
 // The send guarantees (test/send-guarantees/, which the worker project runs too) again with the

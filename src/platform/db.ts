@@ -1,10 +1,10 @@
 // Postgres through Neon's serverless driver and drizzle, two ways:
-// - REST requests use Neon's HTTP SQL endpoint (`neon()` + drizzle's neon-http):
-//   a query is one HTTPS round trip with no connection to open first, and
-//   several writes of one endpoint go as one batch (one round trip, one
+// - Neon's HTTP SQL endpoint (`neon()` + drizzle's neon-http), for REST and for
+//   the rooms' flushes: a query is one HTTPS round trip with no connection to
+//   open first, and several writes go as one batch (one round trip, one
 //   transaction);
-// - a room's Durable Object keeps one WebSocket `Client` (Postgres over a
-//   WebSocket) open while it is busy, for its flushes and transactions.
+// - a WebSocket `Client` (Postgres over a WebSocket), opened by a room for one
+//   interactive transaction and closed after (room-db.ts).
 import { Client, neon, neonConfig } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
 import { drizzle as drizzleHttp, type NeonHttpDatabase } from "drizzle-orm/neon-http";
@@ -42,7 +42,7 @@ export function requestDb(env: { DATABASE_URL: string; NEON_WS_PROXY?: string })
   return drizzleHttp({ client: neon(env.DATABASE_URL), schema });
 }
 
-/** A single long-lived connection, for the room's Durable Object. */
+/** A connection for one interactive transaction (the caller closes it: an open one keeps a room awake). */
 export async function connectClient(env: { DATABASE_URL: string; NEON_WS_PROXY?: string }): Promise<{
   db: RoomConn;
   client: Client;

@@ -28,33 +28,32 @@ export const TALLY_EVERY_MS = 10_000;
  * An event that happens per batch (a flush, say) logged as one line per interval: its counts
  * summed, its other fields as of the last batch. At low rates a batch is one message, and a
  * line per message would cost more than the message (and drown what an operator must see).
+ * No timer: a line is written by the first batch after the interval, so the tally never keeps
+ * a room awake (what a room that goes to sleep had not written yet comes with its next line).
  */
 export class EventTally {
   private count = 0;
   private batches = 0;
   private maxMs = 0;
-  private last: Record<string, string | number | boolean | null> = {};
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private since: number | null = null;
 
   constructor(
     private readonly event: string,
     private readonly room: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   add(count: number, ms: number, fields: Record<string, string | number | boolean | null> = {}): void {
+    const now = this.now();
+    this.since ??= now;
     this.count += count;
     this.batches++;
     this.maxMs = Math.max(this.maxMs, ms);
-    this.last = fields;
-    this.timer ??= setTimeout(() => this.write(), TALLY_EVERY_MS);
-  }
-
-  private write() {
-    this.timer = null;
-    if (this.batches === 0) return;
-    logEvent(this.event, { room: this.room, ...this.last, count: this.count, batches: this.batches, max_ms: this.maxMs, seconds: TALLY_EVERY_MS / 1000 });
+    if (now - this.since < TALLY_EVERY_MS) return;
+    logEvent(this.event, { room: this.room, ...fields, count: this.count, batches: this.batches, max_ms: this.maxMs, seconds: Math.round((now - this.since) / 1000) });
     this.count = 0;
     this.batches = 0;
     this.maxMs = 0;
+    this.since = now;
   }
 }

@@ -5,12 +5,24 @@ import { Redis } from "@upstash/redis/cloudflare";
 export const REDIS_TIMEOUT_MS = 1500;
 
 export function redisClient(env: { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string }): Redis {
-  return new Redis({
+  const redis = new Redis({
     url: env.UPSTASH_REDIS_REST_URL,
     token: env.UPSTASH_REDIS_REST_TOKEN,
     retry: { retries: 1, backoff: () => 50 },
-    signal: () => AbortSignal.timeout(REDIS_TIMEOUT_MS),
     enableTelemetry: false,
     automaticDeserialization: false,
   });
+  // Each call's deadline is a timer cleared when the call ends: AbortSignal.timeout would stay
+  // pending for the whole time after every call, and a pending timer keeps a room from sleeping.
+  // (A signal given as a function makes the client throw on the abort rather than answer with it.)
+  redis.use(async (req, next) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException("The Redis call timed out", "TimeoutError")), REDIS_TIMEOUT_MS);
+    try {
+      return await next({ ...req, signal: (() => controller.signal) as unknown as AbortSignal });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+  return redis;
 }

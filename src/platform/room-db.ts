@@ -1,56 +1,34 @@
-// The room's own Postgres connection: opened on first use, reused across sends,
-// closed after a short idle time (an open Neon WebSocket keeps the Durable
-// Object awake), and re-opened once when a reused connection turns out dead.
-import type { Client } from "@neondatabase/serverless";
-import { connectClient, isDbUnavailable, type RoomConn } from "./db";
+// The room's way to Postgres. Nothing is held between uses: an open Neon
+// WebSocket would keep the Durable Object awake (no hibernation) for as long
+// as it stays open, and an idle timer to close it would too. So every
+// statement goes over Neon's HTTP path (one request, no connection to open),
+// and the few writes that need an interactive transaction (a purchase's
+// status and effect) open a connection for it and close it after.
+import { connectClient, requestDb, type HttpDb, type RoomConn } from "./db";
 
-export const ROOM_DB_IDLE_MS = 10_000;
+/** A transaction of the room's connection (what RoomConn.transaction hands its callback). */
+export type RoomTx = Parameters<Parameters<RoomConn["transaction"]>[0]>[0];
 
 export class RoomDb {
-  private conn: Promise<{ db: RoomConn; client: Client }> | null = null;
-  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private http: HttpDb | null = null;
 
   constructor(private readonly env: Env) {}
 
-  /** Runs fn on the room's connection; on a connection failure, reconnects once and runs it again. */
-  async run<T>(fn: (db: RoomConn) => Promise<T>): Promise<T> {
-    this.touch();
+  /** Runs fn's statements over Neon's HTTP path: one request each (a batch is one request and one transaction). */
+  run<T>(fn: (db: HttpDb) => Promise<T>): Promise<T> {
+    this.http ??= requestDb(this.env);
+    return fn(this.http);
+  }
+
+  /** Runs fn in one interactive transaction on a connection opened for it and closed after. */
+  async transaction<T>(fn: (tx: RoomTx) => Promise<T>): Promise<T> {
+    const { db, client } = await connectClient(this.env);
+    // A socket that dies mid-transaction surfaces as the transaction's error, not as an unhandled one.
+    client.on("error", () => {});
     try {
-      return await fn(await this.open());
-    } catch (e) {
-      if (!isDbUnavailable(e)) throw e;
-      this.drop();
-      return await fn(await this.open());
+      return await db.transaction(fn);
     } finally {
-      this.touch();
+      await client.end().catch(() => {});
     }
-  }
-
-  private async open(): Promise<RoomConn> {
-    if (!this.conn) {
-      const opening = connectClient(this.env).then((c) => {
-        // A socket that dies between sends surfaces here, not as an unhandled error.
-        c.client.on("error", () => this.conn === opening && this.drop());
-        return c;
-      });
-      this.conn = opening;
-      opening.catch(() => this.conn === opening && (this.conn = null));
-    }
-    return (await this.conn).db;
-  }
-
-  private touch() {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    // Nothing to close after a failed connect: a timer would only keep the object awake.
-    if (this.conn) this.idleTimer = setTimeout(() => this.drop(), ROOM_DB_IDLE_MS);
-  }
-
-  drop() {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    const conn = this.conn;
-    this.conn = null;
-    conn?.then((c) => c.client.end()).catch(() => {});
   }
 }

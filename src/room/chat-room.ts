@@ -204,7 +204,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
 
   /** A ban just stored in Postgres: it applies at once, its participants' sockets are kicked. */
   async enforceBan(order: BanOrder): Promise<{ kicked: number }> {
-    await this.parts.bans.add(order);
+    await this.parts.addBan(order);
     const kicked = this.kickHere(order.participationIds) + (await this.parts.relays.kick(order.participationIds));
     logEvent("ban_enforced", { room: this.roomCode(), participations: order.participationIds.length, kicked });
     if (order.announcement) await this.parts.postSystemMessage(order.announcement);
@@ -212,7 +212,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
   }
 
   async liftBan(banId: string): Promise<void> {
-    this.parts.bans.remove(banId);
+    await this.parts.removeBan(banId);
     logEvent("ban_lifted", { room: this.roomCode() });
   }
 
@@ -223,7 +223,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
 
   // ---- alarm -------------------------------------------------------------
 
-  /** Besides the idle sweep: flushing what Postgres does not have yet, and ending pins whose time is up. */
+  /** Flushing what Postgres does not have yet (a retry, a safety wake), and ending pins whose time is up. */
   protected override async dueJobs(): Promise<(number | null)[]> {
     return [await this.parts.flusher.onAlarm(), await this.parts.pins.onAlarm()];
   }

@@ -18,8 +18,6 @@ import type { MessageLog, UnflushedRow } from "./message-log";
 
 /** Rows per INSERT: a backlog after an outage goes out in rounds of this many. */
 export const FLUSH_ROWS_MAX = 500;
-/** Flushed rows between two prunes of the room's log: pruning is a write of its own, rarely needed. */
-const PRUNE_EVERY_ROWS = 200;
 /** A room that committed messages wakes by this time at the latest to flush them (in case it is evicted first). */
 const FLUSH_SAFETY_MS = 5_000;
 /**
@@ -39,11 +37,12 @@ export interface FlusherDeps {
   now(): number;
   /** Asks the room's alarm to wake no later than this (alarm.ts). */
   wakeBy(ms: number): void;
+  /** Everything is flushed after a safety wake was set: the room sets its alarm for its other jobs only (or none). */
+  quiet(): void;
 }
 
 export class Flusher {
   private round: Promise<void> | null = null;
-  private flushedSincePrune = 0;
   /** The running flush (all rounds), shared by whoever asks meanwhile. */
   private flushing: Promise<number | null> | null = null;
   /** A commit arrived while a flush was running: run another round after it. */
@@ -59,7 +58,7 @@ export class Flusher {
   private readonly flushed: EventTally;
 
   constructor(private readonly deps: FlusherDeps) {
-    this.flushed = new EventTally("messages_flushed", deps.roomCode);
+    this.flushed = new EventTally("messages_flushed", deps.roomCode, deps.now);
   }
 
   /** A batch was committed to the log: flush it now, and make sure a room evicted first still wakes to flush it. */
@@ -71,9 +70,16 @@ export class Flusher {
     }
   }
 
-  /** The room woke (a restart): what it committed before goes to Postgres now. */
+  /** The room woke (a restart): what it committed before goes to Postgres now; a log past its bound is pruned. */
   onWake(): void {
+    this.pruneIfOver();
     if (this.deps.log.oldestUnflushedPos() !== null) this.flushSoon();
+  }
+
+  /** When the flusher needs the alarm (a retry while Postgres is away, the safety wake of unflushed rows), or null. */
+  nextWake(): number | null {
+    if (this.retryAt > this.deps.now()) return this.retryAt;
+    return this.safetyArmed && this.deps.log.oldestUnflushedPos() !== null ? this.deps.now() + FLUSH_SAFETY_MS : null;
   }
 
   /** The alarm rang: flush what is pending; answers when to wake again (null: nothing left). */
@@ -88,15 +94,31 @@ export class Flusher {
     for (;;) {
       const oldest = this.deps.log.oldestUnflushedPos();
       if (oldest === null || oldest > target) return;
+      const joined = this.round !== null;
       this.round ??= this.flushRound().finally(() => (this.round = null));
-      await this.round;
+      try {
+        await this.round;
+      } catch (e) {
+        // A round that began before this call (say, while Postgres was still away) does not
+        // answer for it: only a round of its own that fails does.
+        if (!joined) throw e;
+      }
     }
   }
 
-  /** Starts a flush without waiting for it; a failed one is retried from the alarm. */
+  /**
+   * Starts a flush without waiting for it; a failed one is retried from the alarm. Once all is
+   * flushed the safety wake is taken back, so a quiet room's alarm does not ring for nothing.
+   */
   private flushSoon() {
     if (this.deps.now() < this.retryAt) return;
-    void this.flushNow().then((retry) => (retry === null ? undefined : this.deps.wakeBy(retry)));
+    void this.flushNow().then((retry) => {
+      if (retry !== null) this.deps.wakeBy(retry);
+      else if (this.safetyArmed && this.deps.log.oldestUnflushedPos() === null) {
+        this.safetyArmed = false;
+        this.deps.quiet();
+      }
+    });
   }
 
   /** Flushes everything committed so far; rows committed during it get another round at once. */
@@ -148,12 +170,13 @@ export class Flusher {
     const started = this.deps.now();
     await this.deps.db.run((conn) => insertMessages(conn, rows.map((r) => r.row)));
     this.deps.log.markFlushed(rows);
-    this.flushedSincePrune += rows.length;
-    if (this.flushedSincePrune >= PRUNE_EVERY_ROWS) {
-      this.flushedSincePrune = 0;
-      this.deps.log.prune(this.deps.now());
-    }
+    this.pruneIfOver();
     this.flushed.add(rows.length, this.deps.now() - started, { last_seq: rows.at(-1)!.seq });
+  }
+
+  /** Bounds the log by what it stores (pruning is a write of its own: done once the log is a tenth over). */
+  private pruneIfOver() {
+    if (this.deps.log.overBound()) this.deps.log.prune(this.deps.now());
   }
 
   /** Row by row, so only the rows Postgres refuses on their own are set aside. */

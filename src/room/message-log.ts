@@ -6,16 +6,20 @@
 // 'pending'), then `flushed`; a row
 // Postgres refuses for a reason other than being unreachable is `rejected`
 // (logged and skipped, so it never blocks the rows behind it). Flushed rows
-// are pruned beyond the newest RETAIN_ROWS, and retry keys after the retry
-// window, so the room's storage stays bounded.
+// are pruned beyond the newest LOG_RETAIN_ROWS, and retry keys after the
+// retry window or past their count, so the room's storage stays bounded.
 import type { Channel, PublicMessage, ReplySnapshot } from "../protocol";
 import type { NewMessageRow } from "../platform/schema";
 import { countWithin } from "../features/messages/window";
 
-/** Flushed rows kept per room for resume and reply lookups (older ones are read from Postgres). */
-export const RETAIN_ROWS = 2000;
 /** How long a client_id names one send (the same window Postgres' retry lookup used). */
 export const RETRY_WINDOW_MS = 24 * 3600_000;
+/**
+ * Retry keys kept per retained row, however young: a busy room would otherwise keep a day of
+ * them. A retry whose key went is taken as a new send; a real retry comes seconds after its
+ * send, not thousands of sends later.
+ */
+const RETRY_KEYS_PER_ROW = 5;
 
 /** One committed message: the Postgres row to flush and the public message that was broadcast. */
 export interface LogEntry {
@@ -41,26 +45,11 @@ export class MessageLog {
   constructor(
     private readonly sql: Sql,
     private readonly transaction: <T>(fn: () => T) => T,
-    /** The room's clock (retry keys expire by it). */
+    /** The room's clock (retry keys expire by it). The tables are room-schema.ts'. */
     private readonly now: () => number = Date.now,
-  ) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS message_log (
-      pos INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
-      channel TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      pg_row TEXT NOT NULL,
-      message TEXT NOT NULL,
-      state TEXT NOT NULL DEFAULT 'pending',
-      deleted INTEGER NOT NULL DEFAULT 0,
-      created_at INTEGER NOT NULL
-    )`);
-    sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS message_log_seq ON message_log (channel, seq)`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS message_log_pending ON message_log (state, pos)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS retry_keys (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS retry_keys_age ON retry_keys (created_at)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS channel_seq (channel TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)`);
-  }
+    /** Flushed rows kept for resumes and reply lookups (LOG_RETAIN_ROWS; older ones are read from Postgres). */
+    private readonly retainRows = 2000,
+  ) {}
 
   /** The channel's newest committed seq; null when this room has never stored one (read it from Postgres once). */
   lastSeq(channel: Channel): number | null {
@@ -207,6 +196,32 @@ export class MessageLog {
       .map((r) => JSON.parse(r.message) as PublicMessage);
   }
 
+  /**
+   * The channel's flushed, live messages after `afterSeq` up to `upToSeq`, as broadcast (a deleted
+   * parent's words withheld, as Postgres shows them), or null when the log no longer reaches back
+   * to afterSeq + 1 (it keeps the newest retainRows; seqs have no holes, so then it has them all).
+   */
+  flushedBetween(channel: Channel, afterSeq: number, upToSeq: number): PublicMessage[] | null {
+    const first = this.sql.exec<{ s: number | null }>(`SELECT min(seq) AS s FROM message_log WHERE channel = ?`, channel).one().s;
+    if (first === null || first > afterSeq + 1) return null;
+    const deleted = new Set(
+      this.sql.exec<{ id: string }>(`SELECT id FROM message_log WHERE channel = ? AND deleted = 1`, channel).toArray().map((r) => r.id),
+    );
+    return this.sql
+      .exec<{ message: string }>(
+        `SELECT message FROM message_log WHERE channel = ? AND seq > ? AND seq <= ? AND state = 'flushed' AND deleted = 0 ORDER BY seq`,
+        channel,
+        afterSeq,
+        upToSeq,
+      )
+      .toArray()
+      .map((r) => {
+        const m = JSON.parse(r.message) as PublicMessage;
+        const parent = m.reply_to_message;
+        return parent && deleted.has(parent.id) ? { ...m, reply_to_message: { ...parent, content: null } } : m;
+      });
+  }
+
   /** The newest seq of the channel that Postgres has (or rejected): every seq up to it is flushed. */
   flushedSeq(channel: Channel): number {
     const first = this.sql
@@ -229,11 +244,25 @@ export class MessageLog {
     return sizes.length < maxCount && kept === sizes.length ? maxCount : kept;
   }
 
-  /** Drops flushed rows beyond the newest RETAIN_ROWS and retry keys past the retry window. */
+  /**
+   * Whether the log holds a tenth more than it keeps: judged by what is stored (from the oldest
+   * row's position to the newest's, which counts every row: rows go from either end only), not by
+   * what one wake flushed, since a room may sleep between small bursts.
+   */
+  overBound(): boolean {
+    const { lo, hi } = this.sql.exec<{ lo: number | null; hi: number | null }>(`SELECT min(pos) AS lo, max(pos) AS hi FROM message_log`).one();
+    return lo !== null && hi !== null && hi - lo + 1 > this.retainRows + Math.ceil(this.retainRows / 10);
+  }
+
+  /** Drops flushed rows beyond the newest retainRows, and retry keys past the retry window or beyond the newest RETRY_KEYS_PER_ROW × retainRows. */
   prune(now: number): void {
-    const keepFrom = this.newestPos() - RETAIN_ROWS;
+    const keepFrom = this.newestPos() - this.retainRows;
     if (keepFrom > 0) this.sql.exec(`DELETE FROM message_log WHERE pos <= ? AND state != 'pending'`, keepFrom);
     this.sql.exec(`DELETE FROM retry_keys WHERE created_at <= ?`, now - RETRY_WINDOW_MS);
+    this.sql.exec(
+      `DELETE FROM retry_keys WHERE rowid <= (SELECT rowid FROM retry_keys ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
+      RETRY_KEYS_PER_ROW * this.retainRows,
+    );
   }
 }
 

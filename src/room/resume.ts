@@ -5,12 +5,14 @@
 // newest that fit come, after one `gap` frame naming the seqs left out (the
 // client pages those over REST). A relay reads its sockets' backlogs from the
 // room in pages (backlogPage), so no answer between objects grows with it.
-// What Postgres does not have yet comes from the room's log; the rest from the
-// Redis window when the window covers n and is known to be complete, from
-// Postgres otherwise (a socket just behind the live edge costs no round trip).
+// The room's log serves every message it still holds (the newest LOG_RETAIN_ROWS,
+// flushed or not), so a resume needs no store, Postgres away or not; older
+// ones come from the Redis window when it covers n and is known to be
+// complete, from Postgres otherwise.
 // Live messages that arrive while the backlog is read are held for the socket
 // and sent after it, skipping any the backlog already carried.
-import { gapFrame, messageFrame, type Channel, type PublicMessage } from "../protocol";
+import { gapFrame, messageFrame, type Channel, type PublicMessage, type ReactionCount } from "../protocol";
+import { logEvent } from "../platform/log";
 import { encodeCursor } from "../domain/cursor";
 import { ApiError, dbUnavailable } from "../platform/errors";
 import { isDbUnavailable } from "../platform/db";
@@ -70,14 +72,19 @@ export async function sendBacklog(deps: BacklogDeps, b: Backlog): Promise<"room"
   return source;
 }
 
-/** Messages after `afterSeq` that Postgres has (every seq up to `flushedUpTo` is there). */
-async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, flushedUpTo: number): Promise<"redis" | "postgres"> {
-  const fromWindow = await windowBacklog(deps, b.channel, afterSeq, flushedUpTo);
-  if (fromWindow) {
-    // Window members carry no counts; Postgres has them.
-    const counts = await deps.db.run((conn) => reactionCounts(conn, fromWindow.map((m) => m.id)));
-    for (const m of fromWindow) b.send({ ...asServedNow(m), reactions: counts.get(m.id) ?? [] });
-    return "redis";
+/**
+ * Messages after `afterSeq` that Postgres has (every seq up to `flushedUpTo` is there): from the
+ * room's log while it still holds them (so a resume needs neither Redis nor Postgres for its
+ * messages), else the Redis window, else Postgres.
+ */
+async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, flushedUpTo: number): Promise<"room" | "redis" | "postgres"> {
+  const fromLog = deps.log.flushedBetween(b.channel, afterSeq, flushedUpTo);
+  const fromWindow = fromLog ? null : await windowBacklog(deps, b.channel, afterSeq, flushedUpTo);
+  const kept = fromLog ?? fromWindow;
+  if (kept) {
+    const counts = await reactionCountsIfReachable(deps, kept);
+    for (const m of kept) b.send({ ...asServedNow(m), reactions: counts.get(m.id) ?? [] });
+    return fromLog ? "room" : "redis";
   }
   let after = afterSeq;
   for (;;) {
@@ -85,6 +92,21 @@ async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, fl
     for (const m of page) if (m.seq <= flushedUpTo) b.send(m);
     if (page.length < PAGE || page.at(-1)!.seq >= flushedUpTo) return "postgres";
     after = page.at(-1)!.seq;
+  }
+}
+
+/**
+ * Reaction counts live in Postgres only (the log and the window carry none). While Postgres is
+ * away the messages still go, without counts: a resume with no gap matters more than counts,
+ * which the next `reaction` frame brings anyway.
+ */
+async function reactionCountsIfReachable(deps: BacklogDeps, messages: PublicMessage[]): Promise<Map<string, ReactionCount[]>> {
+  try {
+    return await deps.db.run((conn) => reactionCounts(conn, messages.map((m) => m.id)));
+  } catch (e) {
+    if (!isDbUnavailable(e)) throw e;
+    logEvent("resume_without_reaction_counts", { room: deps.room.code, messages: messages.length });
+    return new Map();
   }
 }
 

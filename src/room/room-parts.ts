@@ -2,7 +2,9 @@
 // the flusher that copies it to Postgres, the send pipelines (one per
 // channel) and the serial queue they share with every other write, the rules
 // a send must pass, bans, back-room members, connect limits, the pin job and
-// the relays. chat-room.ts says what the room does with them.
+// the relays. chat-room.ts says what the room does with them. Everything a
+// send, a resume or a kick needs is in the room's own storage (room-schema.ts),
+// so a wake reads no Postgres (room-seed.ts fills a new storage once).
 import type { Channel } from "../protocol";
 import { ApiError, dbUnavailable } from "../platform/errors";
 import { isDbUnavailable } from "../platform/db";
@@ -14,7 +16,7 @@ import { CacheHealth } from "../platform/cache-health";
 import { RoomDb } from "../platform/room-db";
 import { logEvent } from "../platform/log";
 import { done, refused, type RoomResult } from "../platform/rpc-result";
-import { RoomBans } from "../features/moderation/room-bans";
+import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
 import { PinExpiry } from "../features/payments/pin-expiry";
 import { findRoom } from "../features/rooms/queries";
@@ -28,7 +30,9 @@ import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
 import { ConnectLimits } from "./connect-limits";
 import { SendRules } from "./send-rules";
-import { alarmNoLaterThan } from "./alarm";
+import { alarmNoLaterThan, earliest } from "./alarm";
+import { migrateRoomStorage } from "./room-schema";
+import { RoomSeed } from "./room-seed";
 import { RelayFanout } from "./relay-fanout";
 import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
 import { relayRpc } from "./rpc";
@@ -66,6 +70,8 @@ export class RoomParts {
   readonly connects: ConnectLimits;
   /** The relays that hold the sockets past RELAY_AFTER_SOCKETS (relay-fanout.ts). */
   readonly relays: RelayFanout;
+  /** Postgres fills the room's storage once (room-seed.ts). */
+  private readonly seed: RoomSeed;
   /** Send batches and actions take turns here (serial-queue.ts). */
   private readonly writes = new SerialQueue();
   /** Redis window appends, after the broadcast, in batch order. */
@@ -91,10 +97,19 @@ export class RoomParts {
     this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: this.settings.RESUME_MAX_BYTES };
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale), now);
     const wakeBy = (ms: number) => alarmNoLaterThan(ctx.storage, ms);
-    this.log = new MessageLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn), now);
-    this.flusher = new Flusher({ roomCode: code, log: this.log, db: this.db, now, wakeBy: (ms) => void wakeBy(ms) });
-    this.bans = new RoomBans(this.db, () => this.room, now);
-    this.backroom = new RoomBackroom(this.db);
+    const transaction = <T>(fn: () => T) => ctx.storage.transactionSync(fn);
+    const seeded = () => this.seed.pending();
+    this.log = new MessageLog(ctx.storage.sql, transaction, now, this.settings.LOG_RETAIN_ROWS);
+    this.flusher = new Flusher({
+      roomCode: code,
+      log: this.log,
+      db: this.db,
+      now,
+      wakeBy: (ms) => void wakeBy(ms),
+      quiet: () => this.rearm(),
+    });
+    this.bans = new RoomBans({ sql: ctx.storage.sql, transaction, now, seeded, roomCode: code });
+    this.backroom = new RoomBackroom({ sql: ctx.storage.sql, seeded });
     const limits = limitsOf(this.settings);
     this.rules = new SendRules({
       sendAllowance: new Allowances(limits.send, now),
@@ -107,7 +122,9 @@ export class RoomParts {
       room: () => this.room,
       db: this.db,
       redis: this.redis,
+      storage: ctx.storage,
       now,
+      seeded,
       broadcast: (frame) => out.sendToAll(frame),
       serial: (fn) => this.writes.run(fn),
       wakeBy,
@@ -116,19 +133,50 @@ export class RoomParts {
       code,
       storage: ctx.storage,
       stub: (name) => relayRpc(env, name),
-      backroomMembers: () => this.backroom.memberIds(this.room.id),
+      backroomMembers: () => this.backroom.memberIds(),
       now,
       presenceChanged: () => out.presenceChanged(),
     });
+    this.seed = new RoomSeed({
+      storage: ctx.storage,
+      db: this.db,
+      room: () => this.room,
+      log: this.log,
+      bans: this.bans,
+      backroom: this.backroom,
+      pins: this.pins,
+    });
   }
 
-  /** Run once per wake, before any event (blockConcurrencyWhile). */
+  /** Run once per wake, before any event (blockConcurrencyWhile): the room's own storage, no Postgres once seeded. */
   async load(): Promise<void> {
+    migrateRoomStorage(this.ctx.storage.sql, (fn) => this.ctx.storage.transactionSync(fn));
     this.cacheHealth.stale = (await this.ctx.storage.get<boolean>(CACHE_STALE)) === true;
-    await this.relays.load();
+    await Promise.all([this.relays.load(), this.pins.load(), this.seed.load()]);
+    this.bans.load();
+    this.backroom.load();
     this.room = await this.loadRoom();
+    // Not awaited: a wake must not wait on Postgres (what needs the seed waits for it).
+    this.seed.pending()?.catch(() => {});
     // Messages committed before a restart (a deploy, an eviction) go to Postgres now.
     this.flusher.onWake();
+  }
+
+  /** A ban the route stored in Postgres: kept in the room's storage (after the seed, which would replace it). */
+  async addBan(order: BanOrder): Promise<void> {
+    await this.seed.pending();
+    this.bans.add(order);
+  }
+
+  async removeBan(banId: string): Promise<void> {
+    await this.seed.pending();
+    this.bans.remove(banId);
+  }
+
+  /** The alarm's next time from the jobs that need one (the flusher's retry, the next pin end), or none. */
+  private rearm(): void {
+    const next = earliest([this.flusher.nextWake(), this.pins.nextWake()]);
+    void (next === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(next));
   }
 
   stores(): RoomStores {
@@ -149,6 +197,7 @@ export class RoomParts {
         commitMode: this.settings.SEND_COMMIT,
         maxUnflushed: this.settings.MAX_UNFLUSHED_MESSAGES,
         maxBatch: this.settings.WRITE_BATCH_MAX,
+        seeded: () => this.seed.pending(),
         committed: () => this.flusher.onCommit(),
         now: this.now,
         broadcast: (deliveries) => this.out.broadcast(channel, deliveries),
@@ -173,6 +222,8 @@ export class RoomParts {
     try {
       return done(
         await this.writes.run(async () => {
+          // What the seed writes (members, pins) must not overwrite what an action changes.
+          await this.seed.pending();
           await this.flusher.flushAll();
           await this.cacheWrites.idle();
           return fn();

@@ -13,7 +13,7 @@
 import { ApiError, dbUnavailable } from "../platform/errors";
 import type { SessionClaims } from "../domain/tokens";
 import { isDbUnavailable } from "../platform/db";
-import { lastSeq, messagesByIds, replyTargets } from "../features/messages/queries";
+import { messagesByIds, replyTargets } from "../features/messages/queries";
 import { appendToWindow } from "../features/messages/window";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import { errorText, logEvent } from "../platform/log";
@@ -93,6 +93,8 @@ export interface PipelineDeps extends RoomStores {
   /** Each channel (the main room, the back room) has its own pipeline, seq and window. */
   channel: Channel;
   maxBatch: number;
+  /** Resolves once the room's storage is seeded (null: it is); throws while Postgres cannot seed it. */
+  seeded(): Promise<void> | null;
   broadcast(deliveries: Delivery[]): void;
   /** The room's clock: what a message's created_at says. */
   now(): number;
@@ -148,14 +150,13 @@ export class SendPipeline {
     }
   }
 
-  /** The channel's newest committed seq: from the room's log, or read from Postgres once for a room that has none yet. */
+  /** The channel's newest committed seq, from the room's log (which the seed gives one when it has none yet). */
   async newestSeq(): Promise<number> {
-    const { log, channel, room } = this.deps;
+    const { log, channel } = this.deps;
     const known = log.lastSeq(channel);
     if (known !== null) return known;
-    const stored = await this.deps.db.run((conn) => lastSeq(conn, room.id, channel));
-    log.setLastSeq(channel, stored);
-    return stored;
+    await this.deps.seeded();
+    return log.lastSeq(channel) ?? 0;
   }
 
   private async write(queued: Pending[]) {

@@ -97,7 +97,7 @@ export class SocketHost {
     const tags = [claims.participationId, ipTag, ...(blockTag ? [blockTag] : []), ...(state.id ? [socketTag(state.id)] : [])];
     this.ctx.acceptWebSocket(server, tags);
     this.save(server, { ...state, claims, connectedAt: this.now() });
-    return { server, client: pair[0], claims, full: this.capReached(claims.participationId, ipTag, blockTag, heldElsewhere) };
+    return { server, client: pair[0], claims, full: this.seatFor(server, claims.participationId, ipTag, blockTag, heldElsewhere) };
   }
 
   /** Closes a flooding participant's socket (1008): too many frames, or sends past its allowance. */
@@ -172,40 +172,6 @@ export class SocketHost {
     return { claims: state.claims, input: frame.input };
   }
 
-  idleMs(): number {
-    return this.settings.SOCKET_IDLE_SECONDS * 1000;
-  }
-
-  /**
-   * Closes sockets that neither sent a frame nor a keep-alive for SOCKET_IDLE_SECONDS (they hold a
-   * seat for nothing); answers when the next one could go idle (null without sockets) and how many closed.
-   */
-  closeIdle(): { next: number | null; closed: number } {
-    const idle = this.idleMs();
-    const now = this.now();
-    let next: number | null = null;
-    let closed = 0;
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const state = this.stateOf(ws);
-      if (!state) continue;
-      const ping = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      const last = Math.max(this.lastFrameAt.get(ws) ?? 0, state.activeAt ?? 0, state.connectedAt, ping);
-      if (now - last >= idle) {
-        try {
-          ws.close(CLOSE_IDLE, "idle: no frames or keep-alives");
-        } catch {
-          // already closing
-        }
-        closed++;
-      } else {
-        next = next === null ? last + idle : Math.min(next, last + idle);
-      }
-    }
-    if (closed > 0) logEvent("sockets_closed_idle", { room: this.code(), count: closed });
-    return { next, closed };
-  }
-
   /** Distinct participants with an open socket here (a kicked or closing socket no longer counts). */
   participantsOnline(): number {
     const ids = new Set<string>();
@@ -252,16 +218,51 @@ export class SocketHost {
     if (now - (state.activeAt ?? state.connectedAt) >= ACTIVITY_SAVE_MS) this.save(ws, { ...state, activeAt: now });
   }
 
-  /** Why a new socket cannot stay (the room, counting `heldElsewhere` on its relays, or this address has too many), or null. */
-  private capReached(participationId: string, ipTag: string, blockTag: string | null, heldElsewhere: number): string | null {
-    if (this.ctx.getWebSockets().length + heldElsewhere > this.settings.MAX_SOCKETS_PER_ROOM) return "room is full";
-    const perIp = this.settings.MAX_SOCKETS_PER_IP;
-    if (this.ctx.getWebSockets(ipTag).length > perIp) return "too many connections from your address";
-    if (blockTag && this.ctx.getWebSockets(blockTag).length > perIp * BLOCK_BUDGET[48]) return "too many connections from your network";
-    if (this.ctx.getWebSockets(participationId).length > this.settings.MAX_SOCKETS_PER_PARTICIPANT) {
-      return "too many connections for one participant";
+  /**
+   * Why a new socket cannot stay, or null. Each cap counts the open sockets of its scope (the room,
+   * with `heldElsewhere` on its relays; the address; its /48; the participant). At a cap, sockets of
+   * that scope silent for SOCKET_IDLE_SECONDS give up their seats, longest silent first, so nobody
+   * holds seats by sitting on them, and a silent reader keeps its socket while seats are free.
+   */
+  private seatFor(newcomer: WebSocket, participationId: string, ipTag: string, blockTag: string | null, heldElsewhere: number): string | null {
+    const { MAX_SOCKETS_PER_ROOM, MAX_SOCKETS_PER_IP, MAX_SOCKETS_PER_PARTICIPANT } = this.settings;
+    const caps: { tag?: string; max: number; reason: string }[] = [
+      { max: MAX_SOCKETS_PER_ROOM - heldElsewhere, reason: "room is full" },
+      { tag: ipTag, max: MAX_SOCKETS_PER_IP, reason: "too many connections from your address" },
+      ...(blockTag ? [{ tag: blockTag, max: MAX_SOCKETS_PER_IP * BLOCK_BUDGET[48], reason: "too many connections from your network" }] : []),
+      { tag: participationId, max: MAX_SOCKETS_PER_PARTICIPANT, reason: "too many connections for one participant" },
+    ];
+    for (const cap of caps) {
+      const open = this.ctx.getWebSockets(cap.tag).filter((ws) => ws.readyState === WebSocket.OPEN && !this.closing.has(ws));
+      const over = open.length - cap.max;
+      if (over > 0 && !this.freeSeats(open.filter((ws) => ws !== newcomer), over)) return cap.reason;
     }
     return null;
+  }
+
+  /** Closes the `count` longest-silent of these sockets (4408) if that many have been silent long enough; otherwise none. */
+  private freeSeats(sockets: WebSocket[], count: number): boolean {
+    const now = this.now();
+    const idleMs = this.settings.SOCKET_IDLE_SECONDS * 1000;
+    const idle = sockets
+      .map((ws) => ({ ws, last: this.lastActive(ws) }))
+      .filter((s) => now - s.last >= idleMs)
+      .sort((a, b) => a.last - b.last)
+      .slice(0, count);
+    if (idle.length < count) return false;
+    for (const { ws } of idle) {
+      this.closing.add(ws);
+      safeClose(ws, CLOSE_IDLE, "idle: a new connection needed the seat");
+    }
+    logEvent("sockets_closed_idle", { room: this.code(), count: idle.length });
+    return true;
+  }
+
+  /** When the socket last showed life: a frame, a keep-alive the runtime answered, or its connect. */
+  private lastActive(ws: WebSocket): number {
+    const state = this.stateOf(ws);
+    const ping = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+    return Math.max(this.lastFrameAt.get(ws) ?? 0, state?.activeAt ?? 0, state?.connectedAt ?? 0, ping);
   }
 }
 

@@ -2,8 +2,10 @@
 // both are: it takes the upgrade, accepts the socket with its caps, says who
 // is online, resumes the channels the client asks for, charges and reads
 // every frame, answers a send's verdict (queued, refused, kick, close),
-// delivers batches with the sender's acknowledgement, sweeps idle sockets
-// from the alarm and answers closes. The subclass supplies only what differs:
+// delivers batches with the sender's acknowledgement, and answers closes.
+// Nothing here keeps the object awake: no timer, and the alarm only for the
+// subclass's jobs with a time (an idle socket is closed only when a new one
+// needs its seat, socket-host.ts). The subclass supplies only what differs:
 // who may connect (`admitUpgrade`), what a send does (`onSend`), where a
 // backlog comes from (`readBacklog`), and its other alarm jobs (`dueJobs`).
 import { CLOSE_POLICY, errorFrame, messageFrame, protocolAnswer, type Channel, type PublicMessage } from "../protocol";
@@ -14,7 +16,7 @@ import { errorText, logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import type { Presence } from "./presence";
 import { CatchUp, resumeError, resumeParams } from "./resume";
-import { alarmNoLaterThan, earliest } from "./alarm";
+import { earliest } from "./alarm";
 import { SocketHost, kick, safeSend, sendError, type SocketState } from "./socket-host";
 import { upgradeClaims } from "./handoff";
 import type { BacklogAnswer } from "./relay-protocol";
@@ -95,8 +97,6 @@ export abstract class SocketServer extends DurableObject<Env> {
     const placement = await this.admitUpgrade(request, claims);
     if (placement instanceof Response) return placement;
     const { server, client, full } = this.sockets.accept(request, claims, placement.state, placement.heldElsewhere);
-    // The server wakes to close sockets that go silent (SOCKET_IDLE_SECONDS).
-    void alarmNoLaterThan(this.ctx.storage, this.now() + this.sockets.idleMs());
     if (full) {
       logEvent("socket_refused", { room: claims.roomCode, reason: full, ...this.where() });
       server.close(CLOSE_POLICY, full);
@@ -208,11 +208,9 @@ export abstract class SocketServer extends DurableObject<Env> {
 
   // ---- alarm and close ---------------------------------------------------
 
-  /** One alarm for every job: the idle sweep and the subclass's; it rings next at the earliest of their wakes. */
+  /** One alarm for the subclass's jobs; it rings next at the earliest of their wakes (none: it stays unset). */
   override async alarm(): Promise<void> {
-    const idle = this.sockets.closeIdle();
-    if (idle.closed > 0) this.presence.changed();
-    const next = earliest([idle.next, ...(await this.dueJobs())]);
+    const next = earliest(await this.dueJobs());
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 

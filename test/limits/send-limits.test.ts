@@ -3,7 +3,7 @@
 // out of the way.
 import { describe, expect, it } from "vitest";
 import { CLOSE_POLICY } from "../../src/protocol";
-import { api, connect, join, newRoom, type Client } from "../support/api";
+import { api, connect, join, newRoom, settled, type Client } from "../support/api";
 import { holdRoomClock } from "../support/room-clock";
 
 async function roomWithGuest() {
@@ -34,6 +34,7 @@ describe("per-connection send limits", () => {
     s.send({ message: "one too many", client_id: "s2" });
     await s.until("both answers", () => s.messages().some((m) => m.client_id === "s1") && errors(s).some((e) => e.client_id === "s2"));
     expect(errors(s).at(-1)).toMatchObject({ code: "RATE_LIMITED", client_id: "s2" });
+    await settled(code);
     expect((await api("GET", `/api/chats/${code}/messages/`)).body.messages).toHaveLength(6);
     s.close();
   });

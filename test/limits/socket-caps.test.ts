@@ -1,9 +1,9 @@
-// Socket caps with small limits ("limits" project, vitest.config.ts): per participant whatever its addresses, and idle sockets closed.
+// Socket caps with small limits ("limits" project, vitest.config.ts): per participant whatever its addresses; a silent socket gives up its seat only when a new one needs it.
 import { describe, expect, it } from "vitest";
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { CLOSE_IDLE, CLOSE_POLICY } from "../../src/protocol";
-import { Client, connect, join, newRoom, connectFrom } from "../support/api";
+import { Client, connect, join, newRoom, connectFrom, settled } from "../support/api";
 import { holdRoomClock } from "../support/room-clock";
 
 describe("a room's seats are fair", () => {
@@ -20,18 +20,42 @@ describe("a room's seats are fair", () => {
     mine.forEach((s) => s.close());
   });
 
-  it("closes a socket that sent nothing and no keep-alive for SOCKET_IDLE_SECONDS, not one that did", async () => {
+  it("keeps a silent reader while seats are free, with no alarm set", async () => {
     const { room } = await newRoom();
-    const quiet = await connect(room.code, (await join(room.code)).session_token);
-    const chatty = await connect(room.code, (await join(room.code)).session_token);
-    const stub = env.CHAT_ROOM.getByName(room.code);
-    await holdRoomClock(room.code, Date.now() + 31_000);
-    chatty.send('{"type": "ping"}');
-    await chatty.until("a pong", () => chatty.frames.some((f) => f.type === "pong"));
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const closed = await quiet.waitForClose();
-    expect(closed.code).toBe(CLOSE_IDLE);
-    expect(chatty.closed).toBeNull();
-    chatty.close();
+    const clock = await holdRoomClock(room.code);
+    const reader = await connect(room.code, (await join(room.code)).session_token);
+    clock.advance(60 * 60_000);
+    const another = await connect(room.code, (await join(room.code)).session_token);
+    another.send({ message: "an hour later", client_id: "late" });
+    await reader.until("the message", () => reader.messages().some((m) => m.content === "an hour later"));
+    expect(reader.closed).toBeNull();
+    await settled(room.code);
+    await expect.poll(() => runInDurableObject(env.CHAT_ROOM.getByName(room.code), (_o, state) => state.storage.getAlarm())).toBeNull();
+    [reader, another].forEach((c) => c.close());
+  });
+
+  it("at a cap, the longest-silent socket (silent for SOCKET_IDLE_SECONDS) gives up its seat with 4408; a lively one never does", async () => {
+    const { room } = await newRoom();
+    const me = await join(room.code);
+    const clock = await holdRoomClock(room.code);
+    const mine: Client[] = [];
+    for (let i = 1; i <= 3; i++) {
+      mine.push(await connectFrom(room.code, me.session_token, `10.7.0.${i}`));
+      clock.advance(1_000);
+    }
+    const [oldest, middle, lively] = mine as [Client, Client, Client];
+    clock.advance(31_000);
+    lively.send('{"type": "ping"}');
+    await lively.until("a pong", () => lively.frames.some((f) => f.type === "pong"));
+    // The participant's cap is 3: each new socket takes the seat of the longest-silent one.
+    const fourth = await connectFrom(room.code, me.session_token, "10.7.0.4");
+    expect((await oldest.waitForClose()).code).toBe(CLOSE_IDLE);
+    const fifth = await connectFrom(room.code, me.session_token, "10.7.0.5");
+    expect((await middle.waitForClose()).code).toBe(CLOSE_IDLE);
+    // Nobody silent is left: the next one is refused, and the lively socket and the new ones stay.
+    const sixth = await connectFrom(room.code, me.session_token, "10.7.0.6");
+    expect(await sixth.waitForClose()).toEqual({ code: CLOSE_POLICY, reason: "too many connections for one participant" });
+    expect([lively.closed, fourth.closed, fifth.closed]).toEqual([null, null, null]);
+    [lively, fourth, fifth].forEach((c) => c.close());
   });
 });

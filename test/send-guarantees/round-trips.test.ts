@@ -3,6 +3,7 @@
 // count them (Neon HTTP requests + queries over the room's WebSocket; Upstash
 // requests), and each case here is measured with nothing else running.
 // The budgets are the table in docs/ARCHITECTURE.md (Round trips per request).
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault } from "../support/api";
@@ -100,7 +101,7 @@ describe("round trips per send", () => {
     const { room } = await newRoom();
     const guest = await join(room.code, unique("rt_"));
     const s = await connect(room.code, guest.session_token);
-    s.send({ message: "warm up" }); // the room's first send reads its seq from Postgres once
+    s.send({ message: "warm up" });
     await s.waitForMessages(1);
     await settled(room.code);
     const spent = await cost(async () => {
@@ -118,6 +119,33 @@ describe("round trips per send", () => {
           await s.until("the ack", () => s.frames.some((f) => f.type === "message" && f.client_id === "away"));
         }),
       );
+      await settled(room.code);
+    }
+    s.close();
+  });
+
+  it("a send to a room that just woke: the same as a warm room's (a wake reads no store); in room mode none before the broadcast, Postgres away throughout", async () => {
+    const { room } = await newRoom();
+    const guest = await join(room.code, unique("rt_"));
+    const s = await connect(room.code, guest.session_token);
+    s.send({ message: "warm up" });
+    await s.waitForMessages(1);
+    await settled(room.code);
+    const stub = env.CHAT_ROOM.getByName(room.code);
+    const spent = await cost(async () => {
+      await evictDurableObject(stub);
+      const seen = s.messages().length;
+      s.send({ message: "first after a wake" });
+      await s.waitForMessages(seen + 1);
+      await settled(room.code);
+    });
+    expect(spent).toEqual({ pg: 1, redis: 1 });
+    if (!strict) {
+      await withPostgresDown(async () => {
+        await evictDurableObject(stub);
+        s.send({ message: "cold and away", client_id: "cold" });
+        await s.until("the ack", () => s.frames.some((f) => f.type === "message" && f.client_id === "cold"));
+      });
       await settled(room.code);
     }
     s.close();

@@ -1,13 +1,11 @@
-// The room's ban index, kept in the Durable Object's memory so a ban applies
-// at once to open sockets and to every send, without a query per frame.
-// It is loaded from Postgres on first use after the object wakes, and kept
-// current by the ban and unban routes (enforceBan / liftBan RPCs).
+// The room's ban index: which participations an active ban covers. It lives in
+// the room's own storage (room-schema.ts), written when the ban and unban
+// routes tell the room (enforceBan / liftBan RPCs), and is kept in memory
+// while the room is awake, so a ban applies at once to open sockets and to
+// every send, with no query per frame and no Postgres read on wake. Postgres
+// fills it only when the room's storage is seeded (room-seed.ts).
 import type { SessionClaims } from "../../domain/tokens";
-import { roomBanIndex } from "./queries";
 import { errorText, logEvent } from "../../platform/log";
-import type { RoomDb } from "../../platform/room-db";
-import type { RoomRef } from "../../domain/room-code";
-
 
 /** What the ban route tells the room after storing a ban. */
 export interface BanOrder {
@@ -19,68 +17,110 @@ export interface BanOrder {
   announcement: string | null;
 }
 
-interface Entry {
+/** One active ban as the room keeps it (and as the seed reads it from Postgres). */
+export interface BanEntry {
+  banId: string;
   expiresAt: number | null;
-  participationIds: Set<string>;
+  participationIds: string[];
+}
+
+export interface RoomBansDeps {
+  sql: SqlStorage;
+  transaction<T>(fn: () => T): T;
+  /** The room's clock: a ban ends by it, so tests move time instead of waiting. */
+  now(): number;
+  /** Resolves once the room's storage is seeded (null: it is); throws while Postgres cannot seed it. */
+  seeded(): Promise<void> | null;
+  roomCode: string;
 }
 
 export class RoomBans {
-  private index: Map<string, Entry> | null = null;
-  private loading: Promise<Map<string, Entry>> | null = null;
+  /** Participation → the end of the longest ban covering it (null: no end). */
+  private covered = new Map<string, number | null>();
 
-  constructor(
-    private readonly db: RoomDb,
-    private readonly room: () => RoomRef,
-    /** The room's clock: a ban ends by it, so tests move time instead of waiting. */
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly deps: RoomBansDeps) {}
+
+  /** Reads the index from the room's storage (on wake and after a seed), dropping bans that have ended. */
+  load(): void {
+    const { sql, now } = this.deps;
+    this.deps.transaction(() => {
+      sql.exec(`DELETE FROM ban_participations WHERE ban_id IN (SELECT ban_id FROM bans WHERE expires_at <= ?)`, now());
+      sql.exec(`DELETE FROM bans WHERE expires_at <= ?`, now());
+    });
+    this.covered.clear();
+    const rows = sql.exec<{ participation_id: string; expires_at: number | null }>(
+      `SELECT p.participation_id, b.expires_at FROM ban_participations p JOIN bans b ON b.ban_id = p.ban_id`,
+    );
+    for (const r of rows) this.cover(r.participation_id, r.expires_at);
+  }
 
   /**
-   * Whether an active ban covers this participant. When the index cannot be
-   * loaded, a send is refused by the error (its write would fail anyway), while
-   * a connect may choose to let the socket in (failOpen) and check at its first send.
+   * Whether an active ban covers this participant. A room whose storage is not seeded yet (and
+   * cannot be, Postgres being away) refuses a send by the error, while a connect may let the
+   * socket in (failOpen) and check at its first send.
    */
   async covers(claims: SessionClaims, opts: { failOpen?: boolean } = {}): Promise<boolean> {
-    let index: Map<string, Entry>;
-    try {
-      index = this.index ?? (await this.load());
-    } catch (e) {
-      if (!opts.failOpen) throw e;
-      logEvent("ban_index_unavailable", { room: this.room().code, error: errorText(e) });
-      return false;
+    const seeding = this.deps.seeded();
+    if (seeding) {
+      try {
+        await seeding;
+      } catch (e) {
+        if (!opts.failOpen) throw e;
+        logEvent("ban_index_unavailable", { room: this.deps.roomCode, error: errorText(e) });
+        return false;
+      }
     }
-    const now = this.now();
-    for (const entry of index.values()) {
-      if ((entry.expiresAt === null || entry.expiresAt > now) && entry.participationIds.has(claims.participationId)) return true;
-    }
-    return false;
+    if (!this.covered.has(claims.participationId)) return false;
+    const until = this.covered.get(claims.participationId)!;
+    return until === null || until > this.deps.now();
   }
 
-  async add(order: BanOrder): Promise<void> {
-    const index = this.index ?? (await this.load());
-    index.set(order.banId, { expiresAt: order.expiresAt, participationIds: new Set(order.participationIds) });
+  /** Stores a ban the route stored in Postgres; it applies from now on. */
+  add(order: BanOrder): void {
+    this.deps.transaction(() => this.write(order));
+    for (const id of order.participationIds) this.cover(id, order.expiresAt);
   }
 
+  /** Lifts a ban (a no-op for one the room does not have). */
   remove(banId: string): void {
-    this.index?.delete(banId);
+    const { sql } = this.deps;
+    this.deps.transaction(() => {
+      sql.exec(`DELETE FROM ban_participations WHERE ban_id = ?`, banId);
+      sql.exec(`DELETE FROM bans WHERE ban_id = ?`, banId);
+    });
+    // Another ban may still cover the same participants: the index is read again.
+    this.load();
   }
 
-  private load(): Promise<Map<string, Entry>> {
-    this.loading ??= this.db
-      .run((conn) => roomBanIndex(conn, this.room().id))
-      .then((rows) => {
-        const index = new Map<string, Entry>();
-        for (const r of rows) {
-          let entry = index.get(r.banId);
-          if (!entry) index.set(r.banId, (entry = { expiresAt: r.expiresAt?.getTime() ?? null, participationIds: new Set() }));
-          entry.participationIds.add(r.participationId);
-        }
-        this.index = index;
-        return index;
-      })
-      .finally(() => {
-        this.loading = null;
-      });
-    return this.loading;
+  /** Replaces the stored bans with Postgres' (the seed; inside its transaction). */
+  seed(bans: BanEntry[]): void {
+    this.deps.sql.exec(`DELETE FROM ban_participations`);
+    this.deps.sql.exec(`DELETE FROM bans`);
+    for (const ban of bans) this.write(ban);
   }
+
+  private write(ban: { banId: string; expiresAt: number | null; participationIds: string[] }) {
+    const { sql } = this.deps;
+    sql.exec(`INSERT OR REPLACE INTO bans (ban_id, expires_at) VALUES (?, ?)`, ban.banId, ban.expiresAt);
+    for (const id of ban.participationIds) {
+      sql.exec(`INSERT OR IGNORE INTO ban_participations (ban_id, participation_id) VALUES (?, ?)`, ban.banId, id);
+    }
+  }
+
+  private cover(participationId: string, until: number | null) {
+    const known = this.covered.get(participationId);
+    const longest = known === null || until === null ? null : Math.max(known ?? 0, until);
+    this.covered.set(participationId, longest);
+  }
+}
+
+/** Postgres' rows of the room's active bans (roomBanIndex), one entry a ban. */
+export function banEntries(rows: { banId: string; expiresAt: Date | null; participationId: string }[]): BanEntry[] {
+  const bans = new Map<string, BanEntry>();
+  for (const r of rows) {
+    let ban = bans.get(r.banId);
+    if (!ban) bans.set(r.banId, (ban = { banId: r.banId, expiresAt: r.expiresAt?.getTime() ?? null, participationIds: [] }));
+    ban.participationIds.push(r.participationId);
+  }
+  return [...bans.values()];
 }

@@ -14,7 +14,7 @@ import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import type { AppEnv } from "../../platform/http/context";
 import { requireHostSession, sessionTokenOf } from "../rooms/session";
-import { logEvent } from "../../platform/log";
+import { errorText, logEvent } from "../../platform/log";
 import { banBody, tokenQuery } from "./schemas";
 import { roomStub } from "../../platform/room-stub";
 
@@ -85,13 +85,22 @@ export const banRoutes = new Hono<AppEnv>()
       const { ban, covered } = stored;
 
       const names = [...new Set(covered.map((p) => p.username))];
-      const { kicked } = await roomStub(c.env, room.code).enforceBan({
-        banId: ban.id,
-        expiresAt: ban.expiresAt?.getTime() ?? null,
-        participationIds: covered.map((p) => p.id),
-        announcement:
-          body.announce && names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "was" : "were"} removed from the room.` : null,
-      });
+      let kicked: number;
+      try {
+        ({ kicked } = await roomStub(c.env, room.code).enforceBan({
+          banId: ban.id,
+          expiresAt: ban.expiresAt?.getTime() ?? null,
+          participationIds: covered.map((p) => p.id),
+          announcement:
+            body.announce && names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "was" : "were"} removed from the room.` : null,
+        }));
+      } catch (e) {
+        // The room keeps its own ban index and reads Postgres' only once: a ban it was not told of
+        // would never apply there. So it is taken back, and the host asked to ban again.
+        await revokeBan(db, room.id, ban.id);
+        logEvent("ban_not_enforced", { room: room.code, ban: ban.id, error: errorText(e) });
+        throw new ApiError(500, "INTERNAL_ERROR", "The room could not be told of the ban, so nothing was banned; try again.");
+      }
       logEvent("ban_created", { room: room.code, ban: ban.id, participations: covered.length, kicked });
       return c.json({ ban: publicBan(ban), participations_covered: covered.length, sockets_closed: kicked }, 201);
     },
@@ -130,9 +139,10 @@ export const banRoutes = new Hono<AppEnv>()
       const banId = c.req.param("banId");
       const notFound = new ApiError(404, "BAN_NOT_FOUND", "This room has no active ban with that id.");
       if (!banIdParam.safeParse(banId).success) throw notFound;
+      // The room first: if Postgres then fails, the host's retry finds the ban still active and lifts it again.
+      await roomStub(c.env, room.code).liftBan(banId);
       const ban = await revokeBan(db, room.id, banId);
       if (!ban) throw notFound;
-      await roomStub(c.env, room.code).liftBan(ban.id);
       logEvent("ban_revoked", { room: room.code, ban: ban.id });
       return c.json({ ban: publicBan(ban) });
     },

@@ -180,46 +180,44 @@ async function checkOrder(conn: Db, deps: PurchaseDeps, claims: SessionClaims, o
  * webhook (or a webhook after an instant completion) finds nothing to do.
  */
 export async function completePurchase(deps: PurchaseDeps, transactionId: string): Promise<boolean> {
-  const done = await deps.db.run((conn) =>
-    conn.transaction(async (tx) => {
-      const row = await markCompleted(tx, transactionId);
-      if (!row) return null;
-      // The money moved; what it buys is checked again now, as the room is at this moment.
-      const stale = await whyNotApplicable(tx, row);
-      if (stale) {
-        await recordNotApplied(tx, row.id, stale);
-        return { row, pin: null, notApplied: stale };
-      }
-      if (row.type === "pin") {
-        const pin = await applyPin(tx, row.messageId!, row.amountCents, pinSeconds(row.amountCents, deps.pinSecondsPerMinute));
-        return { row, pin };
-      }
-      if (row.type === "back_room") {
-        await addBackroomMember(tx, { chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id });
-      }
-      return { row, pin: null };
-    }),
-  );
+  const done = await deps.db.transaction(async (tx) => {
+    const row = await markCompleted(tx, transactionId);
+    if (!row) return null;
+    // The money moved; what it buys is checked again now, as the room is at this moment.
+    const stale = await whyNotApplicable(tx, row);
+    if (stale) {
+      await recordNotApplied(tx, row.id, stale);
+      return { row, pin: null, notApplied: stale };
+    }
+    if (row.type === "pin") {
+      const pin = await applyPin(tx, row.messageId!, row.amountCents, pinSeconds(row.amountCents, deps.pinSecondsPerMinute));
+      return { row, pin };
+    }
+    if (row.type === "back_room") {
+      await addBackroomMember(tx, { chatRoomId: row.chatRoomId, participationId: row.participationId, transactionId: row.id });
+    }
+    return { row, pin: null };
+  });
   if (!done) return false;
   const { row, pin } = done;
   if ("notApplied" in done) {
-    logEvent("payment_not_applied", { room: deps.room.code, transaction: row.id, type: row.type, reason: done.notApplied });
-    return false;
+  logEvent("payment_not_applied", { room: deps.room.code, transaction: row.id, type: row.type, reason: done.notApplied });
+  return false;
   }
   logEvent("payment_completed", { room: deps.room.code, transaction: row.id, type: row.type });
   if (pin) {
-    await deps.cacheHealth.write(
-      () => cachePin(deps.redis, deps.room.code, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds),
-      (e) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) }),
-    );
-    const message = await deps.db.run((conn) => publicMessage(conn, deps.room.code, row.messageId!));
-    if (message) deps.broadcast(pinnedFrame(message));
-    await deps.pinEndsAt(pin.pinnedUntil.getTime());
+  await deps.cacheHealth.write(
+    () => cachePin(deps.redis, deps.room.code, row.messageId!, pin.pinnedUntil.getTime(), deps.window.ttlSeconds),
+    (e) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) }),
+  );
+  const message = await deps.db.run((conn) => publicMessage(conn, deps.room.code, row.messageId!));
+  if (message) deps.broadcast(pinnedFrame(message));
+  await deps.pinEndsAt(pin.pinnedUntil.getTime());
   } else if (row.type === "tip") {
-    const who = await deps.db.run((conn) => usernameOf(conn, row.participationId));
-    deps.postSystemMessage(`${who ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
+  const who = await deps.db.run((conn) => usernameOf(conn, row.participationId));
+  deps.postSystemMessage(`${who ?? "Someone"} tipped the host ${formatUsd(row.amountCents)}`);
   } else {
-    deps.memberJoined(row.participationId);
+  deps.memberJoined(row.participationId);
   }
   return true;
 }
@@ -234,15 +232,15 @@ export type NotAppliedReason = "message_deleted" | "outbid" | "backroom_full";
  */
 async function whyNotApplicable(conn: Db, row: TransactionRow): Promise<NotAppliedReason | null> {
   if (row.type === "pin") {
-    const message = await liveMessage(conn, row.chatRoomId, row.messageId!);
-    if (!message) return "message_deleted";
-    if (await isPinActive(conn, message.id)) return null;
-    return row.amountCents < minimumToOutbid(await topPinAmount(conn, row.chatRoomId, message.id)) ? "outbid" : null;
+  const message = await liveMessage(conn, row.chatRoomId, row.messageId!);
+  if (!message) return "message_deleted";
+  if (await isPinActive(conn, message.id)) return null;
+  return row.amountCents < minimumToOutbid(await topPinAmount(conn, row.chatRoomId, message.id)) ? "outbid" : null;
   }
   if (row.type === "back_room") {
-    const room = await findRoomById(conn, row.chatRoomId);
-    const full = !room?.backroomEnabled || (await backroomMemberCount(conn, row.chatRoomId)) >= (room.backroomSeatLimit ?? 0);
-    return full ? "backroom_full" : null;
+  const room = await findRoomById(conn, row.chatRoomId);
+  const full = !room?.backroomEnabled || (await backroomMemberCount(conn, row.chatRoomId)) >= (room.backroomSeatLimit ?? 0);
+  return full ? "backroom_full" : null;
   }
   return null;
 }
@@ -264,35 +262,33 @@ export type TakeBack =
  * Answers whether anything changed.
  */
 export async function takeBackPurchase(deps: PurchaseDeps, transactionId: string, cause: TakeBack): Promise<boolean> {
-  const done = await deps.db.run((conn) =>
-    conn.transaction(async (tx) => {
-      const row = await lockTransaction(tx, transactionId);
-      if (!row || (row.status !== "completed" && row.status !== "refunded")) return null;
-      const lost = "disputeLostCents" in cause;
-      const wanted = lost ? row.refundedCents + cause.disputeLostCents : cause.refundedTotalCents;
-      const total = Math.min(row.amountCents, Math.max(row.refundedCents, wanted));
-      const delta = total - row.refundedCents;
-      if (delta <= 0 && !(lost && row.disputeStatus !== "lost")) return null;
-      const updated = await recordTakenBack(tx, row, total, lost ? { cents: cause.disputeLostCents } : undefined);
-      if (delta <= 0 || row.notAppliedReason) return { row: updated, pin: null, seatGone: false };
-      if (row.type === "pin") {
-        const bought = pinSeconds(row.amountCents, deps.pinSecondsPerMinute);
-        const pin = await takeBackFromPin(tx, row.messageId!, row.id, refundShare(row.amountCents, bought, delta));
-        return { row: updated, pin, seatGone: false };
-      }
-      const seatGone = row.type === "back_room" && updated.status === "refunded";
-      if (seatGone) await removeBackroomMember(tx, row.id);
-      return { row: updated, pin: null, seatGone };
-    }),
-  );
+  const done = await deps.db.transaction(async (tx) => {
+    const row = await lockTransaction(tx, transactionId);
+    if (!row || (row.status !== "completed" && row.status !== "refunded")) return null;
+    const lost = "disputeLostCents" in cause;
+    const wanted = lost ? row.refundedCents + cause.disputeLostCents : cause.refundedTotalCents;
+    const total = Math.min(row.amountCents, Math.max(row.refundedCents, wanted));
+    const delta = total - row.refundedCents;
+    if (delta <= 0 && !(lost && row.disputeStatus !== "lost")) return null;
+    const updated = await recordTakenBack(tx, row, total, lost ? { cents: cause.disputeLostCents } : undefined);
+    if (delta <= 0 || row.notAppliedReason) return { row: updated, pin: null, seatGone: false };
+    if (row.type === "pin") {
+      const bought = pinSeconds(row.amountCents, deps.pinSecondsPerMinute);
+      const pin = await takeBackFromPin(tx, row.messageId!, row.id, refundShare(row.amountCents, bought, delta));
+      return { row: updated, pin, seatGone: false };
+    }
+    const seatGone = row.type === "back_room" && updated.status === "refunded";
+    if (seatGone) await removeBackroomMember(tx, row.id);
+    return { row: updated, pin: null, seatGone };
+  });
   if (!done) return false;
   const { row, pin, seatGone } = done;
   logEvent(row.status === "refunded" ? "payment_refunded" : "payment_partly_refunded", {
-    room: deps.room.code,
-    transaction: row.id,
-    type: row.type,
-    refunded_cents: row.refundedCents,
-    ...(row.disputeStatus ? { dispute: row.disputeStatus } : {}),
+  room: deps.room.code,
+  transaction: row.id,
+  type: row.type,
+  refunded_cents: row.refundedCents,
+  ...(row.disputeStatus ? { dispute: row.disputeStatus } : {}),
   });
   if (pin && row.messageId) await showPinChange(deps, row.messageId, pin);
   if (seatGone) deps.memberLeft(row.participationId);
@@ -303,9 +299,9 @@ export async function takeBackPurchase(deps: PurchaseDeps, transactionId: string
 async function showPinChange(deps: PurchaseDeps, messageId: string, pin: { pinned: boolean; pinnedUntil: Date }) {
   const cacheFailed = (e: unknown) => logEvent("pin_cache_failed", { room: deps.room.code, error: errorText(e) });
   if (!pin.pinned) {
-    await deps.cacheHealth.write(() => uncachePins(deps.redis, deps.room.code, [messageId]), cacheFailed);
-    deps.broadcast(unpinnedFrame(messageId));
-    return;
+  await deps.cacheHealth.write(() => uncachePins(deps.redis, deps.room.code, [messageId]), cacheFailed);
+  deps.broadcast(unpinnedFrame(messageId));
+  return;
   }
   await deps.cacheHealth.write(() => cachePin(deps.redis, deps.room.code, messageId, pin.pinnedUntil.getTime(), deps.window.ttlSeconds), cacheFailed);
   const message = await deps.db.run((conn) => publicMessage(conn, deps.room.code, messageId));

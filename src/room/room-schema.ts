@@ -1,0 +1,58 @@
+// The room's own tables in its Durable Object's SQLite, and their migrations.
+// Durable Object SQLite does not take `PRAGMA user_version`, so the version is
+// a one-row table; every wake runs the migrations past it, each in one
+// transaction with the version's update, before the room reads anything.
+// Add a migration at the end; never edit one that has shipped.
+type Migration = (sql: SqlStorage) => void;
+
+const MIGRATIONS: Migration[] = [
+  // 1: the message log, the commit point of a send (message-log.ts). Rooms older than the
+  // version table already have it, hence IF NOT EXISTS.
+  (sql) => {
+    sql.exec(`CREATE TABLE IF NOT EXISTS message_log (
+      pos INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      channel TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      pg_row TEXT NOT NULL,
+      message TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending',
+      deleted INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL
+    )`);
+    sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS message_log_seq ON message_log (channel, seq)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS message_log_pending ON message_log (state, pos)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS retry_keys (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS retry_keys_age ON retry_keys (created_at)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS channel_seq (channel TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)`);
+  },
+  // 2: what a send, a resume and a kick need besides the log, so a room that wakes never asks
+  // Postgres (room-bans.ts, room-backroom.ts; the pins' next end and the seed mark are keys).
+  (sql) => {
+    sql.exec(`CREATE TABLE bans (ban_id TEXT PRIMARY KEY, expires_at INTEGER)`);
+    sql.exec(`CREATE TABLE ban_participations (
+      ban_id TEXT NOT NULL,
+      participation_id TEXT NOT NULL,
+      PRIMARY KEY (ban_id, participation_id)
+    )`);
+    sql.exec(`CREATE TABLE backroom_members (participation_id TEXT PRIMARY KEY)`);
+  },
+];
+
+/** The version a room's storage has after its wake. */
+export const ROOM_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the room's tables to ROOM_SCHEMA_VERSION; answers the version they had (0: none). */
+export function migrateRoomStorage(sql: SqlStorage, transaction: <T>(fn: () => T) => T): number {
+  sql.exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`);
+  const [row] = sql.exec<{ version: number }>(`SELECT version FROM schema_version`).toArray();
+  const from = row?.version ?? 0;
+  for (let v = from; v < MIGRATIONS.length; v++) {
+    transaction(() => {
+      MIGRATIONS[v]!(sql);
+      sql.exec(`DELETE FROM schema_version`);
+      sql.exec(`INSERT INTO schema_version (version) VALUES (?)`, v + 1);
+    });
+  }
+  return from;
+}
