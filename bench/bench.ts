@@ -21,6 +21,7 @@ import { distanceSection, openLoopSection } from "./sections/distance.ts";
 import { bigRoomSection } from "./sections/big-room.ts";
 import { floodSection } from "./sections/flood.ts";
 import { hotPathSection } from "./sections/hot-path.ts";
+import { wokenSection } from "./sections/woken.ts";
 
 /** Every section, in the report's order; `--only` picks some by name. */
 const SECTIONS: Record<string, Section> = {
@@ -31,6 +32,7 @@ const SECTIONS: Record<string, Section> = {
   distance: distanceSection,
   "open-loop": openLoopSection,
   "hot-path": hotPathSection,
+  woken: wokenSection,
   "big-room": bigRoomSection,
   flood: floodSection,
 };

@@ -72,6 +72,16 @@ export class BenchContext {
     });
   }
 
+  /** What the stand-ins have served so far: Postgres statements (both of Neon's doors) and connections opened, Upstash requests. */
+  async storeCounts(): Promise<{ statements: number; connections: number; upstash: number }> {
+    const proxy = `http://${this.stack.bindings.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
+    const pg = (await (await fetch(`${proxy}/__stats`)).json()) as { http_requests: number; ws_round_trips: number; opened: number };
+    const upstash = (await (
+      await fetch(`${this.stack.bindings.UPSTASH_REDIS_REST_URL}/__stats`, { headers: { Authorization: `Bearer ${this.stack.bindings.UPSTASH_REDIS_REST_TOKEN}` } })
+    ).json()) as { requests: number };
+    return { statements: pg.http_requests + pg.ws_round_trips, connections: pg.opened, upstash: upstash.requests };
+  }
+
   /** Stops every target still running. */
   async stopAll() {
     for (const t of this.targets) await t.dev.stop();

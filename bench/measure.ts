@@ -25,6 +25,22 @@ export function messagesArrive(ws: WebSocket, n: number): Promise<void> {
   });
 }
 
+/** A message to every receiver: resolves when all of them got a message whose content is `marker`. */
+export function allReceive(receivers: WebSocket[], marker: string): Promise<void> {
+  return new Promise((resolve) => {
+    let left = receivers.length;
+    for (const r of receivers) {
+      const on = (d: Buffer) => {
+        if (JSON.parse(String(d)).content === marker) {
+          r.off("message", on);
+          if (--left === 0) resolve();
+        }
+      };
+      r.on("message", on);
+    }
+  });
+}
+
 /** A client socket, once it is open (no compression: the room's frames are measured as sent). */
 export function openSocket(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {

@@ -71,6 +71,7 @@ describe.runIf(!strict)("a room that wakes while Postgres is away", () => {
       expect(late.frames.filter((f) => f.type === "error" || f.type === "gap")).toEqual([]);
       late.close();
     });
+    await settled(code);
     closeAll(a, b);
   });
 
@@ -105,6 +106,7 @@ describe.runIf(!strict)("a room that wakes while Postgres is away", () => {
       expect([refusal.code, refusal.client_id]).toEqual(["NOT_BACKROOM_MEMBER", "out"]);
     });
     expect(o.messages().filter((f) => f.channel === "backroom")).toEqual([]);
+    await settled(r.code);
     closeAll(m, o);
   });
 });

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import type { WebSocket } from "ws";
 import type { BenchContext } from "../context.ts";
 import { call, joinMany, linesOf, newRoom, root, type Target } from "../lib.ts";
-import { messagesArrive, ms, openSocket, pct } from "../measure.ts";
+import { allReceive, messagesArrive, ms, openSocket, pct } from "../measure.ts";
 
 const DISTANCES = [0, 20, 80];
 
@@ -18,22 +18,6 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
     out.push(performance.now() - t0);
   }
   return out;
-}
-
-/** A message to every receiver: resolves when all of them got a message whose content is `marker`. */
-function allReceive(receivers: WebSocket[], marker: string): Promise<void> {
-  return new Promise((resolve) => {
-    let left = receivers.length;
-    for (const r of receivers) {
-      const on = (d: Buffer) => {
-        if (JSON.parse(String(d)).content === marker) {
-          r.off("message", on);
-          if (--left === 0) resolve();
-        }
-      };
-      r.on("message", on);
-    }
-  });
 }
 
 interface DistanceRoom {

@@ -16,7 +16,7 @@ import * as schema from "./schema";
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A REST request's database: Neon's HTTP endpoint, with batches for multi-statement writes. */
 export type HttpDb = NeonHttpDatabase<typeof schema>;
-/** The room's connection: interactive transactions. */
+/** A connection a room opens for one interactive transaction (room-db.ts). */
 export type RoomConn = NeonDatabase<typeof schema>;
 
 let configuredFor: string | undefined;

@@ -6,7 +6,7 @@
 // status and effect) open a connection for it and close it after.
 import { connectClient, requestDb, type HttpDb, type RoomConn } from "./db";
 
-/** A transaction of the room's connection (what RoomConn.transaction hands its callback). */
+/** A transaction on a connection the room opened for it (what RoomConn.transaction hands its callback). */
 export type RoomTx = Parameters<Parameters<RoomConn["transaction"]>[0]>[0];
 
 export class RoomDb {

@@ -14,7 +14,7 @@ export const CLOSE_BAD_TOKEN = 4003;
 export const CLOSE_BANNED = 4403;
 /** The socket's relay lost messages it could not recover: reconnect with last_seq to resume (not final). */
 export const CLOSE_RESTART = 1012;
-/** The socket sent no frame and no keep-alive for SOCKET_IDLE_SECONDS (not final: reconnect, then keep pinging). */
+/** The socket sent no frame and no keep-alive for SOCKET_IDLE_SECONDS and a new socket needed its seat (not final: reconnect, then keep pinging). */
 export const CLOSE_IDLE = 4408;
 
 export const FINAL_CLOSE_CODES: readonly number[] = [CLOSE_NO_TOKEN, CLOSE_BAD_TOKEN, CLOSE_BANNED, CLOSE_POLICY];

@@ -36,7 +36,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
       sendToAll: (frame) => this.sendToAll(frame),
       broadcast: (channel, deliveries) => this.broadcast(channel, deliveries),
       presenceChanged: () => this.presence.changed(),
-    });
+    }, this.alarms);
     this.presence = new Presence(
       () => this.sockets.participantsOnline() + this.parts.relays.participants(),
       (count) => this.sendToAll(presenceFrame(count)),

@@ -30,7 +30,7 @@ import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
 import { ConnectLimits } from "./connect-limits";
 import { SendRules } from "./send-rules";
-import { alarmNoLaterThan, earliest } from "./alarm";
+import { earliest, type RoomAlarm } from "./alarm";
 import { migrateRoomStorage } from "./room-schema";
 import { RoomSeed } from "./room-seed";
 import { RelayFanout } from "./relay-fanout";
@@ -85,6 +85,7 @@ export class RoomParts {
     env: Env,
     private readonly now: () => number,
     private readonly out: RoomOutputs,
+    private readonly alarm: RoomAlarm,
   ) {
     const code = ctx.id.name;
     if (!code) throw new Error("A ChatRoom is reached by its chat code: CHAT_ROOM.getByName(code).");
@@ -96,7 +97,7 @@ export class RoomParts {
     this.window = windowSettings(this.settings);
     this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: this.settings.RESUME_MAX_BYTES };
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale), now);
-    const wakeBy = (ms: number) => alarmNoLaterThan(ctx.storage, ms);
+    const wakeBy = (ms: number) => alarm.noLaterThan(ms);
     const transaction = <T>(fn: () => T) => ctx.storage.transactionSync(fn);
     const seeded = () => this.seed.pending();
     this.log = new MessageLog(ctx.storage.sql, transaction, now, this.settings.LOG_RETAIN_ROWS);
@@ -176,7 +177,7 @@ export class RoomParts {
   /** The alarm's next time from the jobs that need one (the flusher's retry, the next pin end), or none. */
   private rearm(): void {
     const next = earliest([this.flusher.nextWake(), this.pins.nextWake()]);
-    void (next === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(next));
+    void this.alarm.set(next);
   }
 
   stores(): RoomStores {

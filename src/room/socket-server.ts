@@ -16,7 +16,7 @@ import { errorText, logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import type { Presence } from "./presence";
 import { CatchUp, resumeError, resumeParams } from "./resume";
-import { earliest } from "./alarm";
+import { RoomAlarm, earliest } from "./alarm";
 import { SocketHost, kick, safeSend, sendError, type SocketState } from "./socket-host";
 import { upgradeClaims } from "./handoff";
 import type { BacklogAnswer } from "./relay-protocol";
@@ -42,15 +42,18 @@ export interface Outgoing {
 export abstract class SocketServer extends DurableObject<Env> {
   /** The server's clock, for everything it decides by time; tests move it instead of sleeping. */
   now: () => number = Date.now;
-  /** The sockets held here: their caps, frame budget and idle sweep. */
+  /** The sockets held here: their caps (a silent socket gives up its seat at one) and frame budget. */
   protected readonly sockets: SocketHost;
   /** Sockets reading their resume backlog: live messages wait there, then follow the backlog. */
   protected readonly catchUp = new CatchUp();
+  /** The object's one alarm, for the subclass's jobs with a time (alarm.ts). */
+  protected readonly alarms: RoomAlarm;
   /** Who is online, told when it changes (the subclass says to whom). */
   protected abstract readonly presence: Presence;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.alarms = new RoomAlarm(ctx.storage);
     this.sockets = new SocketHost(
       ctx,
       settingsOf(env),
@@ -211,7 +214,8 @@ export abstract class SocketServer extends DurableObject<Env> {
   /** One alarm for the subclass's jobs; it rings next at the earliest of their wakes (none: it stays unset). */
   override async alarm(): Promise<void> {
     const next = earliest(await this.dueJobs());
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    // "No later than": a job may have asked for an earlier wake while these ran.
+    if (next !== null) await this.alarms.noLaterThan(next);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -6,7 +6,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { connectClient } from "../../src/platform/db";
+import { requestDb } from "../../src/platform/db";
 import { messages } from "../../src/platform/schema";
 import { findRoom } from "../../src/features/rooms/queries";
 import { api, connect, connectResuming, join, newRoom, settled, withPostgresDown, withRedisFault, type Client } from "../support/api";
@@ -119,13 +119,9 @@ describe("both modes", () => {
     const { room, a, b } = await twoInRoom();
     await settled(room.code);
     // A stray writer takes seq 3 in Postgres: the room's seq 3 collides with it there.
-    const { db, client } = await connectClient(env);
-    try {
-      const found = (await findRoom(db, room.code))!;
-      await db.insert(messages).values({ id: crypto.randomUUID(), chatRoomId: found.id, channel: "main", seq: 3, username: "stray", content: "stray row" });
-    } finally {
-      await client.end();
-    }
+    const db = requestDb(env);
+    const found = (await findRoom(db, room.code))!;
+    await db.insert(messages).values({ id: crypto.randomUUID(), chatRoomId: found.id, channel: "main", seq: 3, username: "stray", content: "stray row" });
     for (const text of ["two", "three", "four"]) {
       a.send({ message: text, client_id: text });
       await a.until(`${text} answered`, () => a.frames.some((f) => f.client_id === text));

@@ -6,7 +6,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault } from "../support/api";
+import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault, type Client } from "../support/api";
 
 const strict = env.SEND_COMMIT === "postgres";
 const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
@@ -96,57 +96,56 @@ describe("round trips per request", () => {
   });
 });
 
+/** A socket of a new room whose first send Postgres and Redis already have. */
+async function socketAfterOneSend() {
+  const { room } = await newRoom();
+  const guest = await join(room.code, unique("rt_"));
+  const s = await connect(room.code, guest.session_token);
+  await sendAndSettle(room.code, s, "warm up");
+  return { code: room.code, s };
+}
+
+/** One send, seen back on its socket and then in Postgres and the Redis window. */
+async function sendAndSettle(code: string, s: Client, message: string) {
+  const seen = s.messages().length;
+  s.send({ message });
+  await s.waitForMessages(seen + 1);
+  await settled(code);
+}
+
+/** One send with a client_id, until its sender has the acknowledgement. */
+async function acknowledged(s: Client, message: string) {
+  const clientId = unique("ack-");
+  s.send({ message, client_id: clientId });
+  await s.until("the ack", () => s.frames.some((f) => f.type === "message" && f.client_id === clientId));
+}
+
 describe("round trips per send", () => {
   it(strict ? "strict mode: one Postgres round trip per batch (the flush), before the broadcast" : "room mode: none before the broadcast; one Postgres (the flush) and one Redis (the window) after it", async () => {
-    const { room } = await newRoom();
-    const guest = await join(room.code, unique("rt_"));
-    const s = await connect(room.code, guest.session_token);
-    s.send({ message: "warm up" });
-    await s.waitForMessages(1);
-    await settled(room.code);
-    const spent = await cost(async () => {
-      const seen = s.messages().length;
-      s.send({ message: "counted" });
-      await s.waitForMessages(seen + 1);
-      await settled(room.code);
-    });
-    expect(spent).toEqual({ pg: 1, redis: 1 });
+    const { code, s } = await socketAfterOneSend();
+    expect(await cost(() => sendAndSettle(code, s, "counted"))).toEqual({ pg: 1, redis: 1 });
     if (!strict) {
       // Neither store is on the path: with both away, a send is still broadcast and acknowledged.
-      await withPostgresDown(() =>
-        withRedisFault(async () => {
-          s.send({ message: "both away", client_id: "away" });
-          await s.until("the ack", () => s.frames.some((f) => f.type === "message" && f.client_id === "away"));
-        }),
-      );
-      await settled(room.code);
+      await withPostgresDown(() => withRedisFault(() => acknowledged(s, "both away")));
+      await settled(code);
     }
     s.close();
   });
 
   it("a send to a room that just woke: the same as a warm room's (a wake reads no store); in room mode none before the broadcast, Postgres away throughout", async () => {
-    const { room } = await newRoom();
-    const guest = await join(room.code, unique("rt_"));
-    const s = await connect(room.code, guest.session_token);
-    s.send({ message: "warm up" });
-    await s.waitForMessages(1);
-    await settled(room.code);
-    const stub = env.CHAT_ROOM.getByName(room.code);
+    const { code, s } = await socketAfterOneSend();
+    const stub = env.CHAT_ROOM.getByName(code);
     const spent = await cost(async () => {
       await evictDurableObject(stub);
-      const seen = s.messages().length;
-      s.send({ message: "first after a wake" });
-      await s.waitForMessages(seen + 1);
-      await settled(room.code);
+      await sendAndSettle(code, s, "first after a wake");
     });
     expect(spent).toEqual({ pg: 1, redis: 1 });
     if (!strict) {
       await withPostgresDown(async () => {
         await evictDurableObject(stub);
-        s.send({ message: "cold and away", client_id: "cold" });
-        await s.until("the ack", () => s.frames.some((f) => f.type === "message" && f.client_id === "cold"));
+        await acknowledged(s, "cold and away");
       });
-      await settled(room.code);
+      await settled(code);
     }
     s.close();
   });

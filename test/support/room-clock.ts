@@ -1,5 +1,5 @@
 // A room's clock held still. The room reads time through its `now` (send,
-// reaction and frame allowances, the idle sweep, retry times), so a test of a
+// reaction and frame allowances, seats of silent sockets, retry times), so a test of a
 // rate can stop it and move it by hand: what it asserts then depends on the
 // calls it makes, not on how fast the machine running it happens to be.
 import { runInDurableObject } from "cloudflare:test";
