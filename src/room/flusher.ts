@@ -16,8 +16,14 @@ import { EventTally, errorText, logEvent } from "../platform/log";
 import type { RoomDb } from "../platform/room-db";
 import type { MessageLog, UnflushedRow } from "./message-log";
 
-/** Rows per INSERT: a backlog after an outage goes out in rounds of this many. */
-export const FLUSH_ROWS_MAX = 500;
+/**
+ * Rows per INSERT, and about how many bytes of them: a backlog (after an outage, or behind a
+ * room whose thread is saturated, where each request waits its turn) goes out in rounds of at
+ * most this much. Big enough that a round carries what a busy room commits while one round is
+ * on its way; small enough for one request (Postgres takes 65,535 parameters, 17 a row).
+ */
+export const FLUSH_ROWS_MAX = 2000;
+export const FLUSH_BYTES_MAX = 1024 * 1024;
 /** A room that committed messages wakes by this time at the latest to flush them (in case it is evicted first). */
 const FLUSH_SAFETY_MS = 5_000;
 /**
@@ -156,7 +162,7 @@ export class Flusher {
   }
 
   private async flushRound(): Promise<void> {
-    const rows = this.deps.log.oldestUnflushed(FLUSH_ROWS_MAX);
+    const rows = this.deps.log.oldestUnflushed(FLUSH_ROWS_MAX, FLUSH_BYTES_MAX);
     if (rows.length === 0) return;
     try {
       await this.insert(rows);

@@ -154,15 +154,19 @@ export class MessageLog {
     return this.sql.exec<{ p: number | null }>(`SELECT min(pos) AS p FROM message_log WHERE state = 'pending'`).one().p;
   }
 
-  /** The oldest unflushed rows, in log order. */
-  oldestUnflushed(limit: number): UnflushedRow[] {
-    return this.sql
-      .exec<{ pos: number; id: string; channel: Channel; seq: number; pg_row: string }>(
-        `SELECT pos, id, channel, seq, pg_row FROM message_log WHERE state = 'pending' ORDER BY pos LIMIT ?`,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({ pos: r.pos, id: r.id, channel: r.channel, seq: r.seq, row: reviveRow(r.pg_row) }));
+  /** The oldest unflushed rows, in log order: at most `limit`, and no more than about `maxBytes` of them (at least one). */
+  oldestUnflushed(limit: number, maxBytes = Infinity): UnflushedRow[] {
+    const rows: UnflushedRow[] = [];
+    let bytes = 0;
+    for (const r of this.sql.exec<{ pos: number; id: string; channel: Channel; seq: number; pg_row: string }>(
+      `SELECT pos, id, channel, seq, pg_row FROM message_log WHERE state = 'pending' ORDER BY pos LIMIT ?`,
+      limit,
+    )) {
+      bytes += r.pg_row.length;
+      if (rows.length > 0 && bytes > maxBytes) break;
+      rows.push({ pos: r.pos, id: r.id, channel: r.channel, seq: r.seq, row: reviveRow(r.pg_row) });
+    }
+    return rows;
   }
 
   isUnflushed(id: string): boolean {
