@@ -5,9 +5,10 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CLOSE_BANNED } from "../src/protocol";
+import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../src/protocol";
 import type { ChatRoom } from "../src/room/chat-room";
-import { api, connect, connectResuming, join, newRoom, settled, unique, withPostgresDown, type Client } from "./support/api";
+import { ROOM_SCHEMA_VERSION } from "../src/room/room-schema";
+import { api, connect, connectResuming, join, newRoom, register, settled, unique, withPostgresDown, type Client } from "./support/api";
 import { ban, buySeat, history, hostedRoom, openBackroom, sendRest } from "./support/room-actions";
 import { holdRoomClock } from "./support/room-clock";
 
@@ -111,6 +112,30 @@ describe.runIf(!strict)("a room that wakes while Postgres is away", () => {
   });
 });
 
+describe("logged-in readers across a deploy during an outage", () => {
+  it("get back in and chat, while a token whose login ended is refused by the room (4003)", async () => {
+    const { room: r } = await hostedRoom();
+    const staying = await register();
+    const leaving = await register();
+    const stays = await join(r.code, unique("st_"), { token: staying.token });
+    const leaves = await join(r.code, unique("lv_"), { token: leaving.token });
+    const gone = await connect(r.code, leaves.session_token);
+    expect((await api("POST", "/api/auth/logout/", { token: leaving.token })).status).toBe(204);
+    expect((await gone.waitForClose()).code).toBe(CLOSE_BAD_TOKEN);
+    await withPostgresDown(async () => {
+      // A deploy: the room's memory is gone, and the Worker cannot ask Postgres about logins.
+      await evictDurableObject(room(r.code));
+      const back = await connect(r.code, stays.session_token);
+      back.send({ message: "back after the deploy", client_id: "back" });
+      await back.until("the ack", () => back.messages().some((m) => m.client_id === "back"));
+      const refused = await connect(r.code, leaves.session_token);
+      expect(await refused.waitForClose()).toEqual({ code: CLOSE_BAD_TOKEN, reason: "the login of this session has ended; join again" });
+      back.close();
+    });
+    await settled(r.code);
+  });
+});
+
 describe("a room's own storage", () => {
   it("is seeded from Postgres once: a ban stored before the room kept its own still applies after a wake", async () => {
     const { room: r, hostSession } = await hostedRoom();
@@ -138,7 +163,8 @@ describe("a room's own storage", () => {
     const version = await runInDurableObject(room(code), (_o: ChatRoom, state) =>
       state.storage.sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one().version,
     );
-    expect(version).toBe(2);
+    expect(version).toBe(ROOM_SCHEMA_VERSION);
+    expect(ROOM_SCHEMA_VERSION).toBeGreaterThanOrEqual(3);
     closeAll(a, b);
   });
 });

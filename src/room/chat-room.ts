@@ -5,7 +5,7 @@
 // alarm's jobs. The write path is send-pipeline.ts; a big room (past
 // RELAY_AFTER_SOCKETS) sends new sockets to relays (chat-relay.ts) and hands
 // them every batch (relay-fanout.ts).
-import { CLOSE_POLICY, presenceFrame, type Channel } from "../protocol";
+import { CLOSE_BAD_TOKEN, CLOSE_POLICY, presenceFrame, type Channel } from "../protocol";
 import { ApiError, dbUnavailable, notBackroomMember, banned } from "../platform/errors";
 import type { SessionClaims } from "../domain/tokens";
 import { logEvent } from "../platform/log";
@@ -19,7 +19,7 @@ import { requireProvider } from "../features/payments/provider";
 import { backlogPage, collectBacklog, resumeError, type BacklogDeps } from "./resume";
 import { authorOf, roomSocketOf, type Delivery, type SendResult } from "./send-pipeline";
 import { safeSend } from "./socket-host";
-import { addressOf, closeUpgrade } from "./handoff";
+import { addressOf, closeUpgrade, LOGIN_ENDED } from "./handoff";
 import { SocketServer, type Placement, type SendVerdict } from "./socket-server";
 import { RoomParts } from "./room-parts";
 import { relayIndexFor, relayRefused, type BacklogAnswer, PRESENCE_HEADER, RELAY_HEADER, type RelayReport, type RelaySendOutcome } from "./relay-protocol";
@@ -58,6 +58,11 @@ export class ChatRoom extends SocketServer implements RoomRpc {
     if (tooOften) {
       logEvent("socket_refused", { room: claims.roomCode, reason: "connects" });
       return closeUpgrade(CLOSE_POLICY, tooOften, request.headers.get("Sec-WebSocket-Protocol"));
+    }
+    // The Worker checks the login against Postgres; this holds when it could not (Postgres away).
+    if (this.parts.endedLogins.has(claims.authSessionId)) {
+      logEvent("socket_refused", { room: claims.roomCode, reason: "login_ended" });
+      return closeUpgrade(CLOSE_BAD_TOKEN, LOGIN_ENDED, request.headers.get("Sec-WebSocket-Protocol"));
     }
     const relay = await this.relayFor(request, claims);
     if (relay) {
@@ -216,8 +221,9 @@ export class ChatRoom extends SocketServer implements RoomRpc {
     logEvent("ban_lifted", { room: this.roomCode() });
   }
 
-  /** A login ended (logout): the sockets it opened here and on the relays close (4003); answers how many. */
+  /** A login ended (logout): the sockets it opened here and on the relays close (4003), and it may connect no more; answers how many closed. */
   async endLogin(authSessionId: string): Promise<number> {
+    this.parts.endedLogins.add(authSessionId);
     return this.endLoginHere(authSessionId) + (await this.parts.relays.endLogin(authSessionId));
   }
 

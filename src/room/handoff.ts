@@ -11,6 +11,9 @@ export const CLAIMS_HEADER = "X-ChatPop-Session";
 /** Carries the client's address key (from CF-Connecting-IP) for the per-IP socket cap. */
 export const CLIENT_IP_HEADER = "X-ChatPop-Client-Ip";
 
+/** The close reason (with 4003) of a socket whose session's login has ended (a logout). */
+export const LOGIN_ENDED = "the login of this session has ended; join again";
+
 /**
  * The caller's address key (set by the Worker from CF-Connecting-IP) and, for IPv6, its /48: a /64
  * each costs nothing to whoever holds the block, so caps count the block too.

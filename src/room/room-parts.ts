@@ -33,6 +33,7 @@ import { SendRules } from "./send-rules";
 import { earliest, type RoomAlarm } from "./alarm";
 import { migrateRoomStorage } from "./room-schema";
 import { RoomSeed } from "./room-seed";
+import { EndedLogins } from "./ended-logins";
 import { RelayFanout } from "./relay-fanout";
 import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
 import { relayRpc } from "./rpc";
@@ -70,6 +71,8 @@ export class RoomParts {
   readonly connects: ConnectLimits;
   /** The relays that hold the sockets past RELAY_AFTER_SOCKETS (relay-fanout.ts). */
   readonly relays: RelayFanout;
+  /** Logins that ended while their sessions here could still be valid (ended-logins.ts). */
+  readonly endedLogins: EndedLogins;
   /** Postgres fills the room's storage once (room-seed.ts). */
   private readonly seed: RoomSeed;
   /** Send batches and actions take turns here (serial-queue.ts). */
@@ -119,6 +122,7 @@ export class RoomParts {
       backroom: this.backroom,
     });
     this.connects = new ConnectLimits(this.settings, now);
+    this.endedLogins = new EndedLogins(ctx.storage.sql, now);
     this.pins = new PinExpiry({
       room: () => this.room,
       db: this.db,

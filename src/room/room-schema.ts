@@ -37,6 +37,11 @@ const MIGRATIONS: Migration[] = [
     )`);
     sql.exec(`CREATE TABLE backroom_members (participation_id TEXT PRIMARY KEY)`);
   },
+  // 3: logins that ended (logout) while their room sessions may still be valid, so a connect
+  // the Worker could not check against Postgres is still refused (ended-logins.ts).
+  (sql) => {
+    sql.exec(`CREATE TABLE ended_logins (auth_session_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL)`);
+  },
 ];
 
 /** The version a room's storage has after its wake. */

@@ -25,7 +25,7 @@ import { textProblem } from "../domain/text";
 import { logEvent } from "../platform/log";
 import type { SendInput } from "../features/messages/schemas";
 import { parseClientFrame } from "./client-frames";
-import { addressOf } from "./handoff";
+import { addressOf, LOGIN_ENDED } from "./handoff";
 import { sessionEnded } from "../features/rooms/standing";
 
 
@@ -204,7 +204,7 @@ export class SocketHost {
     for (const ws of this.ctx.getWebSockets()) {
       if (this.stateOf(ws)?.claims.authSessionId !== authSessionId) continue;
       sendError(ws, sessionEnded());
-      safeClose(ws, CLOSE_BAD_TOKEN, "the login of this session has ended; join again");
+      safeClose(ws, CLOSE_BAD_TOKEN, LOGIN_ENDED);
       closed++;
     }
     if (closed > 0) logEvent("sockets_closed_logout", { room: this.code(), count: closed });

@@ -5,7 +5,8 @@ import { ApiError } from "../platform/errors";
 import { isRoomCode } from "../domain/room-code";
 import { verifySessionToken } from "../domain/tokens";
 import type { AppEnv } from "../platform/http/context";
-import { CLAIMS_HEADER, CLIENT_IP_HEADER, closeUpgrade } from "./handoff";
+import { CLAIMS_HEADER, CLIENT_IP_HEADER, closeUpgrade, LOGIN_ENDED } from "./handoff";
+import { isDbUnavailable } from "../platform/db";
 import { RELAY_HEADER } from "./relay-protocol";
 import { clientIpKey } from "../domain/client-ip";
 import { originAllowed } from "../platform/http/origins";
@@ -40,7 +41,13 @@ export const wsRoutes = new Hono<AppEnv>().get(
     if (!token) return closeUpgrade(CLOSE_NO_TOKEN, "session token required", offered);
     const claims = isRoomCode(code) ? await verifySessionToken(token, c.env.JWT_SECRET, code) : null;
     if (!claims) return closeUpgrade(CLOSE_BAD_TOKEN, "invalid or expired session token", offered);
-    if (!(await loginStands(c.var.db(), claims))) return closeUpgrade(CLOSE_BAD_TOKEN, "the login of this session has ended; join again", offered);
+    // A logged-in session's login is checked in Postgres; while Postgres is away the room refuses
+    // the logins it was told had ended (ended-logins.ts), so readers get back in after a deploy.
+    const stands = await loginStands(c.var.db(), claims).catch((e) => {
+      if (isDbUnavailable(e)) return true;
+      throw e;
+    });
+    if (!stands) return closeUpgrade(CLOSE_BAD_TOKEN, LOGIN_ENDED, offered);
     const headers = new Headers(c.req.raw.headers);
     // The room and its relays trust only what the Worker sets: a client's own X-ChatPop-* headers go.
     for (const name of [...headers.keys()]) if (name.startsWith("x-chatpop-")) headers.delete(name);
