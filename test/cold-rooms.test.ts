@@ -8,29 +8,16 @@ import { describe, expect, it } from "vitest";
 import { CLOSE_BAD_TOKEN, CLOSE_BANNED } from "../src/protocol";
 import type { ChatRoom } from "../src/room/chat-room";
 import { ROOM_SCHEMA_VERSION } from "../src/room/room-schema";
-import { api, connect, connectResuming, join, newRoom, register, settled, unique, withPostgresDown, type Client } from "./support/api";
+import { api, connect, connectResuming, join, newRoom, register, settled, standInCounts, unique, withPostgresDown, type Client } from "./support/api";
 import { ban, buySeat, history, hostedRoom, openBackroom, sendRest } from "./support/room-actions";
-import { holdRoomClock } from "./support/room-clock";
+import { alarmOf, holdRoomClock } from "./support/room-clock";
 
 const strict = env.SEND_COMMIT === "postgres";
 const room = (code: string) => env.CHAT_ROOM.getByName(code);
-const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
 const seqs = (c: Client) => c.messages().map((m) => m.seq as number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const closeAll = (...clients: Client[]) => clients.forEach((c) => c.close());
 
-/** Every Postgres statement and connection the stack made so far. */
-async function postgresStats() {
-  const s = (await (await fetch(`${neonProxy()}/__stats`)).json()) as { http_requests: number; ws_round_trips: number; opened: number };
-  return { statements: s.http_requests + s.ws_round_trips, connections: s.opened };
-}
-
-async function upstashRequests() {
-  const res = await fetch(`${env.UPSTASH_REDIS_REST_URL}/__stats`, { headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` } });
-  return ((await res.json()) as { requests: number }).requests;
-}
-
-const alarmOf = (code: string) => runInDurableObject(room(code), (_o: ChatRoom, state) => state.storage.getAlarm());
 
 /** A room with two chatting sockets and `n` messages that Postgres has. */
 async function chattingRoom(n: number) {
@@ -185,9 +172,9 @@ describe("a pin across a wake", () => {
     await expect.poll(() => alarmOf(r.code), { timeout: 5_000 }).toBe(until);
     await evictDurableObject(room(r.code));
     const watcher = await connect(r.code, alice.session_token);
-    const before = await postgresStats();
+    const before = await standInCounts();
     expect(await runDurableObjectAlarm(room(r.code))).toBe(true);
-    expect((await postgresStats()).statements - before.statements).toBe(0);
+    expect((await standInCounts()).statements - before.statements).toBe(0);
     expect(await alarmOf(r.code)).toBe(until);
     await holdRoomClock(r.code, until + 1);
     expect(await runDurableObjectAlarm(room(r.code))).toBe(true);
@@ -203,18 +190,17 @@ describe("an idle room", () => {
     // The flush is done: the safety wake it set is taken back.
     await expect.poll(() => alarmOf(code), { timeout: 5_000 }).toBeNull();
     // The stand-ins count for the whole stack: wait until what earlier tests left running is done.
-    const snapshot = async () => ({ pg: await postgresStats(), redis: await upstashRequests() });
-    let before = await snapshot();
+    let before = await standInCounts();
     for (;;) {
       await new Promise((r) => setTimeout(r, 300));
-      const now = await snapshot();
+      const now = await standInCounts();
       if (JSON.stringify(now) === JSON.stringify(before)) break;
       before = now;
     }
     const clock = await holdRoomClock(code);
     clock.advance(10 * 60_000);
     await new Promise((r) => setTimeout(r, 1_000));
-    const after = await snapshot();
+    const after = await standInCounts();
     expect(after).toEqual(before);
     expect(await alarmOf(code)).toBeNull();
     // Ten quiet minutes later the readers are still there, and the room still chats.

@@ -43,7 +43,7 @@ export interface FlusherDeps {
   now(): number;
   /** Asks the room's alarm to wake no later than this (alarm.ts). */
   wakeBy(ms: number): void;
-  /** Everything is flushed after a safety wake was set: the room sets its alarm for its other jobs only (or none). */
+  /** Everything is flushed (no retry pending) after a safety wake was set: the room sets its alarm for its other jobs only (or none). */
   quiet(): void;
 }
 
@@ -80,12 +80,6 @@ export class Flusher {
   onWake(): void {
     this.pruneIfOver();
     if (this.deps.log.oldestUnflushedPos() !== null) this.flushSoon();
-  }
-
-  /** When the flusher needs the alarm (a retry while Postgres is away, the safety wake of unflushed rows), or null. */
-  nextWake(): number | null {
-    if (this.retryAt > this.deps.now()) return this.retryAt;
-    return this.safetyArmed && this.deps.log.oldestUnflushedPos() !== null ? this.deps.now() + FLUSH_SAFETY_MS : null;
   }
 
   /** The alarm rang: flush what is pending; answers when to wake again (null: nothing left). */

@@ -51,7 +51,7 @@ export class MessageLog {
     private readonly retainRows = 2000,
   ) {}
 
-  /** The channel's newest committed seq; null when this room has never stored one (read it from Postgres once). */
+  /** The channel's newest committed seq; null when this room has never stored one (the seed gives it one, room-seed.ts). */
   lastSeq(channel: Channel): number | null {
     const [row] = this.sql.exec<{ last_seq: number }>(`SELECT last_seq FROM channel_seq WHERE channel = ?`, channel).toArray();
     return row ? row.last_seq : null;

@@ -30,7 +30,7 @@ import { MessageLog } from "./message-log";
 import { Flusher } from "./flusher";
 import { ConnectLimits } from "./connect-limits";
 import { SendRules } from "./send-rules";
-import { earliest, type RoomAlarm } from "./alarm";
+import type { RoomAlarm } from "./alarm";
 import { migrateRoomStorage } from "./room-schema";
 import { RoomSeed } from "./room-seed";
 import { EndedLogins } from "./ended-logins";
@@ -80,6 +80,8 @@ export class RoomParts {
   /** Redis window appends, after the broadcast, in batch order. */
   private readonly cacheWrites = new SerialQueue();
   private readonly pipelines = new Map<Channel, SendPipeline>();
+  /** One transaction of the room's SQLite storage (synchronous). */
+  private readonly transaction = <T>(fn: () => T): T => this.ctx.storage.transactionSync(fn);
   /** The room this object serves: its code is the object's name, its id is read once (see load). */
   private room!: RoomRef;
 
@@ -101,7 +103,7 @@ export class RoomParts {
     this.resumeBounds = { maxCount: this.window.maxCount, maxBytes: this.settings.RESUME_MAX_BYTES };
     this.cacheHealth = new CacheHealth((stale) => void ctx.storage.put(CACHE_STALE, stale), now);
     const wakeBy = (ms: number) => alarm.noLaterThan(ms);
-    const transaction = <T>(fn: () => T) => ctx.storage.transactionSync(fn);
+    const transaction = this.transaction;
     const seeded = () => this.seed.pending();
     this.log = new MessageLog(ctx.storage.sql, transaction, now, this.settings.LOG_RETAIN_ROWS);
     this.flusher = new Flusher({
@@ -155,7 +157,7 @@ export class RoomParts {
 
   /** Run once per wake, before any event (blockConcurrencyWhile): the room's own storage, no Postgres once seeded. */
   async load(): Promise<void> {
-    migrateRoomStorage(this.ctx.storage.sql, (fn) => this.ctx.storage.transactionSync(fn));
+    migrateRoomStorage(this.ctx.storage.sql, this.transaction);
     this.cacheHealth.stale = (await this.ctx.storage.get<boolean>(CACHE_STALE)) === true;
     await Promise.all([this.relays.load(), this.pins.load(), this.seed.load()]);
     this.bans.load();
@@ -178,10 +180,9 @@ export class RoomParts {
     this.bans.remove(banId);
   }
 
-  /** The alarm's next time from the jobs that need one (the flusher's retry, the next pin end), or none. */
+  /** Everything is flushed: the flusher needs no wake, so the alarm is the pin job's (or none). */
   private rearm(): void {
-    const next = earliest([this.flusher.nextWake(), this.pins.nextWake()]);
-    void this.alarm.set(next);
+    void this.alarm.set(this.pins.nextWake());
   }
 
   stores(): RoomStores {

@@ -1,10 +1,8 @@
 // Socket caps with small limits ("limits" project, vitest.config.ts): per participant whatever its addresses; a silent socket gives up its seat only when a new one needs it.
 import { describe, expect, it } from "vitest";
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { CLOSE_IDLE, CLOSE_POLICY } from "../../src/protocol";
 import { Client, connect, join, newRoom, connectFrom, settled } from "../support/api";
-import { holdRoomClock } from "../support/room-clock";
+import { alarmOf, holdRoomClock } from "../support/room-clock";
 
 describe("a room's seats are fair", () => {
   it("caps the sockets of one participant, whatever addresses they come from", async () => {
@@ -30,7 +28,7 @@ describe("a room's seats are fair", () => {
     await reader.until("the message", () => reader.messages().some((m) => m.content === "an hour later"));
     expect(reader.closed).toBeNull();
     await settled(room.code);
-    await expect.poll(() => runInDurableObject(env.CHAT_ROOM.getByName(room.code), (_o, state) => state.storage.getAlarm())).toBeNull();
+    await expect.poll(() => alarmOf(room.code)).toBeNull();
     [reader, another].forEach((c) => c.close());
   });
 

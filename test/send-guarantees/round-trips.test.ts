@@ -6,17 +6,12 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, register, settled, unique, withPostgresDown, withRedisFault, type Client } from "../support/api";
+import { api, connect, join, newRoom, register, settled, unique, standInCounts, withPostgresDown, withRedisFault, type Client } from "../support/api";
 
 const strict = env.SEND_COMMIT === "postgres";
-const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
-
 async function counts() {
-  const pg = (await (await fetch(`${neonProxy()}/__stats`)).json()) as { http_requests: number; ws_round_trips: number };
-  const redis = (await (
-    await fetch(`${env.UPSTASH_REDIS_REST_URL}/__stats`, { headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` } })
-  ).json()) as { requests: number };
-  return { pg: pg.http_requests + pg.ws_round_trips, redis: redis.requests };
+  const { statements, upstash } = await standInCounts();
+  return { pg: statements, redis: upstash };
 }
 
 /**

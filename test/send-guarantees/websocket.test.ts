@@ -3,7 +3,7 @@ import { CLOSE_BAD_TOKEN, CLOSE_NO_TOKEN, CLOSE_TOO_LARGE } from "../../src/prot
 import { sign } from "hono/jwt";
 import { signSessionToken } from "../../src/domain/tokens";
 import { TEST_JWT_SECRET } from "../support/test-secret";
-import { api, connect, connectRaw, join, neonConnectionsOpened, newRoom, rejectedCloseCode, settled, unique, type Client } from "../support/api";
+import { api, connect, connectRaw, join, standInCounts, newRoom, rejectedCloseCode, settled, unique, type Client } from "../support/api";
 
 async function roomWithTwoClients() {
   const { host, room } = await newRoom();
@@ -97,13 +97,13 @@ describe("sending over the WebSocket", () => {
 
   it("holds no Postgres connection: sends are flushed over Neon's HTTP path, so the room can hibernate", async () => {
     const { room, a } = await roomWithTwoClients();
-    const before = await neonConnectionsOpened();
+    const before = (await standInCounts()).connections;
     for (let i = 0; i < 10; i++) {
       a.send({ message: `one by one ${i}` });
       await a.waitForMessages(1 + i);
     }
     await settled(room.code);
-    expect(await neonConnectionsOpened()).toBe(before);
+    expect((await standInCounts()).connections).toBe(before);
     a.close();
   });
 

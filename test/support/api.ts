@@ -189,10 +189,16 @@ export function redis(): Redis {
 
 const neonProxy = () => `http://${env.NEON_WS_PROXY!.replace(/\/v2$/, "")}`;
 
-/** Connections opened so far through the local Neon proxy. */
-export async function neonConnectionsOpened(): Promise<number> {
-  const res = await fetch(`${neonProxy()}/__stats`);
-  return ((await res.json()) as { opened: number }).opened;
+/**
+ * What the stand-ins have served so far, for the whole stack: Postgres statements (Neon HTTP
+ * requests and queries over a WebSocket) and connections opened, and Upstash requests.
+ */
+export async function standInCounts(): Promise<{ statements: number; connections: number; upstash: number }> {
+  const pg = (await (await fetch(`${neonProxy()}/__stats`)).json()) as { http_requests: number; ws_round_trips: number; opened: number };
+  const upstash = (await (
+    await fetch(`${env.UPSTASH_REDIS_REST_URL}/__stats`, { headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}` } })
+  ).json()) as { requests: number };
+  return { statements: pg.http_requests + pg.ws_round_trips, connections: pg.opened, upstash: upstash.requests };
 }
 
 /** Runs fn while the local Neon proxy drops and refuses every Postgres connection. */

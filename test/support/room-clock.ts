@@ -1,4 +1,4 @@
-// A room's clock held still. The room reads time through its `now` (send,
+// A room's clock held still, and its alarm read. The room reads time through its `now` (send,
 // reaction and frame allowances, seats of silent sockets, retry times), so a test of a
 // rate can stop it and move it by hand: what it asserts then depends on the
 // calls it makes, not on how fast the machine running it happens to be.
@@ -18,3 +18,6 @@ export async function holdRoomClock(code: string, at = Date.now()): Promise<Room
   });
   return { advance: (ms) => void (at += ms) };
 }
+
+/** When room `code`'s alarm rings next (null: it is not set). */
+export const alarmOf = (code: string) => runInDurableObject(env.CHAT_ROOM.getByName(code), (_room: ChatRoom, state) => state.storage.getAlarm());
