@@ -248,6 +248,7 @@ export class ChatRoom extends SocketServer implements RoomRpc {
         ...this.parts.stores(),
         broadcast: (frame, channel) => this.sendToChannel(channel, frame),
         deleted: (id) => this.parts.log.markDeleted(id),
+        reacted: (id, reactions) => this.parts.log.setReactions(id, reactions),
         inBackroom: (who) => this.parts.backroom.admits(who),
       }),
     );

@@ -8,7 +8,7 @@
 // (logged and skipped, so it never blocks the rows behind it). Flushed rows
 // are pruned beyond the newest LOG_RETAIN_ROWS, and retry keys after the
 // retry window or past their count, so the room's storage stays bounded.
-import type { Channel, PublicMessage, ReplySnapshot } from "../protocol";
+import type { Channel, PublicMessage, ReactionCount, ReplySnapshot } from "../protocol";
 import type { NewMessageRow } from "../platform/schema";
 import { countWithin } from "../features/messages/window";
 
@@ -29,6 +29,15 @@ export interface LogEntry {
   row: NewMessageRow;
   message: PublicMessage;
   retryKey: string | null;
+}
+
+/**
+ * A message the log still holds, with its reaction counts: kept by the room for every message
+ * committed since the log kept them (migration 4); null for older rows (Postgres has them).
+ */
+export interface KeptMessage {
+  message: PublicMessage;
+  reactions: ReactionCount[] | null;
 }
 
 export interface UnflushedRow {
@@ -72,7 +81,7 @@ export class MessageLog {
     this.transaction(() => {
       for (const e of entries) {
         this.sql.exec(
-          `INSERT INTO message_log (id, channel, seq, pg_row, message, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO message_log (id, channel, seq, pg_row, message, created_at, reactions) VALUES (?, ?, ?, ?, ?, ?, '[]')`,
           e.id,
           e.channel,
           e.seq,
@@ -205,15 +214,15 @@ export class MessageLog {
    * parent's words withheld, as Postgres shows them), or null when the log no longer reaches back
    * to afterSeq + 1 (it keeps the newest retainRows; seqs have no holes, so then it has them all).
    */
-  flushedBetween(channel: Channel, afterSeq: number, upToSeq: number): PublicMessage[] | null {
+  flushedBetween(channel: Channel, afterSeq: number, upToSeq: number): KeptMessage[] | null {
     const first = this.sql.exec<{ s: number | null }>(`SELECT min(seq) AS s FROM message_log WHERE channel = ?`, channel).one().s;
     if (first === null || first > afterSeq + 1) return null;
     const deleted = new Set(
       this.sql.exec<{ id: string }>(`SELECT id FROM message_log WHERE channel = ? AND deleted = 1`, channel).toArray().map((r) => r.id),
     );
     return this.sql
-      .exec<{ message: string }>(
-        `SELECT message FROM message_log WHERE channel = ? AND seq > ? AND seq <= ? AND state = 'flushed' AND deleted = 0 ORDER BY seq`,
+      .exec<{ message: string; reactions: string | null }>(
+        `SELECT message, reactions FROM message_log WHERE channel = ? AND seq > ? AND seq <= ? AND state = 'flushed' AND deleted = 0 ORDER BY seq`,
         channel,
         afterSeq,
         upToSeq,
@@ -222,8 +231,14 @@ export class MessageLog {
       .map((r) => {
         const m = JSON.parse(r.message) as PublicMessage;
         const parent = m.reply_to_message;
-        return parent && deleted.has(parent.id) ? { ...m, reply_to_message: { ...parent, content: null } } : m;
+        const message = parent && deleted.has(parent.id) ? { ...m, reply_to_message: { ...parent, content: null } } : m;
+        return { message, reactions: r.reactions === null ? null : (JSON.parse(r.reactions) as ReactionCount[]) };
       });
+  }
+
+  /** A message's reaction counts changed (the room toggles every reaction, features/messages/room-actions.ts). */
+  setReactions(id: string, reactions: ReactionCount[]): void {
+    this.sql.exec(`UPDATE message_log SET reactions = ? WHERE id = ?`, JSON.stringify(reactions), id);
   }
 
   /** The newest seq of the channel that Postgres has (or rejected): every seq up to it is flushed. */

@@ -6,7 +6,8 @@
 // client pages those over REST). A relay reads its sockets' backlogs from the
 // room in pages (backlogPage), so no answer between objects grows with it.
 // The room's log serves every message it still holds (the newest LOG_RETAIN_ROWS,
-// flushed or not), so a resume needs no store, Postgres away or not; older
+// flushed or not) with the reaction counts the room keeps for them, so a resume
+// needs no store, Postgres away or not; older
 // ones come from the Redis window when it covers n and is known to be
 // complete, from Postgres otherwise.
 // Live messages that arrive while the backlog is read are held for the socket
@@ -79,12 +80,16 @@ export async function sendBacklog(deps: BacklogDeps, b: Backlog): Promise<"room"
  */
 async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, flushedUpTo: number): Promise<"room" | "redis" | "postgres"> {
   const fromLog = deps.log.flushedBetween(b.channel, afterSeq, flushedUpTo);
-  const fromWindow = fromLog ? null : await windowBacklog(deps, b.channel, afterSeq, flushedUpTo);
-  const kept = fromLog ?? fromWindow;
-  if (kept) {
-    const counts = await reactionCountsIfReachable(deps, kept);
-    for (const m of kept) b.send({ ...asServedNow(m), reactions: counts.get(m.id) ?? [] });
-    return fromLog ? "room" : "redis";
+  if (fromLog) {
+    const counts = await reactionCountsIfReachable(deps, fromLog.filter((k) => k.reactions === null).map((k) => k.message));
+    for (const k of fromLog) b.send({ ...asServedNow(k.message), reactions: k.reactions ?? counts.get(k.message.id) ?? [] });
+    return "room";
+  }
+  const fromWindow = await windowBacklog(deps, b.channel, afterSeq, flushedUpTo);
+  if (fromWindow) {
+    const counts = await reactionCountsIfReachable(deps, fromWindow);
+    for (const m of fromWindow) b.send({ ...asServedNow(m), reactions: counts.get(m.id) ?? [] });
+    return "redis";
   }
   let after = afterSeq;
   for (;;) {
@@ -96,11 +101,13 @@ async function storedBacklog(deps: BacklogDeps, b: Backlog, afterSeq: number, fl
 }
 
 /**
- * Reaction counts live in Postgres only (the log and the window carry none). While Postgres is
+ * Reaction counts of messages the room did not keep them for (the window's, and log rows older
+ * than the room's own counts) are read from Postgres. While Postgres is
  * away the messages still go, without counts: a resume with no gap matters more than counts,
  * which the next `reaction` frame brings anyway.
  */
 async function reactionCountsIfReachable(deps: BacklogDeps, messages: PublicMessage[]): Promise<Map<string, ReactionCount[]>> {
+  if (messages.length === 0) return new Map();
   try {
     return await deps.db.run((conn) => reactionCounts(conn, messages.map((m) => m.id)));
   } catch (e) {

@@ -42,6 +42,11 @@ const MIGRATIONS: Migration[] = [
   (sql) => {
     sql.exec(`CREATE TABLE ended_logins (auth_session_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL)`);
   },
+  // 4: each logged message's reaction counts, so a resume needs no Postgres for them (the room
+  // toggles every reaction). NULL for rows logged before: their counts are read from Postgres.
+  (sql) => {
+    sql.exec(`ALTER TABLE message_log ADD COLUMN reactions TEXT`);
+  },
 ];
 
 /** The version a room's storage has after its wake. */

@@ -6,7 +6,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, connect, join, newRoom, register, settled, unique, standInCounts, withPostgresDown, withRedisFault, type Client } from "../support/api";
+import { api, connect, connectResuming, join, newRoom, register, settled, unique, standInCounts, withPostgresDown, withRedisFault, type Client } from "../support/api";
 
 const strict = env.SEND_COMMIT === "postgres";
 async function counts() {
@@ -156,5 +156,30 @@ describe("round trips per send", () => {
       await settled(room.code);
     });
     expect(spent).toEqual({ pg: 1, redis: 1 });
+  });
+});
+
+describe("opening a room, first visit", () => {
+  it("connect + backfill: none while the room's log holds the messages (reaction counts kept by the room)", async () => {
+    const { room } = await newRoom();
+    const guest = await join(room.code, unique("rt_"));
+    const s = await connect(room.code, guest.session_token);
+    for (let i = 0; i < 5; i++) s.send({ message: `m${i}` });
+    const sent = await s.waitForMessages(5);
+    const reacted = await api("POST", `/api/chats/${room.code}/messages/${sent[1]!.id}/react/`, { body: { emoji: "👍" }, headers: { "X-Session-Token": guest.session_token } });
+    expect(reacted.status).toBeLessThan(300);
+    await settled(room.code);
+    let resumed!: Client;
+    const spent = await cost(async () => {
+      resumed?.close();
+      resumed = await connectResuming(room.code, guest.session_token, 0);
+      await resumed.waitForMessages(5);
+    });
+    expect(spent).toEqual({ pg: 0, redis: 0 });
+    const backfill = resumed.messages();
+    expect(backfill.map((m) => m.content)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    expect(backfill[1]!.reactions).toEqual([{ emoji: "👍", count: 1 }]);
+    resumed.close();
+    s.close();
   });
 });

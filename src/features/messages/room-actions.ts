@@ -15,6 +15,8 @@ export interface ActionDeps extends RoomStores {
   broadcast(frame: string, channel: Channel): void;
   /** A message was deleted: the room's log stops offering it as a reply target. */
   deleted(messageId: string): void;
+  /** A message's reaction counts changed: the room's log keeps them for resumes. */
+  reacted(messageId: string, reactions: ReactionCount[]): void;
   /** Whether the participant may see back-room messages (members and the host). */
   inBackroom(claims: SessionClaims): Promise<boolean>;
 }
@@ -34,6 +36,7 @@ export async function react(deps: ActionDeps, claims: SessionClaims, messageId: 
     const reactions = (await reactionCounts(conn, [messageId])).get(messageId)!;
     return { action, reactions, channel: message.channel };
   });
+  deps.reacted(messageId, reactions);
   deps.broadcast(reactionFrame({ message_id: messageId, emoji, action, username: claims.username, reactions }), channel);
   logEvent("reaction_toggled", { room: deps.room.code, action });
   return { message_id: messageId, emoji, action, reactions };
