@@ -33,6 +33,18 @@ async function chattingRoom(n: number) {
 }
 
 describe.runIf(!strict)("a room that wakes while Postgres is away", () => {
+  it("answers room details from what it keeps (its row from the create route, its count from its log); an unknown code is 404", async () => {
+    const { code, a, b } = await chattingRoom(4);
+    await withPostgresDown(async () => {
+      await evictDurableObject(room(code));
+      const details = await api("GET", `/api/chats/${code}/`);
+      expect([details.status, details.body.code, details.body.message_count]).toEqual([200, code, 4]);
+    });
+    const unknown = await api("GET", `/api/chats/zzzzzz99/`);
+    expect(unknown).toMatchObject({ status: 404, body: { code: "ROOM_NOT_FOUND" } });
+    closeAll(a, b);
+  });
+
   it("commits and broadcasts sends, acknowledges each, and flushes them in order once Postgres is back", async () => {
     const { code, a, b } = await chattingRoom(3);
     await withPostgresDown(async () => {

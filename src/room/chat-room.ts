@@ -24,6 +24,9 @@ import { SocketServer, type Placement, type SendVerdict } from "./socket-server"
 import { RoomParts } from "./room-parts";
 import { relayIndexFor, relayRefused, type BacklogAnswer, PRESENCE_HEADER, RELAY_HEADER, type RelayReport, type RelaySendOutcome } from "./relay-protocol";
 import type { RoomRpc } from "./rpc";
+import type { RoomFactsRow } from "./room-facts";
+import type { RoomWithHost } from "../features/rooms/queries";
+import type { ChatRoomRow } from "../platform/schema";
 
 export class ChatRoom extends SocketServer implements RoomRpc {
   /** Everything the room is made of, built once per wake (room-parts.ts). */
@@ -203,6 +206,23 @@ export class ChatRoom extends SocketServer implements RoomRpc {
    */
   async settled(): Promise<{ unflushed: number }> {
     return this.parts.settled();
+  }
+
+  // ---- what the room is ---------------------------------------------------
+
+  /** Room details: the room's own facts and message count (null: no room has this code). */
+  async details(): Promise<RoomWithHost | null> {
+    return this.parts.details();
+  }
+
+  /** The create route hands a new room its row: it never asks Postgres what it is. */
+  async introduce(row: RoomFactsRow): Promise<void> {
+    await this.parts.introduce(row);
+  }
+
+  /** The back room's settings changed (the route stored them): the room keeps its new row. */
+  async roomChanged(row: ChatRoomRow): Promise<void> {
+    await this.parts.facts.changed(row);
   }
 
   // ---- host powers -------------------------------------------------------

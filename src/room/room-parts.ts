@@ -19,7 +19,8 @@ import { done, refused, type RoomResult } from "../platform/rpc-result";
 import { RoomBans, type BanOrder } from "../features/moderation/room-bans";
 import { RoomBackroom } from "../features/backroom/room-backroom";
 import { PinExpiry } from "../features/payments/pin-expiry";
-import { findRoom } from "../features/rooms/queries";
+import { RoomFacts, type RoomFactsRow } from "./room-facts";
+import type { RoomWithHost } from "../features/rooms/queries";
 import type { RoomStores } from "../features/room-stores";
 import { Allowances } from "../domain/send-limit";
 import { limitsOf, settingsOf, type Settings } from "../platform/settings";
@@ -38,8 +39,6 @@ import { RelayFanout } from "./relay-fanout";
 import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
 import { relayRpc } from "./rpc";
 
-/** Storage key of the room's Postgres id, read once per room (see loadRoom). */
-const ROOM_KEY = "room";
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
 
@@ -84,6 +83,10 @@ export class RoomParts {
   private readonly transaction = <T>(fn: () => T): T => this.ctx.storage.transactionSync(fn);
   /** The room this object serves: its code is the object's name, its id is read once (see load). */
   private room!: RoomRef;
+  /** What the room is (its row, its host's name), kept by the room (room-facts.ts). */
+  readonly facts: RoomFacts;
+  /** No room has this code (an object reached only to ask, by room details): it holds nothing. */
+  missing = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -105,6 +108,7 @@ export class RoomParts {
     const wakeBy = (ms: number) => alarm.noLaterThan(ms);
     const transaction = this.transaction;
     const seeded = () => this.seed.pending();
+    this.facts = new RoomFacts(code, ctx.storage, this.db);
     this.log = new MessageLog(ctx.storage.sql, transaction, now, this.settings.LOG_RETAIN_ROWS);
     this.flusher = new Flusher({
       roomCode: code,
@@ -157,16 +161,43 @@ export class RoomParts {
 
   /** Run once per wake, before any event (blockConcurrencyWhile): the room's own storage, no Postgres once seeded. */
   async load(): Promise<void> {
+    const room = await this.facts.load();
+    if (!room) {
+      this.missing = true;
+      return;
+    }
+    this.room = room;
     migrateRoomStorage(this.ctx.storage.sql, this.transaction);
     this.cacheHealth.stale = (await this.ctx.storage.get<boolean>(CACHE_STALE)) === true;
     await Promise.all([this.relays.load(), this.pins.load(), this.seed.load()]);
     this.bans.load();
     this.backroom.load();
-    this.room = await this.loadRoom();
     // Not awaited: a wake must not wait on Postgres (what needs the seed waits for it).
     this.seed.pending()?.catch(() => {});
     // Messages committed before a restart (a deploy, an eviction) go to Postgres now.
     this.flusher.onWake();
+  }
+
+  /** The room was just created (the route hands over its row): nothing to read from Postgres, ever. */
+  async introduce(row: RoomFactsRow): Promise<void> {
+    await this.facts.introduce(row);
+    if (this.missing) {
+      this.missing = false;
+      await this.load();
+    }
+    this.seed.fresh();
+  }
+
+  /** The room's facts with its message count (the main channel's newest seq), or null when no room has this code. */
+  async details(): Promise<RoomWithHost | null> {
+    if (this.missing) {
+      // Asked again: a room created since (its own object told first, this one not) is found now.
+      if (!(await this.facts.load())) return null;
+      this.missing = false;
+      await this.load();
+    }
+    const row = await this.facts.facts();
+    return row && { ...row, messageCount: await this.pipeline("main").newestSeq() };
   }
 
   /** A ban the route stored in Postgres: kept in the room's storage (after the seed, which would replace it). */
@@ -256,20 +287,5 @@ export class RoomParts {
     if (parsed?.code === this.code && (!claims || claims.roomCode === this.code)) return parsed.index;
     logEvent("relay_refused", { room: this.code, relay, reason: "not_a_relay_of_this_room" });
     return null;
-  }
-
-  /**
-   * The room's Postgres id: kept in the object's storage after the first lookup by code, so a
-   * wake costs no query. Every route reaches the object only for a room it found, so the lookup
-   * finds it.
-   */
-  private async loadRoom(): Promise<RoomRef> {
-    const stored = await this.ctx.storage.get<RoomRef>(ROOM_KEY);
-    if (stored?.code === this.code) return stored;
-    const row = await this.db.run((conn) => findRoom(conn, this.code));
-    if (!row) throw new Error(`room ${this.code} is not in Postgres`);
-    const room = { code: this.code, id: row.id };
-    await this.ctx.storage.put(ROOM_KEY, room);
-    return room;
   }
 }

@@ -49,6 +49,18 @@ export class RoomSeed {
     return this.running;
   }
 
+  /** A room just created has nothing in Postgres to seed from: its storage starts empty and seeded. */
+  fresh(): void {
+    const { log, storage } = this.deps;
+    storage.transactionSync(() => {
+      if (log.lastSeq("main") === null) log.setLastSeq("main", 0);
+      if (log.lastSeq("backroom") === null) log.setLastSeq("backroom", 0);
+    });
+    this.deps.pins.seed(null);
+    void storage.put(SEEDED_KEY, true);
+    this.done = true;
+  }
+
   private async run(): Promise<void> {
     const { db, log, storage } = this.deps;
     const room = this.deps.room();

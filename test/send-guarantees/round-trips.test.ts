@@ -3,7 +3,7 @@
 // count them (Neon HTTP requests + queries over the room's WebSocket; Upstash
 // requests), and each case here is measured with nothing else running.
 // The budgets are the table in docs/ARCHITECTURE.md (Round trips per request).
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, connect, connectResuming, join, newRoom, register, settled, unique, standInCounts, withPostgresDown, withRedisFault, type Client } from "../support/api";
@@ -35,7 +35,7 @@ async function cost(fn: () => Promise<unknown>) {
 }
 
 describe("round trips per request", () => {
-  it("history page and room details: one Postgres round trip, no Redis; my-participation beside its lookup budget", async () => {
+  it("history page: one Postgres round trip, no Redis; room details: none (the room keeps its facts); my-participation beside its lookup budget", async () => {
     const { room } = await newRoom();
     const guest = await join(room.code, unique("rt_"), { fingerprint: "fp-round-trips" });
     const s = await connect(room.code, guest.session_token);
@@ -43,7 +43,14 @@ describe("round trips per request", () => {
     await s.waitForMessages(5);
     await settled(room.code);
     expect(await cost(() => api("GET", `/api/chats/${room.code}/messages/`))).toEqual({ pg: 1, redis: 0 });
-    expect(await cost(() => api("GET", `/api/chats/${room.code}/`))).toEqual({ pg: 1, redis: 0 });
+    expect(await cost(() => api("GET", `/api/chats/${room.code}/`))).toEqual({ pg: 0, redis: 0 });
+    // A room that kept only its id (before rooms kept their facts) reads them once, then never.
+    const stub = env.CHAT_ROOM.getByName(room.code);
+    await runInDurableObject(stub, (_o, state) => state.storage.put("room", { code: room.code, id: room.id }));
+    await evictDurableObject(stub);
+    const first = await api("GET", `/api/chats/${room.code}/`);
+    expect([first.status, first.body.code, first.body.message_count]).toEqual([200, room.code, 5]);
+    expect(await cost(() => api("GET", `/api/chats/${room.code}/`))).toEqual({ pg: 0, redis: 0 });
     // The per-address lookup budget (Upstash) runs beside the batch: one round trip of time for both.
     expect(await cost(() => api("GET", `/api/chats/${room.code}/my-participation/?fingerprint=fp-round-trips`))).toEqual({ pg: 1, redis: 1 });
     s.close();

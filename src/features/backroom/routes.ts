@@ -10,6 +10,7 @@ import { CURRENCY } from "../../domain/pricing";
 import type { SessionClaims } from "../../domain/tokens";
 import type { Db } from "../../platform/db";
 import { requireRoom } from "../rooms/lookup";
+import { roomStub } from "../../platform/room-stub";
 import { ACCESS_CODE_REFUSALS, checkAccessCode } from "../rooms/access-code";
 import type { RoomWithHost } from "../rooms/queries";
 import { backroomMembersOf, backroomSeatsTaken, isBackroomMember, updateBackroomSettings } from "./queries";
@@ -93,6 +94,8 @@ export const backroomRoutes = new Hono<AppEnv>()
         priceCents: body.price_cents,
         seatLimit: body.seat_limit,
       });
+      // The room answers room details from its own copy of the row (room-facts.ts).
+      await roomStub(c.env, room.code).roomChanged(updated!);
       logEvent("backroom_settings", { room: room.code, enabled: body.enabled });
       return c.json(await describe(db, { ...room, ...updated! }, null));
     },

@@ -5,6 +5,7 @@ import type { Db } from "../../platform/db";
 import { isRoomCode } from "../../domain/room-code";
 import { findRoom, type RoomWithHost } from "./queries";
 import { createMiddleware } from "hono/factory";
+import { roomStub } from "../../platform/room-stub";
 import type { AppEnv } from "../../platform/http/context";
 
 /**
@@ -22,6 +23,16 @@ export const roomNotFound = () => new ApiError(404, "ROOM_NOT_FOUND", "No chat r
 /** The room with that code, or 404 ROOM_NOT_FOUND (without a query when the code cannot be one). */
 export async function requireRoom(db: Db, code: string): Promise<RoomWithHost> {
   const room = isRoomCode(code) ? await findRoom(db, code) : null;
+  if (!room) throw roomNotFound();
+  return room;
+}
+
+/**
+ * The room with that code as the room itself keeps it (room-facts.ts): no Postgres round trip
+ * once the room knows what it is; 404 ROOM_NOT_FOUND when no room has the code.
+ */
+export async function roomFromItself(env: Env, code: string): Promise<RoomWithHost> {
+  const room = isRoomCode(code) ? await roomStub(env, code).details() : null;
   if (!room) throw roomNotFound();
   return room;
 }

@@ -16,7 +16,8 @@ import { isUniqueViolation, type Db } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
 import { settingsOf } from "../../platform/settings";
 import { requireSession, sessionTokenOf } from "./session";
-import { publicRoom, requireRoom, roomNotFound } from "./lookup";
+import { publicRoom, requireRoom, roomFromItself, roomNotFound } from "./lookup";
+import { roomStub } from "../../platform/room-stub";
 import { ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
 import { activeBanFor, activeBanQuery } from "../moderation/queries";
 import { activeSessionUserQuery } from "../accounts/queries";
@@ -41,7 +42,7 @@ import { requireClientIp } from "../../platform/http/client-ip";
 import { checkRateLimit } from "../../platform/http/rate-limit";
 import { bearerClaims, liveSession, optionalUser, requireUser, type Authenticated } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
-import { logEvent } from "../../platform/log";
+import { errorText, logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 import { ACCESS_CODE_HEADER } from "../../protocol";
 import { decideJoin, isHostsName, ownsReservedName } from "./join-decision";
@@ -160,8 +161,14 @@ export const chatRoutes = new Hono<AppEnv>()
           accessCodeHash,
         });
         if (row) {
+          const room = { ...row, hostReservedUsername: user.reservedUsername };
+          // The new room learns what it is from here, so it never asks Postgres (room-facts.ts); if it
+          // cannot be told now, it reads its row at its first wake.
+          await roomStub(c.env, row.code)
+            .introduce(room)
+            .catch((e) => logEvent("room_introduce_failed", { room: row.code, error: errorText(e) }));
           logEvent("room_created", { room: row.code, access_mode: row.accessMode });
-          return c.json(publicRoom({ ...row, hostReservedUsername: user.reservedUsername, messageCount: 0 }, c.req.url), 201);
+          return c.json(publicRoom({ ...room, messageCount: 0 }, c.req.url), 201);
         }
         if (attempt >= 4) throw new Error("five room codes in a row were taken");
       }
@@ -174,10 +181,7 @@ export const chatRoutes = new Hono<AppEnv>()
       tags: ["rooms"],
       answers: { 200: { description: "The room (never its access code)", schema: roomSchema } },
     }),
-    async (c) => {
-      const room = await requireRoom(c.var.db(), c.req.param("code"));
-      return c.json(publicRoom(room, c.req.url));
-    },
+    async (c) => c.json(publicRoom(await roomFromItself(c.env, c.req.param("code")), c.req.url)),
   )
   .post(
     "/:code/join",
