@@ -46,7 +46,8 @@ describe("round trips per request", () => {
     expect(await cost(() => api("GET", `/api/chats/${room.code}/`))).toEqual({ pg: 0, redis: 0 });
     // A room that kept only its id (before rooms kept their facts) reads them once, then never.
     const stub = env.CHAT_ROOM.getByName(room.code);
-    await runInDurableObject(stub, (_o, state) => state.storage.put("room", { code: room.code, id: room.id }));
+    const { id } = (await api("GET", `/api/chats/${room.code}/`)).body;
+    await runInDurableObject(stub, (_o, state) => state.storage.put("room", { code: room.code, id }));
     await evictDurableObject(stub);
     const first = await api("GET", `/api/chats/${room.code}/`);
     expect([first.status, first.body.code, first.body.message_count]).toEqual([200, room.code, 5]);
@@ -69,11 +70,14 @@ describe("round trips per request", () => {
     s.close();
   });
 
-  it("join: at most two Postgres round trips and one Redis (the rate limit)", async () => {
+  it("join, anonymous or logged in, new or returning: one Postgres round trip, the rate limit's Redis call beside it", async () => {
     const { room } = await newRoom();
-    const first = await cost(() => join(room.code, unique("rt_")));
-    expect(first.pg).toBeLessThanOrEqual(2);
-    expect(first.redis).toBeLessThanOrEqual(1);
+    expect(await cost(() => join(room.code, unique("rt_")))).toEqual({ pg: 1, redis: 1 });
+    const account = await register();
+    expect(await cost(() => join(room.code, unique("rt_"), { token: account.token }))).toEqual({ pg: 1, redis: 1 });
+    const name = unique("rt_");
+    await join(room.code, name, { fingerprint: "fp-returning" });
+    expect(await cost(() => join(room.code, name, { fingerprint: "fp-returning" }))).toEqual({ pg: 1, redis: 1 });
   });
 
   it("register and login: at most two Postgres round trips and one Redis each", async () => {
@@ -167,6 +171,22 @@ describe("round trips per send", () => {
 });
 
 describe("opening a room, first visit", () => {
+  it("the entry (room, session, newest page): one Postgres round trip, the join's rate limit beside it; room details and history answer from the same batch", async () => {
+    const { room } = await newRoom();
+    const talker = await join(room.code, unique("rt_"));
+    const s = await connect(room.code, talker.session_token);
+    for (let i = 0; i < 3; i++) s.send({ message: `m${i}` });
+    await s.waitForMessages(3);
+    await settled(room.code);
+    let entered: any;
+    const enter = async () => {
+      entered = await api("POST", `/api/chats/${room.code}/enter/`, { body: { username: unique("rt_"), fingerprint: unique("fp") } });
+    };
+    expect(await cost(enter)).toEqual({ pg: 1, redis: 1 });
+    expect([entered.status, entered.body.room.message_count, entered.body.history.count]).toEqual([200, 3, 3]);
+    s.close();
+  });
+
   it("connect + backfill: none while the room's log holds the messages (reaction counts kept by the room)", async () => {
     const { room } = await newRoom();
     const guest = await join(room.code, unique("rt_"));

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Channel } from "../../protocol";
+import type { Channel, PublicMessage } from "../../protocol";
 import { ApiError, messageNotFound, notBackroomMember } from "../../platform/errors";
 import type { SessionClaims } from "../../domain/tokens";
 import { checkReader } from "../rooms/session";
@@ -43,6 +43,11 @@ export async function historyAnswer(db: HttpDb, code: string, q: z.output<typeof
   if (channel === "backroom" && !page.reader.inBackroom) {
     throw notBackroomMember("The back room's messages are for its members; join the back room first.");
   }
+  return pageAnswer(page);
+}
+
+/** A page as the API answers it (historyPageSchema): the cursor to the page before it, when there is one. */
+export function pageAnswer(page: { messages: PublicMessage[]; pinned: PublicMessage[]; hasMore: boolean }) {
   const oldest = page.messages[0];
   return {
     messages: page.messages,

@@ -116,6 +116,18 @@ export async function reactionsWithRoom(db: HttpDb, code: string, id: string, re
   };
 }
 
+/**
+ * The main room's newest page and its pins as queries not yet sent, for another feature's batch (the
+ * entry of rooms/enter.ts, beside the join); newestPageOf reads their answers as historyWithRoom does.
+ */
+export const newestPageQueries = (db: Db, code: string, limit: number) =>
+  [pageQuery(db, code, { limit, before: null, channel: "main" }), pinsQuery(db, code, true)] as const;
+
+export const newestPageOf = (code: string, [rows, pinned]: unknown[], limit: number) => ({
+  ...pageOf(code, rows as MessageWithReply[], limit),
+  pinned: presentAll(code, pinned as MessageWithReply[]),
+});
+
 /** What decides whether a reader may read (see rooms/session.ts) and whether it holds a back-room seat, for a batch. */
 const readerQueries = (db: Db, code: string, reader: SessionClaims | null) =>
   [...standingQueries(db, code, reader), backroomSeatQuery(db, roomIdOf(code), reader?.participationId ?? NO_ID)] as const;

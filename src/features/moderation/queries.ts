@@ -67,6 +67,10 @@ export async function activeBanFor(db: Db, roomId: string, subjects: BanSubject[
   return row ?? null;
 }
 
+/** Inside a query: whether an active ban of the room covers any of `subjects` (a join's insert is conditioned on its negation). */
+export const activeBanCondition = (roomId: SQL, subjects: BanSubject[]) =>
+  sql`exists (select 1 from ${chatBans} where ${and(sql`${chatBans.chatRoomId} = ${roomId}`, active(), or(...subjects.map(covers)))})`;
+
 /** The same as a query not yet sent; the room may be a subquery (roomIdOf), for a batch. */
 export const activeBanQuery = (db: Db, roomId: SQL, subjects: BanSubject[]) =>
   db

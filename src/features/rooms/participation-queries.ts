@@ -17,7 +17,7 @@ export const ANON_USERNAMES_PER_BLOCK = 12;
 
 export type Identity = { userId: string } | { fingerprint: string };
 
-const identityIs = (who: Identity) =>
+export const identityIs = (who: Identity) =>
   "userId" in who
     ? eq(participations.userId, who.userId)
     : and(isNull(participations.userId), eq(participations.fingerprint, who.fingerprint));
@@ -138,69 +138,24 @@ export async function takenNames(db: HttpDb, names: string[], roomCode: string |
   return new Set(names.filter((n) => takenSkeletons.has(usernameSkeleton(n)) || takenKeys.has(usernameKey(n))));
 }
 
-export interface NewParticipation {
-  roomId: string;
-  who: Identity;
-  username: string;
-  usernameIsReserved: boolean;
-  ipKey: string;
-  /** The device's fingerprint, when a logged-in client sent one as well. */
-  fingerprint: string | null;
-}
-
 /**
- * Creates the participation. An anonymous one counts against three limits in the room: its
- * address (ANON_USERNAMES_PER_IP names per /64), its IPv6 /48 (ANON_USERNAMES_PER_BLOCK), and
- * the room's new anonymous names per minute (anonPerMinute). The lock on the room, the counts
- * and the insert run as one batch (one round trip, one transaction), so parallel joins cannot
- * slip past them; the answer names the limit that refused it. Throws the unique violation when
- * the name is taken or the same person joined at the same moment.
+ * The three limits an anonymous join counts against in the room: its address (ANON_USERNAMES_PER_IP
+ * names per /64), its IPv6 /48 (ANON_USERNAMES_PER_BLOCK), and the room's new anonymous names per
+ * minute. `allowed` is the condition of the join's insert; `counts` says which one refused it.
+ * The join takes the room's advisory lock first, so parallel joins cannot slip past them.
  */
-export async function createParticipation(
-  db: HttpDb,
-  p: NewParticipation,
-  anonPerMinute: number,
-): Promise<{ row: ParticipationRow } | { refused: AnonLimit }> {
-  const values = {
-    chatRoomId: p.roomId,
-    userId: "userId" in p.who ? p.who.userId : null,
-    // A logged-in participation keeps the device's fingerprint too (when the client sent one): bans and
-    // the self-tip rule see the same device behind an account and an anonymous name.
-    fingerprint: "fingerprint" in p.who ? p.who.fingerprint : p.fingerprint,
-    username: p.username,
-    usernameIsReserved: p.usernameIsReserved,
-    ipAddress: p.ipKey,
-  };
-  if ("userId" in p.who) {
-    const [row] = await db.insert(participations).values(values).returning();
-    return { row: row! };
-  }
-  const anon = sql`chat_room_id = ${p.roomId} and user_id is null`;
+export function anonLimitCounts(roomId: string, ipKey: string, perMinute: number) {
   const count = {
-    ...anonNamesFrom(sql`${p.roomId}`, p.ipKey),
-    recent: sql<number>`(select count(*) from ${participations} where ${anon} and created_at > now() - interval '1 minute')::int`,
+    ...anonNamesFrom(sql`${roomId}`, ipKey),
+    recent: sql<number>`(select count(*) from ${participations} where chat_room_id = ${roomId} and user_id is null and created_at > now() - interval '1 minute')::int`,
   };
-  // Each statement of the batch reads after the lock is held (read committed: a new snapshot each).
-  const [, , [row], [after]] = await db.batch([
-    db.execute(sql`select pg_advisory_xact_lock(hashtext(${`anon-room:${p.roomId}`}))`),
-    db.execute(sql`
-      insert into ${participations} (chat_room_id, fingerprint, username, username_is_reserved, ip_address)
-      select ${p.roomId}, ${values.fingerprint}, ${p.username}, ${p.usernameIsReserved}, ${p.ipKey}
-      where ${count.address} < ${ANON_USERNAMES_PER_IP} and ${count.block} < ${ANON_USERNAMES_PER_BLOCK} and ${count.recent} < ${anonPerMinute}`),
-    db.select().from(participations).where(and(eq(participations.chatRoomId, p.roomId), identityIs(p.who))),
-    // What the limits stood at, to say which one refused (only read when the insert did not happen).
-    db.select(count).from(chatRooms).where(eq(chatRooms.id, p.roomId)),
-  ]);
-  if (row) return { row };
-  const c = after ?? { address: 0, block: 0, recent: 0 };
-  return { refused: c.address >= ANON_USERNAMES_PER_IP ? "address" : c.block >= ANON_USERNAMES_PER_BLOCK ? "block" : "room_rate" };
+  return {
+    allowed: sql`(${count.address} < ${ANON_USERNAMES_PER_IP} and ${count.block} < ${ANON_USERNAMES_PER_BLOCK} and ${count.recent} < ${perMinute})`,
+    counts: sql`select ${count.address} as address, ${count.block} as block, ${count.recent} as recent`,
+  };
 }
 
 export type AnonLimit = "address" | "block" | "room_rate";
-
-export async function touchParticipation(db: Db, id: string): Promise<void> {
-  await db.update(participations).set({ lastSeenAt: new Date() }).where(eq(participations.id, id));
-}
 
 export async function usernameOf(db: Db, participationId: string): Promise<string | null> {
   const [row] = await db.select({ username: participations.username }).from(participations).where(eq(participations.id, participationId));

@@ -3,16 +3,15 @@
 // by fingerprint, a logged-in one by account; both may exist for one person in
 // one room, and each keeps the username it first chose there.
 import { documented, errorSchema } from "../../platform/http/openapi";
-import { fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer, roomSchema, suggestAnswer, validateAnswer } from "./schemas";
+import { enterAnswer, fingerprintNameAnswer, joinAnswer, participationAnswer, rateLimitAnswer, roomSchema, suggestAnswer, validateAnswer } from "./schemas";
 import { freeName } from "./suggestions";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { ApiError, usernameTaken } from "../../platform/errors";
+import { ApiError } from "../../platform/errors";
 import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
-import { signSessionToken } from "../../domain/tokens";
-import { describeUsernameProblem, newUsernameProblem, usernameKey, usernameProblem } from "../../domain/usernames";
-import { isUniqueViolation, type Db } from "../../platform/db";
+import { describeUsernameProblem, newUsernameProblem, usernameKey } from "../../domain/usernames";
+import type { Db } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
 import { settingsOf } from "../../platform/settings";
 import { requireSession, sessionTokenOf } from "./session";
@@ -25,15 +24,10 @@ import {
   ANON_USERNAMES_PER_BLOCK,
   ANON_USERNAMES_PER_IP,
   anonNamesFromQuery,
-  type AnonLimit,
-  createParticipation,
   findParticipation,
   participationByCodeQuery,
-  reservedBy,
   reservedByOtherUser,
-  reservedByOtherUserQuery,
   storedSubject,
-  touchParticipation,
   usernameHeld,
   type Identity,
 } from "./participation-queries";
@@ -45,26 +39,13 @@ import type { AppEnv } from "../../platform/http/context";
 import { errorText, logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
 import { ACCESS_CODE_HEADER } from "../../protocol";
-import { decideJoin, isHostsName, ownsReservedName } from "./join-decision";
-import type { ParticipationRow } from "../../platform/schema";
+import { isHostsName, ownsReservedName } from "./join-decision";
+import { identityOf, joinRoom } from "./join";
+import { enterRoom } from "./enter";
 
 // Refusals the document lists beside each route's answer (docs/API.md, Chat rooms).
 const LOOKUP_BUDGET = { 429: { description: "RATE_LIMITED (Retry-After): the caller's address made too many lookups (RATE_LIMIT_LOOKUP)", schema: errorSchema } };
 const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
-
-/** Why a new anonymous name was refused, as the caller should read it. */
-function anonLimitError(limit: AnonLimit): ApiError {
-  switch (limit) {
-    case "address":
-      return new ApiError(429, "IP_USERNAME_LIMIT", `Your network already has ${ANON_USERNAMES_PER_IP} anonymous usernames in this room; rejoin as one of them or log in.`);
-    case "block":
-      return new ApiError(429, "IP_USERNAME_LIMIT", `Your network block already has ${ANON_USERNAMES_PER_BLOCK} anonymous usernames in this room; rejoin as one of them or log in.`);
-    case "room_rate":
-      return new ApiError(429, "ANON_JOIN_RATE", "Too many people are joining this room anonymously right now; try again in a minute, or log in.", undefined, {
-        "Retry-After": "60",
-      });
-  }
-}
 
 /**
  * The anonymous name a fingerprint holds in the room (one round trip, beside the address's lookup
@@ -96,31 +77,6 @@ async function isInsider(c: Context<AppEnv>, room: RoomWithHost): Promise<boolea
   return true;
 }
 
-
-/** Who the caller is in this room: the account when a bearer token came (its verified claims), else the fingerprint. */
-function identityOf(claims: { userId: string } | null, fingerprint: string | undefined): Identity {
-  if (claims) return { userId: claims.userId };
-  if (!fingerprint) throw new ApiError(400, "IDENTITY_REQUIRED", "Send a `fingerprint` to join anonymously, or log in first.");
-  return { fingerprint };
-}
-
-/**
- * The participation a join creates; a name taken meanwhile is refused, and a concurrent join of
- * the same person (the unique key on room and identity) finds the one that won the race.
- */
-async function createJoined(c: Context<AppEnv>, fields: Parameters<typeof createParticipation>[1]): Promise<ParticipationRow> {
-  const db = c.var.db();
-  try {
-    const created = await createParticipation(db, fields, settingsOf(c.env).ANON_JOINS_PER_ROOM_PER_MINUTE);
-    if ("refused" in created) throw anonLimitError(created.refused);
-    return created.row;
-  } catch (e) {
-    if (!isUniqueViolation(e)) throw e;
-    const won = await findParticipation(db, fields.roomId, fields.who);
-    if (!won) throw usernameTaken("That username is taken in this room; pick another.");
-    return won;
-  }
-}
 
 /** A logged-in caller may not chat under a name another account reserved; nobody but the host under the host's. */
 async function reservedForSomeoneElse(db: Db, room: RoomWithHost, auth: Authenticated | null, name: string): Promise<boolean> {
@@ -192,80 +148,20 @@ export const chatRoutes = new Hono<AppEnv>()
       answers: { 200: { description: "A room session token", schema: joinAnswer }, ...ACCESS_CODE_REFUSALS },
     }),
     jsonBody(joinSchema),
-    async (c) => {
-      const body = c.req.valid("json");
-      const ipKey = requireClientIp(c);
-      const code = c.req.param("code");
-      const claims = await bearerClaims(c);
-      const who = identityOf(claims, body.fingerprint);
-      // A name that breaks the rules is refused below (unless the caller returns under its stored
-      // name); until then it must not reach a query (it may hold bytes Postgres refuses): "" matches nothing.
-      const askedName = usernameProblem(body.username) ? "" : body.username;
-      // The subject a ban may cover: the person as they come now…
-      const asNow = {
-        username: askedName,
-        usernameIsReserved: reservedBy(claims?.userId ?? null, askedName),
-        fingerprint: body.fingerprint ?? null,
-        ipAddress: ipKey,
-        userId: claims?.userId ?? null,
-      };
-      // …and, for a returning participant, under the name it keeps here, and as it was stored.
-      const stored = storedSubject(code, who);
-      const again = { ...asNow, username: stored.username, usernameIsReserved: stored.usernameIsReserved };
-      // Everything the join reads, in one round trip, next to the address's rate limit (Upstash);
-      // nothing is written before both answered.
-      const db = c.var.db();
-      const [, [rooms, sessionUsers, participations, returningBans, newBans, reserved]] = await Promise.all([
-        checkRateLimit(c, "join"),
-        db.batch([
-        findRoomQuery(db, code),
-        activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
-        participationByCodeQuery(db, code, who),
-        activeBanQuery(db, roomIdOf(code), [again, stored]),
-        activeBanQuery(db, roomIdOf(code), [asNow]),
-          reservedByOtherUserQuery(db, askedName, claims?.userId ?? NO_ID),
-        ]),
-      ]);
-      const room = roomOfRow(rooms[0]);
-      if (!room) throw roomNotFound();
-      const auth = claims ? liveSession(claims, sessionUsers[0]?.user ?? null) : null;
-      // Whoever already holds a session of the room (a token, or its account's participation) keeps
-      // its way in while others guess: the room's budget of wrong codes is not theirs to spend.
-      const member = (auth !== null && participations[0] !== undefined) || (await holdsSession(c, room.code));
-      await checkAccessCode(c, room, body.access_code, { member });
-      const decision = decideJoin(
-        { room, auth, participation: participations[0] ?? null, returningBan: returningBans[0] ?? null, newBan: newBans[0] ?? null, reservedByOther: reserved.length > 0 },
-        { username: body.username },
-      );
-      if (decision.kind === "refuse") throw decision.error;
-      const { isHost } = decision;
-      const participation =
-        decision.kind === "reuse"
-          ? (await touchParticipation(db, decision.participation.id), decision.participation)
-          : await createJoined(c, { roomId: room.id, who, username: body.username, usernameIsReserved: decision.usernameIsReserved, ipKey, fingerprint: body.fingerprint ?? null });
-      if (decision.kind === "create") logEvent("room_joined", { room: room.code, participation: participation.id, anonymous: !auth });
-      const p = participation;
-      const sessionToken = await signSessionToken(
-        {
-          roomCode: room.code,
-          roomId: room.id,
-          participationId: p.id,
-          userId: p.userId,
-          username: p.username,
-          isHost,
-          usernameIsReserved: p.usernameIsReserved,
-          authSessionId: auth?.authSessionId ?? null,
-        },
-        c.env.JWT_SECRET,
-      );
-      return c.json({
-        session_token: sessionToken,
-        username: p.username,
-        is_host: isHost,
-        username_is_reserved: p.usernameIsReserved,
-        participation_id: p.id,
-      });
-    },
+    async (c) => c.json((await joinRoom(c, c.req.param("code"), c.req.valid("json"))).answer),
+  )
+  .post(
+    "/:code/enter",
+    documented({
+      summary: "Enter a room: join it and read it in one call (the room, a session, its newest page and pins)",
+      tags: ["rooms"],
+      auth: "optional bearer",
+      description:
+        "The same body, rules and refusals as `POST /join`; the answer is the join's with the room and the main room's newest page (as `GET /messages` with no cursor) beside it. A first screen in one request; connect the socket with `session_token` and `after_seq` = the page's last `seq`.",
+      answers: { 200: { description: "The room, a room session and the newest page", schema: enterAnswer }, ...ACCESS_CODE_REFUSALS },
+    }),
+    jsonBody(joinSchema),
+    async (c) => c.json(await enterRoom(c, c.req.param("code"), c.req.valid("json"))),
   )
   .get(
     "/:code/my-participation",

@@ -1,6 +1,7 @@
 // What the room routes accept and answer.
 import { z } from "zod";
 import { displayText } from "../../domain/text";
+import { historyPageSchema } from "../messages/schemas";
 
 /** A new private room's access code is no PIN: guessing one must take longer than the wrong-code budget allows. */
 export const ACCESS_CODE_MIN_CHARS = 6;
@@ -87,6 +88,11 @@ export const joinAnswer = z.object({
   is_host: z.boolean(),
   username_is_reserved: z.boolean(),
   participation_id: z.uuid(),
+});
+
+export const enterAnswer = joinAnswer.extend({
+  room: roomSchema,
+  history: historyPageSchema.describe("The main room's newest page and active pins, as `GET /messages` answers with no cursor."),
 });
 
 export const fingerprintNameBody = z.object({
