@@ -30,6 +30,8 @@ export type { MessageType } from "../protocol";
 export type Room = Awaited<ReturnType<ChatPopApi["room"]>>;
 export type Session = Awaited<ReturnType<ChatPopApi["join"]>>;
 export type HistoryPage = Awaited<ReturnType<ChatPopApi["history"]>>;
+/** A session with the room and its newest page beside it (enter). */
+export type Entry = Awaited<ReturnType<ChatPopApi["enter"]>>;
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed" | "kicked";
 
@@ -126,6 +128,11 @@ export class ChatPopApi {
 
   join(code: string, input: { username: string; fingerprint?: string; access_code?: string }) {
     return this.call(this.chats.join.$post({ param: { code }, json: input }));
+  }
+
+  /** Join and read in one request (one database round trip): the room, a session and the newest page of the main room. */
+  enter(code: string, input: { username: string; fingerprint?: string; access_code?: string }) {
+    return this.call(this.chats.enter.$post({ param: { code }, json: input }));
   }
 
   history(code: string, opts: { before?: string | null; limit?: number; sessionToken?: string; channel?: "main" | "backroom" } = {}) {

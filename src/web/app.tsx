@@ -2,7 +2,7 @@
 // The ChatPop web app, served by the Worker as static assets (built by
 // dev/build-web.ts). It uses only the typed client in src/client.
 import { render, useEffect, useState } from "hono/jsx/dom";
-import type { Room, Session } from "../client/chatpop-client";
+import type { HistoryPage, Room, Session } from "../client/chatpop-client";
 import { Home, JoinForm } from "./home";
 import { RoomView } from "./room/room-view";
 import { api, errorText, savedSession } from "./shared";
@@ -12,6 +12,8 @@ function App() {
   const [room, setRoom] = useState<Room | null>(null);
   const [session, setSession] = useState<Session | null>(null);
   const [error, setError] = useState("");
+  // The page the entry answered with: the room view shows it rather than asking for it again.
+  const [firstPage, setFirstPage] = useState<HistoryPage | null>(null);
 
   useEffect(() => {
     if (!code) return setRoom(null);
@@ -24,8 +26,8 @@ function App() {
 
   const leave = () => (history.replaceState(null, "", "/"), setCode(null), setSession(null));
   if (!code || !room) return (<div>{error && <p class="error">{error}</p>}<Home open={setCode} /></div>);
-  if (!session) return <JoinForm room={room} joined={setSession} />;
-  return <RoomView room={room} session={session} leave={leave} />;
+  if (!session) return <JoinForm room={room} joined={(s, page) => (setFirstPage(page), setSession(s))} />;
+  return <RoomView room={room} session={session} firstPage={firstPage} leave={leave} />;
 }
 
 render(<App />, document.getElementById("app")!);

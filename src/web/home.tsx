@@ -2,7 +2,7 @@
 // The screens before a room: log in or register, the host's earnings and a new
 // room, opening a room by code, and joining it.
 import { useEffect, useState } from "hono/jsx/dom";
-import type { Room, Session } from "../client/chatpop-client";
+import type { HistoryPage, Room, Session } from "../client/chatpop-client";
 import { api, errorText, fingerprint, forgetSessions, sessionKey, usd } from "./shared";
 
 /** The host's income per room. */
@@ -87,16 +87,17 @@ export function Home({ open }: { open: (code: string) => void }) {
   );
 }
 
-export function JoinForm({ room, joined }: { room: Room; joined: (s: Session) => void }) {
+export function JoinForm({ room, joined }: { room: Room; joined: (s: Session, page: HistoryPage) => void }) {
   const [username, setUsername] = useState("");
   const [accessCode, setAccessCode] = useState("");
   const [error, setError] = useState("");
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
-      const s = await api.join(room.code, { username, fingerprint: fingerprint(), access_code: accessCode || undefined });
+      // One request for the session and the first screen's messages (the room view skips its history call).
+      const { room: _room, history, ...s } = await api.enter(room.code, { username, fingerprint: fingerprint(), access_code: accessCode || undefined });
       localStorage.setItem(sessionKey(room.code), JSON.stringify(s));
-      joined(s);
+      joined(s, history);
     } catch (err) {
       setError(errorText(err));
     }

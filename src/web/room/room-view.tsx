@@ -2,7 +2,7 @@
 // A room as its participant sees it: the top pin, the channels, tips, the
 // messages (older ones loaded on scroll) and the composer.
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import type { ChatMessage, Room, Session } from "../../client/chatpop-client";
+import type { ChatMessage, HistoryPage, Room, Session } from "../../client/chatpop-client";
 import { PayDialog } from "../pay-dialog";
 import { api, errorText, paymentNotice } from "../shared";
 import { MessageItem } from "./message-item";
@@ -23,10 +23,10 @@ function Countdown({ until }: { until: string }) {
   return <span class="countdown">{Math.floor(left / 60)}:{String(left % 60).padStart(2, "0")}</span>;
 }
 
-export function RoomView({ room, session, leave }: { room: Room; session: Session; leave: () => void }) {
+export function RoomView({ room, session, firstPage, leave }: { room: Room; session: Session; firstPage: HistoryPage | null; leave: () => void }) {
   const [channel, setChannel] = useState<Channel>("main");
   const [notice, setNotice] = useState("");
-  const { messages, pins, before, status, online, backroom, joinedBackroom, loadOlder, send } = useRoomConnection(room, session, channel, setNotice);
+  const { messages, pins, before, status, online, backroom, joinedBackroom, loadOlder, send } = useRoomConnection(room, session, channel, setNotice, firstPage);
   const [text, setText] = useState("");
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
   /** The message whose pin choices are open, if any. */

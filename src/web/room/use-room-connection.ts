@@ -2,7 +2,7 @@
 // the socket, resumed after the newest message shown, keeping the messages,
 // pins, presence and connection status up to date. One channel at a time.
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import { RoomConnection, type ChatMessage, type ConnectionStatus, type Room, type Session } from "../../client/chatpop-client";
+import { RoomConnection, type ChatMessage, type ConnectionStatus, type HistoryPage, type Room, type Session } from "../../client/chatpop-client";
 import { api, errorText } from "../shared";
 
 /** Set by the build (dev/build-web.ts): the browser tests' handle on the socket, left out of a production bundle. */
@@ -10,7 +10,8 @@ declare const __TEST_HOOKS__: boolean;
 
 export type Channel = "main" | "backroom";
 
-export function useRoomConnection(room: Room, session: Session, channel: Channel, notify: (text: string) => void) {
+/** `firstPage`: the main room's page the entry answered with, shown without asking again (once). */
+export function useRoomConnection(room: Room, session: Session, channel: Channel, notify: (text: string) => void, firstPage: HistoryPage | null = null) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [pins, setPins] = useState<ChatMessage[]>([]);
   const [before, setBefore] = useState<string | null>(null);
@@ -18,6 +19,7 @@ export function useRoomConnection(room: Room, session: Session, channel: Channel
   const [online, setOnline] = useState(0);
   const [backroom, setBackroom] = useState<{ member: boolean; price: number | null }>({ member: false, price: null });
   const conn = useRef<RoomConnection | null>(null);
+  const given = useRef<HistoryPage | null>(firstPage);
 
   const upsert = (m: ChatMessage) =>
     setMessages((all) => (all.some((x) => x.id === m.id) ? all.map((x) => (x.id === m.id ? { ...x, ...m } : x)) : [...all, m].sort((a, b) => a.seq - b.seq)));
@@ -25,13 +27,17 @@ export function useRoomConnection(room: Room, session: Session, channel: Channel
   useEffect(() => {
     let connection: RoomConnection | null = null;
     (async () => {
-      const page = await api.history(room.code, { sessionToken: session.session_token, limit: 50, channel });
+      const page = (channel === "main" && given.current) || (await api.history(room.code, { sessionToken: session.session_token, limit: 50, channel }));
+      given.current = null;
       setMessages(page.messages);
       setPins(page.pinned_messages);
       setBefore(page.has_more ? page.next_before : null);
       if (channel === "main") {
-        const bk = await api.backroom(room.code, session.session_token).catch(() => null);
-        setBackroom({ member: Boolean(bk?.backroom.is_member), price: bk?.backroom.enabled && bk.backroom.seats_left > 0 ? bk.backroom.price_cents : null });
+        // Beside the socket, not before it: the back room's offer is no reason to wait for the chat.
+        void api.backroom(room.code, session.session_token).then(
+          (bk) => setBackroom({ member: Boolean(bk.backroom.is_member), price: bk.backroom.enabled && bk.backroom.seats_left > 0 ? bk.backroom.price_cents : null }),
+          () => setBackroom({ member: false, price: null }),
+        );
       }
       const newest = page.messages.at(-1)?.seq ?? 0;
       connection = new RoomConnection({
