@@ -16,12 +16,19 @@ export const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1)
 export const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "–");
 
 /** Resolves once the socket has received `n` message frames (a resume's backlog, say). */
-export function messagesArrive(ws: WebSocket, n: number): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Opens a socket and resolves when `n` message frames came on it. Counted from the socket's
+ * creation: a resume's backlog can arrive in the same read as the upgrade's answer, and ws emits
+ * those frames before an `await openSocket(...)` could add a listener.
+ */
+export function openReceiving(url: string, n: number): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
     let got = 0;
     ws.on("message", (data: Buffer) => {
-      if (JSON.parse(String(data)).type === "message" && ++got === n) resolve();
+      if (JSON.parse(String(data)).type === "message" && ++got === n) resolve(ws);
     });
+    ws.once("error", reject);
   });
 }
 

@@ -2,7 +2,7 @@
 // from the Redis window, or from Postgres when the window is gone.
 import type { BenchContext } from "../context.ts";
 import { joinMany, newRoom, type Target } from "../lib.ts";
-import { messagesArrive, ms, openSocket, pct, ratio } from "../measure.ts";
+import { ms, openReceiving, openSocket, pct, ratio } from "../measure.ts";
 
 async function backfill(ctx: BenchContext, t: Target, redisDel: (key: string) => Promise<void>): Promise<{ source: string; p50: number; p99: number }[]> {
   const room = await newRoom(t.url);
@@ -21,8 +21,7 @@ async function backfill(ctx: BenchContext, t: Target, redisDel: (key: string) =>
     for (let i = 0; i < ctx.opt.samples; i++) {
       if (source === "Postgres") await redisDel(`chat:${room}:messages`);
       const t0 = performance.now();
-      const s = await openSocket(`${t.url.replace("http", "ws")}/ws/chat/${room}/?session_token=${reader}&last_seq=150`);
-      await messagesArrive(s, 50);
+      const s = await openReceiving(`${t.url.replace("http", "ws")}/ws/chat/${room}/?session_token=${reader}&last_seq=150`, 50);
       times.push(performance.now() - t0);
       s.close();
     }

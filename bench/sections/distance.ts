@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import type { WebSocket } from "ws";
 import type { BenchContext } from "../context.ts";
 import { call, joinMany, linesOf, newRoom, root, type Target } from "../lib.ts";
-import { allReceive, messagesArrive, ms, openSocket, pct } from "../measure.ts";
+import { allReceive, ms, openReceiving, openSocket, pct } from "../measure.ts";
 
 const DISTANCES = [0, 20, 80];
 
@@ -55,6 +55,7 @@ type DistanceRow = { op: string; byDistance: Map<number, number[]> };
 async function distance(ctx: BenchContext, app: Target, strictApp: Target): Promise<DistanceRow[]> {
   const rows = new Map<string, DistanceRow>();
   const add = (op: string, d: number, values: number[]) => {
+    ctx.log(`    ${op}: p50 ${ms(pct(values, 50))} ms`);
     if (!rows.has(op)) rows.set(op, { op, byDistance: new Map() });
     rows.get(op)!.byDistance.set(d, values);
   };
@@ -76,10 +77,29 @@ async function distance(ctx: BenchContext, app: Target, strictApp: Target): Prom
     add("connect + backfill of 20", d, await timed(ctx.opt.samples, async () => {
       const newest = (await call(base, "GET", `/api/chats/${room.code}/messages/?limit=1`)).messages[0].seq as number;
       const t0 = performance.now();
-      const s = await openSocket(`${ws}/ws/chat/${room.code}/?session_token=${room.tokens[2]}&last_seq=${newest - 20}`);
-      await messagesArrive(s, 20);
+      const s = await openReceiving(`${ws}/ws/chat/${room.code}/?session_token=${room.tokens[2]}&last_seq=${newest - 20}`, 20);
       s.close();
       return performance.now() - t0;
+    }));
+    // A visitor's first screen, from the room code to an open socket: the original web client's calls
+    // in its order, then the typed client's (one entry and the socket).
+    let v = 0;
+    const visitor = () => ({ username: `v${d}_${v++}_${Math.floor(Math.random() * 1e4)}`.slice(0, 15), fingerprint: `visit-${d}-${v}-${Math.random()}` });
+    const openAndClose = async (token: string, after: number) => (await openSocket(`${ws}/ws/chat/${room.code}/?session_token=${token}&last_seq=${after}`)).close();
+    add("first visit: original client (7 calls)", d, await timed(ctx.opt.samples, async () => {
+      const me = visitor();
+      const q = `?fingerprint=${encodeURIComponent(me.fingerprint)}`;
+      await call(base, "GET", `/api/chats/${room.code}/`);
+      await call(base, "GET", `/api/chats/${room.code}/my-participation/${q}`);
+      await call(base, "GET", `/api/chats/${room.code}/check-rate-limit/${q}`);
+      await call(base, "POST", `/api/chats/${room.code}/validate-username/`, me);
+      const joined = await call(base, "POST", `/api/chats/${room.code}/join/`, me);
+      const page = await call(base, "GET", `/api/chats/${room.code}/messages/?limit=50`, undefined, { "X-Session-Token": joined.session_token });
+      await openAndClose(joined.session_token, page.messages.at(-1).seq);
+    }));
+    add("first visit: typed client (enter + socket)", d, await timed(ctx.opt.samples, async () => {
+      const entered = await call(base, "POST", `/api/chats/${room.code}/enter/`, visitor());
+      await openAndClose(entered.session_token, entered.history.messages.at(-1).seq);
     }));
     // From the broadcast reaching a receiver to the message being in a REST history page.
     const lag: number[] = [];

@@ -184,6 +184,28 @@ describe("opening a room, first visit", () => {
     };
     expect(await cost(enter)).toEqual({ pg: 1, redis: 1 });
     expect([entered.status, entered.body.room.message_count, entered.body.history.count]).toEqual([200, 3, 3]);
+    // The original web client's first visit, call by call (room details answer from the room).
+    let visitor = 0;
+    const original = async () => {
+      const me = { username: unique("rt_"), fingerprint: `fp-visit-${visitor++}-${unique()}` };
+      const q = `?fingerprint=${me.fingerprint}`;
+      const ip = "10.9.8.7";
+      for (const [method, path, body] of [
+        ["GET", `/api/chats/${room.code}/`],
+        ["GET", `/api/chats/${room.code}/my-participation/${q}`],
+        ["GET", `/api/chats/${room.code}/check-rate-limit/${q}`],
+        ["POST", `/api/chats/${room.code}/validate-username/`, me],
+      ] as const) {
+        expect((await api(method, path, { body, ip })).status).toBe(200);
+      }
+      const joined = await api("POST", `/api/chats/${room.code}/join/`, { body: me, ip: `10.9.${visitor}.1` });
+      expect((await api("GET", `/api/chats/${room.code}/messages/`, { headers: { "X-Session-Token": joined.body.session_token } })).status).toBe(200);
+    };
+    expect(await cost(original)).toEqual({ pg: 5, redis: 4 });
+    // validate-username: the caller's participation, the name's reservation, a ban and a holder in one batch.
+    const check = () => api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: unique("rt_"), fingerprint: unique("fp") } });
+    expect((await check()).body.available).toBe(true);
+    expect(await cost(check)).toEqual({ pg: 1, redis: 1 });
     s.close();
   });
 

@@ -61,12 +61,6 @@ const participationSubject: BanSubject = {
   userId: sql`${participations.userId}`,
 };
 
-/** The active ban that covers any of `subjects` in the room, if one does. */
-export async function activeBanFor(db: Db, roomId: string, subjects: BanSubject[]): Promise<ChatBanRow | null> {
-  const [row] = await activeBanQuery(db, sql`${roomId}`, subjects);
-  return row ?? null;
-}
-
 /** Inside a query: whether an active ban of the room covers any of `subjects` (a join's insert is conditioned on its negation). */
 export const activeBanCondition = (roomId: SQL, subjects: BanSubject[]) =>
   sql`exists (select 1 from ${chatBans} where ${and(sql`${chatBans.chatRoomId} = ${roomId}`, active(), or(...subjects.map(covers)))})`;

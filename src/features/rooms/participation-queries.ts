@@ -3,7 +3,7 @@
 // exist for the same person in the same room.
 import { and, eq, inArray, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Db, HttpDb } from "../../platform/db";
-import { chatRooms, participations, skeletonSql, users, type ParticipationRow } from "../../platform/schema";
+import { chatRooms, participations, skeletonSql, users } from "../../platform/schema";
 import { usernameKey, usernameSkeleton } from "../../domain/usernames";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { roomIdOf } from "./queries";
@@ -76,19 +76,10 @@ function subjectWhere(where: SQL): BanSubject {
   };
 }
 
-/** The caller's participation: by account when logged in (never falling back to an anonymous one), else by fingerprint. */
-export async function findParticipation(db: Db, roomId: string, who: Identity): Promise<ParticipationRow | null> {
-  const [row] = await db
-    .select()
-    .from(participations)
-    .where(and(eq(participations.chatRoomId, roomId), identityIs(who)));
-  return row ?? null;
-}
-
-/** Whether the name is held by another participation of the same kind (anonymous or logged in) in the room. */
-export async function usernameHeld(db: Db, roomId: string, username: string, who: Identity): Promise<boolean> {
+/** Another participation of the same kind (anonymous or logged in) in the room holding the name, as a query for a batch. */
+export const usernameHeldQuery = (db: Db, roomId: string, username: string, who: Identity) => {
   const loggedIn = "userId" in who;
-  const [row] = await db
+  return db
     .select({ id: participations.id })
     .from(participations)
     .where(
@@ -100,8 +91,7 @@ export async function usernameHeld(db: Db, roomId: string, username: string, who
       ),
     )
     .limit(1);
-  return row !== undefined;
-}
+};
 
 /** Whether another account reserved this name or a look-alike of it: a logged-in participant may not chat under it. */
 export async function reservedByOtherUser(db: Db, username: string, userId: string): Promise<boolean> {

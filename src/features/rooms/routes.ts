@@ -7,34 +7,34 @@ import { enterAnswer, fingerprintNameAnswer, joinAnswer, participationAnswer, ra
 import { freeName } from "./suggestions";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
+import { sql } from "drizzle-orm";
 import { ApiError } from "../../platform/errors";
 import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { describeUsernameProblem, newUsernameProblem, usernameKey } from "../../domain/usernames";
-import type { Db } from "../../platform/db";
 import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
 import { settingsOf } from "../../platform/settings";
 import { requireSession, sessionTokenOf } from "./session";
 import { publicRoom, requireRoom, roomFromItself, roomNotFound } from "./lookup";
 import { roomStub } from "../../platform/room-stub";
 import { ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
-import { activeBanFor, activeBanQuery } from "../moderation/queries";
+import { activeBanQuery } from "../moderation/queries";
 import { activeSessionUserQuery } from "../accounts/queries";
 import {
   ANON_USERNAMES_PER_BLOCK,
   ANON_USERNAMES_PER_IP,
   anonNamesFromQuery,
-  findParticipation,
   participationByCodeQuery,
-  reservedByOtherUser,
+  reservedBy,
+  reservedByOtherUserQuery,
   storedSubject,
-  usernameHeld,
+  usernameHeldQuery,
   type Identity,
 } from "./participation-queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
 import { checkRateLimit } from "../../platform/http/rate-limit";
-import { bearerClaims, liveSession, optionalUser, requireUser, type Authenticated } from "../accounts/auth";
+import { bearerClaims, liveSession, optionalUser, requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { errorText, logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
@@ -78,11 +78,6 @@ async function isInsider(c: Context<AppEnv>, room: RoomWithHost): Promise<boolea
 }
 
 
-/** A logged-in caller may not chat under a name another account reserved; nobody but the host under the host's. */
-async function reservedForSomeoneElse(db: Db, room: RoomWithHost, auth: Authenticated | null, name: string): Promise<boolean> {
-  if (isHostsName(room, name)) return auth?.user.id !== room.hostId;
-  return auth !== null && !ownsReservedName(auth, name) && (await reservedByOtherUser(db, name, auth.user.id));
-}
 
 
 export const chatRoutes = new Hono<AppEnv>()
@@ -311,7 +306,7 @@ export const chatRoutes = new Hono<AppEnv>()
       const db = c.var.db();
       // A name oracle: counted per address and per account, as registration's name check is.
       const account = await bearerClaims(c);
-      const [, room] = await Promise.all([checkRateLimit(c, "name_check", { accountId: account?.userId }), requireRoom(db, c.req.param("code"))]);
+      const [, room] = await Promise.all([checkRateLimit(c, "name_check", { accountId: account?.userId }), roomFromItself(c.env, c.req.param("code"))]);
       // `username` and `message` are the original ChatPop's fields for the same answer.
       const answer = (reason?: string, message = "That username is available.") =>
         c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
@@ -326,27 +321,36 @@ export const chatRoutes = new Hono<AppEnv>()
           return problem ? answer(describeUsernameProblem(problem)) : answer(undefined, PRIVATE_NAME_CHECK);
         } else await checkAccessCode(c, room, body.access_code);
       }
-      const auth = await optionalUser(c);
-      if (problem) return answer(describeUsernameProblem(problem));
-      const who: Identity | null = auth ? { userId: auth.user.id } : body.fingerprint ? { fingerprint: body.fingerprint } : null;
-      const mine = who && (await findParticipation(db, room.id, who));
-      if (mine) {
-        return usernameKey(mine.username) === usernameKey(body.username)
+      if (problem) {
+        if (account) await optionalUser(c); // a token given must still be live, as below
+        return answer(describeUsernameProblem(problem));
+      }
+      const who: Identity = account ? { userId: account.userId } : { fingerprint: body.fingerprint ?? "" }; // "" is nobody's
+      // The login, the caller's participation, the name's reservation, a ban on it and whoever holds
+      // it here: one round trip, answered in that order.
+      const [sessionUsers, mine, reserved, bans, holders] = await db.batch([
+        activeSessionUserQuery(db, account?.authSessionId ?? NO_ID, account?.userId ?? NO_ID),
+        participationByCodeQuery(db, room.code, who),
+        reservedByOtherUserQuery(db, body.username, account?.userId ?? NO_ID),
+        activeBanQuery(db, sql`${room.id}`, [
+          { username: body.username, usernameIsReserved: reservedBy(account?.userId ?? null, body.username), fingerprint: null, ipAddress: null, userId: null },
+        ]),
+        usernameHeldQuery(db, room.id, body.username, who),
+      ]);
+      const auth = account ? liveSession(account, sessionUsers[0]?.user ?? null) : null;
+      const [p] = mine;
+      if (p) {
+        return usernameKey(p.username) === usernameKey(body.username)
           ? answer()
-          : answer(`You already joined this room as ${mine.username}; that name stays yours here.`);
+          : answer(`You already joined this room as ${p.username}; that name stays yours here.`);
       }
-      if (await reservedForSomeoneElse(db, room, auth, body.username)) return answer("That username is reserved by another account.");
-      const subject = {
-        username: body.username,
-        usernameIsReserved: ownsReservedName(auth, body.username),
-        fingerprint: null,
-        ipAddress: null,
-        userId: null,
-      };
-      if (await activeBanFor(db, room.id, [subject])) return answer("That username is banned in this room.");
-      if (await usernameHeld(db, room.id, body.username, who ?? { fingerprint: "" })) {
-        return answer("That username is taken in this room.");
-      }
+      // Nobody but the host under the host's name; a logged-in caller not under another account's.
+      const reservedElsewhere = isHostsName(room, body.username)
+        ? auth?.user.id !== room.hostId
+        : auth !== null && !ownsReservedName(auth, body.username) && reserved.length > 0;
+      if (reservedElsewhere) return answer("That username is reserved by another account.");
+      if (bans.length > 0) return answer("That username is banned in this room.");
+      if (holders.length > 0) return answer("That username is taken in this room.");
       return answer();
     },
   );
