@@ -15,7 +15,7 @@ import { ApiError, usernameTaken } from "../../platform/errors";
 import type { HttpDb } from "../../platform/db";
 import type { AppEnv } from "../../platform/http/context";
 import { requireClientIp } from "../../platform/http/client-ip";
-import { checkRateLimit } from "../../platform/http/rate-limit";
+import { rateLimitBeside } from "../../platform/http/rate-limit";
 import { settingsOf } from "../../platform/settings";
 import { logEvent } from "../../platform/log";
 import { signSessionToken, type UserClaims } from "../../domain/tokens";
@@ -88,10 +88,7 @@ export async function joinRoom<Extra extends readonly unknown[] = []>(
   const claims = await bearerClaims(c);
   const who = identityOf(claims, body.fingerprint);
   // Counted beside the batch; nothing the batch writes stands before it answered (see the end).
-  const budget = checkRateLimit(c, "join").then(
-    () => null,
-    (e: unknown) => e,
-  );
+  const budget = rateLimitBeside(c, "join");
   const room = await roomFromItself(c.env, code);
   const db = c.var.db();
   if (room.accessMode === "private") {
@@ -125,8 +122,9 @@ export async function joinRoom<Extra extends readonly unknown[] = []>(
   else if (read.anonLimit) throw anonLimitError(read.anonLimit);
   else throw usernameTaken("That username is taken in this room; pick another.");
 
-  const refusal = await budget;
-  if (refusal) {
+  try {
+    await budget.passed();
+  } catch (refusal) {
     if (p === read.inserted) undo(p);
     throw refusal;
   }

@@ -33,7 +33,7 @@ import {
 } from "./participation-queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
-import { checkRateLimit } from "../../platform/http/rate-limit";
+import { checkRateLimit, rateLimitBeside } from "../../platform/http/rate-limit";
 import { bearerClaims, liveSession, optionalUser, requireUser } from "../accounts/auth";
 import type { AppEnv } from "../../platform/http/context";
 import { errorText, logEvent } from "../../platform/log";
@@ -304,18 +304,23 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const db = c.var.db();
-      // A name oracle: counted per address and per account, as registration's name check is.
+      // A name oracle: counted per address and per account, as registration's name check is; counted
+      // beside the reads, and nothing is answered (no access code tried) before the count passed.
       const account = await bearerClaims(c);
-      const [, room] = await Promise.all([checkRateLimit(c, "name_check", { accountId: account?.userId }), roomFromItself(c.env, c.req.param("code"))]);
+      const budget = rateLimitBeside(c, "name_check", { accountId: account?.userId });
+      const room = await roomFromItself(c.env, c.req.param("code"));
       // `username` and `message` are the original ChatPop's fields for the same answer.
-      const answer = (reason?: string, message = "That username is available.") =>
-        c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
+      const answer = async (reason?: string, message = "That username is available.") => {
+        await budget.passed();
+        return c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
+      };
       const problem = newUsernameProblem(body.username);
       // A private room says nothing about its names to whoever cannot get in (a session or the access
       // code): without either, only the rules are checked (the original web client asks before it
       // sends the code); a code that is given must be right.
       if (room.accessMode === "private") {
         const token = sessionTokenOf(c, body.session_token);
+        await budget.passed();
         if (token) await requireSession(c, room.code, token);
         else if (body.access_code === undefined || body.access_code === "") {
           return problem ? answer(describeUsernameProblem(problem)) : answer(undefined, PRIVATE_NAME_CHECK);

@@ -57,6 +57,24 @@ export const rateLimit = (name: RateLimitName) =>
   });
 
 /**
+ * checkRateLimit started now and settled later: a handler reads (and may write what it can take
+ * back) meanwhile, and awaits `passed()` before it answers, so the count costs no round trip of its own.
+ */
+export function rateLimitBeside(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string; roomId?: string } = {}) {
+  const refusal = checkRateLimit(c, name, opts).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  return {
+    /** Throws the 429 when the call was over its budget. */
+    async passed(): Promise<void> {
+      const e = await refusal;
+      if (e) throw e;
+    },
+  };
+}
+
+/**
  * Counts the call against its address's limits (and the account's, when given); throws 429
  * RATE_LIMITED past any of them. A handler may run it next to its own reads (one round trip
  * for both) as long as it writes nothing before this resolves.
