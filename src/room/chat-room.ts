@@ -9,6 +9,7 @@ import { CLOSE_BAD_TOKEN, CLOSE_POLICY, presenceFrame, type Channel } from "../p
 import { ApiError, dbUnavailable, notBackroomMember, banned } from "../platform/errors";
 import type { SessionClaims } from "../domain/tokens";
 import { logEvent } from "../platform/log";
+import { isDbUnavailable } from "../platform/db";
 import type { SendInput } from "../features/messages/schemas";
 import { deleteMessage, react, type ActionDeps, type ReactionResult } from "../features/messages/room-actions";
 import { Presence } from "./presence";
@@ -27,6 +28,7 @@ import type { RoomRpc } from "./rpc";
 import type { RoomFactsRow } from "./room-facts";
 import type { RoomWithHost } from "../features/rooms/queries";
 import type { ChatRoomRow } from "../platform/schema";
+import type { Participant, ParticipantAsk, ParticipantFacts } from "../features/rooms/room-participants";
 
 export class ChatRoom extends SocketServer implements RoomRpc {
   /** Everything the room is made of, built once per wake (room-parts.ts). */
@@ -213,6 +215,33 @@ export class ChatRoom extends SocketServer implements RoomRpc {
   /** Room details: the room's own facts and message count (null: no room has this code). */
   async details(): Promise<RoomWithHost | null> {
     return this.parts.details();
+  }
+
+  /**
+   * The open flow's lookups: the room (null: no room has this code) and what it knows of the caller,
+   * its participation, the ban covering it, and the name and address asked about (room-participants.ts).
+   */
+  async participantFacts(ask: ParticipantAsk): Promise<RoomResult<{ room: RoomWithHost; facts: ParticipantFacts } | null>> {
+    const room = await this.parts.details();
+    if (!room) return done(null);
+    try {
+      return done({ room, facts: await this.parts.participants.facts(ask) });
+    } catch (e) {
+      // Only a room whose copy is not seeded yet asks Postgres here.
+      if (isDbUnavailable(e)) return refused(dbUnavailable());
+      throw e;
+    }
+  }
+
+  /** A join returned this participation (new or returning): the room's copy has it before the join answers. */
+  async participantJoined(p: Participant): Promise<void> {
+    if (this.parts.missing) throw new Error("no room has this code");
+    this.parts.participants.record(p);
+  }
+
+  /** A join the route took back (its row deleted from Postgres). */
+  async participantWithdrawn(participationId: string): Promise<void> {
+    if (!this.parts.missing) this.parts.participants.forget(participationId);
   }
 
   /** The create route hands a new room its row: it never asks Postgres what it is. */

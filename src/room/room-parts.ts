@@ -34,6 +34,7 @@ import { SendRules } from "./send-rules";
 import type { RoomAlarm } from "./alarm";
 import { migrateRoomStorage } from "./room-schema";
 import { RoomSeed } from "./room-seed";
+import { RoomParticipants } from "../features/rooms/room-participants";
 import { EndedLogins } from "./ended-logins";
 import { RelayFanout } from "./relay-fanout";
 import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
@@ -74,6 +75,8 @@ export class RoomParts {
   readonly endedLogins: EndedLogins;
   /** Postgres fills the room's storage once (room-seed.ts). */
   private readonly seed: RoomSeed;
+  /** Who is in the room, told by every join (room-participants.ts). */
+  readonly participants: RoomParticipants;
   /** Send batches and actions take turns here (serial-queue.ts). */
   private readonly writes = new SerialQueue();
   /** Redis window appends, after the broadcast, in batch order. */
@@ -120,6 +123,7 @@ export class RoomParts {
     });
     this.bans = new RoomBans({ sql: ctx.storage.sql, transaction, now, seeded, roomCode: code });
     this.backroom = new RoomBackroom({ sql: ctx.storage.sql, seeded });
+    this.participants = new RoomParticipants({ storage: ctx.storage, transaction, db: this.db, room: () => this.room, bans: this.bans, roomSeeded: seeded });
     const limits = limitsOf(this.settings);
     this.rules = new SendRules({
       sendAllowance: new Allowances(limits.send, now),
@@ -169,7 +173,7 @@ export class RoomParts {
     this.room = room;
     migrateRoomStorage(this.ctx.storage.sql, this.transaction);
     this.cacheHealth.stale = (await this.ctx.storage.get<boolean>(CACHE_STALE)) === true;
-    await Promise.all([this.relays.load(), this.pins.load(), this.seed.load()]);
+    await Promise.all([this.relays.load(), this.pins.load(), this.seed.load(), this.participants.load()]);
     this.bans.load();
     this.backroom.load();
     // Not awaited: a wake must not wait on Postgres (what needs the seed waits for it).
@@ -186,6 +190,7 @@ export class RoomParts {
       await this.load();
     }
     this.seed.fresh();
+    this.participants.fresh();
   }
 
   /** The room's facts with its message count (the main channel's newest seq), or null when no room has this code. */

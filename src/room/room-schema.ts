@@ -47,6 +47,27 @@ const MIGRATIONS: Migration[] = [
   (sql) => {
     sql.exec(`ALTER TABLE message_log ADD COLUMN reactions TEXT`);
   },
+  // 5: who is in the room (each participation, as the join told the room) and what each ban says
+  // (its reason, the name it bans), so the open flow's lookups need no Postgres (room-participants.ts).
+  (sql) => {
+    sql.exec(`CREATE TABLE participants (
+      id TEXT PRIMARY KEY,
+      user_id TEXT,
+      fingerprint TEXT,
+      username TEXT NOT NULL,
+      username_key TEXT NOT NULL,
+      username_is_reserved INTEGER NOT NULL,
+      ip_address TEXT,
+      created_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL
+    )`);
+    sql.exec(`CREATE INDEX participants_fingerprint ON participants (fingerprint) WHERE user_id IS NULL`);
+    sql.exec(`CREATE INDEX participants_user ON participants (user_id) WHERE user_id IS NOT NULL`);
+    sql.exec(`CREATE INDEX participants_name ON participants (username_key)`);
+    sql.exec(`CREATE INDEX participants_address ON participants (ip_address) WHERE user_id IS NULL`);
+    sql.exec(`ALTER TABLE bans ADD COLUMN reason TEXT`);
+    sql.exec(`ALTER TABLE bans ADD COLUMN username_key TEXT`);
+  },
 ];
 
 /** The version a room's storage has after its wake. */

@@ -35,7 +35,7 @@ async function cost(fn: () => Promise<unknown>) {
 }
 
 describe("round trips per request", () => {
-  it("history page: one Postgres round trip, no Redis; room details: none (the room keeps its facts); my-participation beside its lookup budget", async () => {
+  it("history page: one Postgres round trip, no Redis; room details: none (the room keeps its facts); my-participation: none but its lookup budget", async () => {
     const { room } = await newRoom();
     const guest = await join(room.code, unique("rt_"), { fingerprint: "fp-round-trips" });
     const s = await connect(room.code, guest.session_token);
@@ -52,8 +52,8 @@ describe("round trips per request", () => {
     const first = await api("GET", `/api/chats/${room.code}/`);
     expect([first.status, first.body.code, first.body.message_count]).toEqual([200, room.code, 5]);
     expect(await cost(() => api("GET", `/api/chats/${room.code}/`))).toEqual({ pg: 0, redis: 0 });
-    // The per-address lookup budget (Upstash) runs beside the batch: one round trip of time for both.
-    expect(await cost(() => api("GET", `/api/chats/${room.code}/my-participation/?fingerprint=fp-round-trips`))).toEqual({ pg: 1, redis: 1 });
+    // The room answers an anonymous caller's participation; the per-address lookup budget is Upstash's.
+    expect(await cost(() => api("GET", `/api/chats/${room.code}/my-participation/?fingerprint=fp-round-trips`))).toEqual({ pg: 0, redis: 1 });
     s.close();
   });
 
@@ -184,7 +184,9 @@ describe("opening a room, first visit", () => {
     };
     expect(await cost(enter)).toEqual({ pg: 1, redis: 1 });
     expect([entered.status, entered.body.room.message_count, entered.body.history.count]).toEqual([200, 3, 3]);
-    // The original web client's first visit, call by call (room details answer from the room).
+    // The original web client's first visit, call by call: room details, my-participation,
+    // check-rate-limit and validate-username answer from the room; the join and the history page
+    // are Postgres' (one round trip each).
     let visitor = 0;
     const original = async () => {
       const me = { username: unique("rt_"), fingerprint: `fp-visit-${visitor++}-${unique()}` };
@@ -201,11 +203,18 @@ describe("opening a room, first visit", () => {
       const joined = await api("POST", `/api/chats/${room.code}/join/`, { body: me, ip: `10.9.${visitor}.1` });
       expect((await api("GET", `/api/chats/${room.code}/messages/`, { headers: { "X-Session-Token": joined.body.session_token } })).status).toBe(200);
     };
-    expect(await cost(original)).toEqual({ pg: 5, redis: 4 });
-    // validate-username: the caller's participation, the name's reservation, a ban and a holder in one batch.
+    expect(await cost(original)).toEqual({ pg: 2, redis: 4 });
+    // validate-username: anonymous, from the room; logged in, the login and the accounts' reserved names in one batch.
     const check = () => api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: unique("rt_"), fingerprint: unique("fp") } });
     expect((await check()).body.available).toBe(true);
-    expect(await cost(check)).toEqual({ pg: 1, redis: 1 });
+    expect(await cost(check)).toEqual({ pg: 0, redis: 1 });
+    const account = await register();
+    const checkLoggedIn = () => api("POST", `/api/chats/${room.code}/validate-username/`, { body: { username: unique("rt_") }, token: account.token });
+    expect((await checkLoggedIn()).body.available).toBe(true);
+    // (its name budget counts the address and the account side by side: two calls, one round trip of time)
+    expect(await cost(checkLoggedIn)).toEqual({ pg: 1, redis: 2 });
+    const rateCheck = () => api("GET", `/api/chats/${room.code}/check-rate-limit/?fingerprint=${unique("fp")}`);
+    expect(await cost(rateCheck)).toEqual({ pg: 0, redis: 1 });
     s.close();
   });
 

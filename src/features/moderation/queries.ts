@@ -107,13 +107,17 @@ const captureQuery = (db: Db, banId: string) => {
 };
 
 /** Every active ban of the room with the participations it covers: the Durable Object's ban index. */
-export async function roomBanIndex(db: Db, roomId: string): Promise<{ banId: string; expiresAt: Date | null; participationId: string }[]> {
+export async function roomBanIndex(db: Db, roomId: string): Promise<{ banId: string; expiresAt: Date | null; reason: string; username: string | null; participationId: string }[]> {
   return db
-    .select({ banId: chatBans.id, expiresAt: chatBans.expiresAt, participationId: participations.id })
+    .select({ banId: chatBans.id, expiresAt: chatBans.expiresAt, reason: chatBans.reason, username: chatBans.username, participationId: participations.id })
     .from(chatBans)
     .innerJoin(participations, and(eq(participations.chatRoomId, chatBans.chatRoomId), covers(participationSubject), notHost))
     .where(and(eq(chatBans.chatRoomId, roomId), active()));
 }
+
+/** The reason and name of each of the room's active bans (the room fills what it kept before it kept them). */
+export const activeBanDetails = (db: Db, roomId: string) =>
+  db.select({ banId: chatBans.id, reason: chatBans.reason, username: chatBans.username }).from(chatBans).where(and(eq(chatBans.chatRoomId, roomId), active()));
 
 export async function listBans(db: Db, roomId: string): Promise<ChatBanRow[]> {
   return db.select().from(chatBans).where(eq(chatBans.chatRoomId, roomId)).orderBy(desc(chatBans.createdAt)).limit(500);

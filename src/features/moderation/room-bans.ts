@@ -3,12 +3,16 @@
 // routes tell the room (enforceBan / liftBan RPCs), and is kept in memory
 // while the room is awake, so a ban applies at once to open sockets and to
 // every send, with no query per frame and no Postgres read on wake. Postgres
-// fills it only when the room's storage is seeded (room-seed.ts).
+// fills it only when the room's storage is seeded (room-seed.ts). Each ban
+// also keeps its reason and the name it bans (if it names one), so the open
+// flow's lookups answer "are you banned" and "is this name banned" from here
+// (room-participants.ts fills them for bans stored before the room kept them).
 import type { SessionClaims } from "../../domain/tokens";
 import { errorText, logEvent } from "../../platform/log";
+import { usernameKey } from "../../domain/usernames";
 
 /** What the ban route tells the room after storing a ban. */
-export interface BanOrder {
+export interface BanOrder extends BanDetails {
   banId: string;
   /** Epoch ms, or null for a ban without end. */
   expiresAt: number | null;
@@ -17,11 +21,24 @@ export interface BanOrder {
   announcement: string | null;
 }
 
+/** What a ban says besides whom it covers: its reason ("" for none) and the name it bans (lowercase), if any. */
+export interface BanDetails {
+  reason: string;
+  usernameKey: string | null;
+}
+
 /** One active ban as the room keeps it (and as the seed reads it from Postgres). */
-export interface BanEntry {
+export interface BanEntry extends BanDetails {
   banId: string;
   expiresAt: number | null;
   participationIds: string[];
+}
+
+/** The ban a lookup shows a covered participant: the longest one covering it. */
+export interface CoveringBan {
+  reason: string;
+  /** Epoch ms, or null: no end. */
+  expiresAt: number | null;
 }
 
 export interface RoomBansDeps {
@@ -75,6 +92,31 @@ export class RoomBans {
     return until === null || until > this.deps.now();
   }
 
+  /** The longest active ban covering the participation, or null (the host is never covered: see roomBanIndex). */
+  coveringBan(participationId: string): CoveringBan | null {
+    const [row] = this.deps.sql
+      .exec<{ reason: string | null; expires_at: number | null }>(
+        `SELECT b.reason, b.expires_at FROM ban_participations p JOIN bans b ON b.ban_id = p.ban_id
+         WHERE p.participation_id = ? AND (b.expires_at IS NULL OR b.expires_at > ?)
+         ORDER BY b.expires_at IS NULL DESC, b.expires_at DESC LIMIT 1`,
+        participationId,
+        this.deps.now(),
+      )
+      .toArray();
+    return row ? { reason: row.reason ?? "", expiresAt: row.expires_at } : null;
+  }
+
+  /** Whether an active ban names this username (a lowercase key); it does not reach its verified owner (the caller decides that). */
+  namesUsername(usernameKey: string): boolean {
+    const rows = this.deps.sql.exec(`SELECT 1 FROM bans WHERE username_key = ? AND (expires_at IS NULL OR expires_at > ?) LIMIT 1`, usernameKey, this.deps.now());
+    return rows.toArray().length > 0;
+  }
+
+  /** Fills the reason and name of bans stored before the room kept them (inside the caller's transaction). */
+  fillDetails(details: (BanDetails & { banId: string })[]): void {
+    for (const d of details) this.deps.sql.exec(`UPDATE bans SET reason = ?, username_key = ? WHERE ban_id = ?`, d.reason, d.usernameKey, d.banId);
+  }
+
   /** Stores a ban the route stored in Postgres; it applies from now on. */
   add(order: BanOrder): void {
     this.deps.transaction(() => this.write(order));
@@ -99,9 +141,15 @@ export class RoomBans {
     for (const ban of bans) this.write(ban);
   }
 
-  private write(ban: { banId: string; expiresAt: number | null; participationIds: string[] }) {
+  private write(ban: BanEntry) {
     const { sql } = this.deps;
-    sql.exec(`INSERT OR REPLACE INTO bans (ban_id, expires_at) VALUES (?, ?)`, ban.banId, ban.expiresAt);
+    sql.exec(
+      `INSERT OR REPLACE INTO bans (ban_id, expires_at, reason, username_key) VALUES (?, ?, ?, ?)`,
+      ban.banId,
+      ban.expiresAt,
+      ban.reason,
+      ban.usernameKey,
+    );
     for (const id of ban.participationIds) {
       sql.exec(`INSERT OR IGNORE INTO ban_participations (ban_id, participation_id) VALUES (?, ?)`, ban.banId, id);
     }
@@ -115,12 +163,21 @@ export class RoomBans {
 }
 
 /** Postgres' rows of the room's active bans (roomBanIndex), one entry a ban. */
-export function banEntries(rows: { banId: string; expiresAt: Date | null; participationId: string }[]): BanEntry[] {
+export function banEntries(rows: { banId: string; expiresAt: Date | null; reason: string; username: string | null; participationId: string }[]): BanEntry[] {
   const bans = new Map<string, BanEntry>();
   for (const r of rows) {
     let ban = bans.get(r.banId);
-    if (!ban) bans.set(r.banId, (ban = { banId: r.banId, expiresAt: r.expiresAt?.getTime() ?? null, participationIds: [] }));
+    if (!ban) {
+      const entry: BanEntry = { banId: r.banId, expiresAt: r.expiresAt?.getTime() ?? null, ...banDetailsOf(r), participationIds: [] };
+      bans.set(r.banId, (ban = entry));
+    }
     ban.participationIds.push(r.participationId);
   }
   return [...bans.values()];
 }
+
+/** A Postgres ban row's details as the room keeps them. */
+export const banDetailsOf = (ban: { reason: string; username: string | null }): BanDetails => ({
+  reason: ban.reason,
+  usernameKey: ban.username === null ? null : usernameKey(ban.username),
+});

@@ -9,6 +9,7 @@ import { ApiError, invalidUsername } from "../../platform/errors";
 import { clientIpKey } from "../../domain/client-ip";
 import { usernameKey, usernameProblem } from "../../domain/usernames";
 import { insertBanUnlessItCovers, listBans, revokeBan } from "./queries";
+import { banDetailsOf } from "./room-bans";
 import { requireRoom } from "../rooms/lookup";
 import { type ChatBanRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
@@ -90,6 +91,7 @@ export const banRoutes = new Hono<AppEnv>()
         ({ kicked } = await roomStub(c.env, room.code).enforceBan({
           banId: ban.id,
           expiresAt: ban.expiresAt?.getTime() ?? null,
+          ...banDetailsOf(ban),
           participationIds: covered.map((p) => p.id),
           announcement:
             body.announce && names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "was" : "were"} removed from the room.` : null,

@@ -8,7 +8,10 @@
 // must agree: a row inserted for a join decideJoin refuses is deleted again
 // and logged (join_rules_disagree), so a drift shows in the log, never as a
 // participation nobody should have. A join past the address's budget is
-// taken back the same way (its row deleted) and refused 429.
+// taken back the same way (its row deleted) and refused 429. Last, the room
+// is told of the participation (room-participants.ts), so its own answers to
+// the open flow's lookups include it; a new one it could not be told of is
+// taken back too.
 import type { Context } from "hono";
 import { eq, sql, type SQL } from "drizzle-orm";
 import { ApiError, usernameTaken } from "../../platform/errors";
@@ -17,7 +20,9 @@ import type { AppEnv } from "../../platform/http/context";
 import { requireClientIp } from "../../platform/http/client-ip";
 import { rateLimitBeside } from "../../platform/http/rate-limit";
 import { settingsOf } from "../../platform/settings";
-import { logEvent } from "../../platform/log";
+import { errorText, logEvent } from "../../platform/log";
+import { roomStub } from "../../platform/room-stub";
+import { participantOf } from "./room-participants";
 import { signSessionToken, type UserClaims } from "../../domain/tokens";
 import { usernameProblem } from "../../domain/usernames";
 import { participations, type ChatBanRow, type ParticipationRow, type UserRow } from "../../platform/schema";
@@ -128,6 +133,7 @@ export async function joinRoom<Extra extends readonly unknown[] = []>(
     if (p === read.inserted) undo(p);
     throw refusal;
   }
+  await tellRoom(c, room.code, read.after?.id === p.id ? read.after : p, p === read.inserted ? undo : null);
   if (p === read.inserted) logEvent("room_joined", { room: room.code, participation: p.id, anonymous: !auth });
   const sessionToken = await signSessionToken(
     {
@@ -147,6 +153,26 @@ export async function joinRoom<Extra extends readonly unknown[] = []>(
     extra,
     answer: { session_token: sessionToken, username: p.username, is_host: decision.isHost, username_is_reserved: p.usernameIsReserved, participation_id: p.id },
   };
+}
+
+/**
+ * The room keeps a copy of its participations (room-participants.ts) and answers lookups from it:
+ * it hears of this one before the join answers. A new participation it could not be told of is
+ * taken back (undo), so the copy never lacks a participation Postgres has; a returning one only
+ * misses its new last-seen time, which is logged.
+ */
+async function tellRoom(c: Context<AppEnv>, code: string, p: ParticipationRow, undo: ((row: ParticipationRow) => void) | null) {
+  const room = roomStub(c.env, code);
+  try {
+    await room.participantJoined(participantOf(p));
+  } catch (e) {
+    logEvent("join_not_told", { room: code, participation: p.id, new: undo !== null, error: errorText(e) });
+    if (!undo) return;
+    undo(p);
+    // The call may have reached the room before it failed.
+    c.executionCtx.waitUntil(room.participantWithdrawn(p.id).catch(() => {}));
+    throw new ApiError(500, "INTERNAL_ERROR", "The room could not record your join, so you did not join; try again.");
+  }
 }
 
 interface JoinAsk {

@@ -7,6 +7,8 @@ import { findRoom, type RoomWithHost } from "./queries";
 import { createMiddleware } from "hono/factory";
 import { roomStub } from "../../platform/room-stub";
 import type { AppEnv } from "../../platform/http/context";
+import { unwrap } from "../../platform/rpc-result";
+import type { ParticipantAsk, ParticipantFacts } from "./room-participants";
 
 /**
  * Every `/api/chats/:code/…` route: a code that cannot be a room's is 404 before anything is read.
@@ -35,6 +37,16 @@ export async function roomFromItself(env: Env, code: string): Promise<RoomWithHo
   const room = isRoomCode(code) ? await roomStub(env, code).details() : null;
   if (!room) throw roomNotFound();
   return room;
+}
+
+/**
+ * The room and what it knows of the caller (room-participants.ts), in one call to the room and no
+ * Postgres round trip once the room's copy is seeded; 404 ROOM_NOT_FOUND when no room has the code.
+ */
+export async function roomAndParticipant(env: Env, code: string, ask: ParticipantAsk): Promise<{ room: RoomWithHost; facts: ParticipantFacts }> {
+  const found = isRoomCode(code) ? unwrap(await roomStub(env, code).participantFacts(ask)) : null;
+  if (!found) throw roomNotFound();
+  return found;
 }
 
 /**

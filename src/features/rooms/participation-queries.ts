@@ -37,15 +37,15 @@ function anonNamesFrom(roomId: SQL, ipKey: string) {
   };
 }
 
-/** The anonymous names this address (and its /48) holds in the room with this code, as a query for a batch. */
-export const anonNamesFromQuery = (db: Db, code: string, ipKey: string) => db.select(anonNamesFrom(roomIdOf(code), ipKey)).from(sql`(select 1) as one`);
-
 /** The caller's participation in the room with this code, as a query not yet sent (for a batch). */
 export const participationByCodeQuery = (db: Db, code: string, who: Identity) =>
   db
     .select()
     .from(participations)
     .where(and(sql`${participations.chatRoomId} = ${roomIdOf(code)}`, identityIs(who)));
+
+/** Every participation of the room (by id), as a query for a batch: what the room's own copy is seeded from. */
+export const roomParticipationsQuery = (db: Db, roomId: string) => db.select().from(participations).where(eq(participations.chatRoomId, roomId));
 
 /** Inside a query: whether this account reserved this username (its verified badge), so a ban check needs no earlier lookup. */
 export const reservedBy = (userId: string | null, username: string) =>
@@ -75,23 +75,6 @@ function subjectWhere(where: SQL): BanSubject {
     userId: field(participations.userId),
   };
 }
-
-/** Another participation of the same kind (anonymous or logged in) in the room holding the name, as a query for a batch. */
-export const usernameHeldQuery = (db: Db, roomId: string, username: string, who: Identity) => {
-  const loggedIn = "userId" in who;
-  return db
-    .select({ id: participations.id })
-    .from(participations)
-    .where(
-      and(
-        eq(participations.chatRoomId, roomId),
-        eq(sql`lower(${participations.username})`, usernameKey(username)),
-        loggedIn ? sql`${participations.userId} is not null` : isNull(participations.userId),
-        loggedIn ? ne(participations.userId, who.userId) : ne(participations.fingerprint, who.fingerprint),
-      ),
-    )
-    .limit(1);
-};
 
 /** Whether another account reserved this name or a look-alike of it: a logged-in participant may not chat under it. */
 export async function reservedByOtherUser(db: Db, username: string, userId: string): Promise<boolean> {

@@ -7,34 +7,23 @@ import { enterAnswer, fingerprintNameAnswer, joinAnswer, participationAnswer, ra
 import { freeName } from "./suggestions";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { sql } from "drizzle-orm";
 import { ApiError } from "../../platform/errors";
 import { hashSecret } from "../../domain/passwords";
 import { newRoomCode } from "../../domain/room-code";
 import { describeUsernameProblem, newUsernameProblem, usernameKey } from "../../domain/usernames";
-import { NO_ID, findRoomQuery, insertRoom, roomIdOf, roomOfRow, roomsHostedBy, type RoomWithHost } from "./queries";
+import { insertRoom, roomsHostedBy, type RoomWithHost } from "./queries";
 import { settingsOf } from "../../platform/settings";
 import { requireSession, sessionTokenOf } from "./session";
-import { publicRoom, requireRoom, roomFromItself, roomNotFound } from "./lookup";
+import { publicRoom, requireRoom, roomAndParticipant, roomFromItself } from "./lookup";
 import { roomStub } from "../../platform/room-stub";
 import { ACCESS_CODE_REFUSALS, checkAccessCode, holdsSession } from "./access-code";
-import { activeBanQuery } from "../moderation/queries";
 import { activeSessionUserQuery } from "../accounts/queries";
-import {
-  ANON_USERNAMES_PER_BLOCK,
-  ANON_USERNAMES_PER_IP,
-  anonNamesFromQuery,
-  participationByCodeQuery,
-  reservedBy,
-  reservedByOtherUserQuery,
-  storedSubject,
-  usernameHeldQuery,
-  type Identity,
-} from "./participation-queries";
+import { ANON_USERNAMES_PER_BLOCK, ANON_USERNAMES_PER_IP, reservedByOtherUserQuery, type Identity } from "./participation-queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
 import { checkRateLimit, rateLimitBeside } from "../../platform/http/rate-limit";
-import { bearerClaims, liveSession, optionalUser, requireUser } from "../accounts/auth";
+import { bearerClaims, liveSession, requireUser } from "../accounts/auth";
+import type { UserClaims } from "../../domain/tokens";
 import type { AppEnv } from "../../platform/http/context";
 import { errorText, logEvent } from "../../platform/log";
 import { createSchema, fingerprint, fingerprintNameBody, joinSchema, validateSchema } from "./schemas";
@@ -48,19 +37,18 @@ const LOOKUP_BUDGET = { 429: { description: "RATE_LIMITED (Retry-After): the cal
 const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
 
 /**
- * The anonymous name a fingerprint holds in the room (one round trip, beside the address's lookup
- * budget), or found: false; a private room answers only its insiders, anyone else gets a miss.
+ * The anonymous name a fingerprint holds in the room (the room's own answer, beside the address's
+ * lookup budget), or found: false; a private room answers only its insiders, anyone else gets a miss.
  */
 async function nameOfFingerprint(c: Context<AppEnv>, code: string, fp: string) {
-  const db = c.var.db();
-  const [, [rooms, participations]] = await Promise.all([
-    checkRateLimit(c, "lookup"),
-    db.batch([findRoomQuery(db, code), participationByCodeQuery(db, code, { fingerprint: fp })]),
-  ]);
-  const room = roomOfRow(rooms[0]);
-  if (!room) throw roomNotFound();
-  const p = participations[0];
+  const [, { room, facts }] = await Promise.all([checkRateLimit(c, "lookup"), roomAndParticipant(c.env, code, { who: { fingerprint: fp } })]);
+  const p = facts.participation;
   return p && (await isInsider(c, room)) ? { found: true, username: p.username } : { found: false, username: null };
+}
+
+/** The caller's login, when a bearer token came: whether it is live is Postgres' to say (one round trip), else null. */
+function loginOf(c: Context<AppEnv>, claims: UserClaims | null) {
+  return claims ? activeSessionUserQuery(c.var.db(), claims.authSessionId, claims.userId).then((rows) => liveSession(claims, rows[0]?.user ?? null)) : Promise.resolve(null);
 }
 
 /**
@@ -173,37 +161,26 @@ export const chatRoutes = new Hono<AppEnv>()
       const code = c.req.param("code");
       const claims = await bearerClaims(c);
       const who = identityOf(claims, q.fingerprint);
-      // The room, the session, the participation and a ban covering it: one round trip, beside the
-      // address's lookup budget.
-      const db = c.var.db();
-      const [, [rooms, sessionUsers, participations, bans]] = await Promise.all([
-        checkRateLimit(c, "lookup"),
-        db.batch([
-          findRoomQuery(db, code),
-          activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
-          participationByCodeQuery(db, code, who),
-          activeBanQuery(db, roomIdOf(code), [storedSubject(code, who)]),
-        ]),
-      ]);
-      const room = roomOfRow(rooms[0]);
-      if (!room) throw roomNotFound();
-      if (claims) liveSession(claims, sessionUsers[0]?.user ?? null);
-      const p = participations[0];
+      // The room answers who the caller is there (room-participants.ts); a login's liveness is
+      // Postgres' (logged-in callers only); all beside the address's lookup budget.
+      const [, { room, facts }] = await Promise.all([checkRateLimit(c, "lookup"), roomAndParticipant(c.env, code, { who }), loginOf(c, claims)]);
+      const p = facts.participation;
       // An account asks for its own participation; a fingerprint is anyone's to send, so in a private
       // room only an insider learns what it holds.
       if (!p || (!claims && !(await isInsider(c, room)))) return c.json({ has_joined: false as const });
-      const ban = p.userId === room.hostId ? null : (bans[0] ?? null);
+      const ban = p.userId === room.hostId ? null : facts.ban;
+      const at = (ms: number) => new Date(ms).toISOString();
       return c.json({
         has_joined: true as const,
-        first_joined_at: p.createdAt.toISOString(),
+        first_joined_at: at(p.createdAt),
         participation_id: p.id,
         username: p.username,
         is_anonymous: p.userId === null,
         is_host: p.userId !== null && p.userId === room.hostId,
         username_is_reserved: p.usernameIsReserved,
-        joined_at: p.createdAt.toISOString(),
-        last_seen_at: p.lastSeenAt.toISOString(),
-        ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt?.toISOString() ?? null } : null,
+        joined_at: at(p.createdAt),
+        last_seen_at: at(p.lastSeenAt),
+        ban: ban ? { reason: ban.reason || null, expires_at: ban.expiresAt === null ? null : at(ban.expiresAt) } : null,
       });
     },
   )
@@ -222,31 +199,20 @@ export const chatRoutes = new Hono<AppEnv>()
       const code = c.req.param("code");
       const ipKey = requireClientIp(c);
       const claims = await bearerClaims(c);
-      const db = c.var.db();
-      const [, [rooms, sessionUsers, participations, counts]] = await Promise.all([
-        checkRateLimit(c, "lookup"),
-        db.batch([
-          findRoomQuery(db, code),
-          activeSessionUserQuery(db, claims?.authSessionId ?? NO_ID, claims?.userId ?? NO_ID),
-          participationByCodeQuery(db, code, { fingerprint: q.fingerprint ?? "" }),
-          anonNamesFromQuery(db, code, ipKey),
-        ]),
-      ]);
-      const room = roomOfRow(rooms[0]);
-      if (!room) throw roomNotFound();
+      // The room counts its anonymous names by address (room-participants.ts); a login's liveness is
+      // Postgres'; all beside the address's lookup budget.
+      const ask = claims ? { who: { userId: claims.userId } } : { who: { fingerprint: q.fingerprint ?? "" }, ipKey };
+      const [, { room, facts }] = await Promise.all([checkRateLimit(c, "lookup"), roomAndParticipant(c.env, code, ask), loginOf(c, claims)]);
       // Logged-in joins and returning visitors are not counted by the rule.
-      if (claims) {
-        liveSession(claims, sessionUsers[0]?.user ?? null);
-        return c.json({ can_join: true, is_rate_limited: false });
-      }
+      if (claims) return c.json({ can_join: true, is_rate_limited: false });
       // A private room tells an outsider nothing of its names or its addresses' counts: the answer of
       // a newcomer from an address with no names (the join still checks the code and the rule).
       if (!(await isInsider(c, room))) {
         return c.json({ can_join: true, is_rate_limited: false, anonymous_count: 0, max_allowed: ANON_USERNAMES_PER_IP });
       }
-      const mine = q.fingerprint ? participations[0] : undefined;
+      const mine = q.fingerprint ? facts.participation : null;
       if (mine) return c.json({ can_join: true, is_rate_limited: false, existing_username: mine.username });
-      const { address, block } = counts[0] ?? { address: 0, block: 0 };
+      const { address, block } = facts.anonNames;
       const limited = address >= ANON_USERNAMES_PER_IP || block >= ANON_USERNAMES_PER_BLOCK;
       return c.json({ can_join: !limited, is_rate_limited: limited, anonymous_count: address, max_allowed: ANON_USERNAMES_PER_IP });
     },
@@ -303,18 +269,26 @@ export const chatRoutes = new Hono<AppEnv>()
     jsonBody(validateSchema),
     async (c) => {
       const body = c.req.valid("json");
-      const db = c.var.db();
       // A name oracle: counted per address and per account, as registration's name check is; counted
       // beside the reads, and nothing is answered (no access code tried) before the count passed.
       const account = await bearerClaims(c);
       const budget = rateLimitBeside(c, "name_check", { accountId: account?.userId });
-      const room = await roomFromItself(c.env, c.req.param("code"));
+      const problem = newUsernameProblem(body.username);
+      const name = problem ? "" : body.username; // a name that breaks the rules reaches no store ("" is nobody's)
+      const who: Identity = account ? { userId: account.userId } : { fingerprint: body.fingerprint ?? "" };
+      // The room answers for its participations and bans (room-participants.ts); a logged-in caller's
+      // login and the accounts' reserved names are Postgres' (one round trip, beside the room's answer).
+      const db = c.var.db();
+      const accounts = account
+        ? db.batch([activeSessionUserQuery(db, account.authSessionId, account.userId), reservedByOtherUserQuery(db, name, account.userId)])
+        : null;
+      accounts?.catch(() => {}); // awaited below unless the answer comes first
+      const { room, facts } = await roomAndParticipant(c.env, c.req.param("code"), { who, username: name });
       // `username` and `message` are the original ChatPop's fields for the same answer.
       const answer = async (reason?: string, message = "That username is available.") => {
         await budget.passed();
         return c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
       };
-      const problem = newUsernameProblem(body.username);
       // A private room says nothing about its names to whoever cannot get in (a session or the access
       // code): without either, only the rules are checked (the original web client asks before it
       // sends the code); a code that is given must be right.
@@ -326,36 +300,21 @@ export const chatRoutes = new Hono<AppEnv>()
           return problem ? answer(describeUsernameProblem(problem)) : answer(undefined, PRIVATE_NAME_CHECK);
         } else await checkAccessCode(c, room, body.access_code);
       }
-      if (problem) {
-        if (account) await optionalUser(c); // a token given must still be live, as below
-        return answer(describeUsernameProblem(problem));
-      }
-      const who: Identity = account ? { userId: account.userId } : { fingerprint: body.fingerprint ?? "" }; // "" is nobody's
-      // The login, the caller's participation, the name's reservation, a ban on it and whoever holds
-      // it here: one round trip, answered in that order.
-      const [sessionUsers, mine, reserved, bans, holders] = await db.batch([
-        activeSessionUserQuery(db, account?.authSessionId ?? NO_ID, account?.userId ?? NO_ID),
-        participationByCodeQuery(db, room.code, who),
-        reservedByOtherUserQuery(db, body.username, account?.userId ?? NO_ID),
-        activeBanQuery(db, sql`${room.id}`, [
-          { username: body.username, usernameIsReserved: reservedBy(account?.userId ?? null, body.username), fingerprint: null, ipAddress: null, userId: null },
-        ]),
-        usernameHeldQuery(db, room.id, body.username, who),
-      ]);
-      const auth = account ? liveSession(account, sessionUsers[0]?.user ?? null) : null;
-      const [p] = mine;
+      const [sessionUsers, reserved] = accounts ? await accounts : [[], []];
+      const auth = account ? liveSession(account, sessionUsers[0]?.user ?? null) : null; // a token given must be live
+      if (problem) return answer(describeUsernameProblem(problem));
+      const p = facts.participation;
       if (p) {
-        return usernameKey(p.username) === usernameKey(body.username)
+        return usernameKey(p.username) === usernameKey(name)
           ? answer()
           : answer(`You already joined this room as ${p.username}; that name stays yours here.`);
       }
       // Nobody but the host under the host's name; a logged-in caller not under another account's.
-      const reservedElsewhere = isHostsName(room, body.username)
-        ? auth?.user.id !== room.hostId
-        : auth !== null && !ownsReservedName(auth, body.username) && reserved.length > 0;
+      const reservedElsewhere = isHostsName(room, name) ? auth?.user.id !== room.hostId : auth !== null && !ownsReservedName(auth, name) && reserved.length > 0;
       if (reservedElsewhere) return answer("That username is reserved by another account.");
-      if (bans.length > 0) return answer("That username is banned in this room.");
-      if (holders.length > 0) return answer("That username is taken in this room.");
+      // A ban on the name does not reach the account that reserved it (its badge), as in the join.
+      if (facts.nameBanned && !ownsReservedName(auth, name)) return answer("That username is banned in this room.");
+      if (facts.nameHeld) return answer("That username is taken in this room.");
       return answer();
     },
   );
