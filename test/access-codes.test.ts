@@ -137,6 +137,10 @@ describe("a private room tells an outsider nothing by fingerprint", () => {
     const ip = randomIp();
     const paths = [`fingerprint-username/?fingerprint=a`, `check-rate-limit/?fingerprint=a`, `my-participation/?fingerprint=a`];
     for (let i = 0; i < 30; i++) expect((await api("GET", `/api/chats/${code}/${paths[i % 3]}`, { ip })).status).toBe(200);
+    // Counted just after each answer: the call whose count goes over is still answered, the next is not.
+    await countsLanded();
+    expect((await api("GET", `/api/chats/${code}/${paths[0]}`, { ip })).status).toBe(200);
+    await countsLanded();
     for (const path of paths) {
       const res = await api("GET", `/api/chats/${code}/${path}`, { ip });
       expect([res.status, res.body.code]).toEqual([429, "RATE_LIMITED"]);
@@ -154,6 +158,10 @@ describe("validate-username is no free name oracle", () => {
     // Sixty from sixty addresses, one account: the account's budget is spent.
     const answers = await Promise.all(Array.from({ length: 60 }, () => check(randomIp())));
     expect(answers.every((r) => r.status === 200)).toBe(true);
+    // Counted just after each answer: the call whose count goes over is still answered, the next is not.
+    await countsLanded();
+    expect((await check(randomIp())).status).toBe(200);
+    await countsLanded();
     const over = await check(randomIp());
     expect([over.status, over.body.code]).toEqual([429, "RATE_LIMITED"]);
     expect(over.body.error).toContain("your account");
@@ -182,3 +190,6 @@ describe("a private room leaks nothing without its code or a session", () => {
     expect((await api("GET", `/api/chats/${room.code}/backroom/`, { headers: { "X-Access-Code": "opensesame" } })).status).toBe(200);
   });
 });
+
+/** Rate limits counted after the answer (countAfter) land a moment later. */
+const countsLanded = () => new Promise((done) => setTimeout(done, 150));

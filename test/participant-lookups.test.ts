@@ -6,7 +6,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, join, joinRaw, myParticipation, register, standInCounts, unique, withPostgresDown } from "./support/api";
+import { api, join, joinRaw, myParticipation, randomIp, register, standInCounts, unique, withPostgresDown } from "./support/api";
 import { ban, hostedRoom, unban } from "./support/room-actions";
 
 const room = (code: string) => env.CHAT_ROOM.getByName(code);
@@ -129,5 +129,25 @@ describe("lookups answered by the room", () => {
     const wrongFp = await api("GET", `/api/chats/${code}/my-participation/?fingerprint=${"f".repeat(5000)}`);
     expect(wrongFp.status).toBe(400);
     expect((await myParticipation(code, { fingerprint: fp })).body).toEqual({ has_joined: false });
+  });
+
+  it("past the lookup budget an address is refused (429 with Retry-After) though each call is counted after its answer; another address is not", async () => {
+    const { room: r } = await hostedRoom();
+    const ip = randomIp();
+    const statuses: number[] = [];
+    let refusal: any;
+    for (let i = 0; i < 40; i++) {
+      const res = await api("GET", `/api/chats/${r.code}/check-rate-limit/?fingerprint=${unique("fp")}`, { ip });
+      statuses.push(res.status);
+      if (res.status === 429) refusal ??= res;
+      // Each count lands just after its answer; a caller this slow loses nothing to in-flight calls.
+      await new Promise((done) => setTimeout(done, 40));
+    }
+    // The budget (30 a minute here): 30 answered, the 31st's count is the one Upstash refuses, and
+    // from the next call on the address is refused until its window moves on.
+    expect(statuses.slice(0, 31)).toEqual(Array(31).fill(200));
+    expect(statuses.slice(31)).toEqual(Array(9).fill(429));
+    expect([refusal.body.code, Number(refusal.headers.get("Retry-After")) > 0]).toEqual(["RATE_LIMITED", true]);
+    expect((await api("GET", `/api/chats/${r.code}/check-rate-limit/?fingerprint=${unique("fp")}`, { ip: randomIp() })).status).toBe(200);
   });
 });

@@ -21,7 +21,7 @@ import { activeSessionUserQuery } from "../accounts/queries";
 import { ANON_USERNAMES_PER_BLOCK, ANON_USERNAMES_PER_IP, reservedByOtherUserQuery, type Identity } from "./participation-queries";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { requireClientIp } from "../../platform/http/client-ip";
-import { checkRateLimit, rateLimitBeside } from "../../platform/http/rate-limit";
+import { checkRateLimit, countAfter } from "../../platform/http/rate-limit";
 import { bearerClaims, liveSession, requireUser } from "../accounts/auth";
 import type { UserClaims } from "../../domain/tokens";
 import type { AppEnv } from "../../platform/http/context";
@@ -37,11 +37,12 @@ const LOOKUP_BUDGET = { 429: { description: "RATE_LIMITED (Retry-After): the cal
 const PRIVATE_NAME_CHECK = "That username follows the rules; this room is private, so whether it is free is checked when you join with its access code.";
 
 /**
- * The anonymous name a fingerprint holds in the room (the room's own answer, beside the address's
- * lookup budget), or found: false; a private room answers only its insiders, anyone else gets a miss.
+ * The anonymous name a fingerprint holds in the room (the room's own answer; the address's lookup
+ * budget is counted after it), or found: false; a private room answers only its insiders, anyone else gets a miss.
  */
 async function nameOfFingerprint(c: Context<AppEnv>, code: string, fp: string) {
-  const [, { room, facts }] = await Promise.all([checkRateLimit(c, "lookup"), roomAndParticipant(c.env, code, { who: { fingerprint: fp } })]);
+  countAfter(c, "lookup");
+  const { room, facts } = await roomAndParticipant(c.env, code, { who: { fingerprint: fp } });
   const p = facts.participation;
   return p && (await isInsider(c, room)) ? { found: true, username: p.username } : { found: false, username: null };
 }
@@ -162,8 +163,9 @@ export const chatRoutes = new Hono<AppEnv>()
       const claims = await bearerClaims(c);
       const who = identityOf(claims, q.fingerprint);
       // The room answers who the caller is there (room-participants.ts); a login's liveness is
-      // Postgres' (logged-in callers only); all beside the address's lookup budget.
-      const [, { room, facts }] = await Promise.all([checkRateLimit(c, "lookup"), roomAndParticipant(c.env, code, { who }), loginOf(c, claims)]);
+      // Postgres' (logged-in callers only); the address's lookup budget is counted after the answer.
+      countAfter(c, "lookup");
+      const [{ room, facts }] = await Promise.all([roomAndParticipant(c.env, code, { who }), loginOf(c, claims)]);
       const p = facts.participation;
       // An account asks for its own participation; a fingerprint is anyone's to send, so in a private
       // room only an insider learns what it holds.
@@ -200,9 +202,10 @@ export const chatRoutes = new Hono<AppEnv>()
       const ipKey = requireClientIp(c);
       const claims = await bearerClaims(c);
       // The room counts its anonymous names by address (room-participants.ts); a login's liveness is
-      // Postgres'; all beside the address's lookup budget.
+      // Postgres'; the address's lookup budget is counted after the answer.
       const ask = claims ? { who: { userId: claims.userId } } : { who: { fingerprint: q.fingerprint ?? "" }, ipKey };
-      const [, { room, facts }] = await Promise.all([checkRateLimit(c, "lookup"), roomAndParticipant(c.env, code, ask), loginOf(c, claims)]);
+      countAfter(c, "lookup");
+      const [{ room, facts }] = await Promise.all([roomAndParticipant(c.env, code, ask), loginOf(c, claims)]);
       // Logged-in joins and returning visitors are not counted by the rule.
       if (claims) return c.json({ can_join: true, is_rate_limited: false });
       // A private room tells an outsider nothing of its names or its addresses' counts: the answer of
@@ -270,9 +273,9 @@ export const chatRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       // A name oracle: counted per address and per account, as registration's name check is; counted
-      // beside the reads, and nothing is answered (no access code tried) before the count passed.
+      // after the answer (countAfter), so a caller past the budget is refused before anything is read.
       const account = await bearerClaims(c);
-      const budget = rateLimitBeside(c, "name_check", { accountId: account?.userId });
+      countAfter(c, "name_check", { accountId: account?.userId });
       const problem = newUsernameProblem(body.username);
       const name = problem ? "" : body.username; // a name that breaks the rules reaches no store ("" is nobody's)
       const who: Identity = account ? { userId: account.userId } : { fingerprint: body.fingerprint ?? "" };
@@ -285,16 +288,13 @@ export const chatRoutes = new Hono<AppEnv>()
       accounts?.catch(() => {}); // awaited below unless the answer comes first
       const { room, facts } = await roomAndParticipant(c.env, c.req.param("code"), { who, username: name });
       // `username` and `message` are the original ChatPop's fields for the same answer.
-      const answer = async (reason?: string, message = "That username is available.") => {
-        await budget.passed();
-        return c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
-      };
+      const answer = (reason?: string, message = "That username is available.") =>
+        c.json(reason ? { available: false, reason, username: body.username, message: reason } : { available: true, username: body.username, message });
       // A private room says nothing about its names to whoever cannot get in (a session or the access
       // code): without either, only the rules are checked (the original web client asks before it
       // sends the code); a code that is given must be right.
       if (room.accessMode === "private") {
         const token = sessionTokenOf(c, body.session_token);
-        await budget.passed();
         if (token) await requireSession(c, room.code, token);
         else if (body.access_code === undefined || body.access_code === "") {
           return problem ? answer(describeUsernameProblem(problem)) : answer(undefined, PRIVATE_NAME_CHECK);

@@ -84,13 +84,7 @@ export async function checkRateLimit(
   name: RateLimitName,
   opts: { accountId?: string; roomId?: string } = {},
 ): Promise<{ remaining: number | null; refund: () => void }> {
-  const ip = requireClientIp(c);
-  const counted = [
-    { scope: "address", key: ip, times: 1 },
-    ...addressBlocks(ip).map((b) => ({ scope: `v6-${b.prefix}`, key: b.key, times: BLOCK_BUDGET[b.prefix] })),
-    ...(opts.accountId ? [{ scope: "account", key: opts.accountId, times: 1 }] : []),
-    ...(opts.roomId ? [{ scope: "room", key: opts.roomId, times: ROOM_ACCESS_CODE_BUDGET }] : []),
-  ];
+  const counted = scopesOf(c, opts);
   const results = await Promise.all(
     counted.map(async ({ scope, key, times }) => {
       try {
@@ -104,18 +98,7 @@ export async function checkRateLimit(
     }),
   );
   const refused = results.find((r) => r !== null && !r.result.success);
-  if (refused) {
-    const wait = retryAfterSeconds(refused.result.reset, Date.now());
-    logEvent("rate_limited", { limit: name, scope: refused.scope });
-    const who = refused.scope === "account" ? "your account" : refused.scope === "room" ? "everyone for this room" : "your network";
-    throw new ApiError(
-      429,
-      "RATE_LIMITED",
-      `Too many ${name.replace("_", " ")} attempts from ${who}; try again in ${wait} s.`,
-      { retry_after_seconds: wait },
-      { "Retry-After": String(wait) },
-    );
-  }
+  if (refused) throw rateLimited(name, refused.scope, refused.result.reset);
   // How many more calls the tightest scope allows (null when Redis could not say).
   const left = results.flatMap((r) => (r ? [r.result.remaining] : []));
   // Gives the call back to every scope that counted it (@upstash/ratelimit refunds with a negative rate).
@@ -129,4 +112,69 @@ export async function checkRateLimit(
     }
   };
   return { remaining: left.length > 0 ? Math.min(...left) : null, refund };
+}
+
+type Scope = { scope: string; key: string; times: number };
+
+/** What a call counts against: its address, an IPv6 caller's wider blocks, and the account or room when given. */
+function scopesOf(c: Context<AppEnv>, opts: { accountId?: string; roomId?: string }): Scope[] {
+  const ip = requireClientIp(c);
+  return [
+    { scope: "address", key: ip, times: 1 },
+    ...addressBlocks(ip).map((b) => ({ scope: `v6-${b.prefix}`, key: b.key, times: BLOCK_BUDGET[b.prefix] })),
+    ...(opts.accountId ? [{ scope: "account", key: opts.accountId, times: 1 }] : []),
+    ...(opts.roomId ? [{ scope: "room", key: opts.roomId, times: ROOM_ACCESS_CODE_BUDGET }] : []),
+  ];
+}
+
+/** The 429 of a scope past its budget until `reset` (epoch ms), logged. */
+function rateLimited(name: RateLimitName, scope: string, reset: number): ApiError {
+  const wait = retryAfterSeconds(reset, Date.now());
+  logEvent("rate_limited", { limit: name, scope });
+  const who = scope === "account" ? "your account" : scope === "room" ? "everyone for this room" : "your network";
+  return new ApiError(
+    429,
+    "RATE_LIMITED",
+    `Too many ${name.replace("_", " ")} attempts from ${who}; try again in ${wait} s.`,
+    { retry_after_seconds: wait },
+    { "Retry-After": String(wait) },
+  );
+}
+
+/**
+ * Scopes this isolate saw go over a budget counted after the answer, and when their window lets
+ * them in again (epoch ms). Bounded: past OVER_MAX the oldest entries go (a flood from many
+ * addresses then costs each of them one more round trip of counting, never a refusal missed for long).
+ */
+const over = new Map<string, number>();
+const OVER_MAX = 10_000;
+
+/**
+ * Counts the call against its budgets after the answer (waitUntil), so a lookup served without a
+ * database pays no round trip to Upstash either. A scope Upstash said was over its budget is
+ * refused (429) by this isolate until its window resets; so past the budget an address gets at
+ * most the calls already in flight while its first refused count travels, per isolate, and then
+ * nothing. For cheap reads only; what guards a write or a secret (joins, access codes) counts first.
+ */
+export function countAfter(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string } = {}): void {
+  const counted = scopesOf(c, opts);
+  const now = Date.now();
+  for (const { scope, key } of counted) {
+    const until = over.get(`${name}:${scope}:${key}`);
+    if (until === undefined) continue;
+    if (until > now) throw rateLimited(name, scope, until);
+    over.delete(`${name}:${scope}:${key}`);
+  }
+  for (const { scope, key, times } of counted) {
+    const counting = limiter(c.env, name, scope, times)
+      .limit(key)
+      .then(async (r) => {
+        await r.pending;
+        if (r.success) return;
+        if (over.size >= OVER_MAX) over.delete(over.keys().next().value!);
+        over.set(`${name}:${scope}:${key}`, r.reset);
+      })
+      .catch((e) => logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) }));
+    c.executionCtx.waitUntil(counting);
+  }
 }
