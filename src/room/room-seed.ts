@@ -17,6 +17,7 @@ import { banEntries, type RoomBans } from "../features/moderation/room-bans";
 import type { RoomBackroom } from "../features/backroom/room-backroom";
 import type { PinExpiry } from "../features/payments/pin-expiry";
 import type { MessageLog } from "./message-log";
+import { SeedMark } from "./seed-mark";
 
 /** Storage key of the seed's mark: present once Postgres has filled the room's storage. */
 const SEEDED_KEY = "seeded";
@@ -32,21 +33,20 @@ export interface RoomSeedDeps {
 }
 
 export class RoomSeed {
-  private done = false;
-  private running: Promise<void> | null = null;
+  private readonly mark: SeedMark;
 
-  constructor(private readonly deps: RoomSeedDeps) {}
+  constructor(private readonly deps: RoomSeedDeps) {
+    this.mark = new SeedMark(deps.storage, SEEDED_KEY, () => this.run());
+  }
 
   /** Reads the mark (on wake). */
-  async load(): Promise<void> {
-    this.done = (await this.deps.storage.get<boolean>(SEEDED_KEY)) === true;
+  load(): Promise<void> {
+    return this.mark.load();
   }
 
   /** null once the room's storage is seeded; otherwise the seed (one at a time), which throws while Postgres is away. */
   pending(): Promise<void> | null {
-    if (this.done) return null;
-    this.running ??= this.run().finally(() => (this.running = null));
-    return this.running;
+    return this.mark.pending();
   }
 
   /** A room just created has nothing in Postgres to seed from: its storage starts empty and seeded. */
@@ -57,8 +57,7 @@ export class RoomSeed {
       if (log.lastSeq("backroom") === null) log.setLastSeq("backroom", 0);
     });
     this.deps.pins.seed(null);
-    void storage.put(SEEDED_KEY, true);
-    this.done = true;
+    this.mark.markDone();
   }
 
   private async run(): Promise<void> {
@@ -87,10 +86,8 @@ export class RoomSeed {
       if (log.lastSeq("backroom") === null) log.setLastSeq("backroom", backroomSeq);
     });
     this.deps.pins.seed(pinEnd?.getTime() ?? null);
-    void storage.put(SEEDED_KEY, true);
     this.deps.bans.load();
     this.deps.backroom.load();
-    this.done = true;
     logEvent("room_seeded", { room: room.code, bans: bans.length, backroom_members: members.length, pin_end: pinEnd !== null });
   }
 }

@@ -26,6 +26,7 @@ import { usernameKey } from "../../domain/usernames";
 import { errorText, logEvent } from "../../platform/log";
 import { activeBanDetails } from "../moderation/queries";
 import { banDetailsOf, type CoveringBan, type RoomBans } from "../moderation/room-bans";
+import { SeedMark } from "../../room/seed-mark";
 
 /** A participation as the room keeps it (times in epoch ms). */
 export interface Participant {
@@ -84,32 +85,29 @@ type StoredRow = {
 };
 
 export class RoomParticipants {
-  private done = false;
-  private running: Promise<void> | null = null;
+  private readonly mark: SeedMark;
 
-  constructor(private readonly deps: RoomParticipantsDeps) {}
+  constructor(private readonly deps: RoomParticipantsDeps) {
+    this.mark = new SeedMark(deps.storage, SEEDED_KEY, () => this.seed());
+  }
 
   private get sql(): SqlStorage {
     return this.deps.storage.sql;
   }
 
   /** Reads the seed's mark (on wake). */
-  async load(): Promise<void> {
-    this.done = (await this.deps.storage.get<boolean>(SEEDED_KEY)) === true;
+  load(): Promise<void> {
+    return this.mark.load();
   }
 
   /** A room just created has no participations anywhere: its copy starts complete. */
   fresh(): void {
-    void this.deps.storage.put(SEEDED_KEY, true);
-    this.done = true;
+    this.mark.markDone();
   }
 
   /** The caller's participation and what the ask names; waits for the seed (throws while Postgres cannot seed it). */
   async facts(ask: ParticipantAsk): Promise<ParticipantFacts> {
-    if (!this.done) {
-      this.running ??= this.seed().finally(() => (this.running = null));
-      await this.running;
-    }
+    await this.mark.pending();
     const participation = this.find(ask.who);
     const key = ask.username === undefined ? null : usernameKey(ask.username);
     return {
@@ -177,8 +175,6 @@ export class RoomParticipants {
       for (const row of rows) this.write(participantOf(row), "IGNORE");
       this.deps.bans.fillDetails(details.map((d) => ({ banId: d.banId, ...banDetailsOf(d) })));
     });
-    await this.deps.storage.put(SEEDED_KEY, true);
-    this.done = true;
     logEvent("participants_seeded", { room: room.code, participants: rows.length, bans: details.length });
   }
 

@@ -157,22 +157,22 @@ const OVER_MAX = 10_000;
  * nothing. For cheap reads only; what guards a write or a secret (joins, access codes) counts first.
  */
 export function countAfter(c: Context<AppEnv>, name: RateLimitName, opts: { accountId?: string } = {}): void {
-  const counted = scopesOf(c, opts);
+  const counted = scopesOf(c, opts).map((s) => ({ ...s, id: `${name}:${s.scope}:${s.key}` }));
   const now = Date.now();
-  for (const { scope, key } of counted) {
-    const until = over.get(`${name}:${scope}:${key}`);
+  for (const { scope, id } of counted) {
+    const until = over.get(id);
     if (until === undefined) continue;
     if (until > now) throw rateLimited(name, scope, until);
-    over.delete(`${name}:${scope}:${key}`);
+    over.delete(id);
   }
-  for (const { scope, key, times } of counted) {
+  for (const { scope, key, times, id } of counted) {
     const counting = limiter(c.env, name, scope, times)
       .limit(key)
       .then(async (r) => {
         await r.pending;
         if (r.success) return;
         if (over.size >= OVER_MAX) over.delete(over.keys().next().value!);
-        over.set(`${name}:${scope}:${key}`, r.reset);
+        over.set(id, r.reset);
       })
       .catch((e) => logEvent("rate_limit_unavailable", { limit: name, error: errorText(e) }));
     c.executionCtx.waitUntil(counting);
