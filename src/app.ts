@@ -26,6 +26,9 @@ import { canonicalRoomPath } from "./domain/room-code";
 import { paymentProvider } from "./features/payments/provider";
 import { ACCESS_CODE_HEADER, IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "./protocol";
 import { validRoomCode } from "./features/rooms/lookup";
+import { healthRoutes } from "./features/health/routes";
+
+const HEALTH_PATH = /^\/api\/health\/?$/;
 
 export const app = new Hono<AppEnv>({ strict: false });
 
@@ -52,10 +55,11 @@ const noRoute = (method: string, path: string) => new ApiError(404, "NOT_FOUND",
 /** The local Stripe stand-in is in use (development only: LOCAL_DEV and STRIPE_API_BASE). */
 const localStripe = (env: Env) => env.LOCAL_DEV === "true" && Boolean(env.STRIPE_API_BASE);
 
-// A deploy with missing or unsafe secrets refuses every request (before anything is written), and says why in the log.
+// A deploy with missing or unsafe secrets refuses every request (before anything is written), and says why in
+// the log; all but the health check, which reports it (so a deploy can tell it from an outage).
 app.use("*", async (c, next) => {
   const problem = secretsProblem(c.env);
-  if (problem === null) return next();
+  if (problem === null || HEALTH_PATH.test(c.req.path)) return next();
   logEvent("secrets_unsafe", { problem });
   const err = new ApiError(503, "SERVICE_MISCONFIGURED", "The service is not configured safely yet; its operator has been told why in the log.");
   return c.json(err.toJSON(), err.status);
@@ -89,6 +93,7 @@ app.use("/api/*", withDb);
 app.use("/api/chats/:code/*", validRoomCode);
 app.use("/ws/*", withDb);
 const routes = app
+  .route("/api/health", healthRoutes)
   .route("/api/auth", authRoutes)
   .route("/api/chats", chatRoutes)
   .route("/api/chats", messageRoutes)

@@ -50,3 +50,25 @@ describe("unsafe settings", () => {
     expect((await good.call("POST", "/api/auth/register/", account)).status).toBe(201);
   });
 });
+
+describe("health of a deployed Worker", () => {
+  it("reports unsafe secrets by name (never by value) while every other request is refused", async () => {
+    const worker = await deployedWorker({ JWT_SECRET: "too-short" });
+    const res = await worker.call("GET", "/api/health/");
+    expect(res.status).toBe(503);
+    expect(res.body.failing).toContain("secrets");
+    expect(res.body.checks.secrets.detail).toContain("JWT_SECRET");
+    expect(JSON.stringify(res.body)).not.toContain("too-short");
+    expect(res.body.checks.postgres.ok).toBe(true);
+  });
+
+  it("is 503 naming payments without a provider, 200 once STRIPE_SECRET_KEY is set", async () => {
+    const bare = await (await deployedWorker()).call("GET", "/api/health/");
+    expect(bare.status).toBe(503);
+    expect(bare.body.failing).toEqual(["payments"]);
+    expect(bare.body.checks.payments.detail).toContain("STRIPE_SECRET_KEY");
+    const stripe = await (await deployedWorker({ STRIPE_SECRET_KEY: "sk_test_health_0123456789" })).call("GET", "/api/health/");
+    expect(stripe.status).toBe(200);
+    expect(stripe.body.checks.payments).toEqual({ ok: true, provider: "stripe" });
+  });
+});
