@@ -6,5 +6,6 @@ export default defineConfig({
   dialect: "postgresql",
   schema: "./src/platform/schema.ts",
   out: "./drizzle",
-  dbCredentials: { url: process.env.DATABASE_URL ?? "" },
+  // Migrations take the direct (unpooled) URL when given: see README, Deploying.
+  dbCredentials: { url: process.env.DATABASE_URL_DIRECT ?? process.env.DATABASE_URL ?? "" },
 });
