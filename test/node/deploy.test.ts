@@ -23,10 +23,14 @@ const secrets = () => ({
 });
 
 function deploy(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in secrets()) && k !== "DATABASE_URL_DIRECT"));
+  // The test runner's own DATABASE_URL must not count as a deploy's secret.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in secrets())));
   return new Promise((resolve) => {
-    execFile(process.execPath, ["dev/deploy.ts", ...args], { cwd: root, env: { ...clean, ...env }, maxBuffer: 32 << 20, encoding: "utf8" }, (err, stdout: string, stderr: string) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      process.execPath,
+      ["dev/deploy.ts", ...args],
+      { cwd: root, env: { ...clean, ...env } as NodeJS.ProcessEnv, maxBuffer: 32 << 20, encoding: "utf8" },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
     );
   });
 }
