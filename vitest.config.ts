@@ -29,6 +29,8 @@ const workerProject = (
           // A pin minute lasts 3 s here: a $1 pin ends after 30 s, long after any test has read it
           // (the tests that watch a pin end move the room's clock, less far than the idle sweep's 300 s).
           PIN_SECONDS_PER_MINUTE: "3",
+          // Each metrics data point is also a log line here (test/metrics.test.ts reads them).
+          METRICS_LOG: "true",
           // Send limits have their own project (below); here they stay out of the way.
           SEND_BURST: "100000",
           SEND_PER_SECOND: "100000",

@@ -15,6 +15,8 @@ import { isDbUnavailable } from "../platform/db";
 import { EventTally, errorText, logEvent } from "../platform/log";
 import type { RoomDb } from "../platform/room-db";
 import type { MessageLog, UnflushedRow } from "./message-log";
+import type { Metrics } from "../platform/metrics";
+import { inSpan } from "../platform/spans";
 
 /**
  * Rows per INSERT, and about how many bytes of them: a backlog (after an outage, or behind a
@@ -45,6 +47,7 @@ export interface FlusherDeps {
   wakeBy(ms: number): void;
   /** Everything is flushed (no retry pending) after a safety wake was set: the room sets its alarm for its other jobs only (or none). */
   quiet(): void;
+  metrics: Metrics;
 }
 
 export class Flusher {
@@ -167,11 +170,16 @@ export class Flusher {
   }
 
   private async insert(rows: UnflushedRow[]) {
+    const { roomCode, log, metrics } = this.deps;
     const started = this.deps.now();
-    await this.deps.db.run((conn) => insertMessages(conn, rows.map((r) => r.row)));
-    this.deps.log.markFlushed(rows);
+    await inSpan("room.flush", { room: roomCode, messages: rows.length }, () => this.deps.db.run((conn) => insertMessages(conn, rows.map((r) => r.row))));
+    log.markFlushed(rows);
     this.pruneIfOver();
-    this.flushed.add(rows.length, this.deps.now() - started, { last_seq: rows.at(-1)!.seq });
+    const now = this.deps.now();
+    this.flushed.add(rows.length, now - started, { last_seq: rows.at(-1)!.seq });
+    // Lag: from the oldest row's commit (its created_at is the room's clock at commit) to Postgres having it.
+    const lag = Math.max(0, now - (rows[0]!.row.createdAt?.getTime() ?? now));
+    metrics.write({ kind: "flush", room: roomCode, messages: rows.length, flush_ms: now - started, lag_ms: lag, unflushed: log.unflushedCount() });
   }
 
   /** Bounds the log by what it stores (pruning is a write of its own: done once the log is a tenth over). */

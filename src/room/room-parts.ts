@@ -39,6 +39,7 @@ import { EndedLogins } from "./ended-logins";
 import { RelayFanout } from "./relay-fanout";
 import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
 import { relayRpc } from "./rpc";
+import { Metrics } from "../platform/metrics";
 
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
@@ -63,6 +64,8 @@ export class RoomParts {
   /** The room's committed messages (the commit point of a send), and what copies them to Postgres. */
   readonly log: MessageLog;
   readonly flusher: Flusher;
+  /** The numbers an operator watches (Analytics Engine data points, platform/metrics.ts). */
+  readonly metrics: Metrics;
   readonly pins: PinExpiry;
   readonly bans: RoomBans;
   readonly backroom: RoomBackroom;
@@ -113,6 +116,7 @@ export class RoomParts {
     const seeded = () => this.seed.pending();
     this.facts = new RoomFacts(code, ctx.storage, this.db);
     this.log = new MessageLog(ctx.storage.sql, transaction, now, this.settings.LOG_RETAIN_ROWS);
+    this.metrics = new Metrics(env, now);
     this.flusher = new Flusher({
       roomCode: code,
       log: this.log,
@@ -120,6 +124,7 @@ export class RoomParts {
       now,
       wakeBy: (ms) => void wakeBy(ms),
       quiet: () => this.rearm(),
+      metrics: this.metrics,
     });
     this.bans = new RoomBans({ sql: ctx.storage.sql, transaction, now, seeded, roomCode: code });
     this.backroom = new RoomBackroom({ sql: ctx.storage.sql, seeded });
@@ -130,6 +135,7 @@ export class RoomParts {
       reactionAllowance: new Allowances(limits.reaction, now),
       bans: this.bans,
       backroom: this.backroom,
+      refused: (errorCode) => this.metrics.refused(code, errorCode),
     });
     this.connects = new ConnectLimits(this.settings, now);
     this.endedLogins = new EndedLogins(ctx.storage.sql, now);
@@ -242,6 +248,7 @@ export class RoomParts {
         seeded: () => this.seed.pending(),
         committed: () => this.flusher.onCommit(),
         now: this.now,
+        metrics: this.metrics,
         broadcast: (deliveries) => this.out.broadcast(channel, deliveries),
       });
       this.pipelines.set(channel, found);

@@ -17,6 +17,8 @@ import { messagesByIds, replyTargets } from "../features/messages/queries";
 import { appendToWindow } from "../features/messages/window";
 import { rebuildRoomCache } from "../features/messages/cache-rebuild";
 import { errorText, logEvent } from "../platform/log";
+import type { Metrics } from "../platform/metrics";
+import { inSpan } from "../platform/spans";
 import type { SendInput } from "../features/messages/schemas";
 import { done, refused, type RoomResult } from "../platform/rpc-result";
 import type { Channel, PublicMessage } from "../protocol";
@@ -75,6 +77,8 @@ export const SYSTEM_AUTHOR: Author = {
 
 interface Pending extends PlannedSend {
   origin: Origin;
+  /** When the room took it (wall clock, for the commit metric). */
+  arrivedAt: number;
   resolve(result: SendResult): void;
 }
 
@@ -98,6 +102,7 @@ export interface PipelineDeps extends RoomStores {
   broadcast(deliveries: Delivery[]): void;
   /** The room's clock: what a message's created_at says. */
   now(): number;
+  metrics: Metrics;
 }
 
 const replyNotFound = () => new ApiError(404, "REPLY_NOT_FOUND", "`reply_to_id` names no message of this room.");
@@ -118,7 +123,7 @@ export class SendPipeline {
   /** Queues a validated send; resolves once it is stored and broadcast, or refused. */
   submit(author: Author, input: SendInput, origin: Origin = null): Promise<SendResult> {
     return new Promise((resolve) => {
-      this.queue.push({ author, message: input.message, replyToId: input.reply_to_id ?? null, clientId: input.client_id ?? null, origin, resolve });
+      this.queue.push({ author, message: input.message, replyToId: input.reply_to_id ?? null, clientId: input.client_id ?? null, origin, resolve, arrivedAt: Date.now() });
       if (!this.writing && !this.drainSoon) {
         // The batch starts after the frames already waiting for the room: sends that arrive
         // together are committed in one transaction and broadcast together.
@@ -142,7 +147,7 @@ export class SendPipeline {
           // Nothing of this batch was committed, broadcast or cached.
           const err = e instanceof ApiError ? e : isDbUnavailable(e) ? dbUnavailable() : this.internal(e);
           logEvent("send_batch_failed", { room: this.deps.room.code, count: batch.length, code: err.code });
-          for (const p of batch) p.resolve(refused(err));
+          for (const p of batch) this.refuse(p, err);
         }
       }
     } finally {
@@ -167,7 +172,7 @@ export class SendPipeline {
     const batch = queued.slice(0, Math.max(0, this.deps.maxUnflushed - unflushed));
     if (batch.length < queued.length) {
       logEvent("send_refused_backlog_full", { room: room.code, unflushed, refused: queued.length - batch.length });
-      for (const p of queued.slice(batch.length)) p.resolve(refused(dbUnavailable()));
+      for (const p of queued.slice(batch.length)) this.refuse(p, dbUnavailable());
       if (batch.length === 0) return;
     }
     const plan = planBatch(batch, await this.lookups(batch), seq, {
@@ -212,36 +217,40 @@ export class SendPipeline {
    */
   private async commit(plan: Plan<Pending>, seqBefore: number) {
     const { room, channel, log } = this.deps;
-    for (const { send, error } of plan.refused) send.resolve(refused(error));
+    for (const { send, error } of plan.refused) this.refuse(send, error);
     let accepted = plan.accepted;
     if (accepted.length > 0) {
-      const started = this.deps.now();
-      log.append(
-        channel,
-        accepted.map(({ send, row }) => ({
-          id: row.fields.id,
+      inSpan("room.commit", { room: room.code, channel, messages: accepted.length }, () =>
+        log.append(
           channel,
-          seq: row.fields.seq,
-          message: row.message,
-          retryKey: retryKeyOf(send),
-          row: { ...row.fields, chatRoomId: room.id, participationId: row.participationId, replyToId: row.replyToId, clientId: row.clientId },
-        })),
-        plan.lastSeq,
-        started,
+          accepted.map(({ send, row }) => ({
+            id: row.fields.id,
+            channel,
+            seq: row.fields.seq,
+            message: row.message,
+            retryKey: retryKeyOf(send),
+            row: { ...row.fields, chatRoomId: room.id, participationId: row.participationId, replyToId: row.replyToId, clientId: row.clientId },
+          })),
+          plan.lastSeq,
+          this.deps.now(),
+        ),
       );
+      this.deps.metrics.write({ kind: "commit", room: room.code, channel, messages: accepted.length, commit_ms: Date.now() - accepted[0]!.send.arrivedAt, unflushed: log.unflushedCount() });
       if (this.deps.commitMode === "postgres") accepted = await this.flushedPart(accepted, seqBefore);
     }
     const answered = [
       ...accepted.map(({ send, row }) => ({ send, message: row.message, retry: false })),
       ...plan.retries.map(({ send, message }) => ({ send, message, retry: true })),
     ];
-    this.deps.broadcast(
-      answered.map(({ send, message, retry }) => ({
-        message,
-        clientId: send.clientId,
-        origin: send.origin,
-        ...(retry ? { onlyAck: true } : {}),
-      })),
+    inSpan("room.broadcast", { room: room.code, channel, messages: answered.length }, () =>
+      this.deps.broadcast(
+        answered.map(({ send, message, retry }) => ({
+          message,
+          clientId: send.clientId,
+          origin: send.origin,
+          ...(retry ? { onlyAck: true } : {}),
+        })),
+      ),
     );
     for (const { send, message } of answered) {
       send.resolve(done(send.clientId ? { ...message, client_id: send.clientId } : message));
@@ -284,10 +293,10 @@ export class SendPipeline {
     for (const a of accepted) (!failure || !log.isUnflushed(a.row.fields.id) ? stored : notStored).push(a);
     if (notStored.length > 0) {
       log.rollback(channel, notStored.map((a) => a.row.fields.id), stored.at(-1)?.row.fields.seq ?? seqBefore);
-      for (const { send } of notStored) send.resolve(refused(failure!));
+      for (const { send } of notStored) this.refuse(send, failure!);
     }
     const rejected = new Set(log.rejectedAmong(stored.map((a) => a.row.fields.id)));
-    for (const a of stored) if (rejected.has(a.row.fields.id)) a.send.resolve(refused(this.internal(new Error("Postgres refused the row"))));
+    for (const a of stored) if (rejected.has(a.row.fields.id)) this.refuse(a.send, this.internal(new Error("Postgres refused the row")));
     return stored.filter((a) => !rejected.has(a.row.fields.id));
   }
 
@@ -310,11 +319,19 @@ export class SendPipeline {
         } else {
           const { maxCount, maxBytes } = this.deps.window;
           const keep = this.deps.log.newestFitting(this.deps.channel, maxCount, maxBytes);
+          const started = Date.now();
           await appendToWindow(this.deps.redis, room.code, this.deps.channel, messages, this.deps.window, keep);
+          this.deps.metrics.write({ kind: "cache", room: room.code, channel: this.deps.channel, messages: messages.length, append_ms: Date.now() - started });
         }
       },
       (e) => logEvent("cache_write_failed", { room: room.code, count: messages.length, error: errorText(e) }),
     );
+  }
+
+  /** Answers a send with its refusal, counted for the metrics by code. */
+  private refuse(send: Pending, error: ApiError) {
+    this.deps.metrics.refused(this.deps.room.code, error.code);
+    send.resolve(refused(error));
   }
 
   private internal(e: unknown): ApiError {

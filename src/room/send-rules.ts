@@ -17,6 +17,8 @@ export interface SendRulesDeps {
   reactionAllowance: Allowances;
   bans: RoomBans;
   backroom: RoomBackroom;
+  /** A send was refused (its code, for the metrics). */
+  refused(code: string): void;
 }
 
 export class SendRules {
@@ -24,6 +26,12 @@ export class SendRules {
 
   /** `fromSocket`: a socket that floods is closed; a REST caller is only told to wait. */
   async check(claims: SessionClaims, input: SendInput, fromSocket: boolean): Promise<SendCheck> {
+    const verdict = await this.verdict(claims, input, fromSocket);
+    if (verdict !== "pass") this.deps.refused(verdict === "kick" ? "BANNED" : verdict === "close" ? "FLOODING" : verdict.code);
+    return verdict;
+  }
+
+  private async verdict(claims: SessionClaims, input: SendInput, fromSocket: boolean): Promise<SendCheck> {
     const { sendAllowance, bans, backroom } = this.deps;
     const allowance = sendAllowance.take(claims.participationId);
     if (allowance === "abusive" && fromSocket) return "close";
