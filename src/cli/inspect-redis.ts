@@ -1,132 +1,98 @@
-// `npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]`
-// What Redis holds for one room: the message window (count, seq range, TTL,
-// approximate memory), pinned entries and the back-room window; with
-// --show-messages, the newest cached messages as a table.
-// Reads only: it never changes a key.
+// `npm run inspect-redis -- …`: what Redis holds, for operators. One mode per run:
+//   --chat CODE [--show-messages] [--limit N]   one room (room-cache-report.ts)
+//   --list [--limit N]                          every room with keys: window size, back room, pins, TTL, memory
+//   --stats                                     totals and memory (cache-overview.ts)
+//   --compare --chat CODE                       the window against Postgres (window-compare.ts); exit 1 when they differ
+//   --clear --chat CODE [--yes]                 drop the room's keys and rebuild them from Postgres
+//   --monitor --chat CODE [--seconds N]         appends to the window as they happen (window-monitor.ts)
+// --json prints any of them as JSON. Only --clear writes.
+import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import type { Redis } from "@upstash/redis";
-import { isRoomCode } from "../domain/room-code";
-import { inert } from "../domain/text";
 import { backroomMessagesKey, messagesKey, pinnedKey } from "../platform/cache-keys";
-import { CliError, bytes, cliSettings, connectRedis, duration, runCli } from "./settings";
+import { windowSettings } from "../features/messages/window";
+import { settingsOf } from "../platform/settings";
+import { CliError, bytes, cliSettings, connectRedis, duration, requireRoomCode, runCli, type CliSettings } from "./settings";
+import { printJson, printTable } from "./output";
+import { inspectRoom, printReport } from "./room-cache-report";
+import { cacheStats, listRooms } from "./cache-overview";
+import { compareWindow, printCompare } from "./window-compare";
+import { monitorWindow } from "./window-monitor";
+import { requireRoomRow, withPostgres } from "./postgres";
+import { rebuild } from "./rebuild";
 
-const USAGE = "usage: npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]";
+const USAGE = `usage: npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]
+       npm run inspect-redis -- --list [--limit N] [--json]
+       npm run inspect-redis -- --stats [--json]
+       npm run inspect-redis -- --compare --chat CODE [--json]
+       npm run inspect-redis -- --clear --chat CODE [--yes]
+       npm run inspect-redis -- --monitor --chat CODE [--seconds N] [--json]`;
 
-interface CachedMessage {
-  seq: number;
-  created_at: string;
-  username: string;
-  content: string;
+const MODES = ["list", "stats", "compare", "clear", "monitor"] as const;
+type Mode = (typeof MODES)[number] | "room";
+
+function wholeNumber(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new CliError(`--${flag} must be a whole number from ${min} to ${max}.`, 2);
+  return n;
 }
 
-export interface RoomCacheReport {
-  chat: string;
-  redis: string;
-  messages: {
-    key: string;
-    count: number;
-    seq_min: number | null;
-    seq_max: number | null;
-    ttl_seconds: number | null;
-    approx_bytes: number;
-    shown?: CachedMessage[];
-  };
-  pinned: { key: string; entries: { message_id: string; pinned_until: string; seconds_left: number }[] };
-  backroom: { key: string; count: number };
-  approx_bytes_total: number;
-}
-
-/** RESP2 pairs [member, score, member, score…] as tuples. */
-function pairs(flat: unknown[]): [string, number][] {
-  const out: [string, number][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([String(flat[i]), Number(flat[i + 1])]);
-  return out;
-}
-
-const ttlOf = (ttl: number) => (ttl >= 0 ? ttl : null);
-
-/** MEMORY USAGE where the server has it; otherwise the size of the values, which is close enough to compare rooms. */
-async function memoryOf(redis: Redis, key: string, fallback: () => Promise<number>): Promise<number> {
-  try {
-    const n = await redis.exec<number | null>(["MEMORY", "USAGE", key]);
-    if (typeof n === "number") return n;
-  } catch {
-    // not supported by this server: estimate below
+async function room(redis: Redis, settings: CliSettings, chat: string, show: boolean, limit: number, json: boolean) {
+  const report = await inspectRoom(redis, settings.redisUrl, chat, { show, limit });
+  if (report.messages.count === 0 && report.pinned.entries.length === 0 && report.backroom.count === 0) {
+    throw new CliError(
+      `Room ${chat} has nothing cached in Redis (no ${report.messages.key}). ` +
+        `If the room exists, \`npm run cache:rebuild -- --chat ${chat}\` rebuilds its window from Postgres.`,
+    );
   }
-  return fallback();
+  if (json) printJson(report);
+  else printReport(report);
 }
 
-export async function inspectRoom(redis: Redis, redisUrl: string, chat: string, opts: { show: boolean; limit: number }): Promise<RoomCacheReport> {
-  const key = messagesKey(chat);
-  const [count, first, last, ttl] = await Promise.all([
-    redis.zcard(key),
-    redis.zrange(key, 0, 0, { withScores: true }) as Promise<unknown[]>,
-    redis.zrange(key, -1, -1, { withScores: true }) as Promise<unknown[]>,
-    redis.ttl(key),
-  ]);
-  const messageBytes = count === 0 ? 0 : await memoryOf(redis, key, async () => {
-    const members = (await redis.zrange(key, 0, -1)) as string[];
-    return members.reduce((n, m) => n + Buffer.byteLength(m) + 16, 0);
-  });
-  let shown: CachedMessage[] | undefined;
-  if (opts.show) {
-    const newest = (await redis.zrange(key, -opts.limit, -1)) as string[];
-    shown = newest.map((m) => {
-      const parsed = JSON.parse(m) as CachedMessage;
-      return { seq: parsed.seq, created_at: parsed.created_at, username: parsed.username, content: parsed.content };
-    });
-  }
-
-  const pinned = pairs((await redis.zrange(pinnedKey(chat), 0, -1, { withScores: true })) as unknown[]).map(([id, until]) => ({
-    message_id: id,
-    pinned_until: new Date(until).toISOString(),
-    seconds_left: Math.max(0, Math.round((until - Date.now()) / 1000)),
-  }));
-  const backroomCount = await redis.zcard(backroomMessagesKey(chat));
-
-  return {
-    chat,
-    redis: redisUrl,
-    messages: {
-      key,
-      count,
-      seq_min: count > 0 ? Number(first[1]) : null,
-      seq_max: count > 0 ? Number(last[1]) : null,
-      ttl_seconds: count > 0 ? ttlOf(ttl) : null,
-      approx_bytes: messageBytes,
-      ...(shown ? { shown } : {}),
-    },
-    pinned: { key: pinnedKey(chat), entries: pinned },
-    backroom: { key: backroomMessagesKey(chat), count: backroomCount },
-    approx_bytes_total: messageBytes + pinned.length * 64,
-  };
+async function list(redis: Redis, settings: CliSettings, limit: number, json: boolean) {
+  const rooms = await listRooms(redis);
+  if (json) return printJson({ redis: settings.redisUrl, rooms: rooms.slice(0, limit), total: rooms.length });
+  console.log(`Rooms with keys in Redis at ${settings.redisUrl}: ${rooms.length}${rooms.length > limit ? ` (the ${limit} biggest)` : ""}`);
+  if (rooms.length === 0) return;
+  printTable(
+    ["room", "messages", "back room", "pins", "TTL", "memory"],
+    rooms.slice(0, limit).map((r) => [r.chat, String(r.messages), String(r.backroom), String(r.pinned), r.ttl_seconds === null ? "-" : duration(r.ttl_seconds), `~${bytes(r.approx_bytes)}`]),
+  );
 }
 
-// Cached text comes from chat participants: nothing of it may steer the operator's terminal.
-const oneLine = (text: string, max: number) => {
-  const flat = inert(text.replace(/[ \t\n]+/g, " ").trim());
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-};
+async function stats(redis: Redis, settings: CliSettings, json: boolean) {
+  const s = await cacheStats(redis, settings.redisUrl);
+  if (json) return printJson(s);
+  console.log(`Redis at ${s.redis}`);
+  console.log(`  keys              ${s.keys}`);
+  console.log(`  rooms (windows)   ${s.rooms_with_window}, ${s.messages_cached} messages cached`);
+  console.log(`  back rooms        ${s.backroom_windows}, ${s.backroom_messages} messages cached`);
+  console.log(`  pinned sets       ${s.pinned_sets}`);
+  console.log(`  rate-limit keys   ${s.rate_limit_keys}`);
+  console.log(`  windows, no TTL   ${s.windows_without_ttl}${s.windows_without_ttl > 0 ? " (they never expire: --clear rebuilds them with the TTL)" : ""}`);
+  console.log(`  memory            ${s.memory.used_bytes === null ? "not reported by this server" : bytes(s.memory.used_bytes)} in all; windows ~${bytes(s.memory.windows_approx_bytes)}`);
+}
 
-function printReport(r: RoomCacheReport) {
-  const m = r.messages;
-  console.log(`Room ${r.chat} in Redis at ${r.redis}`);
-  console.log(`  messages   ${m.key}`);
-  console.log(`             ${m.count} cached, seq ${m.seq_min ?? "-"}–${m.seq_max ?? "-"}, TTL ${m.ttl_seconds === null ? "none" : duration(m.ttl_seconds)}, ~${bytes(m.approx_bytes)}`);
-  console.log(`  pinned     ${r.pinned.key}: ${r.pinned.entries.length} ${r.pinned.entries.length === 1 ? "entry" : "entries"}`);
-  for (const p of r.pinned.entries) console.log(`             ${p.message_id}  ${duration(p.seconds_left)} left`);
-  console.log(`  back room  ${r.backroom.key}: ${r.backroom.count} cached`);
-  console.log(`  memory     ~${bytes(r.approx_bytes_total)} in all (approximate)`);
-  if (m.shown) {
-    console.log("");
-    const rows = m.shown.map((s) => [String(s.seq), s.created_at.replace("T", " ").slice(0, 19), inert(s.username), oneLine(s.content, 60)]);
-    const head = ["seq", "time (UTC)", "username", "content"];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-    console.log(line(head));
-    console.log(line(widths.map((w) => "-".repeat(w))));
-    for (const row of rows) console.log(line(row));
+async function compare(redis: Redis, settings: CliSettings, chat: string, json: boolean) {
+  const { maxCount } = windowSettings(settingsOf(process.env));
+  const report = await withPostgres(settings, async (db) => compareWindow(redis, db, await requireRoomRow(db, chat), maxCount));
+  if (json) printJson(report);
+  else printCompare(report);
+  if (!report.consistent) process.exitCode = 1;
+}
+
+async function clear(redis: Redis, chat: string, yes: boolean) {
+  if (!yes) {
+    if (!process.stdin.isTTY) throw new CliError(`--clear drops room ${chat}'s Redis keys: add --yes to run it without a terminal.`, 2);
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(`Drop room ${chat}'s Redis keys and rebuild them from Postgres? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("Nothing was changed.", 1);
   }
+  const keys = [messagesKey(chat), backroomMessagesKey(chat), pinnedKey(chat)];
+  const dropped = await redis.del(...keys);
+  console.log(`Dropped ${dropped} of ${keys.join(", ")}.`);
+  await rebuild(chat);
 }
 
 async function main() {
@@ -134,32 +100,51 @@ async function main() {
     options: {
       chat: { type: "string" },
       "show-messages": { type: "boolean", default: false },
-      limit: { type: "string", default: "20" },
+      limit: { type: "string" },
       json: { type: "boolean", default: false },
+      list: { type: "boolean", default: false },
+      stats: { type: "boolean", default: false },
+      compare: { type: "boolean", default: false },
+      clear: { type: "boolean", default: false },
+      monitor: { type: "boolean", default: false },
+      yes: { type: "boolean", default: false },
+      seconds: { type: "string" },
     },
     strict: true,
   });
-  if (!values.chat) throw new CliError(`--chat CODE is required.\n${USAGE}`, 2);
-  // A code is checked before it goes near a key name: "*", ":" or spaces would reach other rooms' keys.
-  if (!isRoomCode(values.chat)) {
-    throw new CliError(`"${values.chat}" is not a room code (8 lower-case letters and digits).`, 2);
-  }
-  const limit = Number(values.limit);
-  if (!/^\d+$/.test(values.limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500.", 2);
+  const chosen = MODES.filter((m) => values[m]);
+  if (chosen.length > 1) throw new CliError(`Choose one of --${chosen.join(", --")}.\n${USAGE}`, 2);
+  const mode: Mode = chosen[0] ?? "room";
+  const needsChat = mode === "room" || mode === "compare" || mode === "clear" || mode === "monitor";
+  if (needsChat && !values.chat) throw new CliError(`--chat CODE is required${mode === "room" ? "" : ` with --${mode}`}.\n${USAGE}`, 2);
+  if (!needsChat && values.chat) throw new CliError(`--${mode} covers every room: leave out --chat.\n${USAGE}`, 2);
+  const chat = values.chat === undefined ? "" : requireRoomCode(values.chat);
+  const limit = wholeNumber("limit", values.limit ?? (mode === "list" ? "50" : "20"), 1, mode === "list" ? 100_000 : 500);
+  const seconds = values.seconds === undefined ? null : wholeNumber("seconds", values.seconds, 1, 86_400);
 
   const settings = cliSettings();
   const redis = await connectRedis(settings);
-  const report = await inspectRoom(redis, settings.redisUrl, values.chat, { show: values["show-messages"], limit });
-  const empty = report.messages.count === 0 && report.pinned.entries.length === 0 && report.backroom.count === 0;
-  if (empty) {
-    throw new CliError(
-      `Room ${values.chat} has nothing cached in Redis (no ${report.messages.key}). ` +
-        `If the room exists, \`npm run cache:rebuild -- --chat ${values.chat}\` rebuilds its window from Postgres.`,
-    );
+  switch (mode) {
+    case "room":
+      return room(redis, settings, chat, values["show-messages"]!, limit, values.json!);
+    case "list":
+      return list(redis, settings, limit, values.json!);
+    case "stats":
+      return stats(redis, settings, values.json!);
+    case "compare":
+      return compare(redis, settings, chat, values.json!);
+    case "clear":
+      return clear(redis, chat, values.yes!);
+    case "monitor": {
+      const until = new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        if (seconds !== null) setTimeout(resolve, seconds * 1000).unref();
+      });
+      const printed = await monitorWindow(redis, chat, until, values.json!);
+      console.error(`Stopped after ${printed} ${printed === 1 ? "append" : "appends"}.`);
+      return;
+    }
   }
-  // JSON.stringify escapes controls but not bidi overrides: those are escaped here.
-  if (values.json) console.log(inert(JSON.stringify(report, null, 2), true));
-  else printReport(report);
 }
 
 runCli(async () => {

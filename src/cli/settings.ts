@@ -4,6 +4,7 @@
 // (it writes its addresses to .data/dev-stack.json while it runs).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { isRoomCode } from "../domain/room-code";
 
 export const DEV_STACK_FILE = fileURLToPath(new URL("../../.data/dev-stack.json", import.meta.url));
 
@@ -47,6 +48,12 @@ export function cliSettings(env: NodeJS.ProcessEnv = process.env): CliSettings {
     databaseUrl: env.DATABASE_URL || local.DATABASE_URL || null,
     source: "npm run dev",
   };
+}
+
+/** The code, checked before it goes near a key name ("*", ":" or spaces would reach other rooms' keys). */
+export function requireRoomCode(code: string): string {
+  if (!isRoomCode(code)) throw new CliError(`"${code}" is not a room code (8 characters from 23456789abcdefghjkmnpqrstuvwxyz).`, 2);
+  return code;
 }
 
 /** Runs a CLI's main, printing a CliError as one line and exiting with its code. */

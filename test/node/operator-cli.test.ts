@@ -143,6 +143,104 @@ describe("npm run inspect-redis", () => {
   });
 });
 
+describe("npm run inspect-redis: --list, --stats, --compare, --clear, --monitor", () => {
+  it("--list shows every room with keys, the biggest first, and --json the same", async () => {
+    const room = await seededRoom();
+    const run = await cli("inspect-redis", ["--list", "--limit", "100000"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Rooms with keys in Redis at http:\/\/127\.0\.0\.1:\d+: \d+/);
+    expect(run.stdout).toMatch(new RegExp(`\\n${room.code}\\s+3\\s+0\\s+0\\s+2[34]h \\d\\dm \\d\\ds\\s+~\\d`));
+    const json = JSON.parse((await cli("inspect-redis", ["--list", "--json", "--limit", "100000"])).stdout);
+    const line = json.rooms.find((r: any) => r.chat === room.code);
+    expect(line).toMatchObject({ messages: 3, backroom: 0, pinned: 0 });
+    expect(line.ttl_seconds).toBeGreaterThan(23 * 3600);
+    const counts = json.rooms.map((r: any) => r.messages);
+    expect(counts).toEqual([...counts].sort((a: number, b: number) => b - a));
+  });
+
+  it("--stats gives the totals", async () => {
+    await seededRoom();
+    const run = await cli("inspect-redis", ["--stats", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const stats = JSON.parse(run.stdout);
+    expect(stats.rooms_with_window).toBeGreaterThanOrEqual(1);
+    expect(stats.messages_cached).toBeGreaterThanOrEqual(3);
+    expect(stats.keys).toBeGreaterThanOrEqual(stats.rooms_with_window);
+    expect(stats.windows_without_ttl).toBe(0);
+    const text = await cli("inspect-redis", ["--stats"]);
+    expect(text.stdout).toMatch(/rooms \(windows\)\s+\d+, \d+ messages cached/);
+  });
+
+  it("--compare finds what is missing, extra and out of order; --clear --yes rebuilds it to match Postgres", async () => {
+    const room = await seededRoom();
+    const consistent = await cli("inspect-redis", ["--compare", "--chat", room.code]);
+    expect(consistent.code, consistent.stderr + consistent.stdout).toBe(0);
+    expect(consistent.stdout).toContain("consistent: the window is exactly Postgres's newest messages");
+
+    const r = redis();
+    const key = `chat:${room.code}:messages`;
+    const members = (await r.zrange(key, 0, -1)) as string[];
+    await r.zrem(key, members[1]!);
+    const stray = { ...JSON.parse(members[2]!), id: crypto.randomUUID(), seq: 9, content: "stray" };
+    await r.zadd(key, { score: 2, member: JSON.stringify(stray) });
+    const run = await cli("inspect-redis", ["--compare", "--chat", room.code, "--json"]);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.consistent).toBe(false);
+    expect(report.missing).toEqual([{ seq: 2, id: room.sent[1].id }]);
+    expect(report.extra).toEqual([{ seq: 9, id: stray.id }]);
+    expect(report.out_of_order.map((m: any) => [m.seq, m.score])).toEqual([[9, 2]]);
+    const text = await cli("inspect-redis", ["--compare", "--chat", room.code]);
+    expect(text.stdout).toContain(`--clear --chat ${room.code}`);
+
+    const refused = await cli("inspect-redis", ["--clear", "--chat", room.code]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("add --yes");
+    expect((await r.zcard(key))).toBe(3);
+
+    const cleared = await cli("inspect-redis", ["--clear", "--chat", room.code, "--yes"]);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toContain("Dropped 1 of");
+    expect(cleared.stdout).toContain("window     0 → 3 messages (seq 1–3)");
+    expect((await cli("inspect-redis", ["--compare", "--chat", room.code])).code).toBe(0);
+  });
+
+  it("--monitor prints each append as it lands, inert, until --seconds runs out", async () => {
+    const room = await seededRoom();
+    const watching = cli("inspect-redis", ["--monitor", "--chat", room.code, "--seconds", "6"]);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await call("POST", `/api/chats/${room.code}/messages/send/`, { message: "live one", session_token: room.session_token });
+    await call("POST", `/api/chats/${room.code}/messages/send/`, { message: "live \u202Etwo\nlines", session_token: room.session_token });
+    const run = await watching;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Watching chat:${room.code}:messages for appends after seq 3`);
+    const lines = run.stdout.trim().split("\n").slice(1);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^4  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  alice_ops  live one$/);
+    expect(lines[1]).toMatch(/^5 .*live \\u202Etwo lines$/);
+    expect(run.stderr).toContain("Stopped after 2 appends.");
+  });
+
+  it("refuses mixed modes, a code where none belongs and a missing one", async () => {
+    const both = await cli("inspect-redis", ["--list", "--stats"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("Choose one of --list, --stats");
+    const listChat = await cli("inspect-redis", ["--list", "--chat", "22222222"]);
+    expect(listChat.code).toBe(2);
+    expect(listChat.stderr).toContain("leave out --chat");
+    for (const mode of ["--compare", "--clear", "--monitor"]) {
+      const run = await cli("inspect-redis", [mode]);
+      expect(run.code, mode).toBe(2);
+      expect(run.stderr).toContain(`--chat CODE is required with ${mode}`);
+    }
+    const badSeconds = await cli("inspect-redis", ["--monitor", "--chat", "22222222", "--seconds", "-1"]);
+    expect(badSeconds.code).toBe(2);
+    const wild = await cli("inspect-redis", ["--clear", "--chat", "*", "--yes"]);
+    expect(wild.code).toBe(2);
+    expect(wild.stderr).toContain("is not a room code");
+  });
+});
+
 describe("npm run cache:rebuild", () => {
   it("rebuilds the window from Postgres and reports what changed", async () => {
     const room = await seededRoom();
