@@ -48,6 +48,7 @@ const workerProject = (
           // Wrong access codes: 3 per address, 30 per room (×10) in ten minutes.
           RATE_LIMIT_ACCESS_CODE: "3/10 m",
           RATE_LIMIT_LOOKUP: "30/1 m",
+          RATE_LIMIT_ACCOUNT_DATA: "6/1 m",
           // Reconnects have their own test (limits project); here tests reconnect as often as they like.
           CONNECTS_PER_MINUTE: "100000",
           CONNECTS_PER_MINUTE_PER_IP: "100000",

@@ -27,7 +27,8 @@ export interface WranglerDev {
 }
 
 export function startWranglerDev(opts: { port: number; vars: Record<string, string>; stdio?: StdioOptions; config?: string }): WranglerDev {
-  const args = ["dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  // --test-scheduled: GET /__scheduled runs the Cron Trigger (the retention job) on demand.
+  const args = ["dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--test-scheduled"];
   if (opts.config) args.push("--config", opts.config);
   // Settings and secrets go through a private env file, not `--var` arguments that `ps` would show.
   // A developer's own .dev.vars comes last, so its secrets win over the defaults.

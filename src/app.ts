@@ -80,7 +80,7 @@ app.use(
   "/api/*",
   cors({
     origin: (origin, c) => (originAllowed(c.env.ALLOWED_ORIGINS, origin, c.req.url) ? origin : null),
-    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowHeaders: ["Authorization", "Content-Type", IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER, ACCESS_CODE_HEADER],
     exposeHeaders: ["Retry-After"],
     maxAge: 600,

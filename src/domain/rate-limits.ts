@@ -2,7 +2,7 @@
 // "<requests>/<window>" (window as @upstash/ratelimit writes it: "60 s",
 // "10 m", "1 h"), overridable per deploy with a RATE_LIMIT_<NAME> var.
 
-export type RateLimitName = "register" | "login" | "join" | "create_room" | "name_check" | "suggest_username" | "access_code" | "lookup";
+export type RateLimitName = "register" | "login" | "join" | "create_room" | "name_check" | "suggest_username" | "access_code" | "lookup" | "account_data";
 
 /** How many times a /64's budget a wider IPv6 block gets: several subscribers may share one, but not a thousand /64s. */
 export const BLOCK_BUDGET = { 56: 4, 48: 16 } as const;
@@ -32,6 +32,8 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitName, string> = {
   access_code: "10/10 m",
   // A room's lookups by fingerprint or address (fingerprint-username, check-rate-limit, my-participation).
   lookup: "120/1 m",
+  // An account's export and deletion (each re-reads everything about it; deletion checks the password), per address and per account.
+  account_data: "10/1 h",
 };
 
 const SPEC = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*(ms|s|m|h|d)\s*$/;

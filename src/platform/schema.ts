@@ -32,6 +32,9 @@ export const users = pgTable(
     // Optional, as in the original ChatPop: an account without one chats under the names it picks.
     reservedUsername: text("reserved_username"),
     createdAt: createdAt(),
+    // Set when the person deleted the account: the row stays (rooms it hosts and payments point
+    // at it) with nothing personal left in it (features/accounts/deletion.ts).
+    deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
     uniqueIndex("users_email_key").on(t.email),
@@ -107,6 +110,8 @@ export const participations = pgTable(
       .on(t.chatRoomId, sql`lower(${t.username})`)
       .where(sql`${t.userId} is not null`),
     check("participations_identity_check", sql`${t.userId} is not null or ${t.fingerprint} is not null`),
+    // The retention job finds addresses past their keeping time by this (features/retention).
+    index("participations_address_retention_idx").on(t.lastSeenAt).where(sql`${t.ipAddress} is not null`),
   ],
 );
 

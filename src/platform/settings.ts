@@ -47,6 +47,7 @@ export const NUMBER_SETTINGS = {
   WRITE_BATCH_MAX: count(WRITE_BATCH_MAX, "queued sends one batch (one commit, one broadcast) may carry"),
   ROOMS_PER_ACCOUNT: count(100, "rooms one account may host"),
   ANON_JOINS_PER_ROOM_PER_MINUTE: count(60, "new anonymous names a room takes per minute, from everyone together"),
+  RETENTION_DAYS: count(30, "days a participation's address is kept after its last visit, and an ended ban (revoked or expired) with what it captured; the daily retention job clears them"),
   PIN_SECONDS_PER_MINUTE: n(60, "seconds in a pin minute: leave it unset; tests shorten pin time with it"),
 } satisfies Record<string, NumberSetting>;
 

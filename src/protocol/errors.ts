@@ -31,6 +31,7 @@ export type ErrorCode =
   | "CLIENT_IP_REQUIRED"
   | "INVALID_CLIENT_IP"
   | "IP_USERNAME_LIMIT"
+  | "ACCOUNT_DELETION_INCOMPLETE"
   // rooms and sessions
   | "ROOM_NOT_FOUND"
   | "ROOM_QUOTA_REACHED"

@@ -23,6 +23,7 @@ import { safeSend } from "./socket-host";
 import { addressOf, closeUpgrade, LOGIN_ENDED } from "./handoff";
 import { SocketServer, type Placement, type SendVerdict } from "./socket-server";
 import { RoomParts } from "./room-parts";
+import { forgetAccountHere, type AccountLeaving } from "./forget-account";
 import { relayIndexFor, relayRefused, type BacklogAnswer, PRESENCE_HEADER, RELAY_HEADER, type RelayReport, type RelaySendOutcome } from "./relay-protocol";
 import type { RoomRpc } from "./rpc";
 import type { RoomFactsRow } from "./room-facts";
@@ -274,6 +275,26 @@ export class ChatRoom extends SocketServer implements RoomRpc {
   async endLogin(authSessionId: string): Promise<number> {
     this.parts.endedLogins.add(authSessionId);
     return this.endLoginHere(authSessionId) + (await this.parts.relays.endLogin(authSessionId));
+  }
+
+  /**
+   * An account was deleted: its logins end here (sockets closed 4003), then, after everything
+   * committed reached Postgres, the room forgets the person (forget-account.ts).
+   */
+  async forgetAccount(order: AccountLeaving): Promise<RoomResult<{ renamed: number; sockets_closed: number }>> {
+    let closed = 0;
+    for (const id of order.authSessionIds) closed += await this.endLogin(id);
+    const result = await this.parts.serial(() =>
+      forgetAccountHere({ ...this.parts.stores(), log: this.parts.log, participants: this.parts.participants, facts: this.parts.facts }, order),
+    );
+    if (!result.ok) return result;
+    logEvent("account_forgotten", { room: this.roomCode(), participations: order.participationIds.length, renamed: result.value, sockets_closed: closed });
+    return done({ renamed: result.value, sockets_closed: closed });
+  }
+
+  /** The retention job cleared old addresses in Postgres: the room's copy of them goes too; answers how many. */
+  async forgetAddressesBefore(cutoff: number): Promise<number> {
+    return this.parts.participants.forgetAddressesBefore(cutoff);
   }
 
   // ---- alarm -------------------------------------------------------------

@@ -146,6 +146,36 @@ export class MessageLog {
     return { found, unknown };
   }
 
+  /**
+   * An account was deleted: its messages (by participation) take the new names and lose the
+   * account id, in what the log broadcasts and in what it flushes, and replies quoting them
+   * quote the new name. The log is bounded (LOG_RETAIN_ROWS), so reading it through is cheap.
+   */
+  renameAuthors(names: Map<string, string>): number {
+    const renamed = new Map<string, string>();
+    const rows = this.sql.exec<{ id: string; message: string; pg_row: string }>(`SELECT id, message, pg_row FROM message_log`).toArray();
+    this.transaction(() => {
+      for (const r of rows) {
+        const row = JSON.parse(r.pg_row) as { participationId?: string | null; username: string; userId: string | null; usernameIsReserved: boolean };
+        const name = row.participationId ? names.get(row.participationId) : undefined;
+        if (name === undefined) continue;
+        const message = JSON.parse(r.message) as PublicMessage;
+        Object.assign(message, { username: name, user_id: null, user: null, username_is_reserved: false });
+        Object.assign(row, { username: name, userId: null, usernameIsReserved: false });
+        this.sql.exec(`UPDATE message_log SET message = ?, pg_row = ? WHERE id = ?`, JSON.stringify(message), JSON.stringify(row), r.id);
+        renamed.set(r.id, name);
+      }
+      for (const r of rows) {
+        const message = JSON.parse(r.message) as PublicMessage;
+        const quoted = message.reply_to_message && renamed.get(message.reply_to_message.id);
+        if (!quoted || renamed.has(r.id)) continue;
+        message.reply_to_message = { ...message.reply_to_message!, username: quoted };
+        this.sql.exec(`UPDATE message_log SET message = ? WHERE id = ?`, JSON.stringify(message), r.id);
+      }
+    });
+    return renamed.size;
+  }
+
   markDeleted(id: string): void {
     this.sql.exec(`UPDATE message_log SET deleted = 1 WHERE id = ?`, id);
   }

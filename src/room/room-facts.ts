@@ -63,6 +63,12 @@ export class RoomFacts {
     if (known) await this.keep({ ...known, ...row });
   }
 
+  /** The host deleted their account: the room no longer names them. */
+  async hostGone(): Promise<void> {
+    const known = await this.facts();
+    if (known) await this.keep({ ...known, hostReservedUsername: null });
+  }
+
   private async keep(row: RoomFactsRow) {
     this.ref = { code: this.code, id: row.id };
     this.row = row;

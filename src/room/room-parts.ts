@@ -128,7 +128,16 @@ export class RoomParts {
     });
     this.bans = new RoomBans({ sql: ctx.storage.sql, transaction, now, seeded, roomCode: code });
     this.backroom = new RoomBackroom({ sql: ctx.storage.sql, seeded });
-    this.participants = new RoomParticipants({ storage: ctx.storage, transaction, db: this.db, room: () => this.room, bans: this.bans, roomSeeded: seeded });
+    this.participants = new RoomParticipants({
+      storage: ctx.storage,
+      transaction,
+      db: this.db,
+      room: () => this.room,
+      bans: this.bans,
+      roomSeeded: seeded,
+      retentionMs: this.settings.RETENTION_DAYS * 86_400_000,
+      now,
+    });
     const limits = limitsOf(this.settings);
     this.rules = new SendRules({
       sendAllowance: new Allowances(limits.send, now),

@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import journal from "../../drizzle/meta/_journal.json";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stack, startTestWorker, type TestWorker } from "./worker.ts";
 
@@ -102,7 +103,8 @@ describe("npm run deploy -- --rehearse", () => {
       const env = { ...secrets(), DATABASE_URL_DIRECT: direct.toString() };
       const first = await deploy(["--rehearse", "--url", healthy.url], env);
       expect(first.code).toBe(0);
-      expect(first.out).toMatch(/applying 9: 0000_init, .*0008_refunds_and_disputes/);
+      const tags = journal.entries.map((e) => e.tag);
+      expect(first.out).toContain(`applying ${tags.length}: ${tags.join(", ")}`);
       const second = await deploy(["--rehearse", "--url", healthy.url], env);
       expect(second.out).toContain("none pending");
     } finally {

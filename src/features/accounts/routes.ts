@@ -1,6 +1,8 @@
 // Accounts: register, login, me, logout.
 import { documented } from "../../platform/http/openapi";
-import { checkUsernameAnswer, meAnswer, tokenAnswer } from "./schemas";
+import { accountExportAnswer, checkUsernameAnswer, deleteAccountAnswer, deleteAccountSchema, meAnswer, tokenAnswer } from "./schemas";
+import { accountFootprint, eraseAccount } from "./deletion";
+import { accountExport } from "./export";
 import { Hono } from "hono";
 import { ApiError, invalidUsername, usernameTaken } from "../../platform/errors";
 import { DECOY_HASH, hashSecret, verifySecret } from "../../domain/passwords";
@@ -151,4 +153,78 @@ export const authRoutes = new Hono<AppEnv>()
       logEvent("user_logged_out", { user_id: user.id, rooms: rooms.length, sockets_closed: closed.reduce((a, b) => a + b, 0) });
       return c.body(null, 204);
     },
+  )
+  .delete(
+    "/me",
+    documented({
+      summary: "Delete the account (password again)",
+      tags: ["accounts"],
+      auth: "bearer",
+      description:
+        "Removes the person: the email, password and reserved name; every login (its sockets close with SESSION_ENDED, 4003); the fingerprint and address of each participation. " +
+        "Messages stay in their rooms under the participation's anonymous name (`deleted_` and 8 characters) with no account id, in history, the rooms and the Redis windows. " +
+        "Payments keep their amounts and states without the person. Rooms the account hosts stay open and no longer name it.",
+      answers: {
+        200: { description: "Deleted", schema: deleteAccountAnswer },
+        403: { description: "INVALID_CREDENTIALS: the password is wrong; nothing changed" },
+        503: { description: "ACCOUNT_DELETION_INCOMPLETE: a room could not be reached; the account is unchanged, try again" },
+      },
+    }),
+    jsonBody(deleteAccountSchema),
+    async (c) => {
+      const { user } = await requireUser(c);
+      await checkRateLimit(c, "account_data", { accountId: user.id });
+      if (!(await verifySecret(c.req.valid("json").password, user.passwordHash))) {
+        throw new ApiError(403, "INVALID_CREDENTIALS", "The password is wrong; nothing was deleted.");
+      }
+      const db = c.var.db();
+      const footprint = await accountFootprint(db, user.id);
+      // Every room first: while one cannot be reached the account stays as it is, so its owner can try again.
+      const failed: string[] = [];
+      let sockets = 0;
+      for (let i = 0; i < footprint.rooms.length; i += ROOMS_AT_ONCE) {
+        await Promise.all(
+          footprint.rooms.slice(i, i + ROOMS_AT_ONCE).map(async (room) => {
+            const order = { participationIds: room.participationIds, hosted: room.hosted, authSessionIds: footprint.authSessionIds };
+            const result = await roomStub(c.env, room.code)
+              .forgetAccount(order)
+              .catch((e: unknown) => ({ ok: false as const, error: { code: "INTERNAL_ERROR", message: errorText(e) } }));
+            if (result.ok) sockets += result.value.sockets_closed;
+            else failed.push(room.code);
+          }),
+        );
+      }
+      if (failed.length > 0) {
+        logEvent("account_deletion_incomplete", { user_id: user.id, rooms_failed: failed.length, rooms: footprint.rooms.length });
+        throw new ApiError(
+          503,
+          "ACCOUNT_DELETION_INCOMPLETE",
+          `${failed.length} of the account's ${footprint.rooms.length} rooms could not be updated just now; the account itself is unchanged. Try again in a minute.`,
+        );
+      }
+      await eraseAccount(db, user.id);
+      logEvent("account_deleted", { user_id: user.id, rooms: footprint.rooms.length, sockets_closed: sockets });
+      return c.json({ deleted: true as const, rooms_updated: footprint.rooms.length, sockets_closed: sockets });
+    },
+  )
+  .get(
+    "/me/export",
+    documented({
+      summary: "Everything stored about the account, as JSON",
+      tags: ["accounts"],
+      auth: "bearer",
+      answers: { 200: { description: "The account's data", schema: accountExportAnswer } },
+    }),
+    async (c) => {
+      const { user } = await requireUser(c);
+      await checkRateLimit(c, "account_data", { accountId: user.id });
+      const data = await accountExport(c.var.db(), user);
+      logEvent("account_exported", { user_id: user.id, messages: data.messages.length });
+      c.header("Content-Disposition", `attachment; filename="chatpop-account-${user.id}.json"`);
+      c.header("Cache-Control", "no-store");
+      return c.json(data);
+    },
   );
+
+/** Rooms told of a deletion at a time: each is one RPC, and a request may make only so many at once. */
+const ROOMS_AT_ONCE = 25;

@@ -32,6 +32,11 @@ export const loginSchema = z.object({
   password: z.string({ error: "`password` must be a string." }).max(128, { error: "Wrong email or password." }),
 });
 
+/** Deleting the account asks for its password again: a token left on a shared computer must not be enough. */
+export const deleteAccountSchema = z.object({
+  password: z.string({ error: "`password` (the account's password) is required." }).min(1, { error: "`password` is required." }).max(128, { error: "Wrong password." }),
+});
+
 // ---- answers ----------------------------------------------------------------
 
 export const userSchema = z
@@ -48,3 +53,25 @@ export const checkUsernameAnswer = z.object({
   message: z.string().describe("Why not, or that it is available: a sentence to show."),
   reason: z.string().optional().describe("When the name breaks a rule: the INVALID_USERNAME reason."),
 });
+
+export const deleteAccountAnswer = z.object({
+  deleted: z.literal(true),
+  rooms_updated: z.number().int().describe("Rooms whose messages, participants and windows no longer name the account."),
+  sockets_closed: z.number().int().describe("The account's open sockets, closed with SESSION_ENDED (4003)."),
+});
+
+const rows = z.array(z.record(z.string(), z.unknown()));
+export const accountExportAnswer = z
+  .object({
+    exported_at: z.string(),
+    account: z.object({ id: z.uuid(), email: z.string(), reserved_username: z.string().nullable(), created_at: z.string() }),
+    logins: rows.describe("Every login (token) issued, with when it ends or ended."),
+    participations: rows.describe("Each room joined: the name, and the fingerprint and address kept for that room's limits."),
+    messages: rows.describe("Every message sent, deleted ones included."),
+    reactions: rows,
+    payments: rows.describe("Pins, tips and back-room seats bought, with their amounts and states."),
+    back_room_seats: rows,
+    rooms_hosted: rows,
+    bans: rows.describe("Bans that name the account (by account, or captured from it)."),
+  })
+  .meta({ id: "AccountExport" });

@@ -71,6 +71,9 @@ export interface RoomParticipantsDeps {
   bans: RoomBans;
   /** The room's own seed (room-seed.ts): its bans are stored before their details are filled here. */
   roomSeeded(): Promise<void> | null;
+  /** How long an address is kept after its participation's last visit (RETENTION_DAYS). */
+  retentionMs: number;
+  now(): number;
 }
 
 type StoredRow = {
@@ -95,9 +98,15 @@ export class RoomParticipants {
     return this.deps.storage.sql;
   }
 
-  /** Reads the seed's mark (on wake). */
+  /** Reads the seed's mark, and clears addresses past their keeping time (on wake). */
   load(): Promise<void> {
+    this.forgetAddressesBefore(this.deps.now() - this.deps.retentionMs);
     return this.mark.load();
+  }
+
+  /** Addresses of participations last seen before the cutoff (see features/retention); answers how many. */
+  forgetAddressesBefore(cutoff: number): number {
+    return this.sql.exec(`UPDATE participants SET ip_address = NULL WHERE ip_address IS NOT NULL AND last_seen_at < ?`, cutoff).rowsWritten;
   }
 
   /** A room just created has no participations anywhere: its copy starts complete. */
@@ -122,6 +131,20 @@ export class RoomParticipants {
   /** The join returned this participation (new, or touched again): kept as told, over anything older. */
   record(p: Participant): void {
     this.write(p, "REPLACE");
+  }
+
+  /** An account was deleted: its participations keep their place under these names, without fingerprint or address. */
+  anonymise(names: Map<string, string>): void {
+    this.deps.transaction(() => {
+      for (const [id, name] of names) {
+        this.sql.exec(
+          `UPDATE participants SET username = ?, username_key = ?, username_is_reserved = 0, fingerprint = NULL, ip_address = NULL WHERE id = ?`,
+          name,
+          usernameKey(name),
+          id,
+        );
+      }
+    });
   }
 
   /** A join taken back (its row deleted from Postgres). */

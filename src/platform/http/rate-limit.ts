@@ -25,6 +25,7 @@ const OVERRIDE: Record<RateLimitName, keyof Env> = {
   suggest_username: "RATE_LIMIT_SUGGEST_USERNAME",
   access_code: "RATE_LIMIT_ACCESS_CODE",
   lookup: "RATE_LIMIT_LOOKUP",
+  account_data: "RATE_LIMIT_ACCOUNT_DATA",
 };
 
 // One limiter per rule and isolate: it keeps no state of its own worth recreating per request.

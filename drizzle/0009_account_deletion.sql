@@ -1,0 +1,2 @@
+ALTER TABLE "users" ADD COLUMN "deleted_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "participations_address_retention_idx" ON "participations" USING btree ("last_seen_at") WHERE "participations"."ip_address" is not null;
