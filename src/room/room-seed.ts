@@ -17,7 +17,7 @@ import { banEntries, type RoomBans } from "../features/moderation/room-bans";
 import type { RoomBackroom } from "../features/backroom/room-backroom";
 import type { PinExpiry } from "../features/payments/pin-expiry";
 import type { MessageLog } from "./message-log";
-import { SeedMark } from "./seed-mark";
+import { SeedMark } from "../platform/seed-mark";
 
 /** Storage key of the seed's mark: present once Postgres has filled the room's storage. */
 const SEEDED_KEY = "seeded";

@@ -3,7 +3,7 @@
 // polls every second from many places costs one Postgres and one Redis call
 // per isolate and interval, however many callers there are).
 import { sql } from "drizzle-orm";
-import journal from "../../../drizzle/meta/_journal.json";
+import { EXPECTED_SCHEMA, migrationAt } from "../../platform/schema-version";
 import { pgErrorCode, type HttpDb } from "../../platform/db";
 import { redisClient } from "../../platform/redis";
 import { secretsProblem } from "../../domain/secrets";
@@ -13,9 +13,6 @@ import { errorText, logEvent } from "../../platform/log";
 export const HEALTH_CACHE_MS = 5_000;
 /** A dependency that has not answered by then counts as failing: a health check must not hang its caller. */
 export const CHECK_TIMEOUT_MS = 3_000;
-
-/** The newest migration this code was written against (drizzle/meta/_journal.json). */
-export const EXPECTED_SCHEMA: { tag: string; when: number } = journal.entries[journal.entries.length - 1]!;
 
 export interface Check {
   ok: boolean;
@@ -60,7 +57,7 @@ async function postgres(db: HttpDb): Promise<Check> {
   }
   const expected = EXPECTED_SCHEMA.tag;
   if (applied === null) return { ok: false, schema: null, expected, detail: "no migrations applied: run `npm run db:migrate` with DATABASE_URL_DIRECT" };
-  const current = journal.entries.filter((e) => e.when <= applied).at(-1)?.tag ?? "unknown";
+  const current = migrationAt(applied)?.tag ?? "unknown";
   if (applied < EXPECTED_SCHEMA.when) {
     return { ok: false, schema: current, expected, detail: `the database is behind this code: run \`npm run db:migrate\` (up to ${expected})` };
   }

@@ -26,7 +26,7 @@ import { usernameKey } from "../../domain/usernames";
 import { errorText, logEvent } from "../../platform/log";
 import { activeBanDetails } from "../moderation/queries";
 import { banDetailsOf, type CoveringBan, type RoomBans } from "../moderation/room-bans";
-import { SeedMark } from "../../room/seed-mark";
+import { SeedMark } from "../../platform/seed-mark";
 
 /** A participation as the room keeps it (times in epoch ms). */
 export interface Participant {
