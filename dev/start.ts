@@ -6,6 +6,7 @@
 //   STRIPE=local  payments through the real Stripe provider against the local Stripe stand-in
 //                 (dev/stripe-stand-in.ts: pay, fail or refund with its /__admin commands)
 // Ctrl-C stops everything it started.
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./stack.ts";
@@ -45,6 +46,8 @@ const vars: Record<string, string> = {
       }),
   // This is a developer's machine: the development secrets above are allowed (a deploy never sets this).
   LOCAL_DEV: "true",
+  // The operators' routes (inspect-redis --compare reads a room's log through them): a fresh token per run.
+  OPERATOR_TOKEN: process.env.OPERATOR_TOKEN || randomBytes(32).toString("base64url"),
   // Another front end on this machine (the original ChatPop web client at http://localhost:4000, say).
   ...(process.env.ALLOWED_ORIGINS ? { ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS } : {}),
 };
@@ -52,7 +55,11 @@ const vars: Record<string, string> = {
 const stackFile = `${root}/.data/dev-stack.json`;
 mkdirSync(`${root}/.data`, { recursive: true });
 const { DATABASE_URL, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN } = stack.bindings;
-writeFileSync(stackFile, JSON.stringify({ DATABASE_URL, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN }, null, 2));
+writeFileSync(
+  stackFile,
+  JSON.stringify({ DATABASE_URL, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, CHATPOP_URL: `http://127.0.0.1:${port}`, OPERATOR_TOKEN: vars.OPERATOR_TOKEN }, null, 2),
+  { mode: 0o600 },
+);
 
 console.log(`[dev] Postgres: ${stack.postgres}`);
 console.log(`[dev] Redis:    ${stack.redis}`);

@@ -27,6 +27,7 @@ import { paymentProvider } from "./features/payments/provider";
 import { ACCESS_CODE_HEADER, IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "./protocol";
 import { validRoomCode } from "./features/rooms/lookup";
 import { healthRoutes } from "./features/health/routes";
+import { operationsRoutes } from "./features/operations/routes";
 
 const HEALTH_PATH = /^\/api\/health\/?$/;
 
@@ -94,6 +95,7 @@ app.use("/api/chats/:code/*", validRoomCode);
 app.use("/ws/*", withDb);
 const routes = app
   .route("/api/health", healthRoutes)
+  .route("/api/ops", operationsRoutes)
   .route("/api/auth", authRoutes)
   .route("/api/chats", chatRoutes)
   .route("/api/chats", messageRoutes)

@@ -26,6 +26,8 @@ describe("deletion", () => {
     expect(h.messages[0].reply_to_message).toEqual({ id: message.id, username: "alice_here", content: null, is_from_host: false });
     const window = (await redis().zrange<string[]>(`chat:${room.code}:messages`, 0, -1)).map((m) => JSON.parse(m));
     expect(window.map((m) => m.id)).toEqual([reply.body.id]);
+    // The window was rewritten around its only member: it keeps its TTL (else it would never expire).
+    expect(await redis().ttl(`chat:${room.code}:messages`)).toBeGreaterThan(23 * 3600);
     expect(window[0].reply_to_message.content).toBeNull();
 
     // Deleting twice finds nothing; replying to it is refused.

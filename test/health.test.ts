@@ -81,3 +81,11 @@ describe("health", () => {
     expect((await api("GET", "/api/health/?x=%07")).status).toBe(400);
   });
 });
+
+describe("operators' routes", () => {
+  it("do not exist without OPERATOR_TOKEN", async () => {
+    const res = await api("GET", "/api/ops/rooms/abcdefgh/log/", { headers: { Authorization: "Bearer anything" } });
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe("NOT_FOUND");
+  });
+});

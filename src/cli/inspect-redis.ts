@@ -2,7 +2,7 @@
 //   --chat CODE [--show-messages] [--limit N]   one room (room-cache-report.ts)
 //   --list [--limit N]                          every room with keys: window size, back room, pins, TTL, memory
 //   --stats                                     totals and memory (cache-overview.ts)
-//   --compare --chat CODE                       the window against Postgres (window-compare.ts); exit 1 when they differ
+//   --compare --chat CODE                       the window against Postgres and the room's log (window-compare.ts); exit 1 when they differ
 //   --clear --chat CODE [--yes]                 drop the room's keys and rebuild them from Postgres
 //   --monitor --chat CODE [--seconds N]         appends to the window as they happen (window-monitor.ts)
 // --json prints any of them as JSON. Only --clear writes.
@@ -20,6 +20,7 @@ import { compareWindow, printCompare } from "./window-compare";
 import { monitorWindow } from "./window-monitor";
 import { requireRoomRow, withPostgres } from "./postgres";
 import { rebuild } from "./rebuild";
+import type { RoomLogSummary } from "../features/operations/schemas";
 
 const USAGE = `usage: npm run inspect-redis -- --chat CODE [--show-messages] [--limit N] [--json]
        npm run inspect-redis -- --list [--limit N] [--json]
@@ -73,9 +74,25 @@ async function stats(redis: Redis, settings: CliSettings, json: boolean) {
   console.log(`  memory            ${s.memory.used_bytes === null ? "not reported by this server" : bytes(s.memory.used_bytes)} in all; windows ~${bytes(s.memory.windows_approx_bytes)}`);
 }
 
+/** The room's own log, from the Worker's operators' route (null: no operator token configured). */
+async function roomLog(settings: CliSettings, chat: string): Promise<RoomLogSummary | null> {
+  if (!settings.worker) return null;
+  const url = `${settings.worker.url.replace(/\/$/, "")}/api/ops/rooms/${chat}/log/`;
+  const res = await fetch(url, { headers: { authorization: `Bearer ${settings.worker.token}` } }).catch((e: Error) => {
+    throw new CliError(`Cannot reach the Worker at ${settings.worker!.url} (${e.message}). Check CHATPOP_URL.`);
+  });
+  if (!res.ok) {
+    const code = ((await res.json().catch(() => null)) as { code?: string } | null)?.code;
+    if (code === "ROOM_NOT_FOUND") throw new CliError(`No room with code ${chat}.`);
+    throw new CliError(`The Worker refused the room's log (${res.status} ${code ?? ""}): check OPERATOR_TOKEN and CHATPOP_URL.`);
+  }
+  return (await res.json()) as RoomLogSummary;
+}
+
 async function compare(redis: Redis, settings: CliSettings, chat: string, json: boolean) {
   const { maxCount } = windowSettings(settingsOf(process.env));
-  const report = await withPostgres(settings, async (db) => compareWindow(redis, db, await requireRoomRow(db, chat), maxCount));
+  const log = await roomLog(settings, chat);
+  const report = await withPostgres(settings, async (db) => compareWindow(redis, db, await requireRoomRow(db, chat), maxCount, log));
   if (json) printJson(report);
   else printCompare(report);
   if (!report.consistent) process.exitCode = 1;

@@ -1,6 +1,6 @@
 // Where the operator CLIs find Redis and Postgres: the environment first (as
 // in production: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN,
-// DATABASE_URL), otherwise the local stack that `npm run dev` is running
+// DATABASE_URL, and CHATPOP_URL with OPERATOR_TOKEN for a room's own log), otherwise the local stack that `npm run dev` is running
 // (it writes its addresses to .data/dev-stack.json while it runs).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,8 @@ export interface CliSettings {
   redisUrl: string;
   redisToken: string;
   databaseUrl: string | null;
+  /** The Worker and its operator token, for what only a room can say (its log): both or neither. */
+  worker: { url: string; token: string } | null;
   source: "environment" | "npm run dev";
 }
 
@@ -30,6 +32,7 @@ export function cliSettings(env: NodeJS.ProcessEnv = process.env): CliSettings {
       redisUrl: env.UPSTASH_REDIS_REST_URL,
       redisToken: env.UPSTASH_REDIS_REST_TOKEN,
       databaseUrl: env.DATABASE_URL || null,
+      worker: env.CHATPOP_URL && env.OPERATOR_TOKEN ? { url: env.CHATPOP_URL, token: env.OPERATOR_TOKEN } : null,
       source: "environment",
     };
   }
@@ -46,6 +49,7 @@ export function cliSettings(env: NodeJS.ProcessEnv = process.env): CliSettings {
     redisUrl: local.UPSTASH_REDIS_REST_URL!,
     redisToken: local.UPSTASH_REDIS_REST_TOKEN!,
     databaseUrl: env.DATABASE_URL || local.DATABASE_URL || null,
+    worker: local.CHATPOP_URL && local.OPERATOR_TOKEN ? { url: local.CHATPOP_URL, token: local.OPERATOR_TOKEN } : null,
     source: "npm run dev",
   };
 }

@@ -4,11 +4,15 @@
 // what is cached and not live in Postgres is extra (deleted there; or, while a
 // flush is behind, not in Postgres yet), members whose score is not their seq (or
 // whose seq came before) are out of order, and a cached copy that differs from
-// Postgres's is changed. Reads only; `--clear` repairs.
+// Postgres's is changed. With the Worker's operator token, the window is also set
+// beside the room's own log (what the room committed; Postgres lags it by the
+// unflushed rows): over the seqs both hold, each must have the same messages.
+// Reads only; `--clear` repairs.
 import type { Redis } from "@upstash/redis";
 import type { Db } from "../platform/db";
 import { messagesKey } from "../platform/cache-keys";
 import { historyPage } from "../features/messages/queries";
+import type { RoomLogSummary } from "../features/operations/schemas";
 import { pairs } from "./room-cache-report";
 
 interface Ref {
@@ -24,6 +28,8 @@ export interface CompareReport {
   extra: Ref[];
   out_of_order: (Ref & { score: number })[];
   changed: Ref[];
+  /** The window beside the room's log, over the seqs both hold (null: no operator token to ask the room). */
+  room_log: { rows: number; seq_min: number | null; seq_max: number | null; unflushed: number; missing: Ref[]; extra: Ref[] } | null;
   consistent: boolean;
 }
 
@@ -35,7 +41,34 @@ interface Cached {
   is_deleted?: boolean;
 }
 
-export async function compareWindow(redis: Redis, db: Db, room: { id: string; code: string }, maxCount: number): Promise<CompareReport> {
+/** The window beside the room's log: log rows (live, not rejected) from the window's oldest seq on that it lacks, and members in the log's range it does not hold. */
+function againstLog(members: { message: Cached }[], log: RoomLogSummary): NonNullable<CompareReport["room_log"]> {
+  const live = log.rows.filter((r) => !r.deleted && r.state !== "rejected");
+  const logMin = log.rows[0]?.seq ?? null;
+  const logMax = log.rows.at(-1)?.seq ?? null;
+  const windowMin = members.length > 0 ? Math.min(...members.map((m) => m.message.seq)) : -Infinity;
+  const cached = new Set(members.map((m) => m.message.id));
+  const logged = new Set(log.rows.map((r) => r.id));
+  return {
+    rows: log.rows.length,
+    seq_min: logMin,
+    seq_max: logMax,
+    unflushed: log.unflushed,
+    missing: live.filter((r) => r.seq >= windowMin && !cached.has(r.id)).map((r) => ({ seq: r.seq, id: r.id })),
+    extra:
+      logMin === null
+        ? []
+        : members.filter((m) => m.message.seq >= logMin && !logged.has(m.message.id)).map((m) => ({ seq: m.message.seq, id: m.message.id })),
+  };
+}
+
+export async function compareWindow(
+  redis: Redis,
+  db: Db,
+  room: { id: string; code: string },
+  maxCount: number,
+  log: RoomLogSummary | null,
+): Promise<CompareReport> {
   const key = messagesKey(room.code);
   const members = pairs((await redis.zrange(key, 0, -1, { withScores: true })) as unknown[]).map(([raw, score]) => ({
     score,
@@ -63,6 +96,7 @@ export async function compareWindow(redis: Redis, db: Db, room: { id: string; co
     if (m.score !== m.message.seq || seen.has(m.message.seq)) outOfOrder.push({ seq: m.message.seq, id: m.message.id, score: m.score });
     seen.add(m.message.seq);
   }
+  const roomLog = log && againstLog(members, log);
   return {
     chat: room.code,
     window: { key, count: members.length, seq_min: windowMin, seq_max: members.at(-1)?.message.seq ?? null },
@@ -71,7 +105,8 @@ export async function compareWindow(redis: Redis, db: Db, room: { id: string; co
     extra,
     out_of_order: outOfOrder,
     changed,
-    consistent: missing.length + extra.length + outOfOrder.length + changed.length === 0,
+    room_log: roomLog,
+    consistent: missing.length + extra.length + outOfOrder.length + changed.length + (roomLog ? roomLog.missing.length + roomLog.extra.length : 0) === 0,
   };
 }
 
@@ -85,6 +120,13 @@ export function printCompare(r: CompareReport): void {
   console.log(`  extra      ${r.extra.length}${r.extra.length ? ` (seq ${list(r.extra)}): cached, not live in Postgres (deleted, or not flushed yet)` : ""}`);
   console.log(`  out order  ${r.out_of_order.length}${r.out_of_order.length ? ` (seq ${list(r.out_of_order)}): score is not the seq, or a seq twice` : ""}`);
   console.log(`  changed    ${r.changed.length}${r.changed.length ? ` (seq ${list(r.changed)}): the cached copy differs from Postgres` : ""}`);
+  const l = r.room_log;
+  if (!l) console.log("  room log   not compared: set CHATPOP_URL and OPERATOR_TOKEN (the Worker's operator token) to include it");
+  else {
+    console.log(`  room log   ${l.rows} rows, ${range(l.seq_min, l.seq_max)}, ${l.unflushed} not in Postgres yet`);
+    console.log(`    missing  ${l.missing.length}${l.missing.length ? ` (seq ${list(l.missing)}): committed by the room, not cached` : ""}`);
+    console.log(`    extra    ${l.extra.length}${l.extra.length ? ` (seq ${list(l.extra)}): cached, not in the room's log` : ""}`);
+  }
   console.log(
     r.consistent
       ? "  consistent: the window is exactly Postgres's newest messages"

@@ -23,6 +23,7 @@ export interface SecretSettings {
   LOCAL_DEV?: string;
   STRIPE_API_BASE?: string;
   ALLOW_TEST_PAYMENTS?: string;
+  OPERATOR_TOKEN?: string;
 }
 
 /** What is wrong with the secrets (names only, never values), or null when the Worker may serve. */
@@ -35,6 +36,8 @@ export function secretsProblem(env: SecretSettings): string | null {
     else if (KNOWN_VALUES.has(value)) problems.push(`${name} is a development value from the repository`);
     else if (new TextEncoder().encode(value).byteLength < MIN_BYTES) problems.push(`${name} is shorter than ${MIN_BYTES} bytes`);
   }
+  // Optional: without it the operators' routes do not exist; with it, it guards them as JWT_SECRET guards tokens.
+  if (env.OPERATOR_TOKEN && new TextEncoder().encode(env.OPERATOR_TOKEN).byteLength < MIN_BYTES) problems.push(`OPERATOR_TOKEN is shorter than ${MIN_BYTES} bytes`);
   const devOnly: string[] = [];
   if (env.STRIPE_API_BASE) devOnly.push("STRIPE_API_BASE is set: it points payments at a local Stripe stand-in (development only); remove it");
   if (env.ALLOW_TEST_PAYMENTS === "true") devOnly.push("ALLOW_TEST_PAYMENTS is set: every purchase would complete for free (development only); remove it and set STRIPE_SECRET_KEY");

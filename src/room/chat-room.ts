@@ -24,6 +24,7 @@ import { addressOf, closeUpgrade, LOGIN_ENDED } from "./handoff";
 import { SocketServer, type Placement, type SendVerdict } from "./socket-server";
 import { RoomParts } from "./room-parts";
 import { forgetAccountHere, type AccountLeaving } from "./forget-account";
+import type { RoomLogSummary } from "../features/operations/schemas";
 import { relayIndexFor, relayRefused, type BacklogAnswer, PRESENCE_HEADER, RELAY_HEADER, type RelayReport, type RelaySendOutcome } from "./relay-protocol";
 import type { RoomRpc } from "./rpc";
 import type { RoomFactsRow } from "./room-facts";
@@ -290,6 +291,13 @@ export class ChatRoom extends SocketServer implements RoomRpc {
     if (!result.ok) return result;
     logEvent("account_forgotten", { room: this.roomCode(), participations: order.participationIds.length, renamed: result.value, sockets_closed: closed });
     return done({ renamed: result.value, sockets_closed: closed });
+  }
+
+  /** What the room's log holds of a channel (null: no room has this code); for `inspect-redis --compare`. */
+  async logSummary(channel: Channel): Promise<RoomLogSummary | null> {
+    if (!(await this.parts.details())) return null;
+    const rows = this.parts.log.summary(channel);
+    return { channel, rows: rows as RoomLogSummary["rows"], unflushed: rows.filter((r) => r.state === "pending").length };
   }
 
   /** The retention job cleared old addresses in Postgres: the room's copy of them goes too; answers how many. */

@@ -176,6 +176,14 @@ export class MessageLog {
     return renamed.size;
   }
 
+  /** What the log holds of a channel, oldest first: for operators comparing it with Redis and Postgres. */
+  summary(channel: Channel): { seq: number; id: string; state: string; deleted: boolean }[] {
+    return this.sql
+      .exec<{ seq: number; id: string; state: string; deleted: number }>(`SELECT seq, id, state, deleted FROM message_log WHERE channel = ? ORDER BY seq`, channel)
+      .toArray()
+      .map((r) => ({ seq: r.seq, id: r.id, state: r.state, deleted: r.deleted === 1 }));
+  }
+
   markDeleted(id: string): void {
     this.sql.exec(`UPDATE message_log SET deleted = 1 WHERE id = ?`, id);
   }

@@ -54,7 +54,7 @@ export async function deleteMessage(deps: ActionDeps, claims: SessionClaims, mes
   });
   await cacheSafely(deps, "delete_cache_failed", async () => {
     await forgetMessage(deps.redis, deps.room.code, message);
-    await refreshCached(deps.redis, deps.room.code, message.channel, replies);
+    await refreshCached(deps.redis, deps.room.code, message.channel, replies, deps.window.ttlSeconds);
   });
   deps.deleted(messageId);
   deps.broadcast(messageDeletedFrame(messageId), message.channel);

@@ -80,7 +80,7 @@ export async function forgetMessage(redis: Redis, code: string, message: { id: s
  * parent was deleted), only where the window still holds them: a message
  * already trimmed away must not come back.
  */
-export async function refreshCached(redis: Redis, code: string, channel: Channel, messages: PublicMessage[]): Promise<void> {
+export async function refreshCached(redis: Redis, code: string, channel: Channel, messages: PublicMessage[], ttlSeconds: number): Promise<void> {
   if (messages.length === 0) return;
   const key = windowKey(code, channel);
   const oldest = (await redis.zrange<string[]>(key, 0, 0, { withScores: true }))[1];
@@ -92,6 +92,9 @@ export async function refreshCached(redis: Redis, code: string, channel: Channel
     tx.zremrangebyscore(key, m.seq, m.seq);
     tx.zadd(key, { score: m.seq, member: JSON.stringify(m) });
   }
+  // Removing a window's only member deletes the key, and the ZADD after makes a new one with no
+  // TTL: the window would never expire (`inspect-redis --stats` counts such windows).
+  tx.expire(key, ttlSeconds);
   await tx.exec();
 }
 
