@@ -5,15 +5,21 @@ import { api, join, newRoom, settled, withPostgresDown } from "./support/api";
 
 type Point = Record<string, any>;
 
+/** A new room and a participant in it. */
+async function roomWith(username: string) {
+  const { room } = await newRoom();
+  return { code: room.code, session: (await join(room.code, username)).session_token };
+}
+
 /** Every metric point logged while fn runs, for one room. */
-async function pointsDuring(code: () => string, fn: () => Promise<void>): Promise<Point[]> {
+async function pointsDuring(code: string, fn: () => Promise<void>): Promise<Point[]> {
   const lines: string[] = [];
   vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
   await fn();
   return lines
     .filter((l) => l.startsWith('{"event":"metric"'))
     .map((l) => JSON.parse(l) as Point)
-    .filter((p) => p.room === code());
+    .filter((p) => p.room === code);
 }
 
 const sum = (points: Point[], field: string) => points.reduce((n, p) => n + p[field], 0);
@@ -22,19 +28,13 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("metrics", () => {
   it("a point per committed batch, per flush round (with its lag) and per Redis append, for the room", async () => {
-    let code = "";
-    const points = await pointsDuring(
-      () => code,
-      async () => {
-        const { room } = await newRoom();
-        code = room.code;
-        const alice = await join(code, "alice_metrics");
-        for (const message of ["one", "two", "Body-Marker three"]) {
-          expect((await api("POST", `/api/chats/${code}/messages/send/`, { body: { message, session_token: alice.session_token } })).status).toBe(201);
-        }
-        await settled(code);
-      },
-    );
+    const { code, session } = await roomWith("alice_metrics");
+    const points = await pointsDuring(code, async () => {
+      for (const message of ["one", "two", "Body-Marker three"]) {
+        expect((await api("POST", `/api/chats/${code}/messages/send/`, { body: { message, session_token: session } })).status).toBe(201);
+      }
+      await settled(code);
+    });
     const commits = points.filter((p) => p.kind === "commit");
     const flushes = points.filter((p) => p.kind === "flush");
     const appends = points.filter((p) => p.kind === "cache");
@@ -48,21 +48,17 @@ describe("metrics", () => {
   });
 
   it("while Postgres is away, commits report the unflushed rows the room holds; the flush after reports their lag", async () => {
-    const { room } = await newRoom();
-    const alice = await join(room.code, "alice_lag");
-    await api("POST", `/api/chats/${room.code}/messages/send/`, { body: { message: "warm", session_token: alice.session_token } });
-    await settled(room.code);
-    const points = await pointsDuring(
-      () => room.code,
-      async () => {
-        await withPostgresDown(async () => {
-          for (const message of ["a", "b"]) {
-            expect((await api("POST", `/api/chats/${room.code}/messages/send/`, { body: { message, session_token: alice.session_token } })).status).toBe(201);
-          }
-        });
-        await settled(room.code);
-      },
-    );
+    const { code, session } = await roomWith("alice_lag");
+    await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "warm", session_token: session } });
+    await settled(code);
+    const points = await pointsDuring(code, async () => {
+      await withPostgresDown(async () => {
+        for (const message of ["a", "b"]) {
+          expect((await api("POST", `/api/chats/${code}/messages/send/`, { body: { message, session_token: session } })).status).toBe(201);
+        }
+      });
+      await settled(code);
+    });
     const commits = points.filter((p) => p.kind === "commit");
     expect(commits.map((p) => p.unflushed)).toEqual([1, 2]);
     const flushed = points.filter((p) => p.kind === "flush");
@@ -71,21 +67,15 @@ describe("metrics", () => {
   });
 
   it("refused sends: one point per code at once, then at most one per interval whatever the sender sends", async () => {
-    let code = "";
-    const points = await pointsDuring(
-      () => code,
-      async () => {
-        const { room } = await newRoom();
-        code = room.code;
-        const mallory = await join(code, "mallory_m");
-        for (let i = 0; i < 5; i++) {
-          const res = await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "   ", session_token: mallory.session_token } });
-          expect(res.status).toBe(400);
-        }
-        const back = await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "hi", channel: "backroom", session_token: mallory.session_token } });
-        expect(back.status).toBe(403);
-      },
-    );
+    const { code, session } = await roomWith("mallory_m");
+    const points = await pointsDuring(code, async () => {
+      for (let i = 0; i < 5; i++) {
+        const res = await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "   ", session_token: session } });
+        expect(res.status).toBe(400);
+      }
+      const back = await api("POST", `/api/chats/${code}/messages/send/`, { body: { message: "hi", channel: "backroom", session_token: session } });
+      expect(back.status).toBe(403);
+    });
     const refusals = points.filter((p) => p.kind === "refusal");
     expect(refusals).toHaveLength(2);
     expect(refusals[0]).toMatchObject({ code: expect.stringMatching(/^[A-Z_]+$/), count: 1 });
