@@ -120,17 +120,24 @@ async function migrate(): Promise<void> {
   say("   applied");
 }
 
-async function build(): Promise<void> {
-  step("build", "the web app (node dev/build-web.ts --production)");
-  await run(process.execPath, [join(root, "dev/build-web.ts"), "--production"]);
+/**
+ * Builds the web app as a deploy serves it: into .web/ ([assets] in wrangler.toml), or, rehearsing,
+ * into a folder of its own, so a rehearsal never swaps the development build under `npm run dev`
+ * and the tests (which use its test hooks). Answers where it went.
+ */
+async function build(rehearse: boolean): Promise<string | null> {
+  const out = rehearse ? mkdtempSync(join(tmpdir(), "chatpop-web-")) : null;
+  step("build", `the web app (node dev/build-web.ts --production${out ? ` --out ${out}` : ""})`);
+  await run(process.execPath, [join(root, "dev/build-web.ts"), "--production", ...(out ? ["--out", out] : [])]);
+  return out;
 }
 
 /** Deploys (or, rehearsing, bundles without uploading) and answers the URL wrangler printed. */
-async function deploy(rehearse: boolean): Promise<string | null> {
-  if (rehearse) {
+async function deploy(assets: string | null): Promise<string | null> {
+  if (assets) {
     const outdir = mkdtempSync(join(tmpdir(), "chatpop-deploy-"));
-    step("deploy", `wrangler deploy --dry-run --outdir ${outdir}`);
-    await wrangler(["deploy", "--dry-run", "--outdir", outdir]);
+    step("deploy", `wrangler deploy --dry-run --outdir ${outdir} --assets ${assets}`);
+    await wrangler(["deploy", "--dry-run", "--outdir", outdir, "--assets", assets]);
     return null;
   }
   step("deploy", "wrangler deploy");
@@ -186,8 +193,7 @@ async function main(): Promise<void> {
   await checkSecrets(rehearse);
   if (values["skip-migrations"]) say(`${STEPS.indexOf("migrations") + 1}/${STEPS.length} migrations: skipped (--skip-migrations)`);
   else await migrate();
-  await build();
-  const deployed = await deploy(rehearse);
+  const deployed = await deploy(await build(rehearse));
   const base = values.url ?? process.env.DEPLOY_URL ?? deployed;
   if (!base) throw new DeployError("Deployed, but could not tell its URL: run the health check with --url https://your.domain (or set DEPLOY_URL).");
   await checkHealth(base, healthWait);

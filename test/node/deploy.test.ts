@@ -1,6 +1,7 @@
 // `npm run deploy -- --rehearse`: every step of the deploy as an operator runs it, with
 // `wrangler deploy --dry-run` for the upload and the health check against a running Worker.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import journal from "../../drizzle/meta/_journal.json";
@@ -49,8 +50,11 @@ afterAll(async () => {
 
 describe("npm run deploy -- --rehearse", () => {
   it("runs every step (secrets, migrations, build, a dry-run deploy, health) and passes against a healthy Worker", async () => {
+    const devBuild = readFileSync(`${root}.web/app.js`, "utf8");
     const run = await deploy(["--rehearse", "--url", healthy.url], secrets());
     expect(run.out).toContain("rehearsal passed");
+    // The production build went elsewhere: the development build (with the browser tests' hooks) is untouched.
+    expect(readFileSync(`${root}.web/app.js`, "utf8")).toBe(devBuild);
     expect(run.code).toBe(0);
     expect(steps(run.out)).toEqual(["secrets", "migrations", "build", "deploy", "health"]);
     expect(run.out).toContain("--dry-run: exiting now.");
