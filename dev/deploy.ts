@@ -21,16 +21,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { applyMigrations, pendingMigrations } from "./migrate.ts";
 import { secretsProblem } from "../src/domain/secrets.ts";
+import { REQUIRED_SECRETS, secretNamesOf } from "./deploy-secrets.ts";
 
-/** What the Worker reads from `wrangler secret put` (the rest are [vars] in wrangler.toml). */
-export const REQUIRED_SECRETS = [
-  "DATABASE_URL",
-  "UPSTASH_REDIS_REST_URL",
-  "UPSTASH_REDIS_REST_TOKEN",
-  "JWT_SECRET",
-  "STRIPE_SECRET_KEY",
-  "STRIPE_WEBHOOK_SECRET",
-] as const;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const USAGE =
@@ -72,8 +64,9 @@ async function secretNames(rehearse: boolean): Promise<Set<string>> {
         "on a first deploy, set each secret first (`npx wrangler secret put NAME` creates the Worker).",
     );
   }
-  const json = listed.slice(listed.indexOf("["));
-  return new Set((JSON.parse(json) as { name: string }[]).map((s) => s.name));
+  const names = secretNamesOf(listed);
+  if (names === null) throw new DeployError("Could not read `wrangler secret list --format json`'s answer (shown above); check with `npx wrangler secret list`.");
+  return new Set(names);
 }
 
 async function checkSecrets(rehearse: boolean): Promise<void> {

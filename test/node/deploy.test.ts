@@ -7,6 +7,7 @@ import pg from "pg";
 import journal from "../../drizzle/meta/_journal.json";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stack, startTestWorker, type TestWorker } from "./worker.ts";
+import { secretNamesOf } from "../../dev/deploy-secrets.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let healthy: TestWorker;
@@ -36,6 +37,16 @@ function deploy(args: string[], env: Record<string, string>): Promise<{ code: nu
     );
   });
 }
+
+describe("reading `wrangler secret list --format json`", () => {
+  it("finds the names after any warning wrangler prints, and says when there is no list", () => {
+    const output = '▲ [WARNING] Processing wrangler.toml configuration: something [else]\n\n[\n  {\n    "name": "JWT_SECRET",\n    "type": "secret_text"\n  },\n  { "name": "DATABASE_URL", "type": "secret_text" }\n]\n';
+    expect(secretNamesOf(output)).toEqual(["JWT_SECRET", "DATABASE_URL"]);
+    expect(secretNamesOf("[]")).toEqual([]);
+    expect(secretNamesOf("✘ [ERROR] Not logged in.")).toBeNull();
+    expect(secretNamesOf("[ not json")).toBeNull();
+  });
+});
 
 const steps = (out: string) => [...out.matchAll(/\[deploy\] (\d)\/5 (\w+)/g)].map((m) => m[2]);
 
