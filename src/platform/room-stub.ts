@@ -10,3 +10,13 @@ export function roomStub(env: Env, code: string) {
 export function relayStub(env: Env, name: string) {
   return env.CHAT_RELAY.getByName(name);
 }
+
+/** Rooms told at once by one request or job: each is an RPC, and an invocation may only have so many open. */
+export const ROOMS_AT_ONCE = 25;
+
+/** fn for every item, ROOMS_AT_ONCE at a time; each outcome, in the items' order (a failure does not stop the rest). */
+export async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const outcomes: PromiseSettledResult<R>[] = [];
+  for (let i = 0; i < items.length; i += ROOMS_AT_ONCE) outcomes.push(...(await Promise.allSettled(items.slice(i, i + ROOMS_AT_ONCE).map(fn))));
+  return outcomes;
+}

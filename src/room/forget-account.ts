@@ -30,10 +30,9 @@ export interface ForgetDeps extends RoomStores {
 /** Answers how many logged messages were renamed. */
 export async function forgetAccountHere(deps: ForgetDeps, order: AccountLeaving): Promise<number> {
   const { db, room, redis, window, cacheHealth } = deps;
-  const names = new Map(order.participationIds.map((id) => [id, anonymisedName(id)]));
-  await db.run((conn) => anonymiseRoomMessages(conn, room.id, order.participationIds));
-  const renamed = deps.log.renameAuthors(names);
-  deps.participants.anonymise(names);
+  const renamedMessages = await db.run((conn) => anonymiseRoomMessages(conn, room.id, order.participationIds));
+  const renamed = deps.log.renameAuthors(renamedMessages);
+  deps.participants.anonymise(new Map(order.participationIds.map((id) => [id, anonymisedName(id)])));
   if (order.hosted) await deps.facts.hostGone();
   // A failed rebuild marks Redis stale: the room rebuilds it before its next append.
   await cacheHealth.write(

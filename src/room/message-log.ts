@@ -147,33 +147,31 @@ export class MessageLog {
   }
 
   /**
-   * An account was deleted: its messages (by participation) take the new names and lose the
-   * account id, in what the log broadcasts and in what it flushes, and replies quoting them
-   * quote the new name. The log is bounded (LOG_RETAIN_ROWS), so reading it through is cheap.
+   * An account was deleted: these messages (new name by id, as Postgres renamed them) take the
+   * new names and lose the account id, in what the log broadcasts and in what it flushes, and
+   * replies quoting them quote the new name, whether or not the log still holds the quoted one.
+   * The log is bounded (LOG_RETAIN_ROWS), so reading it through is cheap.
    */
   renameAuthors(names: Map<string, string>): number {
-    const renamed = new Map<string, string>();
+    let renamed = 0;
     const rows = this.sql.exec<{ id: string; message: string; pg_row: string }>(`SELECT id, message, pg_row FROM message_log`).toArray();
     this.transaction(() => {
       for (const r of rows) {
-        const row = JSON.parse(r.pg_row) as { participationId?: string | null; username: string; userId: string | null; usernameIsReserved: boolean };
-        const name = row.participationId ? names.get(row.participationId) : undefined;
-        if (name === undefined) continue;
         const message = JSON.parse(r.message) as PublicMessage;
-        Object.assign(message, { username: name, user_id: null, user: null, username_is_reserved: false });
-        Object.assign(row, { username: name, userId: null, usernameIsReserved: false });
-        this.sql.exec(`UPDATE message_log SET message = ?, pg_row = ? WHERE id = ?`, JSON.stringify(message), JSON.stringify(row), r.id);
-        renamed.set(r.id, name);
-      }
-      for (const r of rows) {
-        const message = JSON.parse(r.message) as PublicMessage;
-        const quoted = message.reply_to_message && renamed.get(message.reply_to_message.id);
-        if (!quoted || renamed.has(r.id)) continue;
-        message.reply_to_message = { ...message.reply_to_message!, username: quoted };
-        this.sql.exec(`UPDATE message_log SET message = ? WHERE id = ?`, JSON.stringify(message), r.id);
+        const name = names.get(r.id);
+        const quoted = message.reply_to_message && names.get(message.reply_to_message.id);
+        if (name === undefined && !quoted) continue;
+        if (quoted) message.reply_to_message = { ...message.reply_to_message!, username: quoted };
+        let row = r.pg_row;
+        if (name !== undefined) {
+          Object.assign(message, { username: name, user_id: null, user: null, username_is_reserved: false });
+          row = JSON.stringify({ ...JSON.parse(r.pg_row), username: name, userId: null, usernameIsReserved: false });
+          renamed++;
+        }
+        this.sql.exec(`UPDATE message_log SET message = ?, pg_row = ? WHERE id = ?`, JSON.stringify(message), row, r.id);
       }
     });
-    return renamed.size;
+    return renamed;
   }
 
   /** What the log holds of a channel, oldest first: for operators comparing it with Redis and Postgres. */

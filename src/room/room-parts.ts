@@ -40,6 +40,7 @@ import { RelayFanout } from "./relay-fanout";
 import { parseRelayName, relaySettings, type RelaySettings } from "./relay-protocol";
 import { relayRpc } from "./rpc";
 import { Metrics } from "../platform/metrics";
+import { DAY_MS } from "../features/retention/retention";
 
 /** Storage key of the room's "Redis missed writes" mark (see cache-health.ts). */
 const CACHE_STALE = "cache-stale";
@@ -135,7 +136,7 @@ export class RoomParts {
       room: () => this.room,
       bans: this.bans,
       roomSeeded: seeded,
-      retentionMs: this.settings.RETENTION_DAYS * 86_400_000,
+      retentionMs: this.settings.RETENTION_DAYS * DAY_MS,
       now,
     });
     const limits = limitsOf(this.settings);

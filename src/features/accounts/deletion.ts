@@ -22,6 +22,9 @@ export const anonymisedName = (participationId: string) => `deleted_${participat
 const anonymisedNameSql = (participationId: typeof participations.id | typeof messages.participationId) =>
   sql`'deleted_' || left(replace(${participationId}::text, '-', ''), 8)`;
 
+/** A message of a deleted account: its participation's anonymous name, no account. */
+const anonymousAuthor = { username: anonymisedNameSql(messages.participationId), usernameIsReserved: false, userId: null };
+
 export interface AccountFootprint {
   /** Every room the account is in, with its participation there and the logins that may hold its room sessions. */
   rooms: { code: string; participationIds: string[]; hosted: boolean }[];
@@ -60,10 +63,7 @@ export async function accountFootprint(db: HttpDb, userId: string): Promise<Acco
 export async function eraseAccount(db: HttpDb, userId: string): Promise<void> {
   const mine = db.select({ id: participations.id }).from(participations).where(eq(participations.userId, userId));
   await db.batch([
-    db
-      .update(messages)
-      .set({ username: anonymisedNameSql(messages.participationId), usernameIsReserved: false, userId: null })
-      .where(inArray(messages.participationId, mine)),
+    db.update(messages).set(anonymousAuthor).where(inArray(messages.participationId, mine)),
     // A message whose participation is gone (set null) still names the account: it keeps its text, loses the person.
     db.update(messages).set({ username: "deleted_user", usernameIsReserved: false, userId: null }).where(eq(messages.userId, userId)),
     db
@@ -84,12 +84,17 @@ export async function eraseAccount(db: HttpDb, userId: string): Promise<void> {
   ]);
 }
 
-/** One room's messages of these participations, anonymised in Postgres (the room runs it after flushing its log). */
-export async function anonymiseRoomMessages(db: Db, roomId: string, participationIds: string[]): Promise<void> {
-  if (participationIds.length === 0) return;
-  await db
+/**
+ * One room's messages of these participations, anonymised in Postgres (the room runs it after
+ * flushing its log, so Postgres has every one): answers each message's new name, by id.
+ */
+export async function anonymiseRoomMessages(db: Db, roomId: string, participationIds: string[]): Promise<Map<string, string>> {
+  if (participationIds.length === 0) return new Map();
+  const renamed = await db
     .update(messages)
-    .set({ username: anonymisedNameSql(messages.participationId), usernameIsReserved: false, userId: null })
-    .where(and(eq(messages.chatRoomId, roomId), inArray(messages.participationId, participationIds)));
+    .set(anonymousAuthor)
+    .where(and(eq(messages.chatRoomId, roomId), inArray(messages.participationId, participationIds)))
+    .returning({ id: messages.id, username: messages.username });
+  return new Map(renamed.map((m) => [m.id, m.username]));
 }
 

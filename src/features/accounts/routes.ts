@@ -13,7 +13,7 @@ import { type Db } from "../../platform/db";
 import { type UserRow } from "../../platform/schema";
 import { jsonBody, queryParams } from "../../platform/http/body";
 import { reservedByOtherUser, roomsJoinedSinceQuery } from "../rooms/participation-queries";
-import { roomStub } from "../../platform/room-stub";
+import { inBatches, roomStub } from "../../platform/room-stub";
 import { NO_ID } from "../rooms/queries";
 import { publicUser, requireUser } from "./auth";
 import type { AppEnv } from "../../platform/http/context";
@@ -180,26 +180,21 @@ export const authRoutes = new Hono<AppEnv>()
       const db = c.var.db();
       const footprint = await accountFootprint(db, user.id);
       // Every room first: while one cannot be reached the account stays as it is, so its owner can try again.
-      const failed: string[] = [];
+      const outcomes = await inBatches(footprint.rooms, (room) =>
+        roomStub(c.env, room.code).forgetAccount({ participationIds: room.participationIds, hosted: room.hosted, authSessionIds: footprint.authSessionIds }),
+      );
       let sockets = 0;
-      for (let i = 0; i < footprint.rooms.length; i += ROOMS_AT_ONCE) {
-        await Promise.all(
-          footprint.rooms.slice(i, i + ROOMS_AT_ONCE).map(async (room) => {
-            const order = { participationIds: room.participationIds, hosted: room.hosted, authSessionIds: footprint.authSessionIds };
-            const result = await roomStub(c.env, room.code)
-              .forgetAccount(order)
-              .catch((e: unknown) => ({ ok: false as const, error: { code: "INTERNAL_ERROR", message: errorText(e) } }));
-            if (result.ok) sockets += result.value.sockets_closed;
-            else failed.push(room.code);
-          }),
-        );
+      let failed = 0;
+      for (const o of outcomes) {
+        if (o.status === "fulfilled" && o.value.ok) sockets += o.value.value.sockets_closed;
+        else failed++;
       }
-      if (failed.length > 0) {
-        logEvent("account_deletion_incomplete", { user_id: user.id, rooms_failed: failed.length, rooms: footprint.rooms.length });
+      if (failed > 0) {
+        logEvent("account_deletion_incomplete", { user_id: user.id, rooms_failed: failed, rooms: footprint.rooms.length });
         throw new ApiError(
           503,
           "ACCOUNT_DELETION_INCOMPLETE",
-          `${failed.length} of the account's ${footprint.rooms.length} rooms could not be updated just now; the account itself is unchanged. Try again in a minute.`,
+          `${failed} of the account's ${footprint.rooms.length} rooms could not be updated just now; the account itself is unchanged. Try again in a minute.`,
         );
       }
       await eraseAccount(db, user.id);
@@ -225,6 +220,3 @@ export const authRoutes = new Hono<AppEnv>()
       return c.json(data);
     },
   );
-
-/** Rooms told of a deletion at a time: each is one RPC, and a request may make only so many at once. */
-const ROOMS_AT_ONCE = 25;

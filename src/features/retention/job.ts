@@ -3,11 +3,9 @@
 // when it wakes, so a room not reached here is cleared at its next wake).
 import { requestDb } from "../../platform/db";
 import { errorText, logEvent } from "../../platform/log";
-import { roomStub } from "../../platform/room-stub";
+import { inBatches, roomStub } from "../../platform/room-stub";
 import { settingsOf } from "../../platform/settings";
-import { applyRetention } from "./retention";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS, applyRetention } from "./retention";
 /** Rooms told per run at most: the rest clear their copies when they next wake. */
 const ROOMS_PER_RUN = 500;
 
@@ -16,11 +14,8 @@ export async function runRetention(env: Env, now = Date.now()): Promise<void> {
   try {
     const cutoff = new Date(now - days * DAY_MS);
     const report = await applyRetention(requestDb(env), cutoff);
-    let told = 0;
-    for (let i = 0; i < Math.min(report.rooms.length, ROOMS_PER_RUN); i += 25) {
-      const results = await Promise.allSettled(report.rooms.slice(i, i + 25).map((code) => roomStub(env, code).forgetAddressesBefore(cutoff.getTime())));
-      told += results.filter((r) => r.status === "fulfilled").length;
-    }
+    const outcomes = await inBatches(report.rooms.slice(0, ROOMS_PER_RUN), (code) => roomStub(env, code).forgetAddressesBefore(cutoff.getTime()));
+    const told = outcomes.filter((o) => o.status === "fulfilled").length;
     logEvent("retention_applied", { days, addresses_cleared: report.addresses_cleared, bans_deleted: report.bans_deleted, rooms: report.rooms.length, rooms_told: told });
   } catch (e) {
     logEvent("retention_failed", { days, error: errorText(e) });

@@ -8,6 +8,8 @@ import { and, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { HttpDb } from "../../platform/db";
 import { chatBans, chatRooms, participations } from "../../platform/schema";
 
+export const DAY_MS = 86_400_000;
+
 export interface RetentionReport {
   addresses_cleared: number;
   bans_deleted: number;
