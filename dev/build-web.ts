@@ -3,15 +3,19 @@
 // style.css as they are. Run by `npm run dev`, `npm test` and before a deploy.
 // `--production` (the deploy) leaves out the browser tests' handle on the
 // socket (window.__chatpop); `--out DIR` builds somewhere else than .web/.
+// The app imports the typed client as its package (@chatpop-edge/client), as any
+// other project does: its script is rebuilt from src/client first, so it is never stale.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { buildClientScript } from "./build-client.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values: flags } = parseArgs({ options: { production: { type: "boolean", default: false }, out: { type: "string", default: `${root}.web` } } });
 const out = flags.out!;
 mkdirSync(out, { recursive: true });
+await buildClientScript();
 await build({
   entryPoints: [`${root}src/web/app.tsx`],
   bundle: true,

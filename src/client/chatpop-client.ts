@@ -3,9 +3,11 @@
 // backing off — resumes with last_seq (no gap, no duplicate), and queues sends
 // with a client_id so a send made while offline or lost in a drop is retried
 // and still stored once. Runs in browsers and in Node 22 (global fetch and
-// WebSocket); from the server it imports only the protocol (types and close codes).
+// WebSocket; Node 20 passes a WebSocket class in). From the server it imports
+// only the protocol (types and close codes) and, as a type, the routes. Other
+// projects get it as the @chatpop-edge/client package (packages/client, built
+// by dev/build-client.ts into one script and one self-contained .d.ts).
 
-/** The public message object (the protocol's own type, so it cannot drift from the server's). */
 import { hc, type ClientResponse } from "hono/client";
 import ReconnectingWebSocket from "partysocket/ws";
 import type { AppType } from "../app";
@@ -23,6 +25,7 @@ import type {
 } from "../protocol";
 import { IDEMPOTENCY_KEY_HEADER, SESSION_TOKEN_HEADER } from "../protocol";
 
+/** The public message object (the protocol's own type, so it cannot drift from the server's). */
 export type ChatMessage = PublicMessage;
 export type { MessageType } from "../protocol";
 
@@ -201,6 +204,12 @@ export function newId(): string {
   return crypto.randomUUID();
 }
 
+/**
+ * A WebSocket class given by its constructor alone, so the package's declarations
+ * need neither the DOM's types nor Node's (the ws package's class fits it too).
+ */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => object;
+
 type Handler<K extends keyof RoomEvents> = (event: RoomEvents[K]) => void;
 
 export interface ReconnectPolicy {
@@ -244,7 +253,8 @@ export class RoomConnection {
       /** Resume the back room after this seq (members and the host). */
       lastBackroomSeq?: number;
       reconnect?: Partial<ReconnectPolicy>;
-      WebSocketImpl?: typeof WebSocket;
+      /** Where there is no global WebSocket (Node 20): the class to use, such as the ws package's. */
+      WebSocketImpl?: WebSocketClass;
     },
   ) {
     this.lastSeq = opts.lastSeq ?? 0;
@@ -283,11 +293,12 @@ export class RoomConnection {
   }
 
   connect(): void {
+    const Impl = (this.opts.WebSocketImpl ?? globalThis.WebSocket) as typeof WebSocket | undefined;
+    if (!Impl) throw new Error("No WebSocket here (Node < 22): pass one in, e.g. new RoomConnection({ …, WebSocketImpl: WebSocket }) with WebSocket from the ws package");
     this.ws?.close();
     const { delayMs, growFactor, maxDelayMs, connectTimeoutMs } = this.policy;
     this.attempt = 0;
     this.setStatus("connecting");
-    const Impl = this.opts.WebSocketImpl ?? WebSocket;
     const track = (socket: WebSocket) => (this.transport = socket);
     const Tracked = class extends Impl {
       constructor(url: string, protocols?: string | string[]) {

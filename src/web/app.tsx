@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx/dom */
 // The ChatPop web app, served by the Worker as static assets (built by
-// dev/build-web.ts). It uses only the typed client in src/client.
+// dev/build-web.ts). It uses only the typed client, as its package @chatpop-edge/client.
 import { render, useEffect, useState } from "hono/jsx/dom";
-import type { HistoryPage, Room, Session } from "../client/chatpop-client";
+import type { HistoryPage, Room, Session } from "@chatpop-edge/client";
 import { Home, JoinForm } from "./home";
 import { RoomView } from "./room/room-view";
 import { api, errorText, savedSession } from "./shared";

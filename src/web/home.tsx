@@ -2,7 +2,7 @@
 // The screens before a room: log in or register, the host's earnings and a new
 // room, opening a room by code, and joining it.
 import { useEffect, useState } from "hono/jsx/dom";
-import type { HistoryPage, Room, Session } from "../client/chatpop-client";
+import type { HistoryPage, Room, Session } from "@chatpop-edge/client";
 import { api, errorText, fingerprint, forgetSessions, sessionKey, usd } from "./shared";
 
 /** The host's income per room. */

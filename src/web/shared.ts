@@ -1,7 +1,7 @@
 // What the web app's screens share: the API client (with the login's token
 // kept in localStorage), the visitor's fingerprint and saved room sessions,
 // and how amounts and errors read.
-import { ApiFailure, ChatPopApi, type Session } from "../client/chatpop-client";
+import { ApiFailure, ChatPopApi, type Session } from "@chatpop-edge/client";
 
 export const api = new ChatPopApi("");
 export const REACTIONS = ["👍", "❤️", "😂", "🔥"];

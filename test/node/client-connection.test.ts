@@ -3,8 +3,8 @@
 // resume's gap so the page can fetch what was left out, and treats a `kicked`
 // frame as final (no reconnect), whether or not the 4403 close arrives.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// The built client, as another project imports it (npm install / pretest builds dist/client).
-import { RoomConnection, type RoomEvents } from "chatpop-edge/client";
+// The built package, as another project imports it (npm install / pretest builds packages/client/dist).
+import { RoomConnection, type RoomEvents } from "@chatpop-edge/client";
 import { roomWithGuest, startTestWorker, type TestWorker } from "./worker.ts";
 
 let worker: TestWorker;

@@ -6,7 +6,8 @@
 //   features  → protocol, domain, platform, other features (never their routes)
 //   room      → protocol, domain, platform, features (never their routes)
 //   client    → protocol, and the app's route types (`import type { AppType }`, for hono/client)
-//   web → client, protocol;  cli → domain, platform, features
+//   web       → protocol, and the client only as its package (@chatpop-edge/client), as any other project gets it
+//   cli       → domain, platform, features
 //   a routes file (features/*/routes.ts, room/upgrade-route.ts) is imported by src/app.ts only.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -23,7 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   features: ["protocol", "domain", "platform", "features"],
   room: ["protocol", "domain", "platform", "features", "room"],
   client: ["protocol", "client"],
-  web: ["protocol", "client", "web"],
+  web: ["protocol", "web"],
   cli: ["domain", "platform", "features", "cli"],
 };
 
@@ -58,7 +59,7 @@ const layerOf = (path: string) => {
 const isRoutes = (path: string) => /^features\/[^/]+\/routes$/.test(path) || path === "room/upgrade-route";
 
 describe("import directions", () => {
-  const all = files(src).map((f) => ({ file: relative(src, f).replace(/\.tsx?$/, ""), imports: importsOf(f) }));
+  const all = files(src).map((f) => ({ path: f, file: relative(src, f).replace(/\.tsx?$/, ""), imports: importsOf(f) }));
 
   it("finds the source tree", () => {
     expect(all.length).toBeGreaterThan(50);
@@ -82,6 +83,13 @@ describe("import directions", () => {
   it("nothing but src/app.ts imports a routes file", () => {
     const wrong = all.flatMap(({ file, imports }) => (file === "app" ? [] : imports.filter(isRoutes).map((t) => `${file} → ${t}`)));
     expect(wrong).toEqual([]);
+  });
+
+  it("the web app imports the client package, never src/client by path", () => {
+    const web = all.filter(({ file }) => file.startsWith("web/"));
+    const viaPackage = web.filter(({ path }) => /from\s+["']@chatpop-edge\/client["']/.test(readFileSync(path, "utf8")));
+    expect(viaPackage.map(({ file }) => file)).toContain("web/room/use-room-connection");
+    expect(web.flatMap(({ file, imports }) => imports.filter((t) => layerOf(t) === "client").map((t) => `${file} → ${t}`))).toEqual([]);
   });
 
   it("the protocol imports no package either", () => {

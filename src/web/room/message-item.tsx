@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx/dom */
-import type { ChatMessage, Room, Session } from "../../client/chatpop-client";
+import type { ChatMessage, Room, Session } from "@chatpop-edge/client";
 import { REACTIONS, api } from "../shared";
 
 /** One message with what the viewer may do to it: react, reply, pin, delete (author, host) and ban (host). */

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx/dom */
-import type { ChatMessage, Room, Session } from "../../client/chatpop-client";
+import type { ChatMessage, Room, Session } from "@chatpop-edge/client";
 import { PIN_TIERS, minimumToOutbid } from "../../protocol";
 import { api, usd } from "../shared";
 import type { Bought } from "./room-view";

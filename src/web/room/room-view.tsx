@@ -2,7 +2,7 @@
 // A room as its participant sees it: the top pin, the channels, tips, the
 // messages (older ones loaded on scroll) and the composer.
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import type { ChatMessage, HistoryPage, Room, Session } from "../../client/chatpop-client";
+import type { ChatMessage, HistoryPage, Room, Session } from "@chatpop-edge/client";
 import { PayDialog } from "../pay-dialog";
 import { api, errorText, paymentNotice } from "../shared";
 import { MessageItem } from "./message-item";

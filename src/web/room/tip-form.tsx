@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx/dom */
 import { useState } from "hono/jsx/dom";
-import type { Room, Session } from "../../client/chatpop-client";
+import type { Room, Session } from "@chatpop-edge/client";
 import { TIP_AMOUNTS, api, usd } from "../shared";
 import type { Bought } from "./room-view";
 

@@ -2,7 +2,7 @@
 // the socket, resumed after the newest message shown, keeping the messages,
 // pins, presence and connection status up to date. One channel at a time.
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import { RoomConnection, type ChatMessage, type ConnectionStatus, type HistoryPage, type Room, type Session } from "../../client/chatpop-client";
+import { RoomConnection, type ChatMessage, type ConnectionStatus, type HistoryPage, type Room, type Session } from "@chatpop-edge/client";
 import { api, errorText } from "../shared";
 
 /** Set by the build (dev/build-web.ts): the browser tests' handle on the socket, left out of a production bundle. */
