@@ -52,19 +52,11 @@ export interface PackageReport {
 // prove the answers are the routes' own types and not `any`.
 const FLOW = `import { ApiFailure, ChatPopApi, RoomConnection, type ChatMessage, type RoomEvents, type Session } from "${PACKAGE}";
 
-export interface Outcome {
-  room: string;
-  username: string;
-  refused: string;
-  ack: { seq: number; content: string; sameClientId: boolean };
-  notFound: string;
-}
-
 function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
   return Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(\`timed out waiting for \${what}\`)), ms))]);
 }
 
-export async function chat(baseUrl: string, code: string, username: string): Promise<Outcome> {
+export async function chat(baseUrl: string, code: string, username: string) {
   const api = new ChatPopApi(baseUrl);
   const room = await api.room(code);
   const session: Session = await api.join(code, { username, fingerprint: \`fp-\${username}\` });

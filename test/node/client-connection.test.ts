@@ -3,6 +3,7 @@
 // resume's gap so the page can fetch what was left out, and treats a `kicked`
 // frame as final (no reconnect), whether or not the 4403 close arrives.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 // The built package, as another project imports it (npm install / pretest builds packages/client/dist).
 import { RoomConnection, type RoomEvents } from "@chatpop-edge/client";
 import { roomWithGuest, startTestWorker, type TestWorker } from "./worker.ts";
@@ -71,6 +72,29 @@ describe("RoomConnection", () => {
     const statuses = seen.filter((s) => s.type === "status").map((s) => s.event.status);
     expect(statuses.at(-1)).toBe("kicked");
     expect(statuses.filter((s) => s === "connecting" || s === "reconnecting")).toEqual(["connecting"]);
+  });
+
+  it("takes a WebSocket class where there is none (Node 20: the ws package's), and says so when it has none", async () => {
+    const { code, sessionToken } = await roomWithGuest(worker);
+    const conn = new RoomConnection({ baseUrl: worker.url, code, sessionToken, WebSocketImpl: WebSocket });
+    const seen = record(conn);
+    conn.connect();
+    await waitFor("open", () => conn.status === "open");
+    const clientId = conn.send("through ws");
+    await waitFor("the acknowledgement", () => seen.some((s) => s.type === "message" && s.event.client_id === clientId));
+    expect(conn.unacknowledged).toBe(0);
+    conn.close();
+
+    const global = globalThis as { WebSocket?: unknown };
+    const saved = global.WebSocket;
+    delete global.WebSocket;
+    try {
+      const bare = new RoomConnection({ baseUrl: worker.url, code, sessionToken });
+      expect(() => bare.connect()).toThrow(/No WebSocket here \(Node < 22\): pass one in/);
+      expect(bare.status).toBe("closed");
+    } finally {
+      global.WebSocket = saved;
+    }
   });
 });
 
