@@ -36,10 +36,13 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   const iterations = Number(iterText);
   if (scheme !== "pbkdf2-sha256" || !Number.isInteger(iterations) || !saltText || !hashText) return false;
   const expected = fromB64(hashText);
-  const actual = await derive(secret, fromB64(saltText), iterations);
-  if (actual.length !== expected.length) return false;
-  let diff = 0;
-  for (let i = 0; i < actual.length; i++) diff |= actual[i]! ^ expected[i]!;
+  return sameBytes(await derive(secret, fromB64(saltText), iterations), expected);
+}
+
+/** Equal byte strings, compared in time that depends on neither where they differ nor the given one's length. */
+export function sameBytes(given: Uint8Array, expected: Uint8Array): boolean {
+  let diff = given.byteLength ^ expected.byteLength;
+  for (let i = 0; i < expected.byteLength; i++) diff |= (given[i] ?? 0) ^ expected[i]!;
   return diff === 0;
 }
 

@@ -8,19 +8,13 @@ import type { AppEnv } from "../../platform/http/context";
 import { queryParams } from "../../platform/http/body";
 import { ApiError } from "../../platform/errors";
 import { isRoomCode } from "../../domain/room-code";
+import { sameBytes } from "../../domain/passwords";
 import { roomStub } from "../../platform/room-stub";
 import { checkRateLimit } from "../../platform/http/rate-limit";
 import { logEvent } from "../../platform/log";
 import { channelQuery, roomLogAnswer } from "./schemas";
 
 const encoder = new TextEncoder();
-
-/** Equal byte strings, compared in time that does not depend on where they differ. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.byteLength ^ b.byteLength;
-  for (let i = 0; i < b.byteLength; i++) diff |= (a[i] ?? 0) ^ b[i]!;
-  return diff === 0;
-}
 
 /** The bearer token is OPERATOR_TOKEN (compared in constant time); no route at all without one. */
 async function requireOperator(env: Env, header: string | undefined, path: string): Promise<void> {
