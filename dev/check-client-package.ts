@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { MODULE_REFERENCE } from "./build-client.ts";
+import { jsonArrayIn } from "./json-output.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PACKAGE = "@chatpop-edge/client";
@@ -188,8 +189,8 @@ export async function checkClientPackage(opts: { url: string; ignoreScripts?: bo
   try {
     log(`[package] 1/6 npm pack ${PACKAGE}${opts.ignoreScripts ? " (--ignore-scripts: built already)" : " (prepack builds it)"}`);
     const packOutput = npm(["pack", "--json", "--pack-destination", consumer, "-w", PACKAGE, ...(opts.ignoreScripts ? ["--ignore-scripts"] : [])], root);
-    // The prepack build prints its own lines before npm's JSON.
-    const packed = JSON.parse(packOutput.slice(packOutput.search(/^\[\s*\{/m)))[0] as { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
+    const packed = jsonArrayIn(packOutput)?.[0] as { filename: string; size: number; unpackedSize: number; files: { path: string }[] } | undefined;
+    if (!packed) throw new Error(`npm pack printed no JSON list of what it packed:\n${packOutput}`);
     const files = packed.files.map((f) => f.path).sort();
     if (JSON.stringify(files) !== JSON.stringify(PACKAGE_FILES)) problems.push(`the tarball holds ${files.join(", ")}; expected ${PACKAGE_FILES.join(", ")}`);
 

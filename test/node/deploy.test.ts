@@ -45,6 +45,8 @@ describe("reading `wrangler secret list --format json`", () => {
     expect(secretNamesOf("[]")).toEqual([]);
     expect(secretNamesOf("✘ [ERROR] Not logged in.")).toBeNull();
     expect(secretNamesOf("[ not json")).toBeNull();
+    // A log line that starts with "[" before the list does not hide it.
+    expect(secretNamesOf('[wrangler] a warning\n[{"name":"JWT_SECRET","type":"secret_text"}]')).toEqual(["JWT_SECRET"]);
   });
 });
 
